@@ -1,0 +1,460 @@
+/**
+ * Request bodies as streams the handler pulls (RFC 9112 §6–§7): a Content-Length body, a chunked
+ * body with its extensions and trailers, and the empty body. Bytes already buffered by the
+ * connection are handed out first; after that a body reads from the socket itself, never more
+ * than it is owed, so the next pipelined request stays in the socket for the connection.
+ *
+ * @module
+ */
+
+import { COLON, CR, FIELD_VALUE, FV_CR, FV_VCHAR, FV_WS, HEX_VALUE, HTAB, LF, SP, TCHAR } from "./chars.ts";
+import { latin1, latin1Lower } from "./chars.ts";
+import { HeaderList } from "./headers.ts";
+import { ParseError } from "./parser.ts";
+import { STATUS } from "./status.ts";
+
+/**
+ * Where a body gets its bytes: the connection's read buffer (`buf[start..end)`, which the body
+ * consumes by advancing `start`) and the socket behind it.
+ */
+export interface ByteSource {
+  /** The connection's read buffer. */
+  buf: Uint8Array;
+  /** Index of the first unconsumed byte in {@linkcode ByteSource.buf}. */
+  start: number;
+  /** Index one past the last received byte in {@linkcode ByteSource.buf}. */
+  end: number;
+  /** Reads more bytes into the buffer; false at end of stream. */
+  fill(): Promise<boolean>;
+  /** Reads from the socket straight into `into` (only called when the buffer is empty). */
+  readDirect(into: Uint8Array): Promise<number | null>;
+}
+
+/** Largest piece a body read hands out when it reads from the socket itself. */
+const DIRECT_READ_BYTES = 64 * 1024;
+/** Most bytes of chunk extensions accepted on one chunk line. */
+const MAX_CHUNK_EXT_BYTES = 4096;
+
+/**
+ * A request body, read as a stream of byte chunks. Each chunk is the caller's to keep.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const chunk of req.body) console.log(chunk.length);
+ * ```
+ */
+export abstract class Body implements AsyncIterable<Uint8Array> {
+  /** Body bytes handed out so far. */
+  bytesRead = 0;
+  /** Whether the whole body has been read (or there was none). */
+  done = false;
+  /** Whether reading has begun. */
+  started = false;
+  /** Set when a read failed: the connection cannot be reused. */
+  failed = false;
+  /** Called once before the first read; the connection uses it to send `100 Continue`. */
+  onFirstRead: (() => Promise<void>) | undefined;
+
+  /** The next chunk of the body, or null at its end. */
+  async read(): Promise<Uint8Array | null> {
+    if (this.done) return null;
+    if (!this.started) {
+      this.started = true;
+      if (this.onFirstRead !== undefined) await this.onFirstRead();
+    }
+    try {
+      const chunk = await this.readChunk();
+      if (chunk === null) this.done = true;
+      else this.bytesRead += chunk.length;
+      return chunk;
+    } catch (e) {
+      this.failed = true;
+      throw e;
+    }
+  }
+
+  /** Reads the next piece; implemented by each framing. */
+  protected abstract readChunk(): Promise<Uint8Array | null>;
+
+  /** Iterates the remaining chunks. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const chunk = await this.read();
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
+
+  /** The whole body in one array (use only for bodies known to be small). */
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of this) {
+      parts.push(chunk);
+      total += chunk.length;
+    }
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+
+  /** The whole body decoded as UTF-8. */
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  /**
+   * Reads and discards the rest of the body, up to `maxBytes`. Returns true when the body ended
+   * within the bound, false when it did not (the connection must then close).
+   */
+  async drain(maxBytes: number): Promise<boolean> {
+    if (this.done) return true;
+    if (this.failed) return false;
+    const known = this.remainingKnown();
+    if (known > maxBytes) return false;
+    let seen = 0;
+    try {
+      for (;;) {
+        const chunk = await this.read();
+        if (chunk === null) return true;
+        seen += chunk.length;
+        if (seen > maxBytes) return false;
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  /** Bytes still owed when the framing says (Content-Length), or 0 when it cannot tell. */
+  remainingKnown(): number {
+    return 0;
+  }
+
+  /** Trailer fields of a chunked body, once it has been read to the end. */
+  get trailers(): HeaderList | undefined {
+    return undefined;
+  }
+
+  /** A `ReadableStream` over the remaining chunks (for fetch-style handlers). */
+  stream(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const chunk = await this.read();
+          if (chunk === null) controller.close();
+          else controller.enqueue(chunk);
+        } catch (e) {
+          controller.error(e);
+        }
+      },
+    }, { highWaterMark: 0 });
+  }
+}
+
+/** The body of a request without one: ends at once. */
+export class EmptyBody extends Body {
+  /** Creates an ended body. */
+  constructor() {
+    super();
+    this.done = true;
+  }
+  /** Always null. */
+  protected readChunk(): Promise<Uint8Array | null> {
+    return Promise.resolve(null);
+  }
+}
+
+function incomplete(): ParseError {
+  return new ParseError(STATUS.BadRequest, "body_incomplete", "connection closed before the body ended");
+}
+
+/** A body framed by Content-Length (RFC 9112 §6.2). */
+export class FixedBody extends Body {
+  #src: ByteSource;
+  #remaining: number;
+
+  /** A body of exactly `length` bytes from `src`. */
+  constructor(src: ByteSource, length: number) {
+    super();
+    this.#src = src;
+    this.#remaining = length;
+    if (length === 0) this.done = true;
+  }
+
+  /** Bytes still owed. */
+  override remainingKnown(): number {
+    return this.#remaining;
+  }
+
+  /** Hands out buffered bytes first, then reads the socket for at most what is owed. */
+  protected async readChunk(): Promise<Uint8Array | null> {
+    const want = this.#remaining;
+    if (want === 0) return null;
+    const src = this.#src;
+    const avail = src.end - src.start;
+    if (avail > 0) {
+      const n = avail < want ? avail : want;
+      const out = src.buf.slice(src.start, src.start + n);
+      src.start += n;
+      this.#remaining -= n;
+      return out;
+    }
+    const into = new Uint8Array(want < DIRECT_READ_BYTES ? want : DIRECT_READ_BYTES);
+    const n = await src.readDirect(into);
+    if (n === null || n === 0) throw incomplete();
+    this.#remaining -= n;
+    return n === into.length ? into : into.subarray(0, n);
+  }
+}
+
+// Chunked decoder states.
+const C_SIZE_START = 0;
+const C_SIZE = 1;
+const C_EXT_WS = 2; // whitespace that must be followed by ";"
+const C_EXT_NAME_START = 3;
+const C_EXT_NAME = 4;
+const C_EXT_AFTER_NAME = 5; // whitespace after a name: "=" or ";" next
+const C_EXT_VALUE_START = 6;
+const C_EXT_TOKEN = 7;
+const C_EXT_QUOTED = 8;
+const C_EXT_QUOTED_PAIR = 9;
+const C_SIZE_LF = 10;
+const C_DATA = 11;
+const C_DATA_CR = 12;
+const C_DATA_LF = 13;
+const C_TRAILER_START = 14;
+const C_TRAILER_NAME = 15;
+const C_TRAILER_OWS = 16;
+const C_TRAILER_VALUE = 17;
+const C_TRAILER_LF = 18;
+const C_END_LF = 19;
+const C_DONE = 20;
+const C_EXT_AFTER_QUOTE = 21; // after a quoted extension value: ";", whitespace or the line end
+
+const badChunk = (code: "bad_chunk_size" | "bad_chunk_extension" | "bad_chunk_data" | "bad_trailer", msg: string) =>
+  new ParseError(STATUS.BadRequest, code, msg);
+
+/**
+ * A chunked body (RFC 9112 §7.1): strict CRLF everywhere, chunk extensions checked against the
+ * grammar and bounded, sizes guarded against overflow, trailers parsed like header fields and
+ * bounded by `maxTrailerBytes`. More than `limit` data bytes fails with 413.
+ */
+export class ChunkedBody extends Body {
+  #src: ByteSource;
+  #limit: number;
+  #maxTrailerBytes: number;
+  #state = C_SIZE_START;
+  #size = 0;
+  #remaining = 0; // data bytes left in the current chunk
+  #extBytes = 0;
+  #trailerBytes = 0;
+  #trailerNames: string[] = [];
+  #trailerValues: string[] = [];
+  #fieldName: number[] = [];
+  #fieldValue: number[] = [];
+  #fieldLastNonWs = 0;
+  #total = 0;
+
+  /** A chunked body from `src` carrying at most `limit` data bytes. */
+  constructor(src: ByteSource, limit: number, maxTrailerBytes = 16384) {
+    super();
+    this.#src = src;
+    this.#limit = limit;
+    this.#maxTrailerBytes = maxTrailerBytes;
+  }
+
+  /** Trailer fields, once the body has been read to its end. */
+  override get trailers(): HeaderList | undefined {
+    return this.#state === C_DONE ? new HeaderList(this.#trailerNames, this.#trailerValues) : undefined;
+  }
+
+  /** Runs the decoder over buffered bytes until it has data to hand out or needs more input. */
+  protected async readChunk(): Promise<Uint8Array | null> {
+    const src = this.#src;
+    for (;;) {
+      if (this.#state === C_DONE) return null;
+      if (this.#state === C_DATA) {
+        const avail = src.end - src.start;
+        const want = this.#remaining;
+        if (avail > 0) {
+          const n = avail < want ? avail : want;
+          const out = src.buf.slice(src.start, src.start + n);
+          src.start += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = C_DATA_CR;
+          return out;
+        }
+        const into = new Uint8Array(want < DIRECT_READ_BYTES ? want : DIRECT_READ_BYTES);
+        const n = await src.readDirect(into);
+        if (n === null || n === 0) throw incomplete();
+        this.#remaining -= n;
+        if (this.#remaining === 0) this.#state = C_DATA_CR;
+        return n === into.length ? into : into.subarray(0, n);
+      }
+      if (src.start < src.end) {
+        src.start = this.#step(src.buf, src.start, src.end);
+        continue;
+      }
+      if (!(await src.fill())) throw incomplete();
+    }
+  }
+
+  /** Advances the framing state machine over `buf[p..end)`; returns the new position. */
+  #step(buf: Uint8Array, p: number, end: number): number {
+    let state = this.#state;
+    while (p < end && state !== C_DATA && state !== C_DONE) {
+      const b = buf[p];
+      switch (state) {
+        case C_SIZE_START:
+        case C_SIZE: {
+          const v = HEX_VALUE[b];
+          if (v !== 0xff) {
+            const next = this.#size * 16 + v;
+            if (next > Number.MAX_SAFE_INTEGER) throw badChunk("bad_chunk_size", "chunk size overflows");
+            this.#size = next;
+            state = C_SIZE;
+            break;
+          }
+          if (state === C_SIZE_START) throw badChunk("bad_chunk_size", "chunk size must start with a hex digit");
+          if (b === CR) state = C_SIZE_LF;
+          else if (b === 0x3b) state = C_EXT_NAME_START;
+          else if (b === SP || b === HTAB) state = C_EXT_WS;
+          else throw badChunk("bad_chunk_size", "invalid character in chunk size");
+          break;
+        }
+        case C_EXT_WS:
+          if (b === 0x3b) state = C_EXT_NAME_START;
+          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "expected ; in chunk extension");
+          break;
+        case C_EXT_NAME_START:
+          if (TCHAR[b] === 1) state = C_EXT_NAME;
+          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "invalid chunk extension name");
+          break;
+        case C_EXT_NAME:
+          if (TCHAR[b] === 1) break;
+          if (b === CR) state = C_SIZE_LF;
+          else if (b === 0x3b) state = C_EXT_NAME_START;
+          else if (b === 0x3d) state = C_EXT_VALUE_START;
+          else if (b === SP || b === HTAB) state = C_EXT_AFTER_NAME;
+          else throw badChunk("bad_chunk_extension", "invalid character in chunk extension");
+          break;
+        case C_EXT_AFTER_NAME:
+          if (b === 0x3d) state = C_EXT_VALUE_START;
+          else if (b === 0x3b) state = C_EXT_NAME_START;
+          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "invalid chunk extension");
+          break;
+        case C_EXT_VALUE_START:
+          if (TCHAR[b] === 1) state = C_EXT_TOKEN;
+          else if (b === 0x22) state = C_EXT_QUOTED;
+          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "invalid chunk extension value");
+          break;
+        case C_EXT_TOKEN:
+          if (TCHAR[b] === 1) break;
+          if (b === CR) state = C_SIZE_LF;
+          else if (b === 0x3b) state = C_EXT_NAME_START;
+          else if (b === SP || b === HTAB) state = C_EXT_WS;
+          else throw badChunk("bad_chunk_extension", "invalid character in chunk extension value");
+          break;
+        case C_EXT_QUOTED:
+          // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+          if (b === 0x22) state = C_EXT_AFTER_QUOTE;
+          else if (b === 0x5c) state = C_EXT_QUOTED_PAIR;
+          else if (!(b === HTAB || b === SP || b === 0x21 || (b >= 0x23 && b <= 0x7e) || b >= 0x80)) {
+            throw badChunk("bad_chunk_extension", "invalid character in quoted chunk extension");
+          }
+          break;
+        case C_EXT_QUOTED_PAIR:
+          if (!(b === HTAB || (b >= 0x20 && b <= 0x7e) || b >= 0x80)) {
+            throw badChunk("bad_chunk_extension", "invalid quoted-pair in chunk extension");
+          }
+          state = C_EXT_QUOTED;
+          break;
+        case C_SIZE_LF:
+          if (b !== LF) throw badChunk("bad_chunk_size", "chunk size line must end with CRLF");
+          this.#extBytes = 0;
+          if (this.#size === 0) {
+            state = C_TRAILER_START;
+          } else {
+            this.#total += this.#size;
+            if (this.#total > this.#limit) {
+              throw new ParseError(STATUS.ContentTooLarge, "body_too_large", "request body is too large");
+            }
+            this.#remaining = this.#size;
+            this.#size = 0;
+            state = C_DATA;
+          }
+          break;
+        case C_DATA_CR:
+          if (b !== CR) throw badChunk("bad_chunk_data", "chunk data must be followed by CRLF");
+          state = C_DATA_LF;
+          break;
+        case C_DATA_LF:
+          if (b !== LF) throw badChunk("bad_chunk_data", "chunk data must be followed by CRLF");
+          state = C_SIZE_START;
+          break;
+        case C_TRAILER_START:
+          if (b === CR) state = C_END_LF;
+          else if (TCHAR[b] === 1) {
+            this.#fieldName = [b];
+            state = C_TRAILER_NAME;
+          } else throw badChunk("bad_trailer", "invalid trailer field");
+          break;
+        case C_TRAILER_NAME:
+          if (TCHAR[b] === 1) this.#fieldName.push(b);
+          else if (b === COLON) {
+            this.#fieldValue = [];
+            this.#fieldLastNonWs = 0;
+            state = C_TRAILER_OWS;
+          } else throw badChunk("bad_trailer", "invalid trailer field name");
+          break;
+        case C_TRAILER_OWS:
+          if (b === SP || b === HTAB) break;
+          state = C_TRAILER_VALUE;
+          continue; // examine this byte as part of the value
+        case C_TRAILER_VALUE: {
+          const cls = FIELD_VALUE[b];
+          if (cls === FV_VCHAR) {
+            this.#fieldValue.push(b);
+            this.#fieldLastNonWs = this.#fieldValue.length;
+          } else if (cls === FV_WS) this.#fieldValue.push(b);
+          else if (cls === FV_CR) state = C_TRAILER_LF;
+          else throw badChunk("bad_trailer", "invalid byte in trailer field value");
+          break;
+        }
+        case C_TRAILER_LF: {
+          if (b !== LF) throw badChunk("bad_trailer", "trailer line must end with CRLF");
+          const name = Uint8Array.from(this.#fieldName);
+          const value = Uint8Array.from(this.#fieldValue.slice(0, this.#fieldLastNonWs));
+          this.#trailerNames.push(latin1Lower(name, 0, name.length));
+          this.#trailerValues.push(latin1(value, 0, value.length));
+          state = C_TRAILER_START;
+          break;
+        }
+        case C_END_LF:
+          if (b !== LF) throw badChunk("bad_trailer", "chunked body must end with CRLF");
+          state = C_DONE;
+          break;
+        case C_EXT_AFTER_QUOTE:
+          if (b === CR) state = C_SIZE_LF;
+          else if (b === 0x3b) state = C_EXT_NAME_START;
+          else if (b === SP || b === HTAB) state = C_EXT_WS;
+          else throw badChunk("bad_chunk_extension", "invalid character after quoted chunk extension");
+          break;
+      }
+      if (state >= C_EXT_WS && state <= C_EXT_QUOTED_PAIR || state === C_EXT_AFTER_QUOTE) {
+        if (++this.#extBytes > MAX_CHUNK_EXT_BYTES) throw badChunk("bad_chunk_extension", "chunk extensions too long");
+      }
+      if (state >= C_TRAILER_START && state <= C_END_LF) {
+        if (++this.#trailerBytes > this.#maxTrailerBytes) throw badChunk("bad_trailer", "trailer section too large");
+      }
+      p++;
+    }
+    this.#state = state;
+    return p;
+  }
+}

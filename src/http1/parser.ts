@@ -1,0 +1,808 @@
+/**
+ * The HTTP/1.1 request-head parser: an explicit, resumable byte state machine (RFC 9112 §2–§3,
+ * §5, RFC 9110 §5). It does no I/O: the connection feeds it the bytes it has, as often as it
+ * likes, and the parser picks up where it stopped, so a head split at any byte parses the same
+ * as one that arrived whole, in time linear in its length.
+ *
+ * Every dead end throws a {@linkcode ParseError} that carries the status to answer with and a
+ * short reason code for logs and metrics. The parser is strict by default, as RFC 9112 asks of
+ * servers: no obs-fold, no bare CR or LF, no whitespace before a colon, one Host, one
+ * Content-Length value, no Content-Length beside Transfer-Encoding.
+ *
+ * @module
+ */
+
+import { COLON, CR, FIELD_VALUE, FV_CR, FV_VCHAR, FV_WS, HTAB, LF, SP, TARGET_CHAR, TCHAR } from "./chars.ts";
+import { latin1, latin1Lower } from "./chars.ts";
+import { HeaderList } from "./headers.ts";
+import { STATUS } from "./status.ts";
+
+/**
+ * Why a request was refused. The codes are stable: metrics count rejections by them and tests
+ * assert them.
+ */
+export type ParseErrorCode =
+  | "bad_request_line"
+  | "bad_method"
+  | "unknown_method"
+  | "bad_target"
+  | "target_too_long"
+  | "bad_version"
+  | "unsupported_version"
+  | "bad_header_name"
+  | "bad_header_value"
+  | "whitespace_before_colon"
+  | "obs_fold"
+  | "bare_cr"
+  | "bare_lf"
+  | "header_too_large"
+  | "too_many_headers"
+  | "missing_host"
+  | "duplicate_host"
+  | "bad_host"
+  | "bad_content_length"
+  | "content_length_mismatch"
+  | "content_length_with_transfer_encoding"
+  | "transfer_encoding_http10"
+  | "bad_transfer_encoding"
+  | "unsupported_transfer_coding"
+  | "unsupported_expectation"
+  | "bad_chunk_size"
+  | "bad_chunk_extension"
+  | "bad_chunk_data"
+  | "bad_trailer"
+  | "body_too_large"
+  | "body_incomplete";
+
+/**
+ * A request the server will not serve as sent. `status` is the response status (400, 413, 414,
+ * 417, 431, 501 or 505); after any ParseError the connection is closed, since the framing of what
+ * follows can no longer be trusted.
+ *
+ * @example
+ * ```ts
+ * import { ParseError } from "./parser.ts";
+ * const e = new ParseError(400, "bare_lf", "LF without CR");
+ * console.log(e.status, e.code); // 400 "bare_lf"
+ * ```
+ */
+export class ParseError extends Error {
+  /** The status code to answer with. */
+  readonly status: number;
+  /** A stable, machine-readable reason. */
+  readonly code: ParseErrorCode;
+
+  /** Creates an error with the status to answer, a reason code and a human message. */
+  constructor(status: number, code: ParseErrorCode, message: string) {
+    super(message);
+    this.name = "ParseError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** The forms of request-target of RFC 9112 §3.2. */
+export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
+
+/** A parsed, validated request head. */
+export interface RequestHead {
+  /** The method, case kept (methods are case-sensitive). */
+  method: string;
+  /** The request-target exactly as received. */
+  target: string;
+  /** Which form the target took. */
+  form: TargetForm;
+  /** The raw (still percent-encoded) path: `/` for absolute-form without one, `*` for asterisk-form. */
+  path: string;
+  /** The raw query without `?`; empty when there is none. */
+  query: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  versionMinor: number;
+  /** The header fields, names lower-cased. */
+  headers: HeaderList;
+  /** The authority: the absolute-form target's, else the Host header's; `""` when absent. */
+  host: string;
+  /** Declared Content-Length, or -1 when the request has none. */
+  contentLength: number;
+  /** Whether the body is chunked. */
+  chunked: boolean;
+  /** Whether the connection may stay open after this request (RFC 9112 §9.3). */
+  keepAlive: boolean;
+  /** Whether the client sent `Expect: 100-continue` on HTTP/1.1. */
+  expectContinue: boolean;
+  /** Length of the head in bytes, the final empty line included. */
+  headBytes: number;
+}
+
+/** Limits the parser enforces while reading a head. */
+export interface ParserLimits {
+  /**
+   * Longest request-target, in bytes; a longer one is answered with 414.
+   * @default {8192}
+   */
+  maxTargetLength: number;
+  /**
+   * Largest head (request line, fields and the empty line), in bytes; a larger one gets 431.
+   * @default {16384}
+   */
+  maxHeaderBytes: number;
+  /**
+   * Most header field lines; one more gets 431.
+   * @default {100}
+   */
+  maxHeaderCount: number;
+}
+
+/** The defaults of {@linkcode ParserLimits}. */
+export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = {
+  maxTargetLength: 8192,
+  maxHeaderBytes: 16384,
+  maxHeaderCount: 100,
+};
+
+/**
+ * Methods ferry knows: RFC 9110 §9, the IANA HTTP Method Registry (WebDAV, CalDAV, versioning,
+ * QUERY) and a few long-standing extensions (PURGE, SSDP's M-SEARCH, NOTIFY, SUBSCRIBE). A method
+ * outside this set is answered 501 (RFC 9110 §9.1).
+ */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+  "QUERY",
+  "ACL",
+  "BASELINE-CONTROL",
+  "BIND",
+  "CHECKIN",
+  "CHECKOUT",
+  "COPY",
+  "LABEL",
+  "LINK",
+  "LOCK",
+  "MERGE",
+  "MKACTIVITY",
+  "MKCALENDAR",
+  "MKCOL",
+  "MKREDIRECTREF",
+  "MKWORKSPACE",
+  "MOVE",
+  "ORDERPATCH",
+  "PROPFIND",
+  "PROPPATCH",
+  "REBIND",
+  "REPORT",
+  "SEARCH",
+  "UNBIND",
+  "UNCHECKOUT",
+  "UNLINK",
+  "UNLOCK",
+  "UPDATE",
+  "UPDATEREDIRECTREF",
+  "VERSION-CONTROL",
+  "PURGE",
+  "M-SEARCH",
+  "NOTIFY",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+]);
+
+// Parser states.
+const S_START = 0; // before the request line; empty lines may come first (RFC 9112 §2.2)
+const S_START_LF = 1; // after the CR of a leading empty line
+const S_METHOD = 3;
+const S_TARGET_START = 4;
+const S_TARGET = 5;
+const S_VERSION = 6;
+const S_LINE_CR = 7;
+const S_LINE_LF = 8;
+const S_FIELD_START = 9;
+const S_NAME = 10;
+const S_OWS = 11;
+const S_VALUE = 12;
+const S_VALUE_LF = 13;
+const S_END_LF = 14;
+
+const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
+
+const bad = (code: ParseErrorCode, message: string) => new ParseError(STATUS.BadRequest, code, message);
+
+/**
+ * The resumable request-head parser. One instance serves a connection for its lifetime:
+ * {@linkcode RequestParser.execute} is called with the bytes received so far until it returns
+ * the head length, then {@linkcode RequestParser.finish} builds the {@linkcode RequestHead} and
+ * resets the machine for the next request.
+ *
+ * Offsets are kept relative to the start of the head (`base`), so the caller may move the head's
+ * bytes within its buffer between calls, as long as they stay contiguous.
+ *
+ * @example
+ * ```ts
+ * import { RequestParser } from "./parser.ts";
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+ * const p = new RequestParser();
+ * const n = p.execute(bytes, 0, bytes.length);
+ * console.log(p.finish(bytes, 0, n).host); // "a"
+ * ```
+ */
+export class RequestParser {
+  readonly #limits: ParserLimits;
+  #state = S_START;
+  #off = 0; // next byte to examine, relative to base
+  #methodEnd = 0;
+  #targetStart = 0;
+  #targetEnd = 0;
+  #versionIdx = 0;
+  #versionMinor = 0;
+  #versionMajor = 0;
+  #count = 0; // header fields seen
+  #fields: Int32Array; // [nameStart, nameEnd, valueStart, valueEnd] per field, relative to base
+  #lastNonWs = 0;
+  #methodStart = 0;
+  #contentLength = -1;
+
+  /** Creates a parser enforcing `limits` (defaults: {@linkcode DEFAULT_PARSER_LIMITS}). */
+  constructor(limits: Partial<ParserLimits> = {}) {
+    this.#limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
+    this.#fields = new Int32Array(4 * Math.min(this.#limits.maxHeaderCount, 32));
+  }
+
+  /** Whether the parser has seen any byte of the current head. */
+  get started(): boolean {
+    return this.#off > 0;
+  }
+
+  /** Forgets any partial head; the next byte starts a new request. */
+  reset(): void {
+    this.#state = S_START;
+    this.#off = 0;
+    this.#count = 0;
+    this.#versionIdx = 0;
+    this.#contentLength = -1;
+  }
+
+  /**
+   * Examines `buf[base + consumed .. end)`, where `base` is the index of the head's first byte.
+   * Returns the head's length once its final empty line is complete, or -1 when more bytes are
+   * needed. Throws {@linkcode ParseError} on invalid input or an exceeded limit.
+   */
+  execute(buf: Uint8Array, base: number, end: number): number {
+    const limits = this.#limits;
+    // Past this index the head is too large, whatever comes.
+    const cap = base + limits.maxHeaderBytes;
+    const stop = end < cap ? end : cap;
+    let p = base + this.#off;
+    let state = this.#state;
+    let b = 0;
+    while (p < stop) {
+      switch (state) {
+        case S_START:
+          b = buf[p];
+          if (TCHAR[b] === 1) {
+            this.#methodStart = p - base;
+            state = S_METHOD;
+            break;
+          }
+          if (b === CR) {
+            state = S_START_LF;
+            p++;
+            break;
+          }
+          throw this.#lineError(b, "bad_method", "request line must start with a method");
+        case S_START_LF:
+          if (buf[p] !== LF) throw bad("bare_cr", "CR not followed by LF before the request line");
+          state = S_START;
+          p++;
+          break;
+        case S_METHOD:
+          while (p < stop && TCHAR[buf[p]] === 1) p++;
+          if (p === stop) break;
+          if (buf[p] !== SP) throw bad("bad_method", "method must be a token followed by one space");
+          this.#methodEnd = p - base;
+          state = S_TARGET_START;
+          p++;
+          break;
+        case S_TARGET_START:
+          if (TARGET_CHAR[buf[p]] !== 1) throw bad("bad_target", "request-target must follow one space");
+          this.#targetStart = p - base;
+          state = S_TARGET;
+          break;
+        case S_TARGET: {
+          const tStart = base + this.#targetStart;
+          const tCap = tStart + limits.maxTargetLength;
+          while (p < stop && TARGET_CHAR[buf[p]] === 1) {
+            if (p >= tCap) {
+              throw new ParseError(STATUS.URITooLong, "target_too_long", "request-target is too long");
+            }
+            p++;
+          }
+          if (p === stop) break;
+          if (buf[p] !== SP) {
+            throw bad("bad_target", "invalid byte in request-target (or no HTTP version)");
+          }
+          this.#targetEnd = p - base;
+          state = S_VERSION;
+          p++;
+          break;
+        }
+        case S_VERSION: {
+          // "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
+          const i = this.#versionIdx;
+          b = buf[p];
+          if (i < 5) {
+            if (b !== HTTP_SLASH[i]) throw bad("bad_version", "expected HTTP/ after the target");
+          } else if (i === 5 || i === 7) {
+            if (b < 0x30 || b > 0x39) throw bad("bad_version", "HTTP version must be DIGIT.DIGIT");
+            if (i === 5) this.#versionMajor = b - 0x30;
+            else this.#versionMinor = b - 0x30;
+          } else if (b !== 0x2e) {
+            throw bad("bad_version", "HTTP version must be DIGIT.DIGIT");
+          }
+          p++;
+          if (i === 7) {
+            if (this.#versionMajor !== 1 || this.#versionMinor > 1) {
+              throw new ParseError(
+                STATUS.HTTPVersionNotSupported,
+                "unsupported_version",
+                "only HTTP/1.0 and HTTP/1.1 are supported",
+              );
+            }
+            state = S_LINE_CR;
+          } else this.#versionIdx = i + 1;
+          break;
+        }
+        case S_LINE_CR:
+          b = buf[p];
+          if (b !== CR) {
+            throw b === LF
+              ? bad("bare_lf", "request line must end with CRLF")
+              : bad("bad_version", "unexpected byte after the HTTP version");
+          }
+          state = S_LINE_LF;
+          p++;
+          break;
+        case S_LINE_LF:
+          if (buf[p] !== LF) throw bad("bare_cr", "CR not followed by LF");
+          state = S_FIELD_START;
+          p++;
+          break;
+        case S_FIELD_START:
+          b = buf[p];
+          if (TCHAR[b] === 1) {
+            const n = this.#count;
+            if (n >= limits.maxHeaderCount) {
+              throw new ParseError(
+                STATUS.RequestHeaderFieldsTooLarge,
+                "too_many_headers",
+                `more than ${limits.maxHeaderCount} header fields`,
+              );
+            }
+            if (4 * n + 4 > this.#fields.length) {
+              const grown = new Int32Array(Math.min(this.#fields.length * 2, 4 * limits.maxHeaderCount));
+              grown.set(this.#fields);
+              this.#fields = grown;
+            }
+            this.#fields[4 * n] = p - base;
+            state = S_NAME;
+            p++;
+            break;
+          }
+          if (b === CR) {
+            state = S_END_LF;
+            p++;
+            break;
+          }
+          if (b === SP || b === HTAB) {
+            throw bad("obs_fold", "line folding (or whitespace before a field name) is not allowed");
+          }
+          if (b === LF) throw bad("bare_lf", "header line must end with CRLF");
+          throw bad("bad_header_name", "invalid byte at the start of a header field name");
+        case S_NAME:
+          while (p < stop && TCHAR[buf[p]] === 1) p++;
+          if (p === stop) break;
+          b = buf[p];
+          if (b !== COLON) {
+            throw b === SP || b === HTAB
+              ? bad("whitespace_before_colon", "whitespace between field name and colon")
+              : bad("bad_header_name", "invalid byte in a header field name");
+          }
+          this.#fields[4 * this.#count + 1] = p - base;
+          state = S_OWS;
+          p++;
+          break;
+        case S_OWS:
+          while (p < stop && ((b = buf[p]) === SP || b === HTAB)) p++;
+          if (p === stop) break;
+          this.#fields[4 * this.#count + 2] = p - base;
+          this.#lastNonWs = p - base;
+          state = S_VALUE;
+          break;
+        case S_VALUE: {
+          let last = base + this.#lastNonWs;
+          let cls = 0;
+          while (p < stop) {
+            cls = FIELD_VALUE[buf[p]];
+            if (cls === FV_VCHAR) last = p + 1;
+            else if (cls !== FV_WS) break;
+            p++;
+          }
+          this.#lastNonWs = last - base;
+          if (p === stop) break;
+          if (cls !== FV_CR) {
+            throw buf[p] === LF
+              ? bad("bare_lf", "header line must end with CRLF")
+              : bad("bad_header_value", "control character in a header field value");
+          }
+          this.#fields[4 * this.#count + 3] = last - base;
+          state = S_VALUE_LF;
+          p++;
+          break;
+        }
+        case S_VALUE_LF: {
+          if (buf[p] !== LF) throw bad("bare_cr", "CR not followed by LF in a header line");
+          // Content-Length is checked as soon as its line ends, so that a bad one is refused
+          // at once instead of when (or if) the head completes.
+          const k = 4 * this.#count;
+          const f = this.#fields;
+          if (f[k + 1] - f[k] === 14 && isContentLengthName(buf, base + f[k])) {
+            const n = parseContentLength(latin1(buf, base + f[k + 2], base + f[k + 3]));
+            if (this.#contentLength !== -1 && n !== this.#contentLength) {
+              throw bad("content_length_mismatch", "differing Content-Length values");
+            }
+            this.#contentLength = n;
+          }
+          this.#count++;
+          state = S_FIELD_START;
+          p++;
+          break;
+        }
+        case S_END_LF:
+          if (buf[p] !== LF) throw bad("bare_cr", "CR not followed by LF at the end of the head");
+          this.#state = state;
+          this.#off = p + 1 - base;
+          return p + 1 - base;
+      }
+    }
+    this.#state = state;
+    this.#off = p - base;
+    if (end >= cap && p >= cap) {
+      if (state <= S_TARGET && state >= S_TARGET_START) {
+        throw new ParseError(STATUS.URITooLong, "target_too_long", "request-target is too long");
+      }
+      throw new ParseError(
+        STATUS.RequestHeaderFieldsTooLarge,
+        "header_too_large",
+        `request head is larger than ${limits.maxHeaderBytes} bytes`,
+      );
+    }
+    return -1;
+  }
+
+  #lineError(b: number, code: ParseErrorCode, message: string): ParseError {
+    if (b === LF) return bad("bare_lf", "LF without CR before the request line");
+    return bad(code, message);
+  }
+
+  /**
+   * Builds the {@linkcode RequestHead} from a head that {@linkcode RequestParser.execute}
+   * completed (`headLen` bytes from `base`), applies the message-level rules (Host, framing,
+   * Connection, Expect, method) and resets the parser for the next request.
+   */
+  finish(buf: Uint8Array, base: number, headLen: number): RequestHead {
+    const count = this.#count;
+    const f = this.#fields;
+    const versionMinor = this.#versionMinor;
+    const method = methodName(buf, base + this.#methodStart, base + this.#methodEnd);
+    const target = latin1(buf, base + this.#targetStart, base + this.#targetEnd);
+    const contentLength = this.#contentLength;
+    this.reset();
+
+    const names = new Array<string>(count);
+    const values = new Array<string>(count);
+    let hostCount = 0;
+    let host = "";
+    let transferEncoding: string | undefined;
+    let close = false;
+    let keepAliveToken = false;
+    let expect: string | undefined;
+    for (let i = 0; i < count; i++) {
+      const name = latin1Lower(buf, base + f[4 * i], base + f[4 * i + 1]);
+      const value = latin1(buf, base + f[4 * i + 2], base + f[4 * i + 3]);
+      names[i] = name;
+      values[i] = value;
+      switch (name) {
+        case "host":
+          hostCount++;
+          host = value;
+          break;
+        case "transfer-encoding":
+          transferEncoding = transferEncoding === undefined ? value : transferEncoding + "," + value;
+          break;
+        case "connection":
+          for (const token of listTokens(value)) {
+            if (token === "close") close = true;
+            else if (token === "keep-alive") keepAliveToken = true;
+          }
+          break;
+        case "expect":
+          expect = expect === undefined ? value : expect + "," + value;
+          break;
+      }
+    }
+    const headers = new HeaderList(names, values);
+
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+    if (hostCount > 1) throw bad("duplicate_host", "more than one Host header field");
+    if (hostCount === 0 && versionMinor === 1) throw bad("missing_host", "HTTP/1.1 request without Host");
+    if (hostCount === 1 && !validAuthority(host, true)) throw bad("bad_host", "invalid Host header field");
+
+    // RFC 9112 §6.1, §6.3: framing.
+    let chunked = false;
+    if (transferEncoding !== undefined) {
+      if (versionMinor === 0) throw bad("transfer_encoding_http10", "Transfer-Encoding in an HTTP/1.0 request");
+      if (contentLength !== -1) {
+        throw bad("content_length_with_transfer_encoding", "both Content-Length and Transfer-Encoding");
+      }
+      chunked = checkTransferEncoding(transferEncoding);
+    }
+
+    let expectContinue = false;
+    if (expect !== undefined && versionMinor === 1) {
+      // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others get 417.
+      if (expect.toLowerCase() === "100-continue") expectContinue = true;
+      else {
+        throw new ParseError(STATUS.ExpectationFailed, "unsupported_expectation", "unsupported Expect value");
+      }
+    }
+
+    // RFC 9112 §3.2: the form of the target.
+    let form: TargetForm = "origin";
+    let path = target;
+    let query = "";
+    const c0 = target.charCodeAt(0);
+    if (c0 === 0x2f) {
+      const split = splitPathQuery(target, 0);
+      path = split[0];
+      query = split[1];
+    } else if (method === "CONNECT") {
+      if (!validAuthority(target, false) || target === "") throw bad("bad_target", "CONNECT needs host:port");
+      form = "authority";
+      host = target;
+    } else if (target === "*") {
+      if (method !== "OPTIONS") throw bad("bad_target", "asterisk-form is only for OPTIONS");
+      form = "asterisk";
+    } else {
+      const abs = parseAbsoluteForm(target);
+      if (abs === undefined) throw bad("bad_target", "request-target is not origin-, absolute- or asterisk-form");
+      form = "absolute";
+      host = abs[0]; // RFC 9112 §3.2.2: the target's authority wins over Host.
+      path = abs[1];
+      query = abs[2];
+    }
+
+    if (!KNOWN_METHODS.has(method)) {
+      throw new ParseError(STATUS.NotImplemented, "unknown_method", `unknown method`);
+    }
+
+    return {
+      method,
+      target,
+      form,
+      path,
+      query,
+      versionMinor,
+      headers,
+      host,
+      contentLength,
+      chunked,
+      keepAlive: versionMinor === 1 ? !close : keepAliveToken && !close,
+      expectContinue,
+      headBytes: headLen,
+    };
+  }
+}
+
+const CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68];
+
+/** Whether the 14 bytes at `at` spell `content-length` in any case. */
+function isContentLengthName(buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 14; i++) if ((buf[at + i] | 0x20) !== CONTENT_LENGTH[i]) return false;
+  return true;
+}
+
+/** Common methods without building a string byte by byte. */
+function methodName(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  const b0 = buf[start];
+  if (n === 3 && b0 === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return "GET";
+  if (n === 4 && buf[start + 1] === 0x4f) {
+    if (b0 === 0x50 && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
+  }
+  if (n === 4 && b0 === 0x48 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && buf[start + 3] === 0x44) {
+    return "HEAD";
+  }
+  if (n === 3 && b0 === 0x50 && buf[start + 1] === 0x55 && buf[start + 2] === 0x54) return "PUT";
+  return latin1(buf, start, end);
+}
+
+/**
+ * Content-Length (RFC 9110 §8.6): 1*DIGIT; a list of identical values (`5, 5`) is accepted as
+ * one. Anything else — signs, spaces inside, empty, beyond 2^53 — is an error.
+ */
+function parseContentLength(value: string): number {
+  let result = -1;
+  let n = -1;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 0x2c;
+    if (c >= 0x30 && c <= 0x39) {
+      n = n === -1 ? c - 0x30 : n * 10 + (c - 0x30);
+      if (n > Number.MAX_SAFE_INTEGER) throw bad("bad_content_length", "Content-Length is too large");
+    } else if (c === 0x2c) {
+      if (n === -1) throw bad("bad_content_length", "empty Content-Length");
+      if (result !== -1 && n !== result) throw bad("content_length_mismatch", "differing Content-Length values");
+      result = n;
+      n = -1;
+      // OWS after a comma.
+      while (i + 1 < value.length && (value.charCodeAt(i + 1) === 0x20 || value.charCodeAt(i + 1) === 0x09)) i++;
+    } else if ((c === 0x20 || c === 0x09) && n !== -1) {
+      // OWS before a comma only.
+      while (i + 1 < value.length && (value.charCodeAt(i + 1) === 0x20 || value.charCodeAt(i + 1) === 0x09)) i++;
+      if (i + 1 < value.length && value.charCodeAt(i + 1) !== 0x2c) {
+        throw bad("bad_content_length", "invalid Content-Length");
+      }
+    } else {
+      throw bad("bad_content_length", "invalid Content-Length");
+    }
+  }
+  return result;
+}
+
+/**
+ * Transfer-Encoding (RFC 9112 §6.1, §7): returns true when the body is chunked. `chunked` must be
+ * the final coding, once; other codings are not implemented (501).
+ */
+function checkTransferEncoding(value: string): boolean {
+  const codings: string[] = [];
+  for (const raw of value.split(",")) {
+    const c = raw.trim();
+    if (c === "") continue; // RFC 9110 §5.6.1.2: empty list elements are ignored
+    if (!isToken(c)) {
+      if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]*;/.test(c)) {
+        throw new ParseError(STATUS.NotImplemented, "unsupported_transfer_coding", "transfer coding with parameters");
+      }
+      throw bad("bad_transfer_encoding", "invalid Transfer-Encoding");
+    }
+    codings.push(c.toLowerCase());
+  }
+  if (codings.length === 0) throw bad("bad_transfer_encoding", "empty Transfer-Encoding");
+  const chunkedCount = codings.filter((c) => c === "chunked").length;
+  const last = codings[codings.length - 1];
+  if (last !== "chunked") {
+    if (chunkedCount > 0) throw bad("bad_transfer_encoding", "chunked is not the final transfer coding");
+    throw new ParseError(STATUS.NotImplemented, "unsupported_transfer_coding", "unsupported transfer coding");
+  }
+  if (chunkedCount > 1) throw bad("bad_transfer_encoding", "chunked applied more than once");
+  if (codings.length > 1) {
+    throw new ParseError(STATUS.NotImplemented, "unsupported_transfer_coding", "unsupported transfer coding");
+  }
+  return true;
+}
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** Lower-cased tokens of a comma-separated list; non-tokens are skipped. */
+function listTokens(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(",")) {
+    const t = raw.trim();
+    if (isToken(t)) out.push(t.toLowerCase());
+  }
+  return out;
+}
+
+const UNRESERVED_OR_SUBDELIM = (() => {
+  const t = new Uint8Array(128);
+  for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=") {
+    t[ch.charCodeAt(0)] = 1;
+  }
+  return t;
+})();
+
+/**
+ * `uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2). With `allowEmpty`, the empty value
+ * that RFC 9112 §3.2 permits in a Host field is accepted.
+ */
+export function validAuthority(value: string, allowEmpty: boolean): boolean {
+  if (value === "") return allowEmpty;
+  let i = 0;
+  const n = value.length;
+  if (value.charCodeAt(0) === 0x5b) {
+    // IP-literal: "[" ( IPv6address / IPvFuture ) "]"
+    const close = value.indexOf("]");
+    if (close < 3) return false;
+    for (let j = 1; j < close; j++) {
+      const c = value.charCodeAt(j);
+      const ok = (c >= 0x30 && c <= 0x3a) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) || c === 0x2e ||
+        c === 0x76 || c === 0x56;
+      if (!ok) return false;
+    }
+    i = close + 1;
+  } else {
+    while (i < n) {
+      const c = value.charCodeAt(i);
+      if (c === 0x3a) break;
+      if (c === 0x25) {
+        if (!isHex(value.charCodeAt(i + 1)) || !isHex(value.charCodeAt(i + 2))) return false;
+        i += 3;
+        continue;
+      }
+      if (c >= 128 || UNRESERVED_OR_SUBDELIM[c] !== 1) return false;
+      i++;
+    }
+  }
+  if (i === n) return true;
+  if (value.charCodeAt(i) !== 0x3a) return false;
+  for (i++; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Splits `target` from `start` into raw path and raw query; a fragment, if sent, is dropped. */
+function splitPathQuery(target: string, start: number): [string, string] {
+  let q = -1;
+  let hash = -1;
+  for (let i = start; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x3f && q === -1) q = i;
+    else if (c === 0x23) {
+      hash = i;
+      break;
+    }
+  }
+  const end = hash === -1 ? target.length : hash;
+  if (q === -1) return [start === end ? "/" : target.slice(start, end), ""];
+  return [start === q ? "/" : target.slice(start, q), target.slice(q + 1, end)];
+}
+
+/**
+ * absolute-form (RFC 9112 §3.2.2) for the http and https schemes: returns
+ * `[authority, path, query]`, or undefined when the target is not a valid one. Userinfo is
+ * refused (RFC 9110 §4.2.4 asks recipients to treat it as an error).
+ */
+function parseAbsoluteForm(target: string): [string, string, string] | undefined {
+  const colon = target.indexOf("://");
+  if (colon <= 0) return undefined;
+  const scheme = target.slice(0, colon).toLowerCase();
+  if (scheme !== "http" && scheme !== "https") return undefined;
+  const authStart = colon + 3;
+  let authEnd = target.length;
+  for (let i = authStart; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x2f || c === 0x3f || c === 0x23) {
+      authEnd = i;
+      break;
+    }
+  }
+  const authority = target.slice(authStart, authEnd);
+  if (authority === "" || authority.includes("@") || !validAuthority(authority, false)) return undefined;
+  const [path, query] = splitPathQuery(target, authEnd);
+  return [authority, path, query];
+}
