@@ -236,8 +236,10 @@ const C_END_LF = 19;
 const C_DONE = 20;
 const C_EXT_AFTER_QUOTE = 21; // after a quoted extension value: ";", whitespace or the line end
 
-const badChunk = (code: "bad_chunk_size" | "bad_chunk_extension" | "bad_chunk_data" | "bad_trailer", msg: string) =>
-  new ParseError(STATUS.BadRequest, code, msg);
+const badChunk = (
+  code: "bad_chunk_size" | "bad_chunk_extension" | "bad_chunk_data" | "bad_trailer",
+  msg: string,
+) => new ParseError(STATUS.BadRequest, code, msg);
 
 /**
  * A chunked body (RFC 9112 §7.1): strict CRLF everywhere, chunk extensions checked against the
@@ -320,7 +322,9 @@ export class ChunkedBody extends Body {
             state = C_SIZE;
             break;
           }
-          if (state === C_SIZE_START) throw badChunk("bad_chunk_size", "chunk size must start with a hex digit");
+          if (state === C_SIZE_START) {
+            throw badChunk("bad_chunk_size", "chunk size must start with a hex digit");
+          }
           if (b === CR) state = C_SIZE_LF;
           else if (b === 0x3b) state = C_EXT_NAME_START;
           else if (b === SP || b === HTAB) state = C_EXT_WS;
@@ -329,11 +333,15 @@ export class ChunkedBody extends Body {
         }
         case C_EXT_WS:
           if (b === 0x3b) state = C_EXT_NAME_START;
-          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "expected ; in chunk extension");
+          else if (b !== SP && b !== HTAB) {
+            throw badChunk("bad_chunk_extension", "expected ; in chunk extension");
+          }
           break;
         case C_EXT_NAME_START:
           if (TCHAR[b] === 1) state = C_EXT_NAME;
-          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "invalid chunk extension name");
+          else if (b !== SP && b !== HTAB) {
+            throw badChunk("bad_chunk_extension", "invalid chunk extension name");
+          }
           break;
         case C_EXT_NAME:
           if (TCHAR[b] === 1) break;
@@ -351,7 +359,9 @@ export class ChunkedBody extends Body {
         case C_EXT_VALUE_START:
           if (TCHAR[b] === 1) state = C_EXT_TOKEN;
           else if (b === 0x22) state = C_EXT_QUOTED;
-          else if (b !== SP && b !== HTAB) throw badChunk("bad_chunk_extension", "invalid chunk extension value");
+          else if (b !== SP && b !== HTAB) {
+            throw badChunk("bad_chunk_extension", "invalid chunk extension value");
+          }
           break;
         case C_EXT_TOKEN:
           if (TCHAR[b] === 1) break;
@@ -447,10 +457,14 @@ export class ChunkedBody extends Body {
           break;
       }
       if (state >= C_EXT_WS && state <= C_EXT_QUOTED_PAIR || state === C_EXT_AFTER_QUOTE) {
-        if (++this.#extBytes > MAX_CHUNK_EXT_BYTES) throw badChunk("bad_chunk_extension", "chunk extensions too long");
+        if (++this.#extBytes > MAX_CHUNK_EXT_BYTES) {
+          throw badChunk("bad_chunk_extension", "chunk extensions too long");
+        }
       }
       if (state >= C_TRAILER_START && state <= C_END_LF) {
-        if (++this.#trailerBytes > this.#maxTrailerBytes) throw badChunk("bad_trailer", "trailer section too large");
+        if (++this.#trailerBytes > this.#maxTrailerBytes) {
+          throw badChunk("bad_trailer", "trailer section too large");
+        }
       }
       p++;
     }

@@ -34,7 +34,9 @@ const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
  * console.log(TCHAR[0x41], TCHAR[0x3a]); // 1 0 ("A" is a tchar, ":" is not)
  * ```
  */
-export const TCHAR: Uint8Array = table((b) => isAlpha(b) || isDigit(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b)));
+export const TCHAR: Uint8Array = table((b) =>
+  isAlpha(b) || isDigit(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b))
+);
 
 /**
  * Bytes allowed in a request-target: visible ASCII (0x21–0x7E). Anything else — space, control

@@ -544,7 +544,9 @@ export class RequestParser {
     // RFC 9112 §6.1, §6.3: framing.
     let chunked = false;
     if (transferEncoding !== undefined) {
-      if (versionMinor === 0) throw bad("transfer_encoding_http10", "Transfer-Encoding in an HTTP/1.0 request");
+      if (versionMinor === 0) {
+        throw bad("transfer_encoding_http10", "Transfer-Encoding in an HTTP/1.0 request");
+      }
       if (contentLength !== -1) {
         throw bad("content_length_with_transfer_encoding", "both Content-Length and Transfer-Encoding");
       }
@@ -578,7 +580,9 @@ export class RequestParser {
       form = "asterisk";
     } else {
       const abs = parseAbsoluteForm(target);
-      if (abs === undefined) throw bad("bad_target", "request-target is not origin-, absolute- or asterisk-form");
+      if (abs === undefined) {
+        throw bad("bad_target", "request-target is not origin-, absolute- or asterisk-form");
+      }
       form = "absolute";
       host = abs[0]; // RFC 9112 §3.2.2: the target's authority wins over Host.
       path = abs[1];
@@ -623,7 +627,9 @@ function methodName(buf: Uint8Array, start: number, end: number): string {
   if (n === 4 && buf[start + 1] === 0x4f) {
     if (b0 === 0x50 && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
   }
-  if (n === 4 && b0 === 0x48 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && buf[start + 3] === 0x44) {
+  if (
+    n === 4 && b0 === 0x48 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && buf[start + 3] === 0x44
+  ) {
     return "HEAD";
   }
   if (n === 3 && b0 === 0x50 && buf[start + 1] === 0x55 && buf[start + 2] === 0x54) return "PUT";
@@ -644,14 +650,20 @@ function parseContentLength(value: string): number {
       if (n > Number.MAX_SAFE_INTEGER) throw bad("bad_content_length", "Content-Length is too large");
     } else if (c === 0x2c) {
       if (n === -1) throw bad("bad_content_length", "empty Content-Length");
-      if (result !== -1 && n !== result) throw bad("content_length_mismatch", "differing Content-Length values");
+      if (result !== -1 && n !== result) {
+        throw bad("content_length_mismatch", "differing Content-Length values");
+      }
       result = n;
       n = -1;
       // OWS after a comma.
-      while (i + 1 < value.length && (value.charCodeAt(i + 1) === 0x20 || value.charCodeAt(i + 1) === 0x09)) i++;
+      while (i + 1 < value.length && (value.charCodeAt(i + 1) === 0x20 || value.charCodeAt(i + 1) === 0x09)) {
+        i++;
+      }
     } else if ((c === 0x20 || c === 0x09) && n !== -1) {
       // OWS before a comma only.
-      while (i + 1 < value.length && (value.charCodeAt(i + 1) === 0x20 || value.charCodeAt(i + 1) === 0x09)) i++;
+      while (i + 1 < value.length && (value.charCodeAt(i + 1) === 0x20 || value.charCodeAt(i + 1) === 0x09)) {
+        i++;
+      }
       if (i + 1 < value.length && value.charCodeAt(i + 1) !== 0x2c) {
         throw bad("bad_content_length", "invalid Content-Length");
       }
@@ -673,7 +685,11 @@ function checkTransferEncoding(value: string): boolean {
     if (c === "") continue; // RFC 9110 §5.6.1.2: empty list elements are ignored
     if (!isToken(c)) {
       if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]*;/.test(c)) {
-        throw new ParseError(STATUS.NotImplemented, "unsupported_transfer_coding", "transfer coding with parameters");
+        throw new ParseError(
+          STATUS.NotImplemented,
+          "unsupported_transfer_coding",
+          "transfer coding with parameters",
+        );
       }
       throw bad("bad_transfer_encoding", "invalid Transfer-Encoding");
     }
@@ -734,7 +750,8 @@ export function validAuthority(value: string, allowEmpty: boolean): boolean {
     if (close < 3) return false;
     for (let j = 1; j < close; j++) {
       const c = value.charCodeAt(j);
-      const ok = (c >= 0x30 && c <= 0x3a) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) || c === 0x2e ||
+      const ok = (c >= 0x30 && c <= 0x3a) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) ||
+        c === 0x2e ||
         c === 0x76 || c === 0x56;
       if (!ok) return false;
     }

@@ -15,7 +15,9 @@ function mismatch(exp: Expectation, r: ReplayResult): string | undefined {
   const got = `${r.error ? `reject ${r.error.status} ${r.error.code} (${r.error.message})` : "accept"}, ` +
     `${r.messages.length} message(s)`;
   if (exp.compareOnlyFirst) {
-    return r.messages.length >= exp.messages ? undefined : `expected ${exp.messages} head(s) accepted, got ${got}`;
+    return r.messages.length >= exp.messages
+      ? undefined
+      : `expected ${exp.messages} head(s) accepted, got ${got}`;
   }
   if (exp.reject !== (r.error !== undefined) || exp.messages !== r.messages.length) {
     return `expected ${exp.reject ? "reject" : "accept"} after ${exp.messages} message(s), got ${got}`;
@@ -26,7 +28,9 @@ function mismatch(exp: Expectation, r: ReplayResult): string | undefined {
 Deno.test("llhttp fixtures: the strict set is present and the deviation table names real cases", () => {
   assert.ok(fixtures.length >= 100, `only ${fixtures.length} strict fixtures found`);
   const names = new Set(fixtures.map((f) => f.name));
-  for (const name of Object.keys(DEVIATIONS)) assert.ok(names.has(name), `deviation for unknown fixture: ${name}`);
+  for (const name of Object.keys(DEVIATIONS)) {
+    assert.ok(names.has(name), `deviation for unknown fixture: ${name}`);
+  }
 });
 
 for (const f of fixtures) {

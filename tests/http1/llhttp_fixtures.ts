@@ -27,7 +27,14 @@ export interface Fixture {
 }
 
 /** Where the fixtures live: `shared/` beside the repository. */
-export const FIXTURE_DIR = join(fromFileUrl(new URL("../../", import.meta.url)), "..", "shared", "conformance", "llhttp", "request");
+export const FIXTURE_DIR = join(
+  fromFileUrl(new URL("../../", import.meta.url)),
+  "..",
+  "shared",
+  "conformance",
+  "llhttp",
+  "request",
+);
 
 /** Turns the text of an `http` block into bytes, following llhttp's test/md-test.ts rules. */
 export function prepareInput(raw: string): Uint8Array {
@@ -90,8 +97,9 @@ function describe(name: string, input: Uint8Array, log: string[]): Fixture {
     if (line.endsWith("message begin")) f.starts.push({ offset: off, hasHost: false });
     else if (line.endsWith("message complete")) f.messages++;
     else if (line.includes(" headers complete ")) f.heads++;
-    else if (line.endsWith("version complete") && f.starts.length > 0) f.starts[f.starts.length - 1].versionEnd = off;
-    else if (/span\[version\]="(.*)"/.test(line) && f.starts.length > 0) {
+    else if (line.endsWith("version complete") && f.starts.length > 0) {
+      f.starts[f.starts.length - 1].versionEnd = off;
+    } else if (/span\[version\]="(.*)"/.test(line) && f.starts.length > 0) {
       f.starts[f.starts.length - 1].version = /span\[version\]="(.*)"/.exec(line)![1];
     } else if (/span\[header_field\]="host"/i.test(line) && f.starts.length > 0) {
       f.starts[f.starts.length - 1].hasHost = true;

@@ -1,0 +1,190 @@
+/**
+ * Command-line flags → options. Every flag maps onto one field of {@linkcode ServerOptions} (or
+ * of the TLS settings); a bad flag or value becomes a {@linkcode CliError} with one line saying
+ * what is wrong, which `main.ts` prints before exiting with status 2.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { DEFAULT_OPTIONS, type LogFormat, type ServerOptions } from "./options.ts";
+
+/** Everything the command line configures. */
+export interface CliConfig {
+  /** Server options. */
+  options: ServerOptions;
+  /** TLS: certificate file, key file, directory of the self-signed pair. */
+  tls: { cert: string; key: string; certDir: string };
+}
+
+/** A command line that cannot be used; `exitCode` is 0 for --help and --version. */
+export class CliError extends Error {
+  /** Exit status for the process. */
+  readonly exitCode: number;
+  /** Text for stdout (help), if any. */
+  readonly output: string;
+
+  /** An error with a one-line message, an exit code, and optional output. */
+  constructor(message: string, exitCode: number, output = "") {
+    super(message);
+    this.name = "CliError";
+    this.exitCode = exitCode;
+    this.output = output;
+  }
+}
+
+/** ferry's version. */
+export const VERSION = "0.1.0";
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** Sizes: a whole number of bytes, or with a K, M or G suffix (powers of 1024). */
+function bytes(min: number) {
+  return (value: string): number => {
+    const m = /^(\d+)\s*([kmg]i?b?)?$/i.exec(value);
+    if (!m) throw new InvalidArgumentError("expected a size in bytes, like 1048576 or 1M");
+    const unit = (m[2] ?? "").charAt(0).toLowerCase();
+    const n = Number(m[1]) * (unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1);
+    if (!Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected a size of at least ${min} bytes`);
+    }
+    return n;
+  };
+}
+
+function seconds(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) {
+    throw new InvalidArgumentError("expected a number of seconds, like 10 or 0.5");
+  }
+  return Number(value);
+}
+
+function logFormat(value: string): LogFormat {
+  if (!["plain", "json", "combined", "none"].includes(value)) {
+    throw new InvalidArgumentError("expected plain, json, combined or none");
+  }
+  return value as LogFormat;
+}
+
+/** Builds the commander program (also used to print --help). */
+export function program(): Command {
+  const d = DEFAULT_OPTIONS;
+  return new Command("ferry")
+    .description("ferry: an HTTPS/HTTP/1.1 server for static files, apps and uploads")
+    .version(VERSION, "--version", "print the version and exit")
+    .helpOption("-h, --help", "print this help and exit")
+    .option("--host <addr>", "address to listen on", d.host)
+    .option("--port <n>", "HTTP port (0: any free port)", integer(0, 65535), d.port)
+    .option("--https-port <n>", "HTTPS port (0: any free port)", integer(0, 65535), d.httpsPort)
+    .option("--no-http", "do not open the HTTP listener")
+    .option("--no-https", "do not open the HTTPS listener")
+    .option("--cert <file>", "PEM certificate chain for HTTPS (with --key)", "")
+    .option("--key <file>", "PEM private key for HTTPS (with --cert)", "")
+    .option("--cert-dir <dir>", "where the self-signed localhost certificate is kept", "./certs")
+    .option("--root <dir>", "static file root, served under /static/", d.root)
+    .option("--upload-dir <dir>", "directory that /uploads/ writes into", d.uploadDir)
+    .option(
+      "--app <module>",
+      "app module (default export: WSGI-style app or { fetch }); default: built-in app",
+      "",
+    )
+    .option(
+      "--max-connections <n>",
+      "open connections before new ones get 503 (0: no cap)",
+      integer(0),
+      d.maxConnections,
+    )
+    .option("--max-target-length <bytes>", "longest request-target (414 beyond)", bytes(1), d.maxTargetLength)
+    .option("--max-header-bytes <bytes>", "largest request head (431 beyond)", bytes(64), d.maxHeaderBytes)
+    .option(
+      "--max-header-count <n>",
+      "most header fields in a request (431 beyond)",
+      integer(1, 10000),
+      d.maxHeaderCount,
+    )
+    .option(
+      "--max-body-bytes <bytes>",
+      "largest request body for the app (413 beyond; 0: none)",
+      bytes(0),
+      d.maxBodyBytes,
+    )
+    .option(
+      "--header-timeout <s>",
+      "seconds to receive a request head (408 after; 0: no limit)",
+      seconds,
+      d.headerTimeout,
+    )
+    .option(
+      "--keepalive-timeout <s>",
+      "seconds an idle connection stays open (0: no keep-alive)",
+      seconds,
+      d.keepaliveTimeout,
+    )
+    .option(
+      "--body-timeout <s>",
+      "seconds without body progress before 408/close (0: no limit)",
+      seconds,
+      d.bodyTimeout,
+    )
+    .option("--drain-timeout <s>", "seconds a shutdown waits for in-flight requests", seconds, d.drainTimeout)
+    .option("--log-format <format>", "access log: plain, json, combined or none", logFormat, d.logFormat)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+}
+
+/**
+ * Parses the arguments after the program name. Throws {@linkcode CliError}.
+ *
+ * @example
+ * ```ts
+ * import { parseCli } from "./cli.ts";
+ * console.log(parseCli(["--port", "9000"]).options.port); // 9000
+ * ```
+ */
+export function parseCli(args: string[]): CliConfig {
+  const cmd = program();
+  try {
+    cmd.parse(args, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") {
+        throw new CliError("help", 0, cmd.helpInformation());
+      }
+      if (e.code === "commander.version") throw new CliError("version", 0, VERSION + "\n");
+      throw new CliError(e.message.replace(/^error: /, "").split("\n")[0], 2);
+    }
+    throw e;
+  }
+  const f = cmd.opts();
+  return {
+    options: {
+      host: f.host,
+      port: f.port,
+      httpsPort: f.httpsPort,
+      http: f.http,
+      https: f.https,
+      root: f.root,
+      uploadDir: f.uploadDir,
+      app: f.app,
+      maxConnections: f.maxConnections,
+      maxTargetLength: f.maxTargetLength,
+      maxHeaderBytes: f.maxHeaderBytes,
+      maxHeaderCount: f.maxHeaderCount,
+      maxBodyBytes: f.maxBodyBytes,
+      headerTimeout: f.headerTimeout,
+      keepaliveTimeout: f.keepaliveTimeout,
+      bodyTimeout: f.bodyTimeout,
+      drainTimeout: f.drainTimeout,
+      logFormat: f.logFormat,
+    },
+    tls: { cert: f.cert, key: f.key, certDir: f.certDir },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The dispatcher: a mount table from path prefixes to handlers. ferry's default table is, in
+ * order, `/_metrics` (metrics), `/uploads/` (uploads), `/static/` (static files), then the app for
+ * every other path.
+ *
+ * @module
+ */
+
+import type { ServerRequest } from "./http1/request.ts";
+import type { ResponseWriter } from "./http1/writer.ts";
+
+/**
+ * A request handler. It answers through `res` and may read `req.body`; it never sees the socket.
+ * Whatever it throws before answering becomes a 500; after answering, the connection closes.
+ *
+ * @example
+ * ```ts ignore
+ * const hello: Handler = async function hello(_req, res) {
+ *   await res.send(200, [["content-type", "text/plain"]], "hello\n");
+ * };
+ * ```
+ */
+export type Handler = (req: ServerRequest, res: ResponseWriter) => void | Promise<void>;
+
+/** One entry of the mount table. */
+export interface Mount {
+  /** Name used in logs and metrics (`static`, `app`, …). */
+  name: string;
+  /**
+   * Path prefix. A prefix ending in `/` matches every path below it and the bare directory path
+   * (`/static` for `/static/`); any other prefix matches exactly.
+   */
+  prefix: string;
+  /** The handler. */
+  handler: Handler;
+  /** Largest request body for this mount; the server's `maxBodyBytes` when absent. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Routes a raw request path to the first mount that matches, else to the fallback (the app).
+ *
+ * @example
+ * ```ts ignore
+ * const d = new Dispatcher([{ name: "static", prefix: "/static/", handler: serveStatic }], app);
+ * d.route("/static/a.css").name; // "static"
+ * ```
+ */
+export class Dispatcher {
+  /** The mounts, in matching order. */
+  readonly mounts: readonly Mount[];
+  /** The mount for paths no other mount takes. */
+  readonly fallback: Mount;
+
+  /** A dispatcher over `mounts`, falling back to `fallback`. */
+  constructor(mounts: Mount[], fallback: Mount) {
+    for (const m of mounts) {
+      if (!m.prefix.startsWith("/")) throw new TypeError(`mount prefix must start with /: ${m.prefix}`);
+    }
+    this.mounts = mounts;
+    this.fallback = fallback;
+  }
+
+  /** The mount that handles `path`. */
+  route(path: string): Mount {
+    const mounts = this.mounts;
+    for (let i = 0; i < mounts.length; i++) {
+      const m = mounts[i];
+      const prefix = m.prefix;
+      if (prefix.endsWith("/")) {
+        if (path.startsWith(prefix) || (path.length === prefix.length - 1 && prefix.startsWith(path))) {
+          return m;
+        }
+      } else if (path === prefix) {
+        return m;
+      }
+    }
+    return this.fallback;
+  }
+}

@@ -1,0 +1,591 @@
+/**
+ * The per-connection loop (RFC 9112 §9): read a head, hand the request to its mount, finish the
+ * response, dispose of any unread body, and go round again while the connection may persist.
+ * Pipelined requests are answered strictly in order, and their responses leave in one write when
+ * several are ready. Timeouts are deadlines that the server's sweeper checks, so a waiting
+ * connection costs no timer.
+ *
+ * @module
+ */
+
+import { type Body, type ByteSource, ChunkedBody, EmptyBody, FixedBody } from "./body.ts";
+import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
+import { type ConnectionInfo, ServerRequest } from "./request.ts";
+import { STATUS } from "./status.ts";
+import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter } from "./writer.ts";
+import type { Dispatcher, Mount } from "../dispatch.ts";
+import type { ResolvedOptions } from "../options.ts";
+import type { Logger } from "../log/logger.ts";
+import { bump, type Stats, type TimeoutKind } from "../metrics/stats.ts";
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  /** The server's options. */
+  readonly options: ResolvedOptions;
+  /** The mount table. */
+  readonly dispatcher: Dispatcher;
+  /** Counters. */
+  readonly stats: Stats;
+  /** Logs. */
+  readonly log: Logger;
+  /** Whether a graceful shutdown is under way. */
+  readonly draining: boolean;
+  /** A fresh request id. */
+  nextRequestId(): string;
+  /** Seconds for a Retry-After header (randomised so refused clients spread out). */
+  retryAfter(): string;
+  /** Called once when the connection has closed. */
+  closed(conn: Connection): void;
+}
+
+/** Where a connection is, for timeouts and graceful shutdown. */
+const PHASE = {
+  idle: 0, // between requests (or before the first), nothing received
+  head: 1, // inside a request head
+  handler: 2, // a handler is running
+  body: 3, // a handler waits for body bytes
+  linger: 4, // closing: discarding what the client still sends
+  closed: 5,
+} as const;
+type Phase = typeof PHASE[keyof typeof PHASE];
+
+/** Initial read buffer: enough for most heads, small enough that idle connections stay cheap. */
+const READ_BUFFER_BYTES = 4096;
+/** How long a closing connection keeps reading (and discarding) what the client still sends. */
+const LINGER_MS = 2000;
+/** Most bytes discarded while lingering. */
+const LINGER_BYTES = 1024 * 1024;
+
+const EMPTY_BODY = new EmptyBody();
+
+interface Exchange {
+  head: RequestHead;
+  body: Body;
+  res: ResponseWriter;
+  req: ServerRequest | undefined;
+}
+
+/**
+ * One client connection. Created by the server after admission; {@linkcode Connection.run}
+ * serves it to the end and never throws.
+ */
+export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
+  /** Connection id. */
+  readonly id: number;
+  /** Client address. */
+  readonly remoteAddr: string;
+  /** Client port. */
+  readonly remotePort: number;
+  /** Server address. */
+  readonly localAddr: string;
+  /** Server port. */
+  readonly localPort: number;
+  /** Whether the connection is TLS. */
+  readonly secure: boolean;
+  /** The read buffer ({@linkcode ByteSource}). */
+  buf: Uint8Array;
+  /** First unconsumed byte in {@linkcode Connection.buf}. */
+  start = 0;
+  /** One past the last received byte. */
+  end = 0;
+  /** The outgoing bytes. */
+  readonly out: Output;
+  /** When the current wait expires (ms since the epoch); Infinity for none. */
+  deadline = Infinity;
+
+  #conn: Deno.Conn;
+  #ctx: ConnectionContext;
+  #parser: RequestParser;
+  #phase: Phase = PHASE.idle;
+  #current: Exchange | undefined;
+  #served = 0;
+  #closing = false; // the connection will close after the current response
+  #linger = false; // unread input may remain: half-close and discard before closing
+  #socketClosed = false;
+  #eof = false;
+  #maxBuffer: number;
+  #timedOut: TimeoutKind | undefined;
+
+  /** Wraps an accepted connection. */
+  constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean) {
+    this.#conn = conn;
+    this.#ctx = ctx;
+    this.id = id;
+    this.secure = secure;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    this.remoteAddr = remote.hostname ?? "";
+    this.remotePort = remote.port ?? 0;
+    this.localAddr = local.hostname ?? "";
+    this.localPort = local.port ?? 0;
+    const o = ctx.options;
+    this.#parser = new RequestParser({
+      maxTargetLength: o.maxTargetLength,
+      maxHeaderBytes: o.maxHeaderBytes,
+      maxHeaderCount: o.maxHeaderCount,
+    });
+    this.#maxBuffer = o.maxHeaderBytes + 1024;
+    this.buf = new Uint8Array(READ_BUFFER_BYTES);
+    this.out = new Output(conn);
+  }
+
+  // --- ResponseSink ----------------------------------------------------------------------------
+
+  /** Whether the current request is HEAD. */
+  get isHead(): boolean {
+    return this.#current?.head.method === "HEAD";
+  }
+
+  /** The current request's HTTP minor version (1 when there is none yet). */
+  get versionMinor(): number {
+    return this.#current?.head.versionMinor ?? 1;
+  }
+
+  /** Whether the connection will close after the response being written. */
+  mustClose(): boolean {
+    if (this.#closing || this.#ctx.draining) return true;
+    const cur = this.#current;
+    if (cur === undefined || !cur.head.keepAlive) return true;
+    if (this.#ctx.options.keepaliveTimeout === 0) return true;
+    const body = cur.body;
+    if (!body.done) {
+      if (body.failed) return true;
+      // The client may be waiting for 100 Continue that will not come: its body may or may not
+      // follow, so the framing of the next request is unknowable (RFC 9110 §10.1.1).
+      if (cur.head.expectContinue && !body.started) return true;
+      if (body.remainingKnown() > this.#ctx.options.maxDrainBytes) return true;
+    }
+    return false;
+  }
+
+  /** Flushes the response unless more pipelined requests are already buffered. */
+  async endOfResponse(): Promise<void> {
+    if (this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return;
+    await this.out.flush();
+  }
+
+  // --- ByteSource ------------------------------------------------------------------------------
+
+  /** Reads more bytes into the buffer, compacting or growing it as needed. */
+  async fill(): Promise<boolean> {
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    } else if (this.end === this.buf.length) {
+      if (this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      } else {
+        const size = Math.min(this.buf.length * 2, this.#maxBuffer);
+        if (size <= this.buf.length) throw new Error("read buffer cannot grow further");
+        const grown = new Uint8Array(size);
+        grown.set(this.buf.subarray(0, this.end));
+        this.buf = grown;
+      }
+    }
+    const n = await this.#read(this.buf.subarray(this.end));
+    if (n === null) return false;
+    this.end += n;
+    return true;
+  }
+
+  /** Reads from the socket into `into` (the body reader's large reads). */
+  readDirect(into: Uint8Array): Promise<number | null> {
+    return this.#read(into);
+  }
+
+  async #read(into: Uint8Array): Promise<number | null> {
+    if (this.#socketClosed) return null;
+    const inHandler = this.#phase === PHASE.handler;
+    if (inHandler) {
+      this.#phase = PHASE.body;
+      const t = this.#ctx.options.bodyTimeout;
+      this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+    }
+    try {
+      const n = await this.#conn.read(into);
+      if (n === null) this.#eof = true;
+      else if (inHandler) this.#ctx.stats.bytesIn += n;
+      return n;
+    } catch (e) {
+      if (isConnectionError(e)) return null;
+      throw e;
+    } finally {
+      if (inHandler && this.#phase === PHASE.body) {
+        this.#phase = PHASE.handler;
+        this.deadline = Infinity;
+      }
+    }
+  }
+
+  // --- The loop --------------------------------------------------------------------------------
+
+  /** Serves the connection until it closes. Never throws. */
+  async run(): Promise<void> {
+    const t = this.#ctx.options.headerTimeout;
+    this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+    try {
+      for (;;) {
+        let head: RequestHead | null;
+        try {
+          head = await this.#readHead();
+        } catch (e) {
+          if (!(e instanceof ParseError)) throw e;
+          await this.#reject(e);
+          break;
+        }
+        if (head === null) break;
+        if (!(await this.#serve(head))) break;
+      }
+    } catch (e) {
+      if (!isConnectionError(e)) {
+        this.#ctx.log.error("connection failed", { conn: this.id, error: errorText(e) });
+      }
+    } finally {
+      await this.#close();
+    }
+  }
+
+  /** Reads until a whole head is parsed; null when the connection should end quietly. */
+  async #readHead(): Promise<RequestHead | null> {
+    const parser = this.#parser;
+    const ctx = this.#ctx;
+    for (;;) {
+      if (this.start < this.end) {
+        if (this.#phase !== PHASE.head) {
+          this.#phase = PHASE.head;
+          if (this.#served > 0) {
+            const t = ctx.options.headerTimeout;
+            this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+          }
+        }
+        const n = parser.execute(this.buf, this.start, this.end);
+        if (n >= 0) {
+          const head = parser.finish(this.buf, this.start, n);
+          this.start += n;
+          return head;
+        }
+      } else if (!parser.started) {
+        // Between requests with nothing received: idle.
+        if (this.out.pending > 0) await this.out.flush();
+        if (ctx.draining || this.#closing) return null;
+        if (this.#served > 0 && this.#phase !== PHASE.idle) {
+          this.#phase = PHASE.idle;
+          const t = ctx.options.keepaliveTimeout;
+          this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+          this.out.release();
+          if (this.buf.length > READ_BUFFER_BYTES) this.buf = new Uint8Array(READ_BUFFER_BYTES);
+          this.start = 0;
+          this.end = 0;
+        }
+      }
+      // Responses to earlier pipelined requests must not wait for this one's bytes.
+      if (this.out.pending > 0) await this.out.flush();
+      if (!(await this.fill())) return null;
+    }
+  }
+
+  /** Answers a head that failed to parse, then closes. */
+  async #reject(e: ParseError): Promise<void> {
+    const ctx = this.#ctx;
+    bump(ctx.stats.rejections, e.code);
+    this.#closing = true;
+    this.#linger = true;
+    ctx.log.debug("request rejected", { conn: this.id, status: e.status, reason: e.code });
+    await this.#sendError(e.status, e.message);
+  }
+
+  /** Sends a small text error response with `Connection: close`. */
+  async #sendError(status: number, message: string, headers: Array<[string, string]> = []): Promise<void> {
+    this.#closing = true;
+    const res = this.#current?.res.headersSent === false ? this.#current.res : new ResponseWriter(this);
+    try {
+      await res.send(status, [["Content-Type", "text/plain; charset=utf-8"], ...headers], `${message}\n`);
+      this.#record(res, this.#current?.req);
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+    }
+  }
+
+  /** Serves one request; returns whether the connection goes on. */
+  async #serve(head: RequestHead): Promise<boolean> {
+    const ctx = this.#ctx;
+    const stats = ctx.stats;
+    const options = ctx.options;
+    this.#phase = PHASE.handler;
+    this.deadline = Infinity;
+    stats.requestsTotal++;
+    if (this.#served > 0) stats.keepAliveReuse++;
+    this.#served++;
+    const start = performance.now();
+
+    const mount = ctx.dispatcher.route(head.path);
+    const limit = mount.maxBodyBytes ?? options.maxBodyBytes;
+    let body: Body;
+    if (head.chunked) body = new ChunkedBody(this, limit, options.maxHeaderBytes);
+    else if (head.contentLength > 0 && head.contentLength <= limit) {
+      body = new FixedBody(this, head.contentLength);
+    } else body = EMPTY_BODY;
+    const res = new ResponseWriter(this);
+    const req = new ServerRequest(head, body, this, ctx.nextRequestId(), start);
+    const cur: Exchange = { head, body, res, req };
+    this.#current = cur;
+
+    try {
+      if (ctx.draining) {
+        stats.drainRejections++;
+        this.#linger = true;
+        await this.#sendError(STATUS.ServiceUnavailable, "server is shutting down", [[
+          "Retry-After",
+          ctx.retryAfter(),
+        ]]);
+        return false;
+      }
+      if (head.method === "CONNECT") {
+        bump(stats.rejections, "connect");
+        this.#linger = true;
+        await this.#sendError(STATUS.NotImplemented, "CONNECT is not supported: ferry is not a proxy");
+        return false;
+      }
+      if (head.contentLength > limit) {
+        // RFC 9110 §15.5.14: refuse from the declared length, without reading the body.
+        bump(stats.rejections, "body_too_large");
+        this.#linger = true;
+        await this.#sendError(STATUS.ContentTooLarge, `request body is larger than ${limit} bytes`);
+        return false;
+      }
+      if (head.form === "asterisk") {
+        // OPTIONS * (RFC 9110 §9.3.7): the server's own capabilities.
+        await res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
+      } else {
+        if (head.expectContinue && !body.done) {
+          body.onFirstRead = () => this.#sendContinue(res);
+        }
+        bump(stats.requests, mount.name + " " + head.method);
+        await this.#runHandler(mount, req, res);
+      }
+      if (!res.finished) {
+        if (!res.headersSent) {
+          ctx.log.error("handler returned without responding", { id: req.id, mount: mount.name });
+          await this.#internalError(res);
+        } else {
+          await res.end();
+        }
+      }
+      this.#record(res, req);
+      if (!body.done) {
+        if (body.failed || (head.expectContinue && !body.started) || res.closeAfter) {
+          this.#linger = true;
+          return false;
+        }
+        if (!(await body.drain(options.maxDrainBytes))) {
+          this.#linger = true;
+          return false;
+        }
+      }
+      return !res.closeAfter && !this.#closing && !this.out.failed;
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+      return false;
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  async #sendContinue(res: ResponseWriter): Promise<void> {
+    if (res.headersSent || this.#closing) return;
+    this.out.append(CONTINUE_BYTES);
+    await this.out.flush();
+  }
+
+  /** Runs the handler, turning its failures into the right response (or a close). */
+  async #runHandler(mount: Mount, req: ServerRequest, res: ResponseWriter): Promise<void> {
+    try {
+      await mount.handler(req, res);
+    } catch (e) {
+      const ctx = this.#ctx;
+      if (e instanceof ParseError) {
+        // The body's framing failed (or it was too large): the stream is out of sync.
+        bump(ctx.stats.rejections, e.code);
+        this.#closing = true;
+        this.#linger = true;
+        if (!res.headersSent && e.code !== "body_incomplete" && !this.#socketClosed) {
+          await this.#sendError(e.status, e.message);
+        } else {
+          res.abort();
+        }
+        return;
+      }
+      if (isConnectionError(e) || this.#socketClosed) {
+        res.abort();
+        this.#closing = true;
+        return;
+      }
+      ctx.stats.handlerErrors++;
+      ctx.log.error("handler failed", { id: req.id, mount: mount.name, error: errorText(e) });
+      if (!res.headersSent) await this.#internalError(res);
+      else {
+        // Headers are out: end the connection without completing the body, so the client sees
+        // a truncated response rather than a complete-looking wrong one.
+        res.abort();
+        this.#closing = true;
+      }
+    }
+  }
+
+  async #internalError(res: ResponseWriter): Promise<void> {
+    await res.send(
+      STATUS.InternalServerError,
+      [["Content-Type", "text/plain; charset=utf-8"]],
+      "Internal Server Error\n",
+    );
+  }
+
+  /** Counts the response and writes its access-log line. */
+  #record(res: ResponseWriter, req: ServerRequest | undefined): void {
+    const ctx = this.#ctx;
+    if (res.status !== 0) bump(ctx.stats.responses, res.status);
+    const log = ctx.log;
+    if (!log.accessEnabled) return;
+    const now = performance.now();
+    log.access({
+      time: Date.now() - (req !== undefined ? now - req.start : 0),
+      conn: this.id,
+      id: req?.id ?? "-",
+      remote: this.remoteAddr,
+      method: req?.method ?? "-",
+      target: req?.target ?? "-",
+      protocol: req?.protocol ?? "HTTP/1.1",
+      status: res.status,
+      bytes: res.bodyBytes,
+      ms: req !== undefined ? now - req.start : 0,
+      ua: req?.headers.get("user-agent"),
+      referer: req?.headers.get("referer"),
+      tls: this.secure,
+      phase: ctx.draining ? "draining" : "running",
+    });
+  }
+
+  // --- Timeouts and shutdown -------------------------------------------------------------------
+
+  /** Called by the server's sweeper when {@linkcode Connection.deadline} has passed. */
+  expire(): void {
+    this.deadline = Infinity;
+    const phase = this.#phase;
+    let kind: TimeoutKind;
+    if (phase === PHASE.idle) kind = this.#served === 0 ? "header" : "keepalive";
+    else if (phase === PHASE.head) kind = "header";
+    else if (phase === PHASE.body) kind = "body";
+    else if (phase === PHASE.linger) {
+      this.#closeSocket();
+      return;
+    } else return;
+    this.#timedOut = kind;
+    bump(this.#ctx.stats.timeouts, kind);
+    const res = this.#current?.res;
+    const answered = res !== undefined && res.headersSent;
+    if ((phase === PHASE.head || phase === PHASE.body) && !answered) {
+      this.#closing = true;
+      this.#sendError(STATUS.RequestTimeout, "request timeout")
+        .catch(() => {})
+        .finally(() => this.#closeSocket());
+    } else {
+      this.#closeSocket();
+    }
+  }
+
+  /** Checks a write that has made no progress for too long (a client that stopped reading). */
+  get writeStalledSince(): number {
+    return this.out.writingSince;
+  }
+
+  /** Closes the socket because a write stalled. */
+  expireWrite(): void {
+    this.#timedOut = "write";
+    bump(this.#ctx.stats.timeouts, "write");
+    this.#closeSocket();
+  }
+
+  /** Graceful shutdown: an idle connection closes now, a busy one after its response. */
+  drain(): void {
+    if (this.#phase === PHASE.idle && this.start === this.end && !this.#parser.started) this.#closeSocket();
+  }
+
+  /** Closes the socket at once (shutdown timeout). */
+  abort(): void {
+    this.#closeSocket();
+  }
+
+  #closeSocket(): void {
+    if (this.#socketClosed) return;
+    this.#socketClosed = true;
+    this.#phase = PHASE.closed;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  async #close(): Promise<void> {
+    try {
+      if (!this.#socketClosed && !this.out.failed) await this.out.flush();
+    } catch {
+      // the peer is gone
+    }
+    if (this.#linger && !this.#socketClosed && !this.#eof && !this.out.failed) await this.#lingerClose();
+    this.#closeSocket();
+    this.out.release();
+    this.#ctx.stats.bytesOut += this.out.bytesWritten;
+    this.#ctx.closed(this);
+  }
+
+  /**
+   * Half-closes, then reads and discards what the client still sends for a moment, so that our
+   * last response is not destroyed by a reset caused by unread input (RFC 9112 §9.6).
+   */
+  async #lingerClose(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return;
+    }
+    this.#phase = PHASE.linger;
+    this.deadline = Date.now() + LINGER_MS;
+    const scratch = new Uint8Array(16 * 1024);
+    let seen = 0;
+    try {
+      while (seen < LINGER_BYTES) {
+        const n = await this.#conn.read(scratch);
+        if (n === null) break;
+        seen += n;
+      }
+    } catch {
+      // closed by the deadline, or reset
+    }
+  }
+
+  /** Why the connection timed out, if it did. */
+  get timedOut(): TimeoutKind | undefined {
+    return this.#timedOut;
+  }
+}
+
+/** Errors that mean the peer went away or the socket was closed under a pending operation. */
+export function isConnectionError(e: unknown): boolean {
+  return e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionReset ||
+    e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.NotConnected ||
+    e instanceof Deno.errors.BadResource ||
+    e instanceof Deno.errors.Interrupted ||
+    e instanceof Deno.errors.UnexpectedEof ||
+    (e instanceof Error && /os error (104|32|107)|connection (reset|closed)|broken pipe/i.test(e.message));
+}
+
+/** An error's stack or message, for logs. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
+  return String(e);
+}

@@ -1,0 +1,111 @@
+/**
+ * The request as modules see it: the parsed head, the body stream, and where it came from.
+ *
+ * @module
+ */
+
+import type { Body } from "./body.ts";
+import type { HeaderList } from "./headers.ts";
+import type { RequestHead, TargetForm } from "./parser.ts";
+
+/** Facts about the connection a request arrived on. */
+export interface ConnectionInfo {
+  /** Connection id, unique within the process. */
+  readonly id: number;
+  /** Client address. */
+  readonly remoteAddr: string;
+  /** Client port. */
+  readonly remotePort: number;
+  /** Server address the client connected to. */
+  readonly localAddr: string;
+  /** Server port the client connected to. */
+  readonly localPort: number;
+  /** Whether the connection is TLS. */
+  readonly secure: boolean;
+}
+
+/**
+ * One HTTP request. Header names are lower-case; `path` and `query` are raw (still
+ * percent-encoded): each module decodes what it uses, by its own rules.
+ *
+ * @example
+ * ```ts ignore
+ * const handler = async (req: ServerRequest, res: ResponseWriter) => {
+ *   const name = req.headers.get("x-name") ?? "world";
+ *   await res.send(200, [["content-type", "text/plain"]], `hello ${name}\n`);
+ * };
+ * ```
+ */
+export class ServerRequest {
+  /** Method, case kept. */
+  readonly method: string;
+  /** The request-target as received. */
+  readonly target: string;
+  /** Which form the target took. */
+  readonly form: TargetForm;
+  /** Raw path. */
+  readonly path: string;
+  /** Raw query without `?` (empty when none). */
+  readonly query: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  readonly versionMinor: number;
+  /** Header fields. */
+  readonly headers: HeaderList;
+  /** The authority the request is for (absolute-form target, else Host); may be empty. */
+  readonly host: string;
+  /** The body stream (empty when the request has none). */
+  readonly body: Body;
+  /** The connection. */
+  readonly conn: ConnectionInfo;
+  /** Request id, sent back as X-Request-Id. */
+  readonly id: string;
+  /** When the head was parsed (`performance.now()`). */
+  readonly start: number;
+  /** Declared Content-Length, or -1. */
+  readonly contentLength: number;
+  /** Whether the body is chunked. */
+  readonly chunked: boolean;
+
+  /** Builds the request from a parsed head. */
+  constructor(head: RequestHead, body: Body, conn: ConnectionInfo, id: string, start: number) {
+    this.method = head.method;
+    this.target = head.target;
+    this.form = head.form;
+    this.path = head.path;
+    this.query = head.query;
+    this.versionMinor = head.versionMinor;
+    this.headers = head.headers;
+    this.host = head.host;
+    this.body = body;
+    this.conn = conn;
+    this.id = id;
+    this.start = start;
+    this.contentLength = head.contentLength;
+    this.chunked = head.chunked;
+  }
+
+  /** `"HTTP/1.1"` or `"HTTP/1.0"`. */
+  get protocol(): string {
+    return this.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+  }
+
+  /** `"https"` on a TLS connection, else `"http"`. */
+  get scheme(): string {
+    return this.conn.secure ? "https" : "http";
+  }
+
+  /**
+   * The absolute URL of the request (scheme, authority, path and query), with the server's own
+   * address standing in when the client sent no Host.
+   */
+  get url(): string {
+    const host = this.host !== "" ? this.host : hostPort(this.conn.localAddr, this.conn.localPort);
+    const path = this.form === "asterisk" ? "/" : this.path;
+    return `${this.scheme}://${host}${path}${this.query !== "" ? "?" + this.query : ""}`;
+  }
+}
+
+/** `addr:port`, with brackets around an IPv6 address. */
+export function hostPort(addr: string, port: number): string {
+  return addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
+}

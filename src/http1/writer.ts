@@ -1,0 +1,492 @@
+/**
+ * Response serialisation (RFC 9112 §4, §6, §7; RFC 9110 §6.4.1, §8.6): the status line, the
+ * header section, and a body that is fixed-length, chunked or close-delimited, chosen
+ * automatically. Status lines are pre-encoded, the `Date` + `Server` block is re-encoded once a
+ * second, and header fields are validated while they are encoded, so a CR or LF in a value can
+ * never split a response.
+ *
+ * @module
+ */
+
+import { STATUS_TEXT } from "./status.ts";
+import { TCHAR } from "./chars.ts";
+
+/** Response header fields as name/value pairs, in the order they are sent. */
+export type ResponseHeaders = ReadonlyArray<readonly [string, string]>;
+
+/** Size of the pooled output buffers. */
+const OUT_BUFFER_BYTES = 16 * 1024;
+/** Bodies (or chunks) at least this large are written straight from the caller's array. */
+const DIRECT_WRITE_BYTES = 16 * 1024;
+/** Buffered output beyond this is flushed by `write()`, which gives back-pressure. */
+const FLUSH_THRESHOLD = 16 * 1024;
+
+const pool: Uint8Array[] = [];
+const POOL_MAX = 256;
+
+/** Anything with Deno.Conn's `write`. */
+export interface ByteSink {
+  /** Writes some of `p`; resolves to how many bytes were written. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * A connection's outgoing bytes: a pooled buffer that responses append to, flushed in one
+ * `write` per burst, so pipelined responses go out together. Flushes are serialised: bytes leave
+ * in the order they were appended, whoever flushes.
+ *
+ * @example
+ * ```ts ignore
+ * const out = new Output(conn);
+ * out.append(new TextEncoder().encode("HTTP/1.1 204 No Content\r\n\r\n"));
+ * await out.flush();
+ * ```
+ */
+export class Output {
+  #sink: ByteSink;
+  #buf: Uint8Array | null = null;
+  #spare: Uint8Array | null = null;
+  #len = 0;
+  #busy: Promise<void> | null = null;
+  /** Set once a write failed: the peer is gone. */
+  failed = false;
+  /** Bytes handed to the socket so far. */
+  bytesWritten = 0;
+  /** When the write now in progress started (ms since the epoch); 0 when none is. */
+  writingSince = 0;
+
+  /** An output over `sink` (a `Deno.Conn`). */
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  /** Bytes appended but not yet flushed. */
+  get pending(): number {
+    return this.#len;
+  }
+
+  /** Makes room for `n` more bytes and returns the buffer; write at {@linkcode Output.length}. */
+  reserve(n: number): Uint8Array {
+    let buf = this.#buf;
+    if (buf === null) {
+      buf = n <= OUT_BUFFER_BYTES ? (pool.pop() ?? new Uint8Array(OUT_BUFFER_BYTES)) : new Uint8Array(n);
+      this.#buf = buf;
+    }
+    if (this.#len + n > buf.length) {
+      const grown = new Uint8Array(Math.max(buf.length * 2, this.#len + n));
+      grown.set(buf.subarray(0, this.#len));
+      this.#buf = buf = grown;
+    }
+    return buf;
+  }
+
+  /** Index in the buffer where the next byte goes. */
+  get length(): number {
+    return this.#len;
+  }
+
+  /** Sets the number of buffered bytes (after writing into {@linkcode Output.reserve}'s buffer). */
+  set length(n: number) {
+    this.#len = n;
+  }
+
+  /** Appends a copy of `bytes`. */
+  append(bytes: Uint8Array): void {
+    const buf = this.reserve(bytes.length);
+    buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+  }
+
+  /** Appends an ASCII string (callers guarantee it is ASCII). */
+  appendAscii(s: string): void {
+    const buf = this.reserve(s.length);
+    let p = this.#len;
+    for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+    this.#len = p;
+  }
+
+  /** Writes everything buffered to the socket. */
+  async flush(): Promise<void> {
+    while (this.#busy !== null) await this.#busy;
+    if (this.#len === 0) return;
+    if (this.failed) throw new Deno.errors.BrokenPipe("connection write failed earlier");
+    const buf = this.#buf!;
+    const n = this.#len;
+    this.#buf = this.#spare;
+    this.#spare = null;
+    this.#len = 0;
+    await this.#run(buf, n);
+    if (this.#spare === null) this.#spare = buf;
+    else if (buf.length === OUT_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(buf);
+  }
+
+  /** Flushes, then writes `bytes` straight from the caller's array (no copy). */
+  async writeDirect(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    while (this.#busy !== null) await this.#busy;
+    if (this.failed) throw new Deno.errors.BrokenPipe("connection write failed earlier");
+    await this.#run(bytes, bytes.length);
+  }
+
+  async #run(buf: Uint8Array, n: number): Promise<void> {
+    const p = this.#writeAll(buf, n);
+    this.#busy = p;
+    try {
+      await p;
+    } catch (e) {
+      this.failed = true;
+      throw e;
+    } finally {
+      this.#busy = null;
+    }
+  }
+
+  async #writeAll(buf: Uint8Array, n: number): Promise<void> {
+    let off = 0;
+    try {
+      while (off < n) {
+        this.writingSince = Date.now();
+        off += await this.#sink.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n));
+      }
+    } finally {
+      this.writingSince = 0;
+    }
+    this.bytesWritten += n;
+  }
+
+  /** Returns idle buffers to the shared pool, so an idle connection holds none. */
+  release(): void {
+    if (this.#busy !== null || this.#len !== 0) return;
+    for (const b of [this.#buf, this.#spare]) {
+      if (b !== null && b.length === OUT_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(b);
+    }
+    this.#buf = null;
+    this.#spare = null;
+  }
+}
+
+// --- Date and Server ---------------------------------------------------------------------------
+
+let dateSecond = -1;
+let commonBlock = new Uint8Array(0);
+let dateString = "";
+
+/**
+ * The current time as an IMF-fixdate (RFC 9110 §5.6.7), formatted at most once a second.
+ *
+ * @example
+ * ```ts
+ * import { httpDate } from "./writer.ts";
+ * console.log(httpDate()); // e.g. "Sat, 21 Nov 2026 13:32:45 GMT"
+ * ```
+ */
+export function httpDate(): string {
+  refreshDate();
+  return dateString;
+}
+
+function refreshDate(): void {
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec === dateSecond) return;
+  dateSecond = sec;
+  dateString = new Date(sec * 1000).toUTCString();
+  commonBlock = new TextEncoder().encode(`Date: ${dateString}\r\nServer: ferry\r\n`);
+}
+
+const statusLines = new Map<number, Uint8Array>();
+
+/** `HTTP/1.1 <code> <reason>\r\n`, encoded once per status code. */
+function statusLine(status: number): Uint8Array {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = new TextEncoder().encode(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n`);
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+/** `HTTP/1.1 100 Continue` and its empty line (RFC 9110 §15.2.1). */
+export const CONTINUE_BYTES: Uint8Array = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+// --- Response writer ---------------------------------------------------------------------------
+
+/** What a {@linkcode ResponseWriter} needs from its connection. */
+export interface ResponseSink {
+  /** The connection's output. */
+  readonly out: Output;
+  /** Whether the request was HEAD (the body is not sent). */
+  readonly isHead: boolean;
+  /** The request's HTTP minor version. */
+  readonly versionMinor: number;
+  /** Whether the connection will close after this response (checked when the head is written). */
+  mustClose(): boolean;
+  /** Called when the response is complete; flushes unless pipelined requests are waiting. */
+  endOfResponse(): Promise<void>;
+}
+
+const MODE_NONE = 0;
+const MODE_FIXED = 1;
+const MODE_CHUNKED = 2;
+const MODE_CLOSE = 3; // close-delimited (HTTP/1.0 without a length)
+const MODE_DISCARD = 4; // HEAD, 204, 304: nothing is sent
+
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+const encoder = new TextEncoder();
+
+/**
+ * Writes one response. Either {@linkcode ResponseWriter.send} it whole, or
+ * {@linkcode ResponseWriter.writeHead}, {@linkcode ResponseWriter.write} pieces (await each for
+ * back-pressure) and {@linkcode ResponseWriter.end}. Framing is chosen from what is known:
+ * a length given (as `Content-Length` or a whole body) gives a fixed-length body; otherwise
+ * HTTP/1.1 gets chunked and HTTP/1.0 a close-delimited body. `Date`, `Server` and `Connection`
+ * are added by ferry.
+ *
+ * @example
+ * ```ts ignore
+ * await res.send(200, [["content-type", "text/plain"]], "hello\n");
+ * ```
+ */
+export class ResponseWriter {
+  /** The status sent (0 until the head is written). */
+  status = 0;
+  /** Whether the head has been written. */
+  headersSent = false;
+  /** Whether the response is complete. */
+  finished = false;
+  /** Body bytes accepted from the handler (for HEAD, those that would have been sent). */
+  bodyBytes = 0;
+  /** Whether the connection closes after this response. */
+  closeAfter = false;
+  #sink: ResponseSink;
+  #mode = MODE_NONE;
+  #remaining = 0;
+
+  /** A writer for one response on `sink`'s connection. */
+  constructor(sink: ResponseSink) {
+    this.#sink = sink;
+  }
+
+  /**
+   * Sends a complete response. `body` may be a string (sent as UTF-8) or bytes; its length
+   * becomes the Content-Length.
+   */
+  async send(status: number, headers: ResponseHeaders = [], body?: Uint8Array | string): Promise<void> {
+    const bytes = body === undefined ? EMPTY : typeof body === "string" ? encoder.encode(body) : body;
+    this.#head(status, headers, bytes.length);
+    if (bytes.length > 0) await this.write(bytes);
+    await this.end();
+  }
+
+  /**
+   * Writes the status line and headers to the output buffer (they leave with the first flush).
+   * Pass `contentLength` (or a `Content-Length` header) when the body length is known.
+   */
+  writeHead(status: number, headers: ResponseHeaders = [], contentLength = -1): void {
+    this.#head(status, headers, contentLength);
+  }
+
+  #head(status: number, headers: ResponseHeaders, contentLength: number): void {
+    if (this.headersSent) throw new Error("response head already written");
+    if (!Number.isInteger(status) || status < 200 || status > 999) {
+      throw new RangeError(`invalid response status ${status}`);
+    }
+    const sink = this.#sink;
+    const out = sink.out;
+    const mark = out.length;
+    try {
+      out.append(statusLine(status));
+      refreshDate();
+      let length = contentLength;
+      let lengthFromHeader = false;
+      let forceChunked = false;
+      let closeRequested = false;
+      let hasDateOrServer = 0;
+      for (let i = 0; i < headers.length; i++) {
+        const name = headers[i][0];
+        const value = headers[i][1];
+        const special = specialHeader(name);
+        if (special === H_CONTENT_LENGTH) {
+          length = parseLength(value);
+          lengthFromHeader = true;
+          continue; // written below, once
+        } else if (special === H_TRANSFER_ENCODING) {
+          if (value.trim().toLowerCase() !== "chunked") {
+            throw new TypeError("ferry frames responses itself: Transfer-Encoding may only be chunked");
+          }
+          forceChunked = true;
+          continue;
+        } else if (special === H_CONNECTION) {
+          if (/(^|,)\s*close\s*(,|$)/i.test(value)) closeRequested = true;
+          continue; // ferry writes Connection itself
+        } else if (special === H_DATE || special === H_SERVER) {
+          hasDateOrServer |= special;
+        }
+        writeField(out, name, value);
+      }
+      if (hasDateOrServer === 0) out.append(commonBlock);
+      else {
+        if ((hasDateOrServer & H_DATE) === 0) writeField(out, "Date", dateString);
+        if ((hasDateOrServer & H_SERVER) === 0) writeField(out, "Server", "ferry");
+      }
+
+      const noBody = sink.isHead || status === 204 || status === 304;
+      let mode: number;
+      if (status === 204) {
+        mode = MODE_DISCARD;
+      } else if (length >= 0 && !forceChunked) {
+        // A 304 carries the selected representation's length only when the handler gave it.
+        if (status !== 304 || lengthFromHeader) out.appendAscii(`Content-Length: ${length}\r\n`);
+        mode = noBody ? MODE_DISCARD : MODE_FIXED;
+        this.#remaining = length;
+      } else if (noBody) {
+        mode = MODE_DISCARD;
+      } else if (sink.versionMinor >= 1) {
+        out.appendAscii("Transfer-Encoding: chunked\r\n");
+        mode = MODE_CHUNKED;
+      } else {
+        mode = MODE_CLOSE;
+        closeRequested = true;
+      }
+      if (closeRequested || sink.mustClose()) {
+        this.closeAfter = true;
+        out.appendAscii("Connection: close\r\n\r\n");
+      } else if (sink.versionMinor === 0) {
+        out.appendAscii("Connection: keep-alive\r\n\r\n");
+      } else {
+        out.append(CRLF);
+      }
+      this.#mode = mode;
+      this.status = status;
+      this.headersSent = true;
+    } catch (e) {
+      out.length = mark; // nothing of a rejected head is sent
+      throw e;
+    }
+  }
+
+  /** Whether the body is discarded (HEAD, 204, 304). */
+  get discardsBody(): boolean {
+    return this.#mode === MODE_DISCARD;
+  }
+
+  /**
+   * Sends a piece of the body; writes `writeHead(200)` first if no head was written. Resolves
+   * when the piece is buffered or, past 16 KiB of buffered output, written to the socket.
+   */
+  async write(chunk: Uint8Array | string): Promise<void> {
+    if (this.finished) throw new Error("response already finished");
+    if (!this.headersSent) this.#head(200, [], -1);
+    const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    const n = bytes.length;
+    if (n === 0) return;
+    const out = this.#sink.out;
+    switch (this.#mode) {
+      case MODE_DISCARD:
+        this.bodyBytes += n;
+        return;
+      case MODE_FIXED:
+        if (n > this.#remaining) {
+          this.closeAfter = true;
+          throw new RangeError(`body exceeds the declared Content-Length by ${n - this.#remaining} bytes`);
+        }
+        this.#remaining -= n;
+        break;
+      case MODE_CHUNKED:
+        out.appendAscii(n.toString(16));
+        out.append(CRLF);
+        break;
+    }
+    this.bodyBytes += n;
+    if (n >= DIRECT_WRITE_BYTES) await out.writeDirect(bytes);
+    else out.append(bytes);
+    if (this.#mode === MODE_CHUNKED) out.append(CRLF);
+    if (out.pending >= FLUSH_THRESHOLD) await out.flush();
+  }
+
+  /** Writes buffered output to the socket now (for streaming responses). */
+  async flush(): Promise<void> {
+    if (!this.headersSent) throw new Error("nothing to flush before writeHead");
+    await this.#sink.out.flush();
+  }
+
+  /** Finishes the response, optionally with a last piece of body. */
+  async end(chunk?: Uint8Array | string): Promise<void> {
+    if (this.finished) return;
+    if (chunk !== undefined) await this.write(chunk);
+    if (!this.headersSent) this.#head(200, [], 0);
+    if (this.#mode === MODE_CHUNKED) this.#sink.out.append(LAST_CHUNK);
+    else if (this.#mode === MODE_FIXED && this.#remaining > 0) {
+      // Shorter than declared: the client will notice only if the connection closes.
+      this.closeAfter = true;
+    } else if (this.#mode === MODE_CLOSE) this.closeAfter = true;
+    this.finished = true;
+    await this.#sink.endOfResponse();
+  }
+
+  /** Ends a broken response: the connection closes without a final chunk. */
+  abort(): void {
+    this.closeAfter = true;
+    this.finished = true;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+const H_DATE = 1;
+const H_SERVER = 2;
+const H_CONTENT_LENGTH = 4;
+const H_TRANSFER_ENCODING = 8;
+const H_CONNECTION = 16;
+
+/** Recognises the fields ferry manages, by length first so most names cost one comparison. */
+function specialHeader(name: string): number {
+  switch (name.length) {
+    case 4:
+      return name.toLowerCase() === "date" ? H_DATE : 0;
+    case 6:
+      return name.toLowerCase() === "server" ? H_SERVER : 0;
+    case 10:
+      return name.toLowerCase() === "connection" ? H_CONNECTION : 0;
+    case 14:
+      return name.toLowerCase() === "content-length" ? H_CONTENT_LENGTH : 0;
+    case 17:
+      return name.toLowerCase() === "transfer-encoding" ? H_TRANSFER_ENCODING : 0;
+  }
+  return 0;
+}
+
+function parseLength(value: string): number {
+  const v = value.trim();
+  if (!/^\d{1,15}$/.test(v)) throw new TypeError(`invalid Content-Length ${JSON.stringify(value)}`);
+  return Number(v);
+}
+
+/**
+ * Encodes `name: value\r\n` into `out`, checking that the name is a token and the value holds
+ * no control character but HTAB and no code unit above 0xFF (RFC 9110 §5.5).
+ */
+function writeField(out: Output, name: string, value: string): void {
+  const nl = name.length;
+  const vl = value.length;
+  if (nl === 0) throw new TypeError("empty header name");
+  const buf = out.reserve(nl + vl + 4);
+  let p = out.length;
+  for (let i = 0; i < nl; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f || TCHAR[c] !== 1) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    buf[p++] = c;
+  }
+  buf[p++] = 0x3a;
+  buf[p++] = 0x20;
+  for (let i = 0; i < vl; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) {
+      throw new TypeError(`invalid character in the value of header ${name}`);
+    }
+    buf[p++] = c;
+  }
+  buf[p++] = 0x0d;
+  buf[p++] = 0x0a;
+  out.length = p;
+}

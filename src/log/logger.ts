@@ -1,0 +1,233 @@
+/**
+ * Access and error logging. Lines are queued and written asynchronously in batches, so a slow
+ * terminal or disk never blocks the event loop; past a bound, lines are dropped and counted
+ * rather than piling up in memory.
+ *
+ * @module
+ */
+
+import type { LogFormat } from "../options.ts";
+
+/** One access-log record. */
+export interface AccessEntry {
+  /** Request start, ms since the epoch. */
+  time: number;
+  /** Connection id. */
+  conn: number;
+  /** Request id (also sent as X-Request-Id). */
+  id: string;
+  /** Client address. */
+  remote: string;
+  /** Method, or `-` when the head did not parse. */
+  method: string;
+  /** Request-target as received, or `-`. */
+  target: string;
+  /** `HTTP/1.1` or `HTTP/1.0`. */
+  protocol: string;
+  /** Response status. */
+  status: number;
+  /** Response body bytes. */
+  bytes: number;
+  /** Duration in milliseconds. */
+  ms: number;
+  /** User-Agent, if sent. */
+  ua?: string;
+  /** Referer, if sent. */
+  referer?: string;
+  /** Whether the connection is TLS. */
+  tls: boolean;
+  /** `running` or `draining`. */
+  phase: string;
+}
+
+/** Levels of the error log. */
+export type Level = "debug" | "info" | "warn" | "error";
+const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Something that accepts bytes, like `Deno.stdout`. */
+export interface LogSink {
+  /** Writes some of `p`. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Queues lines and writes them in batches, one write in flight at a time. */
+export class LineWriter {
+  #sink: LogSink;
+  #queue: string[] = [];
+  #queuedBytes = 0;
+  #writing: Promise<void> | null = null;
+  #maxQueued: number;
+  /** Lines dropped because the sink could not keep up. */
+  dropped = 0;
+
+  /** A writer to `sink`, holding at most `maxQueuedBytes` of unwritten lines. */
+  constructor(sink: LogSink, maxQueuedBytes = 8 * 1024 * 1024) {
+    this.#sink = sink;
+    this.#maxQueued = maxQueuedBytes;
+  }
+
+  /** Queues one line (a newline is added). */
+  line(text: string): void {
+    if (this.#queuedBytes + text.length > this.#maxQueued) {
+      this.dropped++;
+      return;
+    }
+    this.#queue.push(text);
+    this.#queuedBytes += text.length + 1;
+    if (this.#writing === null) this.#writing = this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    // Let the current burst of lines queue up before writing them together.
+    await Promise.resolve();
+    const enc = new TextEncoder();
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.join("\n") + "\n";
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      const bytes = enc.encode(batch);
+      try {
+        let off = 0;
+        while (off < bytes.length) off += await this.#sink.write(bytes.subarray(off));
+      } catch {
+        this.dropped++;
+      }
+    }
+    this.#writing = null;
+  }
+
+  /** Resolves when everything queued so far has been written. */
+  async flush(): Promise<void> {
+    while (this.#writing !== null) await this.#writing;
+  }
+}
+
+/**
+ * The server's logger: access lines in the configured format, error lines as text or JSON
+ * (JSON when the access format is `json`).
+ *
+ * @example
+ * ```ts ignore
+ * const log = new Logger("json", Deno.stdout, Deno.stderr);
+ * log.error("app failed", { id: "abc" });
+ * ```
+ */
+export class Logger {
+  /** The access-log format. */
+  readonly format: LogFormat;
+  /** Least level written to the error log. */
+  level: Level;
+  #access: LineWriter | null;
+  #errors: LineWriter;
+
+  /** A logger writing access lines to `access` and error lines to `errors`. */
+  constructor(format: LogFormat, access: LogSink, errors: LogSink, level: Level = "info") {
+    this.format = format;
+    this.level = level;
+    this.#access = format === "none" ? null : new LineWriter(access);
+    this.#errors = new LineWriter(errors);
+  }
+
+  /** Whether access lines are written at all. */
+  get accessEnabled(): boolean {
+    return this.#access !== null;
+  }
+
+  /** Writes one access line. */
+  access(e: AccessEntry): void {
+    const w = this.#access;
+    if (w === null) return;
+    w.line(formatAccess(this.format, e));
+  }
+
+  /** Writes a line to the error log at `level`, with optional structured fields. */
+  log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
+    if (LEVELS[level] < LEVELS[this.level]) return;
+    const time = new Date().toISOString();
+    if (this.format === "json") {
+      this.#errors.line(JSON.stringify({ time, level, message, ...fields }));
+    } else {
+      const extra = Object.entries(fields).map(([k, v]) =>
+        `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
+      );
+      this.#errors.line([time, level.toUpperCase(), message, ...extra].join(" "));
+    }
+  }
+
+  /** {@linkcode Logger.log} at debug level. */
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.log("debug", message, fields);
+  }
+  /** {@linkcode Logger.log} at info level. */
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.log("info", message, fields);
+  }
+  /** {@linkcode Logger.log} at warn level. */
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.log("warn", message, fields);
+  }
+  /** {@linkcode Logger.log} at error level. */
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.log("error", message, fields);
+  }
+
+  /** Resolves when all queued lines are written. */
+  async flush(): Promise<void> {
+    await this.#access?.flush();
+    await this.#errors.flush();
+  }
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** `[10/Oct/2000:13:55:36 +0000]`-style time for the combined format (UTC). */
+function clfTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:` +
+    `${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** Escapes a value for a quoted field of the text formats: quotes, backslashes, controls, non-ASCII. */
+export function escapeText(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) out += "\\" + s[i];
+    else if (c < 0x20 || c >= 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
+    else out += s[i];
+  }
+  return out;
+}
+
+/** Renders one access entry in `format`. */
+export function formatAccess(format: LogFormat, e: AccessEntry): string {
+  switch (format) {
+    case "json":
+      return JSON.stringify({
+        time: new Date(e.time).toISOString(),
+        conn: e.conn,
+        id: e.id,
+        remote: e.remote,
+        method: e.method,
+        target: e.target,
+        protocol: e.protocol,
+        status: e.status,
+        bytes: e.bytes,
+        ms: Math.round(e.ms * 1000) / 1000,
+        ua: e.ua ?? null,
+        tls: e.tls,
+        phase: e.phase,
+      });
+    case "combined":
+      return `${e.remote} - - [${clfTime(e.time)}] "${escapeText(e.method)} ${
+        escapeText(e.target)
+      } ${e.protocol}" ` +
+        `${e.status} ${e.bytes} "${escapeText(e.referer ?? "-")}" "${escapeText(e.ua ?? "-")}"`;
+    default:
+      return `${new Date(e.time).toISOString()} ${e.remote} "${escapeText(e.method)} ${
+        escapeText(e.target)
+      } ` +
+        `${e.protocol}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms id=${e.id}${e.tls ? " tls" : ""}`;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Every tunable of the server in one place: listeners, paths, limits and timeouts. Each field
+ * says its default and what 0 means. The CLI (`main.ts`) maps flags onto these fields one to
+ * one; embedders pass them to {@linkcode resolveOptions} or `serve()`.
+ *
+ * @module
+ */
+
+/** Access log formats. */
+export type LogFormat = "plain" | "json" | "combined" | "none";
+
+/** Options of a ferry server. Every field is optional; {@linkcode DEFAULT_OPTIONS} fills gaps. */
+export interface ServerOptions {
+  /**
+   * Address to listen on.
+   * @default {"127.0.0.1"}
+   */
+  host?: string;
+  /**
+   * Plain-HTTP port; 0 picks any free port.
+   * @default {8080}
+   */
+  port?: number;
+  /**
+   * Whether to open the plain-HTTP listener (`--no-http` turns it off).
+   * @default {true}
+   */
+  http?: boolean;
+  /**
+   * HTTPS port; 0 picks any free port.
+   * @default {8443}
+   */
+  httpsPort?: number;
+  /**
+   * Whether to open the HTTPS listener (`--no-https` turns it off).
+   * @default {true}
+   */
+  https?: boolean;
+  /**
+   * Static file root, served under `/static/`.
+   * @default {"./static"}
+   */
+  root?: string;
+  /**
+   * Directory that `/uploads/` writes into.
+   * @default {"./uploads"}
+   */
+  uploadDir?: string;
+  /**
+   * Module path of the app (default export: a WSGI-style app or a `{ fetch }` object); empty for
+   * the built-in example app.
+   * @default {""}
+   */
+  app?: string;
+  /**
+   * Most open connections; one more is answered 503 with Retry-After and closed. 0: no cap.
+   * @default {10000}
+   */
+  maxConnections?: number;
+  /**
+   * Longest request-target in bytes (414 beyond).
+   * @default {8192}
+   */
+  maxTargetLength?: number;
+  /**
+   * Largest request head in bytes: request line, fields, empty line (431 beyond).
+   * @default {16384}
+   */
+  maxHeaderBytes?: number;
+  /**
+   * Most header field lines in a request (431 beyond).
+   * @default {100}
+   */
+  maxHeaderCount?: number;
+  /**
+   * Largest request body for the app and static mounts, in bytes (413 beyond, answered from the
+   * declared length before any byte is read). 0: no request may carry a body.
+   * @default {104857600} (100 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * Most bytes of an unread request body drained so the connection can be reused; a longer one
+   * closes the connection instead. 0: never drain.
+   * @default {262144} (256 KiB)
+   */
+  maxDrainBytes?: number;
+  /**
+   * Seconds to receive a whole request head, from its first byte (or from accept, for the first
+   * request). An incomplete head then gets 408 and a close. 0: no limit.
+   * @default {10}
+   */
+  headerTimeout?: number;
+  /**
+   * Seconds an idle keep-alive connection is kept open. 0: no keep-alive (close after each response).
+   * @default {5}
+   */
+  keepaliveTimeout?: number;
+  /**
+   * Seconds without progress while reading a request body (or writing a response) before the
+   * connection is closed (408 when no response has started). 0: no limit.
+   * @default {30}
+   */
+  bodyTimeout?: number;
+  /**
+   * Seconds that a graceful shutdown waits for in-flight requests before closing what is left.
+   * 0: close at once.
+   * @default {10}
+   */
+  drainTimeout?: number;
+  /**
+   * Access log format.
+   * @default {"plain"}
+   */
+  logFormat?: LogFormat;
+}
+
+/** {@linkcode ServerOptions} with every field present. */
+export type ResolvedOptions = Required<ServerOptions>;
+
+/** The defaults of every option. */
+export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
+  host: "127.0.0.1",
+  port: 8080,
+  http: true,
+  httpsPort: 8443,
+  https: true,
+  root: "./static",
+  uploadDir: "./uploads",
+  app: "",
+  maxConnections: 10000,
+  maxTargetLength: 8192,
+  maxHeaderBytes: 16384,
+  maxHeaderCount: 100,
+  maxBodyBytes: 100 * 1024 * 1024,
+  maxDrainBytes: 256 * 1024,
+  headerTimeout: 10,
+  keepaliveTimeout: 5,
+  bodyTimeout: 30,
+  drainTimeout: 10,
+  logFormat: "plain" as LogFormat,
+});
+
+const LOG_FORMATS: ReadonlySet<string> = new Set(["plain", "json", "combined", "none"]);
+
+/**
+ * Fills defaults in and checks every value; throws `RangeError` or `TypeError` naming the
+ * offending option.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * const o = resolveOptions({ port: 0 });
+ * console.log(o.port, o.headerTimeout); // 0 10
+ * ```
+ */
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  const o = { ...DEFAULT_OPTIONS } as ResolvedOptions;
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  }
+  const int = (name: keyof ResolvedOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const v = o[name];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${String(v)}`);
+    }
+  };
+  const seconds = (name: keyof ResolvedOptions) => {
+    const v = o[name];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+      throw new RangeError(`${name} must be a number of seconds >= 0, got ${String(v)}`);
+    }
+  };
+  int("port", 0, 65535);
+  int("httpsPort", 0, 65535);
+  int("maxConnections", 0);
+  int("maxTargetLength", 1);
+  int("maxHeaderBytes", 64);
+  int("maxHeaderCount", 1, 10000);
+  int("maxBodyBytes", 0);
+  int("maxDrainBytes", 0);
+  seconds("headerTimeout");
+  seconds("keepaliveTimeout");
+  seconds("bodyTimeout");
+  seconds("drainTimeout");
+  if (typeof o.host !== "string" || o.host === "") throw new TypeError("host must be a non-empty string");
+  if (!LOG_FORMATS.has(o.logFormat)) {
+    throw new RangeError(`logFormat must be plain, json, combined or none, got ${String(o.logFormat)}`);
+  }
+  return o;
+}

@@ -1,0 +1,338 @@
+/**
+ * The server: listeners (`Deno.listen`, `Deno.listenTls`), admission against the connection cap,
+ * the sweeper that enforces every connection's deadline, and graceful drain.
+ *
+ * @module
+ */
+
+import { Connection, type ConnectionContext, isConnectionError } from "./http1/connection.ts";
+import { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
+import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
+import { Logger } from "./log/logger.ts";
+import { bump, Stats } from "./metrics/stats.ts";
+import { httpDate } from "./http1/writer.ts";
+import { hostPort } from "./http1/request.ts";
+
+/** A certificate chain and private key, PEM-encoded. */
+export interface TlsMaterial {
+  /** The certificate chain (PEM). */
+  cert: string;
+  /** The private key (PEM). */
+  key: string;
+}
+
+/** What a server is built from, besides its options. */
+export interface ServerParts {
+  /** Mounts tried in order before the app. */
+  mounts?: Mount[];
+  /** The handler for every path no mount takes. */
+  app: Handler;
+  /** Certificate and key for the HTTPS listener (required when `https` is on). */
+  tls?: TlsMaterial;
+  /** The logger; by default access lines go to stdout and errors to stderr. */
+  log?: Logger;
+  /** Counters (pass one to share it with a metrics mount). */
+  stats?: Stats;
+}
+
+/** How long an over-capacity client is given to read its 503 before the socket closes. */
+const REFUSE_LINGER_MS = 1000;
+
+/**
+ * A running ferry server.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new Server({ port: 0, https: false }, { app: async (_req, res) => await res.send(200, [], "hi") });
+ * await server.listen();
+ * console.log(server.httpAddr?.port);
+ * await server.shutdown();
+ * ```
+ */
+export class Server implements ConnectionContext {
+  /** Resolved options. */
+  readonly options: ResolvedOptions;
+  /** The mount table. */
+  readonly dispatcher: Dispatcher;
+  /** Counters. */
+  readonly stats: Stats;
+  /** Logger. */
+  readonly log: Logger;
+  /** Resolves when the server has stopped and every connection is closed. */
+  readonly finished: Promise<void>;
+
+  #resolveFinished!: () => void;
+  #tls: TlsMaterial | undefined;
+  #listeners: Array<{ listener: Deno.Listener; secure: boolean }> = [];
+  #conns = new Set<Connection>();
+  #handshaking = new Set<Deno.Conn>();
+  #refusing = 0;
+  #nextConnId = 1;
+  #nextRequest = 0;
+  #requestPrefix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  #draining = false;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #acceptLoops: Promise<void>[] = [];
+  #stopped = false;
+
+  /** A server that has not started listening yet. */
+  constructor(options: ServerOptions, parts: ServerParts) {
+    this.options = resolveOptions(options);
+    this.dispatcher = new Dispatcher(parts.mounts ?? [], { name: "app", prefix: "/", handler: parts.app });
+    this.stats = parts.stats ?? new Stats();
+    this.log = parts.log ?? new Logger(this.options.logFormat, Deno.stdout, Deno.stderr);
+    this.#tls = parts.tls;
+    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+  }
+
+  /** Whether a graceful shutdown is under way. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** Address of the plain-HTTP listener, if open. */
+  get httpAddr(): Deno.NetAddr | undefined {
+    return this.#listeners.find((l) => !l.secure)?.listener.addr as Deno.NetAddr | undefined;
+  }
+
+  /** Address of the HTTPS listener, if open. */
+  get httpsAddr(): Deno.NetAddr | undefined {
+    return this.#listeners.find((l) => l.secure)?.listener.addr as Deno.NetAddr | undefined;
+  }
+
+  /** URLs of the open listeners, for the start-up lines. */
+  get urls(): string[] {
+    return this.#listeners.map(({ listener, secure }) => {
+      const a = listener.addr as Deno.NetAddr;
+      return `${secure ? "https" : "http"}://${hostPort(a.hostname, a.port)}/`;
+    });
+  }
+
+  /** Opens the listeners and starts accepting. */
+  listen(): Promise<void> {
+    const o = this.options;
+    try {
+      if (o.http) {
+        this.#listeners.push({ listener: Deno.listen({ hostname: o.host, port: o.port }), secure: false });
+      }
+      if (o.https) {
+        if (this.#tls === undefined) throw new TypeError("https is on but no certificate and key were given");
+        const listener = Deno.listenTls({
+          hostname: o.host,
+          port: o.httpsPort,
+          cert: this.#tls.cert,
+          key: this.#tls.key,
+          alpnProtocols: ["http/1.1"],
+        });
+        this.#listeners.push({ listener, secure: true });
+      }
+    } catch (e) {
+      for (const { listener } of this.#listeners) listener.close();
+      this.#listeners = [];
+      throw e;
+    }
+    if (this.#listeners.length === 0) {
+      throw new TypeError("both listeners are off (--no-http and --no-https)");
+    }
+    httpDate();
+    for (const { listener, secure } of this.#listeners) {
+      this.#acceptLoops.push(this.#accept(listener, secure));
+    }
+    this.#startSweeper();
+    return Promise.resolve();
+  }
+
+  async #accept(listener: Deno.Listener, secure: boolean): Promise<void> {
+    let backoff = 5;
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+        backoff = 5;
+      } catch (e) {
+        if (this.#draining || this.#stopped || e instanceof Deno.errors.BadResource) return;
+        // EMFILE and friends: wait a little and go on (Go's net/http does the same).
+        this.log.error("accept failed", { error: String(e), retryMs: backoff });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 1000);
+        continue;
+      }
+      this.stats.connectionsTotal++;
+      const max = this.options.maxConnections;
+      if (this.#draining) {
+        closeQuietly(conn);
+      } else if (max > 0 && this.#conns.size + this.#handshaking.size >= max) {
+        this.#refuse(conn);
+      } else if (secure) {
+        this.#handshake(conn as Deno.TlsConn);
+      } else {
+        this.#admit(conn, false);
+      }
+    }
+  }
+
+  #admit(conn: Deno.Conn, secure: boolean): void {
+    try {
+      (conn as Deno.TcpConn).setNoDelay?.(true);
+    } catch {
+      // not a TCP socket
+    }
+    const c = new Connection(conn, this, this.#nextConnId++, secure);
+    this.#conns.add(c);
+    this.stats.connectionsActive = this.#conns.size;
+    c.run();
+  }
+
+  /** TLS: the handshake must finish within the header timeout, or the socket is closed. */
+  async #handshake(conn: Deno.TlsConn): Promise<void> {
+    this.#handshaking.add(conn);
+    const t = this.options.headerTimeout;
+    let timedOut = false;
+    const timer = t > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        closeQuietly(conn);
+      }, t * 1000)
+      : undefined;
+    try {
+      await conn.handshake();
+      this.stats.tlsHandshakesOk++;
+    } catch (e) {
+      this.stats.tlsHandshakesFailed++;
+      if (timedOut) bump(this.stats.timeouts, "handshake");
+      this.log.debug("TLS handshake failed", { error: timedOut ? "timeout" : String(e) });
+      closeQuietly(conn);
+      return;
+    } finally {
+      clearTimeout(timer);
+      this.#handshaking.delete(conn);
+    }
+    if (this.#draining) {
+      closeQuietly(conn);
+      return;
+    }
+    this.#admit(conn, true);
+  }
+
+  /** Over capacity: 503 with Retry-After and Connection: close, then close. */
+  #refuse(conn: Deno.Conn): void {
+    this.stats.capacityRejections++;
+    bump(this.stats.responses, 503);
+    // The refusals themselves are bounded too: past this many in flight, just close.
+    if (this.#refusing >= Math.max(64, this.options.maxConnections)) {
+      closeQuietly(conn);
+      return;
+    }
+    this.#refusing++;
+    const body = "server is at capacity, retry later\n";
+    const bytes = new TextEncoder().encode(
+      `HTTP/1.1 503 Service Unavailable\r\nDate: ${httpDate()}\r\nServer: ferry\r\nRetry-After: ${this.retryAfter()}\r\n` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    const timer = setTimeout(() => closeQuietly(conn), REFUSE_LINGER_MS);
+    (async () => {
+      try {
+        let off = 0;
+        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+        await conn.closeWrite();
+        const scratch = new Uint8Array(4096);
+        while ((await conn.read(scratch)) !== null) { /* discard until the client closes */ }
+      } catch (e) {
+        if (!isConnectionError(e)) this.log.debug("refusal failed", { error: String(e) });
+      } finally {
+        clearTimeout(timer);
+        closeQuietly(conn);
+        this.#refusing--;
+      }
+    })();
+  }
+
+  #startSweeper(): void {
+    const o = this.options;
+    const timeouts = [o.headerTimeout, o.keepaliveTimeout, o.bodyTimeout].filter((t) => t > 0);
+    const shortest = timeouts.length > 0 ? Math.min(...timeouts) * 1000 : 1000;
+    const every = Math.max(25, Math.min(1000, Math.floor(shortest / 4)));
+    const writeTimeout = o.bodyTimeout > 0 ? o.bodyTimeout * 1000 : Infinity;
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.#conns) {
+        if (c.deadline <= now) c.expire();
+        else {
+          const since = c.writeStalledSince;
+          if (since > 0 && now - since > writeTimeout) c.expireWrite();
+        }
+      }
+    }, every);
+  }
+
+  /** Part of {@linkcode ConnectionContext}: a fresh request id. */
+  nextRequestId(): string {
+    return `${this.#requestPrefix}-${(this.#nextRequest++).toString(36)}`;
+  }
+
+  /** Part of {@linkcode ConnectionContext}: 1–5 seconds, at random. */
+  retryAfter(): string {
+    return String(1 + Math.floor(Math.random() * 5));
+  }
+
+  /** Part of {@linkcode ConnectionContext}: forgets a closed connection. */
+  closed(c: Connection): void {
+    this.#conns.delete(c);
+    this.stats.connectionsActive = this.#conns.size;
+    if (this.#draining) this.#maybeFinished();
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish
+   * (they are answered with `Connection: close`; requests arriving now get 503), and after
+   * `drainTimeout` seconds close whatever is left. Resolves when everything is closed.
+   */
+  shutdown(): Promise<void> {
+    if (this.#draining) return this.finished;
+    this.#draining = true;
+    for (const { listener } of this.#listeners) {
+      try {
+        listener.close();
+      } catch {
+        // already closed
+      }
+    }
+    for (const conn of this.#handshaking) closeQuietly(conn);
+    for (const c of this.#conns) c.drain();
+    const t = this.options.drainTimeout;
+    this.#drainTimer = setTimeout(() => {
+      for (const c of this.#conns) c.abort();
+    }, t * 1000);
+    this.#maybeFinished();
+    return this.finished;
+  }
+
+  async #maybeFinished(): Promise<void> {
+    if (this.#stopped || this.#conns.size > 0) return;
+    this.#stopped = true;
+    clearInterval(this.#sweeper);
+    clearTimeout(this.#drainTimer);
+    await Promise.allSettled(this.#acceptLoops);
+    await this.log.flush();
+    this.#resolveFinished();
+  }
+
+  /** Replaces the certificate used by the HTTPS listener for new connections. */
+  set tls(material: TlsMaterial) {
+    this.#tls = material;
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
