@@ -307,7 +307,12 @@ export class Server implements ConnectionContext {
     for (const c of this.#conns) c.drain();
     const t = this.options.drainTimeout;
     this.#drainTimer = setTimeout(() => {
-      for (const c of this.#conns) c.abort();
+      // What is left is cut off. A handler that never returns keeps its promise, but not the
+      // connection: the socket is closed and the server stops waiting for it.
+      for (const c of [...this.#conns]) {
+        c.abort();
+        this.closed(c);
+      }
     }, t * 1000);
     this.#maybeFinished();
     return this.finished;

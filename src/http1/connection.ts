@@ -53,6 +53,8 @@ type Phase = typeof PHASE[keyof typeof PHASE];
 const READ_BUFFER_BYTES = 4096;
 /** How long a closing connection keeps reading (and discarding) what the client still sends. */
 const LINGER_MS = 2000;
+/** At a graceful shutdown, how long a connection that has sent nothing yet may still do so. */
+const NEW_CONNECTION_GRACE_MS = 1000;
 /** Most bytes discarded while lingering. */
 const LINGER_BYTES = 1024 * 1024;
 
@@ -507,9 +509,15 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     this.#closeSocket();
   }
 
-  /** Graceful shutdown: an idle connection closes now, a busy one after its response. */
+  /**
+   * Graceful shutdown: an idle keep-alive connection closes now, a busy one after its response.
+   * A connection that has not sent a request yet gets a moment's grace instead: its first
+   * request may already be on the wire (it will be answered 503).
+   */
   drain(): void {
-    if (this.#phase === PHASE.idle && this.start === this.end && !this.#parser.started) this.#closeSocket();
+    if (this.#phase !== PHASE.idle || this.start !== this.end || this.#parser.started) return;
+    if (this.#served > 0) this.#closeSocket();
+    else this.deadline = Math.min(this.deadline, Date.now() + NEW_CONNECTION_GRACE_MS);
   }
 
   /** Closes the socket at once (shutdown timeout). */
@@ -538,6 +546,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     this.#closeSocket();
     this.out.release();
     this.#ctx.stats.bytesOut += this.out.bytesWritten;
+    this.#ctx.stats.socketWrites += this.out.writes;
     this.#ctx.closed(this);
   }
 

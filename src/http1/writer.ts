@@ -52,6 +52,8 @@ export class Output {
   failed = false;
   /** Bytes handed to the socket so far. */
   bytesWritten = 0;
+  /** Socket writes made (a burst of pipelined responses should cost one). */
+  writes = 0;
   /** When the write now in progress started (ms since the epoch); 0 when none is. */
   writingSince = 0;
 
@@ -144,6 +146,7 @@ export class Output {
   async #writeAll(buf: Uint8Array, n: number): Promise<void> {
     let off = 0;
     try {
+      this.writes++;
       while (off < n) {
         this.writingSince = Date.now();
         off += await this.#sink.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n));

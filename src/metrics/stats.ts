@@ -39,6 +39,8 @@ export class Stats {
   bytesIn = 0;
   /** Bytes written to sockets. */
   bytesOut = 0;
+  /** Response flushes (socket writes) of closed connections. */
+  socketWrites = 0;
   /** Connections refused with 503 because the server was full. */
   capacityRejections = 0;
   /** Requests refused with 503 during a graceful shutdown. */
