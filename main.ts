@@ -62,11 +62,28 @@ export async function main(args: string[]): Promise<number> {
       Deno.exit(1);
     }
   };
+  // SIGHUP: reload the certificate and key from disk for new connections.
+  const reload = async () => {
+    if (options.https === false) return;
+    try {
+      const loaded = await loadCertificate(tls);
+      await server.reloadTls(loaded.material);
+      console.log(
+        `ferry: certificate reloaded from ${loaded.certPath} (expires ${loaded.notAfter.toISOString()})`,
+      );
+    } catch (e) {
+      console.error(
+        `ferry: certificate reload failed, keeping the old one: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  Deno.removeSignalListener("SIGHUP", reload);
   console.log("ferry: stopped");
   return 0;
 }

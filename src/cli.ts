@@ -88,6 +88,13 @@ export function program(): Command {
     .option("--cert <file>", "PEM certificate chain for HTTPS (with --key)", "")
     .option("--key <file>", "PEM private key for HTTPS (with --cert)", "")
     .option("--cert-dir <dir>", "where the self-signed localhost certificate is kept", "./certs")
+    .option("--redirect-http", "answer every HTTP request with 308 to the HTTPS listener")
+    .option(
+      "--hsts <seconds>",
+      "send Strict-Transport-Security: max-age=<seconds> over HTTPS (0: off)",
+      integer(0),
+      0,
+    )
     .option("--root <dir>", "static file root, served under /static/", d.root)
     .option("--upload-dir <dir>", "directory that /uploads/ writes into", d.uploadDir)
     .option(
@@ -184,6 +191,8 @@ export function parseCli(args: string[]): CliConfig {
       bodyTimeout: f.bodyTimeout,
       drainTimeout: f.drainTimeout,
       logFormat: f.logFormat,
+      redirectHttp: f.redirectHttp ?? false,
+      hsts: f.hsts,
     },
     tls: { cert: f.cert, key: f.key, certDir: f.certDir },
   };

@@ -108,6 +108,17 @@ export interface ServerOptions {
    */
   drainTimeout?: number;
   /**
+   * Answer every request on the HTTP listener with `308 Permanent Redirect` to the same target on
+   * the HTTPS listener.
+   * @default {false}
+   */
+  redirectHttp?: boolean;
+  /**
+   * `Strict-Transport-Security: max-age=N` on HTTPS responses, in seconds. 0: not sent.
+   * @default {0}
+   */
+  hsts?: number;
+  /**
    * Access log format.
    * @default {"plain"}
    */
@@ -137,6 +148,8 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   keepaliveTimeout: 5,
   bodyTimeout: 30,
   drainTimeout: 10,
+  redirectHttp: false,
+  hsts: 0,
   logFormat: "plain" as LogFormat,
 });
 
@@ -178,6 +191,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxHeaderCount", 1, 10000);
   int("maxBodyBytes", 0);
   int("maxDrainBytes", 0);
+  int("hsts", 0);
   seconds("headerTimeout");
   seconds("keepaliveTimeout");
   seconds("bodyTimeout");

@@ -11,7 +11,9 @@ import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./opti
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./metrics/stats.ts";
 import { httpDate } from "./http1/writer.ts";
-import { hostPort } from "./http1/request.ts";
+import { hostPort, type ServerRequest } from "./http1/request.ts";
+import type { ResponseWriter } from "./http1/writer.ts";
+import { STATUS } from "./http1/status.ts";
 
 /** A certificate chain and private key, PEM-encoded. */
 export interface TlsMaterial {
@@ -63,7 +65,7 @@ export class Server implements ConnectionContext {
 
   #resolveFinished!: () => void;
   #tls: TlsMaterial | undefined;
-  #listeners: Array<{ listener: Deno.Listener; secure: boolean }> = [];
+  #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
   #conns = new Set<Connection>();
   #handshaking = new Set<Deno.Conn>();
   #refusing = 0;
@@ -75,6 +77,8 @@ export class Server implements ConnectionContext {
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #acceptLoops: Promise<void>[] = [];
   #stopped = false;
+  #secureHead: Uint8Array | undefined;
+  #redirect: Mount | undefined;
 
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
@@ -84,6 +88,14 @@ export class Server implements ConnectionContext {
     this.log = parts.log ?? new Logger(this.options.logFormat, Deno.stdout, Deno.stderr);
     this.#tls = parts.tls;
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    if (this.options.hsts > 0) {
+      this.#secureHead = new TextEncoder().encode(
+        `Strict-Transport-Security: max-age=${this.options.hsts}\r\n`,
+      );
+    }
+    if (this.options.redirectHttp && this.options.https) {
+      this.#redirect = { name: "redirect", prefix: "/", handler: this.#redirectHandler() };
+    }
   }
 
   /** Whether a graceful shutdown is under way. */
@@ -328,10 +340,89 @@ export class Server implements ConnectionContext {
     this.#resolveFinished();
   }
 
-  /** Replaces the certificate used by the HTTPS listener for new connections. */
-  set tls(material: TlsMaterial) {
+  /**
+   * Replaces the certificate and key of the HTTPS listener (SIGHUP). The new pair is checked on a
+   * throwaway listener first; then the listener is closed and at once reopened on the same port.
+   * Open connections keep their sessions; new ones get the new certificate.
+   */
+  async reloadTls(material: TlsMaterial): Promise<void> {
+    const probe = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: material.cert, key: material.key });
+    probe.close();
     this.#tls = material;
+    const i = this.#listeners.findIndex((l) => l.secure);
+    if (i < 0 || this.#draining) return;
+    const old = this.#listeners[i];
+    const addr = old.listener.addr as Deno.NetAddr;
+    old.listener.close();
+    // The port is free once the pending accept has been torn down.
+    await old.loop;
+    let listener: Deno.Listener | undefined;
+    for (let attempt = 0; listener === undefined; attempt++) {
+      try {
+        listener = Deno.listenTls({
+          hostname: addr.hostname,
+          port: addr.port,
+          cert: material.cert,
+          key: material.key,
+          alpnProtocols: ["http/1.1"],
+        });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    const entry = { listener, secure: true, loop: this.#accept(listener, true) };
+    this.#listeners[i] = entry;
+    this.#acceptLoops.push(entry.loop);
   }
+
+  /** Part of {@linkcode ConnectionContext}: HSTS for TLS responses. */
+  get secureHead(): Uint8Array | undefined {
+    return this.#secureHead;
+  }
+
+  /** Part of {@linkcode ConnectionContext}: the HTTP→HTTPS redirect, when on. */
+  get redirectMount(): Mount | undefined {
+    return this.#redirect;
+  }
+
+  #redirectHandler(): Handler {
+    const o = this.options;
+    const httpsPort = () => this.httpsAddr?.port ?? o.httpsPort;
+    return async function redirectToHttps(req: ServerRequest, res: ResponseWriter): Promise<void> {
+      // The host comes from the validated Host (or target authority); never echoed unchecked.
+      const host = req.host !== "" ? req.host : (o.host.includes(":") ? `[${o.host}]` : o.host);
+      const location = httpsLocation(host, httpsPort(), req.form === "asterisk" ? "/" : req.path, req.query);
+      await res.send(
+        STATUS.PermanentRedirect,
+        [["Location", location], ["Content-Type", "text/plain; charset=utf-8"]],
+        `Moved to ${location}\n`,
+      );
+    };
+  }
+}
+
+/**
+ * Where an HTTP request is redirected: `https://host[:port]path[?query]`, the port left out when
+ * it is 443 (RFC 9110 §4.2.2).
+ *
+ * @example
+ * ```ts
+ * import { httpsLocation } from "./server.ts";
+ * console.log(httpsLocation("example.org:8080", 443, "/a", "b=1")); // "https://example.org/a?b=1"
+ * ```
+ */
+export function httpsLocation(authority: string, port: number, path: string, query: string): string {
+  return `https://${stripPort(authority)}${port === 443 ? "" : ":" + port}${path}${
+    query !== "" ? "?" + query : ""
+  }`;
+}
+
+/** The host part of an authority: `[::1]:8080` → `[::1]`, `a.b:80` → `a.b`. */
+export function stripPort(authority: string): string {
+  if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
+  const colon = authority.indexOf(":");
+  return colon === -1 ? authority : authority.slice(0, colon);
 }
 
 function closeQuietly(conn: Deno.Conn): void {

@@ -34,6 +34,10 @@ export interface ConnectionContext {
   nextRequestId(): string;
   /** Seconds for a Retry-After header (randomised so refused clients spread out). */
   retryAfter(): string;
+  /** Header lines for every TLS response (HSTS), pre-encoded. */
+  readonly secureHead: Uint8Array | undefined;
+  /** On a plain-HTTP connection with `redirectHttp`: the mount that redirects to HTTPS. */
+  readonly redirectMount: Mount | undefined;
   /** Called once when the connection has closed. */
   closed(conn: Connection): void;
 }
@@ -141,6 +145,11 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   /** The current request's HTTP minor version (1 when there is none yet). */
   get versionMinor(): number {
     return this.#current?.head.versionMinor ?? 1;
+  }
+
+  /** HSTS on TLS connections. */
+  get extraHead(): Uint8Array | undefined {
+    return this.secure ? this.#ctx.secureHead : undefined;
   }
 
   /** Whether the connection will close after the response being written. */
@@ -322,7 +331,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     this.#served++;
     const start = performance.now();
 
-    const mount = ctx.dispatcher.route(head.path);
+    const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path);
     const limit = mount.maxBodyBytes ?? options.maxBodyBytes;
     let body: Body;
     if (head.chunked) body = new ChunkedBody(this, limit, options.maxHeaderBytes);

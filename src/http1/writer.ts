@@ -225,6 +225,8 @@ export interface ResponseSink {
   mustClose(): boolean;
   /** Called when the response is complete; flushes unless pipelined requests are waiting. */
   endOfResponse(): Promise<void>;
+  /** Pre-encoded header lines added to every response on this connection (HSTS on TLS). */
+  readonly extraHead: Uint8Array | undefined;
 }
 
 const MODE_NONE = 0;
@@ -327,6 +329,8 @@ export class ResponseWriter {
         }
         writeField(out, name, value);
       }
+      const extra = sink.extraHead;
+      if (extra !== undefined) out.append(extra);
       if (hasDateOrServer === 0) out.append(commonBlock);
       else {
         if ((hasDateOrServer & H_DATE) === 0) writeField(out, "Date", dateString);
