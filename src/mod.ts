@@ -16,7 +16,10 @@
 import type { Handler, Mount } from "./dispatch.ts";
 import type { ServerOptions } from "./options.ts";
 import { Server, type ServerParts } from "./server.ts";
-import { defaultApp } from "./app/default_app.ts";
+import { Logger } from "./log/logger.ts";
+import { exampleApp } from "./app/example_app.ts";
+import { wsgiHandler } from "./app/wsgi.ts";
+import { loadApp } from "./app/load.ts";
 
 export { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
 export {
@@ -35,6 +38,17 @@ export { ParseError, type ParseErrorCode } from "./http1/parser.ts";
 export { STATUS, STATUS_TEXT } from "./http1/status.ts";
 export { Stats } from "./metrics/stats.ts";
 export { Logger } from "./log/logger.ts";
+export {
+  type App,
+  type Body as WsgiBody,
+  type Environ,
+  type StartResponse,
+  type Write,
+  wsgiHandler,
+} from "./app/wsgi.ts";
+export { type FetchApp, fetchHandler, type FetchInfo } from "./app/fetch.ts";
+export { appFromExport, loadApp } from "./app/load.ts";
+export { exampleApp } from "./app/example_app.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {
@@ -54,14 +68,25 @@ export function defaultMounts(_options: ServerOptions): Mount[] {
 }
 
 /**
- * Builds a server with ferry's default mounts and the given (or built-in) app, and starts it.
+ * The app handler for `options.app`: the module it names (WSGI-style or fetch handler), or the
+ * built-in example app when it is empty.
+ */
+export async function createApp(options: ServerOptions, log: Logger): Promise<Handler> {
+  if (options.app) return (await loadApp(options.app, log)).handler;
+  return wsgiHandler(exampleApp, { log });
+}
+
+/**
+ * Builds a server with ferry's default mounts and the given app (else `options.app`, else the
+ * built-in example app), and starts it.
  */
 export async function serve(options: ServerOptions = {}, parts: Partial<ServerParts> = {}): Promise<Server> {
+  const log = parts.log ?? new Logger(options.logFormat ?? "plain", Deno.stdout, Deno.stderr);
   const server = new Server(options, {
     mounts: parts.mounts ?? defaultMounts(options),
-    app: parts.app ?? defaultApp,
+    app: parts.app ?? await createApp(options, log),
     tls: parts.tls,
-    log: parts.log,
+    log,
     stats: parts.stats,
   });
   await server.listen();

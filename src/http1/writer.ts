@@ -372,6 +372,11 @@ export class ResponseWriter {
     }
   }
 
+  /** Whether a response with `status` to this request would carry no body (HEAD, 204, 304). */
+  discardsBodyFor(status: number): boolean {
+    return this.#sink.isHead || status === 204 || status === 304;
+  }
+
   /** Whether the body is discarded (HEAD, 204, 304). */
   get discardsBody(): boolean {
     return this.#mode === MODE_DISCARD;

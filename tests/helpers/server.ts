@@ -7,7 +7,8 @@
 
 import { type Handler, type Mount, Server, type ServerOptions, type TlsMaterial } from "../../src/mod.ts";
 import { defaultMounts } from "../../src/mod.ts";
-import { defaultApp } from "../../src/app/default_app.ts";
+import { exampleApp } from "../../src/app/example_app.ts";
+import { wsgiHandler } from "../../src/app/wsgi.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { fromFileUrl } from "./paths.ts";
 
@@ -52,11 +53,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const { handler, mounts, tlsMaterial, ...options } = opts;
   const logs = new MemorySink();
   const merged: ServerOptions = { host: "127.0.0.1", port: 0, https: false, logFormat: "none", ...options };
+  const log = new Logger(merged.logFormat ?? "none", logs, logs, "debug");
   const server = new Server(merged, {
-    app: handler ?? defaultApp,
+    app: handler ?? wsgiHandler(exampleApp, { log }),
     mounts: mounts ?? defaultMounts(merged),
     tls: tlsMaterial,
-    log: new Logger(merged.logFormat ?? "none", logs, logs, "debug"),
+    log,
   });
   await server.listen();
   return {

@@ -1,0 +1,122 @@
+/**
+ * Apps written as fetch handlers — `export default { fetch(request, info) }`, the `deno serve`
+ * convention that Hono apps follow — run on ferry's engine: a standard `Request` is built from
+ * the parsed request (streaming body, URL with the right scheme and host), and the `Response`
+ * body is streamed out.
+ *
+ * @module
+ */
+
+import type { Handler } from "../dispatch.ts";
+import type { ServerRequest } from "../http1/request.ts";
+import type { ResponseWriter } from "../http1/writer.ts";
+
+/** What a fetch handler receives besides the request (the shape of `Deno.ServeHandlerInfo`). */
+export interface FetchInfo {
+  /** The client's address. */
+  remoteAddr: { transport: "tcp"; hostname: string; port: number };
+  /** Resolves when the response has been sent (or failed). */
+  completed: Promise<void>;
+}
+
+/** An object with a `fetch` method, as `deno serve` and Hono expect. */
+export interface FetchApp {
+  /** Answers a request. */
+  fetch(request: Request, info: FetchInfo): Response | Promise<Response>;
+}
+
+/** Methods whose requests may not carry a body in a `Request`. */
+const BODYLESS = new Set(["GET", "HEAD"]);
+
+/** Builds the WHATWG `Request` for a ferry request. */
+export function toRequest(req: ServerRequest): Request {
+  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers: req.headers.toHeaders() };
+  if (!BODYLESS.has(req.method) && (req.contentLength > 0 || req.chunked)) {
+    init.body = req.body.stream();
+    init.duplex = "half";
+  }
+  return new Request(req.url, init);
+}
+
+/**
+ * Runs a fetch-style app as a ferry handler.
+ *
+ * @example
+ * ```ts ignore
+ * const handler = fetchHandler({ fetch: (req) => new Response(`hi ${new URL(req.url).pathname}`) });
+ * ```
+ */
+export function fetchHandler(app: FetchApp): Handler {
+  return async function fetchApp(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    let done!: () => void;
+    const completed = new Promise<void>((r) => done = r);
+    try {
+      const info: FetchInfo = {
+        remoteAddr: { transport: "tcp", hostname: req.conn.remoteAddr, port: req.conn.remotePort },
+        completed,
+      };
+      const response = await app.fetch(toRequest(req), info);
+      if (!(response instanceof Response)) throw new TypeError("fetch handler did not return a Response");
+      await sendResponse(response, res);
+    } finally {
+      done();
+    }
+  };
+}
+
+/** Writes a `Response` through `res`: whole when its length is known, else streamed. */
+export async function sendResponse(response: Response, res: ResponseWriter): Promise<void> {
+  const headers: [string, string][] = [];
+  for (const [name, value] of response.headers) headers.push([name, value]);
+  const body = response.body;
+  if (body === null) {
+    await res.send(response.status, headers);
+    return;
+  }
+  if (res.discardsBodyFor(response.status)) {
+    await body.cancel();
+    res.writeHead(response.status, headers);
+    await res.end();
+    return;
+  }
+  const reader = body.getReader();
+  try {
+    const first = await reader.read();
+    if (first.done) {
+      await res.send(response.status, headers);
+      return;
+    }
+    // A body that is already complete (a string, bytes) goes out with a Content-Length; a
+    // stream that is still producing is sent chunk by chunk as it comes.
+    const secondRead = reader.read();
+    const second = await Promise.race([secondRead, nextTurn()]);
+    if (second !== NOT_YET && second.done) {
+      await res.send(response.status, headers, first.value);
+      return;
+    }
+    res.writeHead(response.status, headers);
+    await res.write(first.value);
+    await res.flush();
+    let next = second === NOT_YET ? secondRead : Promise.resolve(second);
+    for (;;) {
+      const step = await next;
+      if (step.done) break;
+      await res.write(step.value);
+      await res.flush();
+      next = reader.read();
+    }
+    await res.end();
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+const NOT_YET = Symbol("not yet");
+
+/** Resolves after pending I/O callbacks have run: long enough for a finished stream to say so. */
+function nextTurn(): Promise<typeof NOT_YET> {
+  return new Promise((r) => setTimeout(() => r(NOT_YET), 0));
+}
