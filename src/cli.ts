@@ -66,6 +66,11 @@ function seconds(value: string): number {
   return Number(value);
 }
 
+function dotfiles(value: string): "allow" | "deny" {
+  if (value !== "allow" && value !== "deny") throw new InvalidArgumentError("expected allow or deny");
+  return value;
+}
+
 function logFormat(value: string): LogFormat {
   if (!["plain", "json", "combined", "none"].includes(value)) {
     throw new InvalidArgumentError("expected plain, json, combined or none");
@@ -96,6 +101,20 @@ export function program(): Command {
       0,
     )
     .option("--root <dir>", "static file root, served under /static/", d.root)
+    .option(
+      "--static-prefix <prefix>",
+      "URL prefix of the static files (/ falls through to the app)",
+      d.staticPrefix,
+    )
+    .option("--dotfiles <allow|deny>", "serve dotfiles or answer 404", dotfiles, d.dotfiles)
+    .option("--dir-listing", "HTML listings for directories without index.html")
+    .option("--cache-control <value>", "Cache-Control for static files", d.cacheControl)
+    .option(
+      "--cache-max-bytes <bytes>",
+      "memory for small static files (0: no cache)",
+      bytes(0),
+      d.cacheMaxBytes,
+    )
     .option("--upload-dir <dir>", "directory that /uploads/ writes into", d.uploadDir)
     .option(
       "--app <module>",
@@ -180,6 +199,11 @@ export function parseCli(args: string[]): CliConfig {
       https: f.https,
       root: f.root,
       uploadDir: f.uploadDir,
+      staticPrefix: f.staticPrefix,
+      dotfiles: f.dotfiles,
+      dirListing: f.dirListing ?? false,
+      cacheControl: f.cacheControl,
+      cacheMaxBytes: f.cacheMaxBytes,
       app: f.app,
       maxConnections: f.maxConnections,
       maxTargetLength: f.maxTargetLength,

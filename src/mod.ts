@@ -20,6 +20,8 @@ import { Logger } from "./log/logger.ts";
 import { exampleApp } from "./app/example_app.ts";
 import { wsgiHandler } from "./app/wsgi.ts";
 import { loadApp } from "./app/load.ts";
+import { resolveOptions } from "./options.ts";
+import { staticHandler } from "./static/serve_static.ts";
 
 export { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
 export {
@@ -49,6 +51,7 @@ export {
 export { type FetchApp, fetchHandler, type FetchInfo } from "./app/fetch.ts";
 export { appFromExport, loadApp } from "./app/load.ts";
 export { exampleApp } from "./app/example_app.ts";
+export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {
@@ -56,14 +59,26 @@ export const notFound: Handler = async function notFound(_req, res) {
 };
 
 /**
- * The default mount table for `options`: `/_metrics`, `/uploads/`, `/static/`, in that order
- * (the app takes every other path).
+ * The default mount table for `options`: `/_metrics`, `/uploads/`, the static files, in that
+ * order (the app takes every other path; with the static prefix `/`, what is not a file).
  */
-export function defaultMounts(_options: ServerOptions): Mount[] {
+export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger): Mount[] {
+  const o = resolveOptions(options);
+  const prefix = o.staticPrefix;
+  const files = staticHandler({
+    root: o.root,
+    prefix,
+    dotfiles: o.dotfiles === "allow",
+    dirListing: o.dirListing,
+    cacheControl: o.cacheControl,
+    cacheMaxBytes: o.cacheMaxBytes,
+    fallback: prefix === "/" ? app : undefined,
+    log,
+  });
   return [
     { name: "metrics", prefix: "/_metrics", handler: notFound },
     { name: "uploads", prefix: "/uploads/", handler: notFound },
-    { name: "static", prefix: "/static/", handler: notFound },
+    { name: "static", prefix, handler: files },
   ];
 }
 
@@ -82,9 +97,10 @@ export async function createApp(options: ServerOptions, log: Logger): Promise<Ha
  */
 export async function serve(options: ServerOptions = {}, parts: Partial<ServerParts> = {}): Promise<Server> {
   const log = parts.log ?? new Logger(options.logFormat ?? "plain", Deno.stdout, Deno.stderr);
+  const app = parts.app ?? await createApp(options, log);
   const server = new Server(options, {
-    mounts: parts.mounts ?? defaultMounts(options),
-    app: parts.app ?? await createApp(options, log),
+    mounts: parts.mounts ?? defaultMounts(options, app, log),
+    app,
     tls: parts.tls,
     log,
     stats: parts.stats,

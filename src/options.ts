@@ -42,6 +42,32 @@ export interface ServerOptions {
    */
   root?: string;
   /**
+   * URL prefix of the static files. With `/`, a path that is not a file goes on to the app
+   * (like nginx's try_files).
+   * @default {"/static/"}
+   */
+  staticPrefix?: string;
+  /**
+   * Serve dotfiles (`allow`) or answer 404 for them (`deny`).
+   * @default {"deny"}
+   */
+  dotfiles?: "allow" | "deny";
+  /**
+   * HTML listings for directories without an index.html.
+   * @default {false}
+   */
+  dirListing?: boolean;
+  /**
+   * Cache-Control for static file responses; empty: none.
+   * @default {""}
+   */
+  cacheControl?: string;
+  /**
+   * Memory for small static files and their compressed forms. 0: no cache.
+   * @default {67108864} (64 MiB)
+   */
+  cacheMaxBytes?: number;
+  /**
    * Directory that `/uploads/` writes into.
    * @default {"./uploads"}
    */
@@ -136,6 +162,11 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   httpsPort: 8443,
   https: true,
   root: "./static",
+  staticPrefix: "/static/",
+  dotfiles: "deny" as "allow" | "deny",
+  dirListing: false,
+  cacheControl: "",
+  cacheMaxBytes: 64 * 1024 * 1024,
   uploadDir: "./uploads",
   app: "",
   maxConnections: 10000,
@@ -192,6 +223,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxBodyBytes", 0);
   int("maxDrainBytes", 0);
   int("hsts", 0);
+  int("cacheMaxBytes", 0);
+  if (!o.staticPrefix.startsWith("/") || !o.staticPrefix.endsWith("/")) {
+    throw new RangeError(`staticPrefix must start and end with /, got ${o.staticPrefix}`);
+  }
+  if (o.dotfiles !== "allow" && o.dotfiles !== "deny") throw new RangeError("dotfiles must be allow or deny");
+  if (/[\r\n]/.test(o.cacheControl)) throw new RangeError("cacheControl may not contain line breaks");
   seconds("headerTimeout");
   seconds("keepaliveTimeout");
   seconds("bodyTimeout");

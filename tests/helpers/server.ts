@@ -54,9 +54,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const logs = new MemorySink();
   const merged: ServerOptions = { host: "127.0.0.1", port: 0, https: false, logFormat: "none", ...options };
   const log = new Logger(merged.logFormat ?? "none", logs, logs, "debug");
+  const app = handler ?? wsgiHandler(exampleApp, { log });
   const server = new Server(merged, {
-    app: handler ?? wsgiHandler(exampleApp, { log }),
-    mounts: mounts ?? defaultMounts(merged),
+    app,
+    mounts: mounts ?? defaultMounts(merged, app, log),
     tls: tlsMaterial,
     log,
   });

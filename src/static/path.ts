@@ -1,0 +1,84 @@
+/**
+ * Request paths → file system paths, safely: percent-decoded exactly once as UTF-8, with `..`,
+ * `.`, backslashes and NUL refused, dotfiles hidden, and the resolved real path required to stay
+ * inside the root (so a symlink cannot lead out).
+ *
+ * @module
+ */
+
+import { join, sep } from "path";
+import { STATUS } from "../http1/status.ts";
+
+/** A decoded, checked path relative to the root, or the status that refuses it. */
+export type SafePath = { ok: true; rel: string; segments: string[] } | {
+  ok: false;
+  status: number;
+  reason: string;
+};
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Percent-decodes `raw` once, as UTF-8; undefined when an escape is malformed or the bytes are
+ * not UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { percentDecode } from "./path.ts";
+ * console.log(percentDecode("caf%C3%A9"), percentDecode("%zz")); // "café" undefined
+ * ```
+ */
+export function percentDecode(raw: string): string | undefined {
+  if (!raw.includes("%")) return raw;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = raw.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      return undefined; // the parser only lets ASCII into a target
+    }
+  }
+  try {
+    return fatalUtf8.decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks a raw path below a mount (`"css/site.css"`, still percent-encoded). Refuses (400)
+ * malformed escapes, NUL, backslashes and `.` / `..` segments; hides (404) segments starting with
+ * a dot unless `allowDotfiles`.
+ */
+export function safePath(raw: string, allowDotfiles: boolean): SafePath {
+  const decoded = percentDecode(raw);
+  if (decoded === undefined) {
+    return { ok: false, status: STATUS.BadRequest, reason: "malformed percent-encoding" };
+  }
+  if (decoded.includes("\0")) return { ok: false, status: STATUS.BadRequest, reason: "NUL in path" };
+  if (decoded.includes("\\")) return { ok: false, status: STATUS.BadRequest, reason: "backslash in path" };
+  const segments = decoded.split("/").filter((s) => s !== "");
+  for (const s of segments) {
+    if (s === "." || s === "..") {
+      return { ok: false, status: STATUS.BadRequest, reason: "dot segment in path" };
+    }
+    if (s.startsWith(".") && !allowDotfiles) return { ok: false, status: STATUS.NotFound, reason: "dotfile" };
+  }
+  return { ok: true, rel: segments.join("/"), segments };
+}
+
+/** Whether `real` (a resolved path) is `root` or inside it. */
+export function inside(root: string, real: string): boolean {
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/** `root` joined with a checked relative path. */
+export function under(root: string, rel: string): string {
+  return rel === "" ? root : join(root, rel);
+}

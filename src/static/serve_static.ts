@@ -1,0 +1,451 @@
+/**
+ * The static file module (RFC 9110 semantics): GET/HEAD/OPTIONS, safe paths, directory redirects
+ * and index files, strong ETags and Last-Modified, the preconditions in §13.2.2 order, single and
+ * multipart ranges with If-Range, gzip and brotli by q-value (precompressed sidecars first), small
+ * files from a bounded cache revalidated by stat, large ones streamed with back-pressure.
+ *
+ * @module
+ */
+
+import { basename, join } from "path";
+import zlib from "zlib";
+import { Readable } from "node:stream";
+import type { Handler } from "../dispatch.ts";
+import type { ServerRequest } from "../http1/request.ts";
+import type { ResponseWriter } from "../http1/writer.ts";
+import { STATUS } from "../http1/status.ts";
+import type { Logger } from "../log/logger.ts";
+import { FileCache } from "./cache.ts";
+import { checkIfRange, evaluatePreconditions } from "./conditional.ts";
+import { chooseCoding, type Coding, contentTypeFor, isActiveContent, isCompressible } from "./media.ts";
+import { inside, safePath, under } from "./path.ts";
+import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
+
+/** Options of {@linkcode staticHandler}. */
+export interface StaticOptions {
+  /** Directory served. */
+  root: string;
+  /**
+   * URL prefix the module is mounted at. With `/`, a path that is not a file (and any method but
+   * GET/HEAD) goes on to `fallback`, like nginx's try_files.
+   * @default {"/static/"}
+   */
+  prefix?: string;
+  /**
+   * Serve dotfiles (a path segment starting with `.`); otherwise they are 404.
+   * @default {false}
+   */
+  dotfiles?: boolean;
+  /**
+   * HTML listings for directories without index.html.
+   * @default {false}
+   */
+  dirListing?: boolean;
+  /**
+   * A Cache-Control value for every file response; empty for none.
+   * @default {""}
+   */
+  cacheControl?: string;
+  /**
+   * Bytes of small files (and their compressed variants) kept in memory. 0: no cache.
+   * @default {67108864} (64 MiB)
+   */
+  cacheMaxBytes?: number;
+  /**
+   * gzip/brotli for compressible types (precompressed `.br`/`.gz` sidecars are used whenever present).
+   * @default {true}
+   */
+  compress?: boolean;
+  /**
+   * Serve active types (HTML, SVG, JavaScript, …) as attachments with a sandboxing CSP (for
+   * files users uploaded).
+   * @default {false}
+   */
+  attachmentForActive?: boolean;
+  /** Where not-found paths (and non-GET methods) go when the prefix is `/`. */
+  fallback?: Handler;
+  /** For warnings (a missing root). */
+  log?: Logger;
+}
+
+/** Files up to this size are cached in memory (and compressed once). */
+const CACHE_FILE_BYTES = 256 * 1024;
+/** Files smaller than this are not worth compressing. */
+const MIN_COMPRESS_BYTES = 1024;
+/** Larger files are compressed on the fly only from a sidecar. */
+const MAX_ON_THE_FLY_BYTES = 16 * 1024 * 1024;
+/** Read size when streaming a file. */
+const STREAM_CHUNK_BYTES = 256 * 1024;
+
+const ALLOW = "GET, HEAD, OPTIONS";
+const TEXT: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
+const encoder = new TextEncoder();
+
+/**
+ * Makes the static file handler.
+ *
+ * @example
+ * ```ts ignore
+ * const mount = { name: "static", prefix: "/static/", handler: staticHandler({ root: "./static" }) };
+ * ```
+ */
+export function staticHandler(options: StaticOptions): Handler {
+  const prefix = options.prefix ?? "/static/";
+  const fallback = options.fallback;
+  const cache = new FileCache(options.cacheMaxBytes ?? 64 * 1024 * 1024, CACHE_FILE_BYTES);
+  const realPaths = new Map<string, { ino: number; real: string }>();
+  let rootReal: Promise<string | undefined> | undefined;
+  const root = () =>
+    rootReal ??= Deno.realPath(options.root).catch((e) => {
+      options.log?.warn("static root is missing", { root: options.root, error: String(e) });
+      rootReal = undefined; // look again next time
+      return undefined;
+    });
+
+  const notFound = (req: ServerRequest, res: ResponseWriter) =>
+    fallback !== undefined ? fallback(req, res) : res.send(STATUS.NotFound, [TEXT], "Not Found\n");
+
+  return async function staticFiles(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    const method = req.method;
+    if (method !== "GET" && method !== "HEAD") {
+      if (fallback !== undefined) return await fallback(req, res);
+      if (method === "OPTIONS") return await res.send(STATUS.NoContent, [["Allow", ALLOW]]);
+      return await res.send(STATUS.MethodNotAllowed, [["Allow", ALLOW], TEXT], "Method Not Allowed\n");
+    }
+    const query = req.query !== "" ? "?" + req.query : "";
+    if (prefix !== "/" && req.path.length === prefix.length - 1) {
+      return await redirect(res, prefix + query);
+    }
+    const safe = safePath(req.path.slice(prefix.length), options.dotfiles ?? false);
+    if (!safe.ok) {
+      if (safe.status === STATUS.NotFound) return await notFound(req, res);
+      return await res.send(safe.status, [TEXT], `${safe.reason}\n`);
+    }
+    const rootPath = await root();
+    if (rootPath === undefined) return await notFound(req, res);
+    let path = under(rootPath, safe.rel);
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(path);
+    } catch {
+      return await notFound(req, res);
+    }
+    if (stat.isDirectory) {
+      if (!req.path.endsWith("/")) return await redirect(res, req.path + "/" + query);
+      const index = join(path, "index.html");
+      let indexStat: Deno.FileInfo | undefined;
+      try {
+        indexStat = await Deno.stat(index);
+      } catch {
+        // no index
+      }
+      if (indexStat?.isFile) {
+        path = index;
+        stat = indexStat;
+      } else if (options.dirListing) {
+        const real = await Deno.realPath(path).catch(() => undefined);
+        if (real === undefined || !inside(rootPath, real)) return await notFound(req, res);
+        return await listing(res, real, safe.rel, options.dotfiles ?? false);
+      } else {
+        return await notFound(req, res);
+      }
+    }
+    if (!stat.isFile) return await notFound(req, res);
+
+    // Containment: the resolved path must stay inside the root (a symlink may not lead out).
+    let known = realPaths.get(path);
+    if (known === undefined || known.ino !== (stat.ino ?? 0)) {
+      const real = await Deno.realPath(path).catch(() => undefined);
+      if (real === undefined) return await notFound(req, res);
+      known = { ino: stat.ino ?? 0, real };
+      if (realPaths.size > 10000) realPaths.clear();
+      realPaths.set(path, known);
+    }
+    if (!inside(rootPath, known.real)) return await notFound(req, res);
+    await serveFile(req, res, known.real, stat, options, cache);
+  };
+}
+
+async function redirect(res: ResponseWriter, location: string): Promise<void> {
+  await res.send(STATUS.MovedPermanently, [["Location", location], TEXT], `Moved to ${location}\n`);
+}
+
+/** A strong entity-tag from size and mtime (and the coding, for compressed variants). */
+export function etagFor(size: number, mtimeMs: number, coding: Coding = "identity"): string {
+  const base = `${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}`;
+  return coding === "identity" ? `"${base}"` : `"${base}-${coding}"`;
+}
+
+async function sidecar(path: string, mtimeMs: number): Promise<Deno.FileInfo | undefined> {
+  try {
+    const st = await Deno.stat(path);
+    return st.isFile && (st.mtime?.getTime() ?? 0) >= mtimeMs ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Serves one regular file at `path` (already checked) with full RFC 9110 semantics. The uploads
+ * module uses it too.
+ */
+export async function serveFile(
+  req: ServerRequest,
+  res: ResponseWriter,
+  path: string,
+  stat: Deno.FileInfo,
+  options: StaticOptions,
+  cache: FileCache,
+): Promise<void> {
+  const size = stat.size;
+  const mtimeMs = stat.mtime?.getTime() ?? 0;
+  const lastModified = Math.floor(mtimeMs / 1000);
+  const type = contentTypeFor(path);
+  const compressible = (options.compress ?? true) && isCompressible(type);
+  const h = req.headers;
+
+  const headers: [string, string][] = [
+    ["Content-Type", type],
+    ["Last-Modified", new Date(lastModified * 1000).toUTCString()],
+    ["Accept-Ranges", "bytes"],
+    ["X-Content-Type-Options", "nosniff"],
+  ];
+  if (compressible) headers.push(["Vary", "Accept-Encoding"]);
+  if (options.cacheControl) headers.push(["Cache-Control", options.cacheControl]);
+  if (options.attachmentForActive && isActiveContent(type)) {
+    headers.push([
+      "Content-Disposition",
+      `attachment; filename*=UTF-8''${encodeURIComponent(basename(path))}`,
+    ]);
+    headers.push(["Content-Security-Policy", "sandbox; default-src 'none'"]);
+  }
+
+  // Range (GET only), decided against the identity representation (RFC 9110 §14.2, §13.1.5).
+  let plan: RangePlan = { kind: "full" };
+  const rangeHeader = req.method === "GET" ? h.get("range") : undefined;
+  if (rangeHeader !== undefined) {
+    if (checkIfRange(h.get("if-range"), { etag: etagFor(size, mtimeMs), lastModified })) {
+      plan = planRanges(rangeHeader, size);
+    }
+  }
+
+  // Content coding: only for a whole, compressible response (a 206 is never compressed).
+  let coding: Coding = "identity";
+  let side: Deno.FileInfo | undefined;
+  const accept = h.get("accept-encoding");
+  if (compressible && plan.kind === "full" && accept !== undefined && size > 0) {
+    const [br, gz] = await Promise.all([sidecar(path + ".br", mtimeMs), sidecar(path + ".gz", mtimeMs)]);
+    const onTheFly = size >= MIN_COMPRESS_BYTES && size <= MAX_ON_THE_FLY_BYTES;
+    const available: Coding[] = [];
+    if (br !== undefined || onTheFly) available.push("br");
+    if (gz !== undefined || onTheFly) available.push("gzip");
+    coding = chooseCoding(accept, available);
+    side = coding === "br" ? br : coding === "gzip" ? gz : undefined;
+  }
+  const etag = etagFor(size, mtimeMs, coding);
+  headers.push(["ETag", etag]);
+
+  const pre = evaluatePreconditions(req.method, h, { etag, lastModified });
+  if (pre === 304) {
+    // RFC 9110 §15.4.5: only the validators and cache metadata.
+    const keep = new Set(["etag", "last-modified", "cache-control", "vary"]);
+    return await res.send(STATUS.NotModified, headers.filter(([n]) => keep.has(n.toLowerCase())));
+  }
+  if (pre === 412) return await res.send(STATUS.PreconditionFailed, [TEXT], "Precondition Failed\n");
+
+  if (plan.kind === "unsatisfiable") {
+    return await res.send(
+      STATUS.RangeNotSatisfiable,
+      [["Content-Range", `bytes */${size}`], TEXT, ["Accept-Ranges", "bytes"]],
+      "Range Not Satisfiable\n",
+    );
+  }
+  if (plan.kind === "ranges") {
+    return await sendRanges(req, res, path, size, type, headers, plan.ranges);
+  }
+
+  if (coding !== "identity") headers.push(["Content-Encoding", coding]);
+  const isHead = req.method === "HEAD";
+
+  if (side !== undefined) {
+    // A precompressed sidecar: sent as it is.
+    res.writeHead(STATUS.OK, headers, side.size);
+    if (!isHead) await streamFile(res, path + (coding === "br" ? ".br" : ".gz"), 0, side.size);
+    return await res.end();
+  }
+
+  if (size <= cache.maxFileBytes) {
+    let entry = cache.get(path, stat);
+    let data = entry?.data;
+    if (data === undefined) {
+      data = await Deno.readFile(path);
+      if (data.length === size) entry = cache.put(path, stat, data);
+    }
+    if (coding !== "identity") {
+      let packed = entry?.variants.get(coding);
+      if (packed === undefined) {
+        packed = compressWhole(data, coding);
+        if (entry !== undefined) cache.putVariant(entry, coding, packed);
+      }
+      data = packed;
+    }
+    return await res.send(STATUS.OK, headers, data);
+  }
+
+  if (coding !== "identity") {
+    // Large and compressed on the fly: the length is unknown, so the body is chunked.
+    res.writeHead(STATUS.OK, headers);
+    if (!isHead) await streamCompressed(res, path, size, coding);
+    return await res.end();
+  }
+  res.writeHead(STATUS.OK, headers, size);
+  if (!isHead) await streamFile(res, path, 0, size);
+  await res.end();
+}
+
+/** 206 with one part, or multipart/byteranges (RFC 9110 §14.6). */
+async function sendRanges(
+  req: ServerRequest,
+  res: ResponseWriter,
+  path: string,
+  size: number,
+  type: string,
+  headers: [string, string][],
+  ranges: ByteRange[],
+): Promise<void> {
+  const common = headers.filter(([n]) => n !== "Content-Type");
+  if (ranges.length === 1) {
+    const r = ranges[0];
+    const length = r.end - r.start + 1;
+    res.writeHead(STATUS.PartialContent, [
+      ...headers,
+      ["Content-Range", `bytes ${r.start}-${r.end}/${size}`],
+    ], length);
+    if (req.method !== "HEAD") await streamFile(res, path, r.start, length);
+    return await res.end();
+  }
+  const boundary = "ferry-" +
+    Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+  const heads = ranges.map((r, i) =>
+    encoder.encode(
+      `${
+        i === 0 ? "" : "\r\n"
+      }--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`,
+    )
+  );
+  const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const total = heads.reduce((n, b) => n + b.length, 0) + tail.length +
+    ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
+  res.writeHead(STATUS.PartialContent, [
+    ...common,
+    ["Content-Type", `multipart/byteranges; boundary=${boundary}`],
+  ], total);
+  for (let i = 0; i < ranges.length; i++) {
+    await res.write(heads[i]);
+    await streamFile(res, path, ranges[i].start, ranges[i].end - ranges[i].start + 1);
+  }
+  await res.write(tail);
+  await res.end();
+}
+
+/**
+ * Streams `length` bytes of a file from `start`, one chunk at a time: each chunk is written to
+ * the socket before the next is read, so a slow client holds one chunk of memory, never the file.
+ */
+export async function streamFile(
+  res: ResponseWriter,
+  path: string,
+  start: number,
+  length: number,
+): Promise<void> {
+  if (length === 0) return;
+  using file = await Deno.open(path, { read: true });
+  if (start > 0) await file.seek(start, Deno.SeekMode.Start);
+  const buf = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, length));
+  let left = length;
+  while (left > 0) {
+    const n = await file.read(left < buf.length ? buf.subarray(0, left) : buf);
+    if (n === null) throw new Error(`${path} shrank while it was being sent`);
+    await res.write(buf.subarray(0, n));
+    left -= n;
+  }
+}
+
+async function* fileChunks(path: string, size: number): AsyncGenerator<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  let left = size;
+  while (left > 0) {
+    const buf = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, left));
+    const n = await file.read(buf);
+    if (n === null) return;
+    left -= n;
+    yield n === buf.length ? buf : buf.subarray(0, n);
+  }
+}
+
+async function streamCompressed(
+  res: ResponseWriter,
+  path: string,
+  size: number,
+  coding: Coding,
+): Promise<void> {
+  const compressor = coding === "br"
+    ? zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } })
+    : zlib.createGzip({ level: 6 });
+  const source = Readable.from(fileChunks(path, size));
+  source.pipe(compressor);
+  try {
+    for await (const piece of compressor) await res.write(piece as Uint8Array);
+  } finally {
+    source.destroy();
+    compressor.destroy();
+  }
+}
+
+function compressWhole(data: Uint8Array, coding: Coding): Uint8Array {
+  if (coding === "br") {
+    return zlib.brotliCompressSync(data, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 9,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
+      },
+    });
+  }
+  return zlib.gzipSync(data, { level: 6 });
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/** Escapes text for HTML. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+async function listing(res: ResponseWriter, dir: string, rel: string, dotfiles: boolean): Promise<void> {
+  const entries: Array<{ name: string; dir: boolean }> = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (!dotfiles && e.name.startsWith(".")) continue;
+    entries.push({ name: e.name, dir: e.isDirectory });
+  }
+  entries.sort((a, b) => (a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1));
+  const title = escapeHtml("/" + rel);
+  const items = entries.map((e) => {
+    const href = encodeURIComponent(e.name) + (e.dir ? "/" : "");
+    return `<li><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.dir ? "/" : ""}</a></li>`;
+  });
+  if (rel !== "") items.unshift(`<li><a href="../">../</a></li>`);
+  const html =
+    `<!doctype html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n` +
+    `<body><h1>Index of ${title}</h1>\n<ul>\n${items.join("\n")}\n</ul></body></html>\n`;
+  await res.send(STATUS.OK, [["Content-Type", "text/html; charset=utf-8"], [
+    "X-Content-Type-Options",
+    "nosniff",
+  ]], html);
+}
