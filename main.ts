@@ -30,6 +30,8 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const { options, tls } = config;
+  options.authUser = Deno.env.get("FERRY_AUTH_USER") ?? "";
+  options.authPass = Deno.env.get("FERRY_AUTH_PASS") ?? "";
   let server: Server;
   let certNote = "";
   try {
@@ -50,6 +52,11 @@ export async function main(args: string[]): Promise<number> {
   }
   for (const url of server.urls) {
     console.log(`ferry listening on ${url}${url.startsWith("https") ? certNote : ""}`);
+  }
+  if (options.authUser === "" || options.authPass === "") {
+    console.log(
+      "ferry: uploads are read-only: set FERRY_AUTH_USER and FERRY_AUTH_PASS to allow PUT, POST and DELETE",
+    );
   }
 
   let signals = 0;

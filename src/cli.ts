@@ -199,6 +199,7 @@ export function parseCli(args: string[]): CliConfig {
       https: f.https,
       root: f.root,
       uploadDir: f.uploadDir,
+      maxUploadBytes: f.maxUploadBytes,
       staticPrefix: f.staticPrefix,
       dotfiles: f.dotfiles,
       dirListing: f.dirListing ?? false,

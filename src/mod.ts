@@ -22,6 +22,8 @@ import { wsgiHandler } from "./app/wsgi.ts";
 import { loadApp } from "./app/load.ts";
 import { resolveOptions } from "./options.ts";
 import { staticHandler } from "./static/serve_static.ts";
+import { uploadHandler } from "./upload/uploads.ts";
+import { Stats } from "./metrics/stats.ts";
 
 export { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
 export {
@@ -52,6 +54,7 @@ export { type FetchApp, fetchHandler, type FetchInfo } from "./app/fetch.ts";
 export { appFromExport, loadApp } from "./app/load.ts";
 export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
+export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {
@@ -62,7 +65,7 @@ export const notFound: Handler = async function notFound(_req, res) {
  * The default mount table for `options`: `/_metrics`, `/uploads/`, the static files, in that
  * order (the app takes every other path; with the static prefix `/`, what is not a file).
  */
-export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger): Mount[] {
+export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger, stats?: Stats): Mount[] {
   const o = resolveOptions(options);
   const prefix = o.staticPrefix;
   const files = staticHandler({
@@ -77,7 +80,12 @@ export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger
   });
   return [
     { name: "metrics", prefix: "/_metrics", handler: notFound },
-    { name: "uploads", prefix: "/uploads/", handler: notFound },
+    {
+      name: "uploads",
+      prefix: "/uploads/",
+      handler: uploadHandler({ dir: o.uploadDir, user: o.authUser, pass: o.authPass, stats, log }),
+      maxBodyBytes: o.maxUploadBytes,
+    },
     { name: "static", prefix, handler: files },
   ];
 }
@@ -98,12 +106,13 @@ export async function createApp(options: ServerOptions, log: Logger): Promise<Ha
 export async function serve(options: ServerOptions = {}, parts: Partial<ServerParts> = {}): Promise<Server> {
   const log = parts.log ?? new Logger(options.logFormat ?? "plain", Deno.stdout, Deno.stderr);
   const app = parts.app ?? await createApp(options, log);
+  const stats = parts.stats ?? new Stats();
   const server = new Server(options, {
-    mounts: parts.mounts ?? defaultMounts(options, app, log),
+    mounts: parts.mounts ?? defaultMounts(options, app, log, stats),
     app,
     tls: parts.tls,
     log,
-    stats: parts.stats,
+    stats,
   });
   await server.listen();
   return server;

@@ -73,6 +73,22 @@ export interface ServerOptions {
    */
   uploadDir?: string;
   /**
+   * Largest upload, in bytes (uploads use this limit, not `maxBodyBytes`): a declared length
+   * beyond it gets 413 before any byte is written.
+   * @default {1073741824} (1 GiB)
+   */
+  maxUploadBytes?: number;
+  /**
+   * Basic-auth user for uploads (the CLI reads FERRY_AUTH_USER). Empty: writes are refused.
+   * @default {""}
+   */
+  authUser?: string;
+  /**
+   * Basic-auth password for uploads (the CLI reads FERRY_AUTH_PASS). Empty: writes are refused.
+   * @default {""}
+   */
+  authPass?: string;
+  /**
    * Module path of the app (default export: a WSGI-style app or a `{ fetch }` object); empty for
    * the built-in example app.
    * @default {""}
@@ -168,6 +184,9 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   cacheControl: "",
   cacheMaxBytes: 64 * 1024 * 1024,
   uploadDir: "./uploads",
+  maxUploadBytes: 1024 * 1024 * 1024,
+  authUser: "",
+  authPass: "",
   app: "",
   maxConnections: 10000,
   maxTargetLength: 8192,
@@ -222,6 +241,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxHeaderCount", 1, 10000);
   int("maxBodyBytes", 0);
   int("maxDrainBytes", 0);
+  int("maxUploadBytes", 0);
   int("hsts", 0);
   int("cacheMaxBytes", 0);
   if (!o.staticPrefix.startsWith("/") || !o.staticPrefix.endsWith("/")) {

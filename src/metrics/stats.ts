@@ -45,6 +45,12 @@ export class Stats {
   capacityRejections = 0;
   /** Requests refused with 503 during a graceful shutdown. */
   drainRejections = 0;
+  /** Failed upload authentications. */
+  authFailures = 0;
+  /** Uploads stored. */
+  uploadsStored = 0;
+  /** Bytes of stored uploads. */
+  uploadBytes = 0;
   /** Exceptions thrown by handlers. */
   handlerErrors = 0;
   /** TLS handshakes that completed. */

@@ -10,6 +10,7 @@ import { defaultMounts } from "../../src/mod.ts";
 import { exampleApp } from "../../src/app/example_app.ts";
 import { wsgiHandler } from "../../src/app/wsgi.ts";
 import { Logger } from "../../src/log/logger.ts";
+import { Stats } from "../../src/metrics/stats.ts";
 import { fromFileUrl } from "./paths.ts";
 
 /** The repository root. */
@@ -55,9 +56,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const merged: ServerOptions = { host: "127.0.0.1", port: 0, https: false, logFormat: "none", ...options };
   const log = new Logger(merged.logFormat ?? "none", logs, logs, "debug");
   const app = handler ?? wsgiHandler(exampleApp, { log });
+  const stats = new Stats();
   const server = new Server(merged, {
     app,
-    mounts: mounts ?? defaultMounts(merged, app, log),
+    stats,
+    mounts: mounts ?? defaultMounts(merged, app, log, stats),
     tls: tlsMaterial,
     log,
   });
