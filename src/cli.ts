@@ -33,8 +33,8 @@ export class CliError extends Error {
   }
 }
 
-/** ferry's version. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.ts";
+import { VERSION } from "./version.ts";
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -160,6 +160,21 @@ export function program(): Command {
       d.bodyTimeout,
     )
     .option("--drain-timeout <s>", "seconds a shutdown waits for in-flight requests", seconds, d.drainTimeout)
+    .option("--no-metrics", "do not record latency or serve /_metrics")
+    .option("--metrics-allow <cidrs>", "who may read /_metrics (comma-separated CIDR blocks)", d.metricsAllow)
+    .option("--log-file <path>", "access log file, rotated and gzipped (default: stdout)", d.logFile)
+    .option("--error-log <path>", "error log file, rotated and gzipped (default: stderr)", d.errorLog)
+    .option(
+      "--log-rotate-size <size>",
+      "rotate log files at this size, like 10M (empty: never)",
+      d.logRotateSize,
+    )
+    .option(
+      "--log-rotate-interval <age>",
+      "rotate log files at this age, like 1d or 6h (empty: never)",
+      d.logRotateInterval,
+    )
+    .option("--log-rotate-keep <n>", "rotated log files kept (0: all)", integer(0), d.logRotateKeep)
     .option("--log-format <format>", "access log: plain, json, combined or none", logFormat, d.logFormat)
     .allowExcessArguments(false)
     .exitOverride()
@@ -217,6 +232,13 @@ export function parseCli(args: string[]): CliConfig {
       drainTimeout: f.drainTimeout,
       logFormat: f.logFormat,
       redirectHttp: f.redirectHttp ?? false,
+      metrics: f.metrics,
+      metricsAllow: f.metricsAllow,
+      logFile: f.logFile,
+      errorLog: f.errorLog,
+      logRotateSize: f.logRotateSize,
+      logRotateInterval: f.logRotateInterval,
+      logRotateKeep: f.logRotateKeep,
       hsts: f.hsts,
     },
     tls: { cert: f.cert, key: f.key, certDir: f.certDir },

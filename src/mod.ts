@@ -24,6 +24,9 @@ import { resolveOptions } from "./options.ts";
 import { staticHandler } from "./static/serve_static.ts";
 import { uploadHandler } from "./upload/uploads.ts";
 import { Stats } from "./metrics/stats.ts";
+import { AllowList } from "./metrics/cidr.ts";
+import { metricsHandler } from "./metrics/metrics.ts";
+import { fileSink } from "./log/files.ts";
 
 export { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
 export {
@@ -55,6 +58,8 @@ export { appFromExport, loadApp } from "./app/load.ts";
 export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
+export { metricsHandler, metricsJson, metricsPrometheus } from "./metrics/metrics.ts";
+export { AllowList } from "./metrics/cidr.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {
@@ -65,8 +70,9 @@ export const notFound: Handler = async function notFound(_req, res) {
  * The default mount table for `options`: `/_metrics`, `/uploads/`, the static files, in that
  * order (the app takes every other path; with the static prefix `/`, what is not a file).
  */
-export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger, stats?: Stats): Mount[] {
+export function defaultMounts(options: ServerOptions, app: Handler, log: Logger, stats: Stats): Mount[] {
   const o = resolveOptions(options);
+  const allow = AllowList.parse(o.metricsAllow);
   const prefix = o.staticPrefix;
   const files = staticHandler({
     root: o.root,
@@ -79,7 +85,11 @@ export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger
     log,
   });
   return [
-    { name: "metrics", prefix: "/_metrics", handler: notFound },
+    {
+      name: "metrics",
+      prefix: "/_metrics",
+      handler: o.metrics ? metricsHandler({ stats: () => [stats], allow }) : notFound,
+    },
     {
       name: "uploads",
       prefix: "/uploads/",
@@ -88,6 +98,18 @@ export function defaultMounts(options: ServerOptions, app: Handler, log?: Logger
     },
     { name: "static", prefix, handler: files },
   ];
+}
+
+/**
+ * The logger `options` ask for: access lines to `--log-file` (else stdout), errors to
+ * `--error-log` (else stderr), files rotated and gzipped; dropped lines are counted in `stats`.
+ */
+export function createLogger(options: ServerOptions, stats: Stats): Logger {
+  const o = resolveOptions(options);
+  const rotation = { size: o.logRotateSize, interval: o.logRotateInterval, keep: o.logRotateKeep };
+  const access = o.logFile !== "" ? fileSink(o.logFile, rotation) : Deno.stdout;
+  const errors = o.errorLog !== "" ? fileSink(o.errorLog, rotation) : Deno.stderr;
+  return new Logger(o.logFormat, access, errors, "info", () => stats.logLinesDropped++);
 }
 
 /**
@@ -104,9 +126,9 @@ export async function createApp(options: ServerOptions, log: Logger): Promise<Ha
  * built-in example app), and starts it.
  */
 export async function serve(options: ServerOptions = {}, parts: Partial<ServerParts> = {}): Promise<Server> {
-  const log = parts.log ?? new Logger(options.logFormat ?? "plain", Deno.stdout, Deno.stderr);
-  const app = parts.app ?? await createApp(options, log);
   const stats = parts.stats ?? new Stats();
+  const log = parts.log ?? createLogger(options, stats);
+  const app = parts.app ?? await createApp(options, log);
   const server = new Server(options, {
     mounts: parts.mounts ?? defaultMounts(options, app, log, stats),
     app,

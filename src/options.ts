@@ -161,6 +161,42 @@ export interface ServerOptions {
    */
   hsts?: number;
   /**
+   * Record per-mount latency and serve `/_metrics` (`--no-metrics` turns both off; the plain
+   * counters cost next to nothing and stay).
+   * @default {true}
+   */
+  metrics?: boolean;
+  /**
+   * Who may read `/_metrics`: comma-separated CIDR blocks. Others get 403.
+   * @default {"127.0.0.0/8,::1/128"} (loopback only)
+   */
+  metricsAllow?: string;
+  /**
+   * Access log file; empty: standard output.
+   * @default {""}
+   */
+  logFile?: string;
+  /**
+   * Error log file; empty: standard error.
+   * @default {""}
+   */
+  errorLog?: string;
+  /**
+   * Rotate log files at this size (`10M`); empty: not by size.
+   * @default {"10M"}
+   */
+  logRotateSize?: string;
+  /**
+   * Rotate log files at this age (`1d`, `6h`); empty: not by age.
+   * @default {"1d"}
+   */
+  logRotateInterval?: string;
+  /**
+   * Rotated (gzipped) log files kept. 0: all.
+   * @default {30}
+   */
+  logRotateKeep?: number;
+  /**
    * Access log format.
    * @default {"plain"}
    */
@@ -199,6 +235,13 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   bodyTimeout: 30,
   drainTimeout: 10,
   redirectHttp: false,
+  metrics: true,
+  metricsAllow: "127.0.0.0/8,::1/128",
+  logFile: "",
+  errorLog: "",
+  logRotateSize: "10M",
+  logRotateInterval: "1d",
+  logRotateKeep: 30,
   hsts: 0,
   logFormat: "plain" as LogFormat,
 });
@@ -244,6 +287,13 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxUploadBytes", 0);
   int("hsts", 0);
   int("cacheMaxBytes", 0);
+  int("logRotateKeep", 0);
+  if (o.logRotateSize !== "" && !/^\d+[BKMG]$/.test(o.logRotateSize)) {
+    throw new RangeError(`logRotateSize must look like 10M (B, K, M or G), got ${o.logRotateSize}`);
+  }
+  if (o.logRotateInterval !== "" && !/^\d+[smhdM]$/.test(o.logRotateInterval)) {
+    throw new RangeError(`logRotateInterval must look like 1d (s, m, h, d or M), got ${o.logRotateInterval}`);
+  }
   if (!o.staticPrefix.startsWith("/") || !o.staticPrefix.endsWith("/")) {
     throw new RangeError(`staticPrefix must start and end with /, got ${o.staticPrefix}`);
   }

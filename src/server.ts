@@ -336,7 +336,7 @@ export class Server implements ConnectionContext {
     clearInterval(this.#sweeper);
     clearTimeout(this.#drainTimer);
     await Promise.allSettled(this.#acceptLoops);
-    await this.log.flush();
+    await this.log.close();
     this.#resolveFinished();
   }
 

@@ -63,12 +63,17 @@ const NEW_CONNECTION_GRACE_MS = 1000;
 const LINGER_BYTES = 1024 * 1024;
 
 const EMPTY_BODY = new EmptyBody();
+/** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
+const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+/** W3C traceparent: version-traceid-parentid-flags. */
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 interface Exchange {
   head: RequestHead;
   body: Body;
   res: ResponseWriter;
   req: ServerRequest | undefined;
+  mount: string;
 }
 
 /**
@@ -147,6 +152,11 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     return this.#current?.head.versionMinor ?? 1;
   }
 
+  /** The current request's id, sent back as X-Request-Id. */
+  get requestId(): string | undefined {
+    return this.#current?.req?.id;
+  }
+
   /** HSTS on TLS connections. */
   get extraHead(): Uint8Array | undefined {
     return this.secure ? this.#ctx.secureHead : undefined;
@@ -217,7 +227,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     try {
       const n = await this.#conn.read(into);
       if (n === null) this.#eof = true;
-      else if (inHandler) this.#ctx.stats.bytesIn += n;
+      else this.#ctx.stats.bytesIn += n;
       return n;
     } catch (e) {
       if (isConnectionError(e)) return null;
@@ -313,7 +323,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const res = this.#current?.res.headersSent === false ? this.#current.res : new ResponseWriter(this);
     try {
       await res.send(status, [["Content-Type", "text/plain; charset=utf-8"], ...headers], `${message}\n`);
-      this.#record(res, this.#current?.req);
+      this.#record(res, this.#current?.req, this.#current?.mount);
     } catch (e) {
       if (!isConnectionError(e)) throw e;
     }
@@ -339,8 +349,10 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       body = new FixedBody(this, head.contentLength);
     } else body = EMPTY_BODY;
     const res = new ResponseWriter(this);
-    const req = new ServerRequest(head, body, this, ctx.nextRequestId(), start);
-    const cur: Exchange = { head, body, res, req };
+    const incomingId = head.headers.get("x-request-id");
+    const id = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : ctx.nextRequestId();
+    const req = new ServerRequest(head, body, this, id, start);
+    const cur: Exchange = { head, body, res, req, mount: mount.name };
     this.#current = cur;
 
     try {
@@ -384,7 +396,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
           await res.end();
         }
       }
-      this.#record(res, req);
+      this.#record(res, req, mount.name);
       if (!body.done) {
         if (body.failed || (head.expectContinue && !body.started) || res.closeAfter) {
           this.#linger = true;
@@ -453,13 +465,19 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     );
   }
 
-  /** Counts the response and writes its access-log line. */
-  #record(res: ResponseWriter, req: ServerRequest | undefined): void {
+  /** Counts the response, its latency and bytes, and writes its access-log line. */
+  #record(res: ResponseWriter, req: ServerRequest | undefined, mount: string | undefined): void {
     const ctx = this.#ctx;
-    if (res.status !== 0) bump(ctx.stats.responses, res.status);
+    const stats = ctx.stats;
+    if (res.status !== 0) bump(stats.responses, res.status);
+    this.#accountOut();
+    const now = performance.now();
+    if (req !== undefined && mount !== undefined && ctx.options.metrics) {
+      stats.observe(mount, now - req.start);
+    }
     const log = ctx.log;
     if (!log.accessEnabled) return;
-    const now = performance.now();
+    const traceparent = req?.headers.get("traceparent");
     log.access({
       time: Date.now() - (req !== undefined ? now - req.start : 0),
       conn: this.id,
@@ -475,7 +493,17 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       referer: req?.headers.get("referer"),
       tls: this.secure,
       phase: ctx.draining ? "draining" : "running",
+      trace: traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined,
     });
+  }
+
+  #countedOut = 0;
+
+  /** Adds the bytes written since the last call to the server's total. */
+  #accountOut(): void {
+    const written = this.out.bytesWritten;
+    this.#ctx.stats.bytesOut += written - this.#countedOut;
+    this.#countedOut = written;
   }
 
   // --- Timeouts and shutdown -------------------------------------------------------------------
@@ -554,7 +582,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     if (this.#linger && !this.#socketClosed && !this.#eof && !this.out.failed) await this.#lingerClose();
     this.#closeSocket();
     this.out.release();
-    this.#ctx.stats.bytesOut += this.out.bytesWritten;
+    this.#accountOut();
     this.#ctx.stats.socketWrites += this.out.writes;
     this.#ctx.closed(this);
   }

@@ -227,6 +227,8 @@ export interface ResponseSink {
   endOfResponse(): Promise<void>;
   /** Pre-encoded header lines added to every response on this connection (HSTS on TLS). */
   readonly extraHead: Uint8Array | undefined;
+  /** The request id, sent as X-Request-Id (already validated: safe to write as it is). */
+  readonly requestId: string | undefined;
 }
 
 const MODE_NONE = 0;
@@ -307,6 +309,7 @@ export class ResponseWriter {
       let forceChunked = false;
       let closeRequested = false;
       let hasDateOrServer = 0;
+      let hasRequestId = false;
       for (let i = 0; i < headers.length; i++) {
         const name = headers[i][0];
         const value = headers[i][1];
@@ -326,11 +329,15 @@ export class ResponseWriter {
           continue; // ferry writes Connection itself
         } else if (special === H_DATE || special === H_SERVER) {
           hasDateOrServer |= special;
+        } else if (special === H_REQUEST_ID) {
+          hasRequestId = true;
         }
         writeField(out, name, value);
       }
       const extra = sink.extraHead;
       if (extra !== undefined) out.append(extra);
+      const id = sink.requestId;
+      if (id !== undefined && !hasRequestId) out.appendAscii(`X-Request-Id: ${id}\r\n`);
       if (hasDateOrServer === 0) out.append(commonBlock);
       else {
         if ((hasDateOrServer & H_DATE) === 0) writeField(out, "Date", dateString);
@@ -450,6 +457,7 @@ const H_SERVER = 2;
 const H_CONTENT_LENGTH = 4;
 const H_TRANSFER_ENCODING = 8;
 const H_CONNECTION = 16;
+const H_REQUEST_ID = 32;
 
 /** Recognises the fields ferry manages, by length first so most names cost one comparison. */
 function specialHeader(name: string): number {
@@ -460,6 +468,8 @@ function specialHeader(name: string): number {
       return name.toLowerCase() === "server" ? H_SERVER : 0;
     case 10:
       return name.toLowerCase() === "connection" ? H_CONNECTION : 0;
+    case 12:
+      return name.toLowerCase() === "x-request-id" ? H_REQUEST_ID : 0;
     case 14:
       return name.toLowerCase() === "content-length" ? H_CONTENT_LENGTH : 0;
     case 17:

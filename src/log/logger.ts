@@ -38,6 +38,8 @@ export interface AccessEntry {
   tls: boolean;
   /** `running` or `draining`. */
   phase: string;
+  /** Trace id from a W3C traceparent header. */
+  trace?: string;
 }
 
 /** Levels of the error log. */
@@ -60,16 +62,20 @@ export class LineWriter {
   /** Lines dropped because the sink could not keep up. */
   dropped = 0;
 
+  #onDrop: (() => void) | undefined;
+
   /** A writer to `sink`, holding at most `maxQueuedBytes` of unwritten lines. */
-  constructor(sink: LogSink, maxQueuedBytes = 8 * 1024 * 1024) {
+  constructor(sink: LogSink, maxQueuedBytes = 8 * 1024 * 1024, onDrop?: () => void) {
     this.#sink = sink;
     this.#maxQueued = maxQueuedBytes;
+    this.#onDrop = onDrop;
   }
 
   /** Queues one line (a newline is added). */
   line(text: string): void {
     if (this.#queuedBytes + text.length > this.#maxQueued) {
       this.dropped++;
+      this.#onDrop?.();
       return;
     }
     this.#queue.push(text);
@@ -91,6 +97,7 @@ export class LineWriter {
         while (off < bytes.length) off += await this.#sink.write(bytes.subarray(off));
       } catch {
         this.dropped++;
+        this.#onDrop?.();
       }
     }
     this.#writing = null;
@@ -120,12 +127,24 @@ export class Logger {
   #access: LineWriter | null;
   #errors: LineWriter;
 
-  /** A logger writing access lines to `access` and error lines to `errors`. */
-  constructor(format: LogFormat, access: LogSink, errors: LogSink, level: Level = "info") {
+  #sinks: LogSink[];
+
+  /**
+   * A logger writing access lines to `access` and error lines to `errors`; `onDrop` is called for
+   * each line dropped because a sink could not keep up.
+   */
+  constructor(
+    format: LogFormat,
+    access: LogSink,
+    errors: LogSink,
+    level: Level = "info",
+    onDrop?: () => void,
+  ) {
     this.format = format;
     this.level = level;
-    this.#access = format === "none" ? null : new LineWriter(access);
-    this.#errors = new LineWriter(errors);
+    this.#access = format === "none" ? null : new LineWriter(access, undefined, onDrop);
+    this.#errors = new LineWriter(errors, undefined, onDrop);
+    this.#sinks = [access, errors];
   }
 
   /** Whether access lines are written at all. */
@@ -176,6 +195,17 @@ export class Logger {
     await this.#access?.flush();
     await this.#errors.flush();
   }
+
+  /** Flushes, then closes the sinks that can be closed (log files). */
+  async close(): Promise<void> {
+    await this.flush();
+    for (const sink of new Set(this.#sinks)) {
+      const closable = sink as LogSink & { close?: () => Promise<void> | void };
+      if (typeof closable.close === "function" && sink !== Deno.stdout && sink !== Deno.stderr) {
+        await closable.close();
+      }
+    }
+  }
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -216,6 +246,8 @@ export function formatAccess(format: LogFormat, e: AccessEntry): string {
         bytes: e.bytes,
         ms: Math.round(e.ms * 1000) / 1000,
         ua: e.ua ?? null,
+        referer: e.referer ?? null,
+        trace: e.trace ?? null,
         tls: e.tls,
         phase: e.phase,
       });
@@ -228,6 +260,9 @@ export function formatAccess(format: LogFormat, e: AccessEntry): string {
       return `${new Date(e.time).toISOString()} ${e.remote} "${escapeText(e.method)} ${
         escapeText(e.target)
       } ` +
-        `${e.protocol}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms id=${e.id}${e.tls ? " tls" : ""}`;
+        `${e.protocol}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms conn=${e.conn} id=${e.id}` +
+        `${e.trace ? " trace=" + e.trace : ""}${e.tls ? " tls" : ""}${
+          e.phase === "draining" ? " draining" : ""
+        }`;
   }
 }

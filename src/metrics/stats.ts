@@ -4,6 +4,66 @@
  * @module
  */
 
+import * as hdr from "hdr-histogram-js";
+
+/** Upper bounds (seconds) of the Prometheus latency histogram buckets. */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+/** An empty latency histogram: microseconds from 1 µs to an hour, 2 significant digits. */
+export function newLatencyHistogram(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 2,
+  });
+}
+
+/**
+ * Latency of one mount: an HDR histogram (microseconds, 2 significant digits) for percentiles,
+ * and cumulative-ready bucket counts, sum and count for the Prometheus histogram.
+ */
+export class RouteLatency {
+  /** Requests observed. */
+  count = 0;
+  /** Sum of durations, seconds. */
+  sumSeconds = 0;
+  /** Per-bucket counts (not cumulative); the last slot is +Inf. */
+  readonly buckets: number[] = new Array(LATENCY_BUCKETS.length + 1).fill(0);
+  /** The HDR histogram, in microseconds. */
+  readonly histogram: hdr.Histogram = newLatencyHistogram();
+
+  /** Records one duration in milliseconds. */
+  record(ms: number): void {
+    this.count++;
+    const s = ms / 1000;
+    this.sumSeconds += s;
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && s > LATENCY_BUCKETS[i]) i++;
+    this.buckets[i]++;
+    this.histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  /** The duration at `percentile` (0–100), in milliseconds. */
+  percentileMs(percentile: number): number {
+    return this.count === 0 ? 0 : this.histogram.getValueAtPercentile(percentile) / 1000;
+  }
+}
+
 /** Kinds of timeout, for {@linkcode Stats.timeouts}. */
 export type TimeoutKind = "header" | "body" | "keepalive" | "write" | "handshake";
 
@@ -65,4 +125,18 @@ export class Stats {
   readonly rejections: Map<string, number> = new Map();
   /** Timeouts by kind. */
   readonly timeouts: Map<TimeoutKind, number> = new Map();
+  /** Latency by mount name. */
+  readonly latency: Map<string, RouteLatency> = new Map();
+  /** Log lines dropped because a log sink could not keep up (set by the logger's owner). */
+  logLinesDropped = 0;
+
+  /** Records a finished request. */
+  observe(mount: string, ms: number): void {
+    let route = this.latency.get(mount);
+    if (route === undefined) {
+      route = new RouteLatency();
+      this.latency.set(mount, route);
+    }
+    route.record(ms);
+  }
 }

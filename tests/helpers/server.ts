@@ -47,16 +47,20 @@ export interface StartOptions extends ServerOptions {
   mounts?: Mount[];
   /** TLS material, when https is on. */
   tlsMaterial?: TlsMaterial;
+  /** A logger to use instead of the in-memory one. */
+  log?: Logger;
+  /** Counters to use. */
+  stats?: Stats;
 }
 
 /** Starts a server on 127.0.0.1, port 0, HTTPS off, access log off, unless `opts` says otherwise. */
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
-  const { handler, mounts, tlsMaterial, ...options } = opts;
+  const { handler, mounts, tlsMaterial, log: givenLog, stats: givenStats, ...options } = opts;
   const logs = new MemorySink();
   const merged: ServerOptions = { host: "127.0.0.1", port: 0, https: false, logFormat: "none", ...options };
-  const log = new Logger(merged.logFormat ?? "none", logs, logs, "debug");
+  const log = givenLog ?? new Logger(merged.logFormat ?? "none", logs, logs, "debug");
   const app = handler ?? wsgiHandler(exampleApp, { log });
-  const stats = new Stats();
+  const stats = givenStats ?? new Stats();
   const server = new Server(merged, {
     app,
     stats,

@@ -1,0 +1,284 @@
+/**
+ * Metrics and logs: counters that move with traffic, the Prometheus output parsed by a real
+ * parser and linted, the allow-list, request and trace ids, access lines that stay valid JSON
+ * for hostile requests, and log rotation under load keeping every line exactly once.
+ */
+
+import assert from "assert";
+import zlib from "zlib";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { exchange, header, RawClient, text } from "../helpers/client.ts";
+import { startServer } from "../helpers/server.ts";
+import { AllowList } from "../../src/metrics/cidr.ts";
+import { createLogger, type Handler } from "../../src/mod.ts";
+import { Stats } from "../../src/metrics/stats.ts";
+
+const H = "Host: t\r\n";
+
+async function metrics(port: number, query = "", headers = "") {
+  return await exchange(port, `GET /_metrics${query} HTTP/1.1\r\n${H}${headers}\r\n`);
+}
+
+Deno.test("metrics: JSON counters move with traffic", async () => {
+  await using s = await startServer({
+    handler: (req, res) => {
+      if (req.path === "/boom") throw new Error("app failure");
+      return res.send(req.path === "/missing" ? 404 : 200, [], "ok");
+    },
+  });
+  const before = JSON.parse(text(await metrics(s.port)));
+  await using c = await RawClient.connect(s.port);
+  for (const p of ["/a", "/b", "/missing", "/boom"]) {
+    await c.send(`GET ${p} HTTP/1.1\r\n${H}\r\n`);
+    await c.response();
+  }
+  await exchange(s.port, "GET / HTTP/1.1\r\nHost : x\r\n\r\n"); // a parser rejection
+  const m = JSON.parse(text(await metrics(s.port)));
+  assert.equal(m.requests_total - before.requests_total, 5, "4 app requests + this metrics request");
+  assert.equal(m.responses["200"] - (before.responses["200"] ?? 0), 3);
+  assert.equal(m.responses["404"], 1);
+  assert.equal(m.responses["500"], 1);
+  assert.equal(m.responses["400"], 1);
+  assert.ok(m.connections_active >= 1);
+  assert.equal(m.routes.app.count, 4);
+  for (const p of ["p50_ms", "p95_ms", "p99_ms"]) assert.equal(typeof m.routes.app[p], "number");
+  assert.ok(m.routes.app.p99_ms >= m.routes.app.p50_ms);
+  assert.equal(m.routes.app.methods.GET, 4);
+  assert.equal(m.errors.parse.whitespace_before_colon, 1);
+  assert.equal(m.errors.app_exceptions, 1);
+  assert.ok(m.keepalive_reuse >= 3);
+  assert.ok(m.bytes_in > 0 && m.bytes_out > 0);
+  assert.equal(m.version, "0.1.0");
+  assert.equal(typeof m.uptime_s, "number");
+});
+
+/** Lint rules after promtool's `check metrics` and the exposition format 0.0.4. */
+function lintPrometheus(body: string): string[] {
+  const problems: string[] = [];
+  const helps = new Set<string>();
+  const types = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const line of body.split("\n")) {
+    if (line === "") continue;
+    const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line);
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (help) helps.add(help[1]);
+    else if (type) {
+      if (types.has(type[1])) problems.push(`TYPE twice: ${type[1]}`);
+      types.set(type[1], type[2]);
+      if (type[2] === "counter" && !type[1].endsWith("_total")) {
+        problems.push(`counter without _total: ${type[1]}`);
+      }
+    } else if (line.startsWith("#")) problems.push(`stray comment: ${line}`);
+    else {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$/
+        .exec(line);
+      if (!m) {
+        problems.push(`bad sample line: ${line}`);
+        continue;
+      }
+      const family = m[1].replace(/_(bucket|sum|count)$/, "");
+      if (!types.has(m[1]) && !types.has(family)) problems.push(`sample before its TYPE: ${line}`);
+      if (!helps.has(m[1]) && !helps.has(family)) problems.push(`no HELP for ${m[1]}`);
+      if (seen.has(m[1] + (m[2] ?? ""))) problems.push(`duplicate series: ${line}`);
+      seen.add(m[1] + (m[2] ?? ""));
+      if (!/^(-?\d+(\.\d+)?(e[+-]?\d+)?|\+Inf|-Inf|NaN)$/.test(m[3])) problems.push(`bad value: ${line}`);
+      if (/[A-Z]/.test(m[1])) problems.push(`camelCase name: ${m[1]}`);
+    }
+  }
+  return problems;
+}
+
+Deno.test("metrics: Prometheus text format, parsed by a real parser, lints clean", async () => {
+  await using s = await startServer();
+  for (let i = 0; i < 5; i++) await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}\r\n`);
+  await exchange(s.port, `GET /static/hello.txt HTTP/1.1\r\n${H}\r\n`);
+  const res = await metrics(s.port, "?format=prometheus");
+  assert.equal(header(res, "content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  const body = text(res);
+  assert.deepEqual(lintPrometheus(body), []);
+
+  type Family = { name: string; type: string; metrics: Array<Record<string, unknown>> };
+  const families = parsePrometheusTextFormat(body) as Family[];
+  const byName = new Map(families.map((f) => [f.name, f]));
+  for (
+    const name of [
+      "ferry_requests_total",
+      "ferry_responses_total",
+      "ferry_connections_active",
+      "ferry_request_duration_seconds",
+    ]
+  ) {
+    assert.ok(byName.has(name), name);
+  }
+  assert.equal(byName.get("ferry_connections_active")!.type, "GAUGE");
+  const requests = byName.get("ferry_requests_total")!.metrics as Array<
+    { labels: Record<string, string>; value: string }
+  >;
+  assert.equal(Number(requests.find((m) => m.labels.mount === "app" && m.labels.method === "GET")!.value), 5);
+  const hist = byName.get("ferry_request_duration_seconds")!;
+  assert.equal(hist.type, "HISTOGRAM");
+  // This parser folds labelled histogram series together and drops their _sum and _count, so
+  // the histogram invariants are checked per mount on the text itself.
+  const mounts = [...body.matchAll(/^ferry_request_duration_seconds_count\{mount="([^"]+)"\} (\d+)$/gm)];
+  assert.deepEqual(mounts.map((m) => m[1]).sort(), ["app", "static"]);
+  for (const [, mount, count] of mounts) {
+    const buckets = [
+      ...body.matchAll(
+        new RegExp(`^ferry_request_duration_seconds_bucket\\{mount="${mount}",le="([^"]+)"\\} (\\d+)$`, "gm"),
+      ),
+    ];
+    assert.equal(buckets.at(-1)![1], "+Inf");
+    for (let j = 1; j < buckets.length; j++) {
+      assert.ok(
+        Number(buckets[j][1]) > Number(buckets[j - 1][1]) || buckets[j][1] === "+Inf",
+        "le ascending",
+      );
+      assert.ok(Number(buckets[j][2]) >= Number(buckets[j - 1][2]), "buckets are cumulative");
+    }
+    assert.equal(buckets.at(-1)![2], count, "+Inf bucket equals the count");
+    assert.match(
+      body,
+      new RegExp(`^ferry_request_duration_seconds_sum\\{mount="${mount}"\\} [0-9.e-]+$`, "m"),
+    );
+  }
+  // Accept: text/plain asks for the same format.
+  const viaAccept = await metrics(s.port, "", "Accept: text/plain\r\n");
+  assert.match(header(viaAccept, "content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+});
+
+Deno.test("metrics: --metrics-allow refuses an address outside the list (403)", async () => {
+  {
+    await using s = await startServer({ metricsAllow: "10.0.0.0/8,::1/128" });
+    const res = await metrics(s.port);
+    assert.equal(res.status, 403);
+    assert.doesNotMatch(text(res), /requests_total/);
+  }
+  await using s = await startServer({ metricsAllow: "127.0.0.1/32" });
+  assert.equal((await metrics(s.port)).status, 200);
+});
+
+Deno.test("metrics: CIDR allow-lists for IPv4, IPv6 and IPv4-mapped addresses", () => {
+  const allow = AllowList.parse("127.0.0.0/8, 192.168.1.0/24, ::1, fd00::/8");
+  assert.ok(allow.allows("127.0.0.1"));
+  assert.ok(allow.allows("127.255.0.9"));
+  assert.ok(allow.allows("192.168.1.200"));
+  assert.ok(!allow.allows("192.168.2.1"));
+  assert.ok(allow.allows("::1"));
+  assert.ok(allow.allows("::ffff:127.0.0.1"));
+  assert.ok(allow.allows("fd12:3456::1"));
+  assert.ok(!allow.allows("fe80::1"));
+  assert.ok(!allow.allows("10.0.0.1"));
+  assert.ok(!allow.allows("not an address"));
+  assert.throws(() => AllowList.parse("300.0.0.1"), RangeError);
+  assert.throws(() => AllowList.parse("10.0.0.0/33"), RangeError);
+});
+
+Deno.test("ids: X-Request-Id is sent back; a well-formed incoming one is kept; traceparent is logged", async () => {
+  await using s = await startServer({ logFormat: "json" });
+  const fresh = await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}\r\n`);
+  assert.match(header(fresh, "x-request-id") ?? "", /^[a-z0-9]+-[a-z0-9]+$/);
+  const kept = await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}X-Request-Id: abc-123.DEF\r\n\r\n`);
+  assert.equal(header(kept, "x-request-id"), "abc-123.DEF");
+  const replaced = await exchange(
+    s.port,
+    `GET /hello HTTP/1.1\r\n${H}X-Request-Id: has space and "quotes"\r\n\r\n`,
+  );
+  assert.notEqual(header(replaced, "x-request-id"), 'has space and "quotes"');
+  const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}traceparent: 00-${trace}-00f067aa0ba902b7-01\r\n\r\n`);
+  await s.server.log.flush();
+  const lines = s.logs.text.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.find((l) => l.id === "abc-123.DEF")?.target, "/hello");
+  assert.equal(lines.find((l) => l.trace === trace)?.status, 200);
+});
+
+Deno.test("access log: hostile requests still give one valid JSON line each", async () => {
+  await using s = await startServer({ logFormat: "json", handler: (_req, res) => res.send(200, [], "ok") });
+  const ua = "Mozilla/5.0 " + "x".repeat(8 * 1024);
+  const targets = [
+    `/quote"and\\backslash`,
+    "/crlf%0D%0Ainjected:%20yes",
+    "/tab%09%00nul",
+    '/{"json":true}',
+  ];
+  for (const t of targets) await exchange(s.port, `GET ${t} HTTP/1.1\r\n${H}User-Agent: ${ua}\r\n\r\n`);
+  // Invalid UTF-8 (obs-text bytes) in a header.
+  await exchange(s.port, `GET /obs HTTP/1.1\r\n${H}User-Agent: caf\xe9 \xff\xfe\r\n\r\n`);
+  // And a request the parser refuses.
+  await exchange(s.port, `GET /bad HTTP/1.1\r\nHost: t\r\nX: a\rb\r\n\r\n`);
+  await s.server.log.flush();
+  // The test sink also gets the error log (JSON lines with a "level"); every line must parse.
+  const parsed = s.logs.text.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => !("level" in l));
+  assert.equal(parsed.length, targets.length + 2, "one line per request, none split");
+  for (const [i, t] of targets.entries()) {
+    assert.equal(parsed[i].target, t);
+    assert.equal(parsed[i].ua, ua);
+    for (const k of ["time", "conn", "id", "remote", "method", "status", "bytes", "ms", "tls", "phase"]) {
+      assert.ok(k in parsed[i], `field ${k}`);
+    }
+  }
+  assert.equal(parsed[targets.length].ua, "caf\xe9 \xff\xfe");
+  assert.equal(parsed[targets.length + 1].status, 400);
+});
+
+Deno.test("access log: combined format, one line each, quotes escaped", async () => {
+  await using s = await startServer({
+    logFormat: "combined",
+    handler: (_req, res) => res.send(200, [], "hello"),
+  });
+  await exchange(
+    s.port,
+    `GET /x"y HTTP/1.1\r\n${H}User-Agent: a "quoted" agent\r\nReferer: http://r/\r\n\r\n`,
+  );
+  await s.server.log.flush();
+  const line = s.logs.text.trim();
+  assert.match(
+    line,
+    /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/x\\"y HTTP\/1\.1" 200 5 "http:\/\/r\/" "a \\"quoted\\" agent"$/,
+  );
+});
+
+Deno.test("log files: rotation under load yields .gz files and every line exactly once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ferry-logs-" });
+  try {
+    const options = {
+      logFormat: "json" as const,
+      logFile: `${dir}/access.log`,
+      logRotateSize: "8K",
+      logRotateInterval: "",
+      logRotateKeep: 0,
+    };
+    const stats = new Stats();
+    const log = createLogger(options, stats);
+    const handler: Handler = (_req, res) => res.send(200, [], "ok");
+    await using s = await startServer({ ...options, handler, log, stats });
+    const n = 1500;
+    await Promise.all(Array.from({ length: 10 }, async (_, w) => {
+      await using c = await RawClient.connect(s.port);
+      for (let i = w; i < n; i += 10) {
+        await c.send(`GET /r/${i} HTTP/1.1\r\n${H}\r\n`);
+        await c.response();
+      }
+    }));
+    await s.server.shutdown(); // flushes and closes the log file
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    const rotated = names.filter((f) => f.endsWith(".gz"));
+    assert.ok(rotated.length >= 3, `rotated files: ${names.join(", ")}`);
+    let all = await Deno.readTextFile(`${dir}/access.log`);
+    for (const f of rotated) {
+      all += new TextDecoder().decode(zlib.gunzipSync(await Deno.readFile(`${dir}/${f}`)));
+    }
+    const seen = new Map<string, number>();
+    for (const line of all.split("\n")) {
+      if (line === "") continue;
+      const entry = JSON.parse(line); // every line whole
+      seen.set(entry.target, (seen.get(entry.target) ?? 0) + 1);
+    }
+    assert.equal(seen.size, n);
+    for (let i = 0; i < n; i++) assert.equal(seen.get(`/r/${i}`), 1, `/r/${i}`);
+    assert.equal(stats.logLinesDropped, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
