@@ -116,6 +116,7 @@ export function program(): Command {
       d.cacheMaxBytes,
     )
     .option("--upload-dir <dir>", "directory that /uploads/ writes into", d.uploadDir)
+    .option("--max-upload-bytes <bytes>", "largest upload (413 beyond)", bytes(0), d.maxUploadBytes)
     .option(
       "--app <module>",
       "app module (default export: WSGI-style app or { fetch }); default: built-in app",

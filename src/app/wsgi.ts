@@ -103,6 +103,32 @@ export function decodePath(raw: string): string {
   return new TextDecoder().decode(Uint8Array.from(out));
 }
 
+/** `HTTP_*` keys by lower-case header name, so repeated names cost a lookup, not string work. */
+const httpKeys = new Map<string, `HTTP_${string}`>();
+
+function httpKey(name: string): `HTTP_${string}` {
+  let key = httpKeys.get(name);
+  if (key === undefined) {
+    key = `HTTP_${name.toUpperCase().replaceAll("-", "_")}`;
+    if (httpKeys.size < 4096) httpKeys.set(name, key);
+  }
+  return key;
+}
+
+/** Writes into the log with the request id: WSGI's `wsgi.errors`. */
+class ErrorStream {
+  readonly #log: Logger;
+  readonly #id: string;
+  constructor(log: Logger, id: string) {
+    this.#log = log;
+    this.#id = id;
+  }
+  /** Logs `text` at warn level. */
+  write(text: string): void {
+    this.#log.warn("wsgi.errors", { id: this.#id, text });
+  }
+}
+
 /** Builds the environ of a request. */
 export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = false): Environ {
   const host = req.host !== "" ? req.host : `${req.conn.localAddr}:${req.conn.localPort}`;
@@ -120,7 +146,7 @@ export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = fal
     REMOTE_PORT: String(req.conn.remotePort),
     "wsgi.url_scheme": req.conn.secure ? "https" : "http",
     "wsgi.input": req.body,
-    "wsgi.errors": { write: (text: string) => log.warn("wsgi.errors", { id: req.id, text }) },
+    "wsgi.errors": new ErrorStream(log, req.id),
     "wsgi.version": [1, 0],
     "wsgi.multiprocess": multiprocess,
     "ferry.request_id": req.id,
@@ -136,7 +162,7 @@ export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = fal
       // client could spoof a header a proxy sets. Names with "_" are left out (as nginx does).
       continue;
     } else {
-      const key = `HTTP_${n.toUpperCase().replaceAll("-", "_")}` as const;
+      const key = httpKey(n);
       const prev = env[key];
       env[key] = prev === undefined ? values[i] : `${prev}, ${values[i]}`;
     }
@@ -146,9 +172,29 @@ export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = fal
 
 /** Parses `"404 Not Found"` into 404; throws TypeError for anything else. */
 function statusCode(status: string): number {
-  const m = /^(\d{3})(?: .*)?$/.exec(status);
-  if (!m) throw new TypeError(`WSGI status must be "NNN Reason", got ${JSON.stringify(status)}`);
-  return Number(m[1]);
+  const a = status.charCodeAt(0) - 48;
+  const b = status.charCodeAt(1) - 48;
+  const c = status.charCodeAt(2) - 48;
+  if (
+    a >= 0 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9 &&
+    (status.length === 3 || status.charCodeAt(3) === 0x20)
+  ) return a * 100 + b * 10 + c;
+  throw new TypeError(`WSGI status must be "NNN Reason", got ${JSON.stringify(status)}`);
+}
+
+/** UTF-8 length of a string without encoding it. */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else n += 2;
+  }
+  return n;
 }
 
 /** Options of {@linkcode wsgiHandler}. */
@@ -182,7 +228,7 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
     let started = false;
     let headerLength = -1;
     // write() is synchronous for the app; its pieces are sent in order behind this chain.
-    let pending: Promise<void> = Promise.resolve();
+    let pending: Promise<void> | undefined;
     let writeError: unknown;
 
     const sendHead = (contentLength: number) => {
@@ -193,7 +239,7 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
       if (!started) throw new Error("write() called before start_response()");
       const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
       if (bytes.length === 0) return;
-      pending = pending.then(async () => {
+      pending = (pending ?? Promise.resolve()).then(async () => {
         sendHead(-1);
         await res.write(bytes);
         await res.flush();
@@ -223,16 +269,21 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
       if (typeof maybeClose === "function") maybeClose.call(body);
     };
 
-    // A plain array is a whole body: send it with a Content-Length, in one write.
+    // A plain array is a whole body: sent with a Content-Length, in one write.
     if (Array.isArray(body)) {
       try {
-        await pending;
+        if (pending !== undefined) await pending;
         if (writeError !== undefined) throw writeError;
         if (!started) throw new Error("the app returned without calling start_response()");
-        const parts = body.map((p) => typeof p === "string" ? encoder.encode(p) : p);
-        const total = parts.reduce((n, p) => n + p.length, 0);
+        if (!res.headersSent && body.length === 1) {
+          // The common case: one piece, sent with the head.
+          const only = body[0];
+          return await res.send(status, headers, only);
+        }
+        let total = 0;
+        for (const p of body) total += typeof p === "string" ? utf8Length(p) : p.length;
         if (!res.headersSent) sendHead(total);
-        for (const p of parts) await res.write(p);
+        for (const p of body) await res.write(p);
         await res.end();
       } finally {
         closeBody();
@@ -247,7 +298,7 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
       for (;;) {
         const step = await iterator.next();
         if (step.done) break;
-        await pending;
+        if (pending !== undefined) await pending;
         if (writeError !== undefined) throw writeError;
         const bytes = typeof step.value === "string" ? encoder.encode(step.value) : step.value;
         if (bytes.length === 0) continue;
@@ -257,7 +308,7 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
         // PEP 3333: a piece is sent before the next one is asked for.
         await res.flush();
       }
-      await pending;
+      if (pending !== undefined) await pending;
       if (writeError !== undefined) throw writeError;
       if (!started) throw new Error("the app returned without calling start_response()");
       if (!res.headersSent) sendHead(0);

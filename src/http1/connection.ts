@@ -63,6 +63,7 @@ const NEW_CONNECTION_GRACE_MS = 1000;
 const LINGER_BYTES = 1024 * 1024;
 
 const EMPTY_BODY = new EmptyBody();
+const RESOLVED: Promise<void> = Promise.resolve();
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 /** W3C traceparent: version-traceid-parentid-flags. */
@@ -180,9 +181,9 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /** Flushes the response unless more pipelined requests are already buffered. */
-  async endOfResponse(): Promise<void> {
-    if (this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return;
-    await this.out.flush();
+  endOfResponse(): Promise<void> {
+    if (this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return RESOLVED;
+    return this.out.flush();
   }
 
   // --- ByteSource ------------------------------------------------------------------------------
@@ -193,17 +194,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       this.start = 0;
       this.end = 0;
     } else if (this.end === this.buf.length) {
-      if (this.start > 0) {
-        this.buf.copyWithin(0, this.start, this.end);
-        this.end -= this.start;
-        this.start = 0;
-      } else {
-        const size = Math.min(this.buf.length * 2, this.#maxBuffer);
-        if (size <= this.buf.length) throw new Error("read buffer cannot grow further");
-        const grown = new Uint8Array(size);
-        grown.set(this.buf.subarray(0, this.end));
-        this.buf = grown;
-      }
+      this.#makeRoom();
     }
     const n = await this.#read(this.buf.subarray(this.end));
     if (n === null) return false;
@@ -303,7 +294,47 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       }
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
-      if (!(await this.fill())) return null;
+      if (!(await this.#readHeadBytes())) return null;
+    }
+  }
+
+  /** Like {@linkcode Connection.fill}, without the layers: the head path's one await per read. */
+  async #readHeadBytes(): Promise<boolean> {
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    } else if (this.end === this.buf.length) {
+      this.#makeRoom();
+    }
+    if (this.#socketClosed) return false;
+    let n: number | null;
+    try {
+      n = await this.#conn.read(this.buf.subarray(this.end));
+    } catch (e) {
+      if (isConnectionError(e)) return false;
+      throw e;
+    }
+    if (n === null) {
+      this.#eof = true;
+      return false;
+    }
+    this.#ctx.stats.bytesIn += n;
+    this.end += n;
+    return true;
+  }
+
+  /** Compacts the read buffer, or grows it when the unconsumed bytes fill it. */
+  #makeRoom(): void {
+    if (this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    } else {
+      const size = Math.min(this.buf.length * 2, this.#maxBuffer);
+      if (size <= this.buf.length) throw new Error("read buffer cannot grow further");
+      const grown = new Uint8Array(size);
+      grown.set(this.buf.subarray(0, this.end));
+      this.buf = grown;
     }
   }
 
@@ -385,8 +416,12 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         if (head.expectContinue && !body.done) {
           body.onFirstRead = () => this.#sendContinue(res);
         }
-        bump(stats.requests, mount.name + " " + head.method);
-        await this.#runHandler(mount, req, res);
+        stats.countRequest(mount.name, head.method);
+        try {
+          await mount.handler(req, res);
+        } catch (e) {
+          await this.#handlerFailed(e, mount, req, res);
+        }
       }
       if (!res.finished) {
         if (!res.headersSent) {
@@ -422,11 +457,9 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     await this.out.flush();
   }
 
-  /** Runs the handler, turning its failures into the right response (or a close). */
-  async #runHandler(mount: Mount, req: ServerRequest, res: ResponseWriter): Promise<void> {
-    try {
-      await mount.handler(req, res);
-    } catch (e) {
+  /** Turns a handler's failure into the right response (or a close). */
+  async #handlerFailed(e: unknown, mount: Mount, req: ServerRequest, res: ResponseWriter): Promise<void> {
+    {
       const ctx = this.#ctx;
       if (e instanceof ParseError) {
         // The body's framing failed (or it was too large): the stream is out of sync.

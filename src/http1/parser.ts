@@ -245,6 +245,7 @@ export class RequestParser {
   #lastNonWs = 0;
   #methodStart = 0;
   #contentLength = -1;
+  #lastValidHost = ""; // keep-alive requests repeat their Host: validate it once
 
   /** Creates a parser enforcing `limits` (defaults: {@linkcode DEFAULT_PARSER_LIMITS}). */
   constructor(limits: Partial<ParserLimits> = {}) {
@@ -539,7 +540,10 @@ export class RequestParser {
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
     if (hostCount > 1) throw bad("duplicate_host", "more than one Host header field");
     if (hostCount === 0 && versionMinor === 1) throw bad("missing_host", "HTTP/1.1 request without Host");
-    if (hostCount === 1 && !validAuthority(host, true)) throw bad("bad_host", "invalid Host header field");
+    if (hostCount === 1 && host !== this.#lastValidHost) {
+      if (!validAuthority(host, true)) throw bad("bad_host", "invalid Host header field");
+      this.#lastValidHost = host;
+    }
 
     // RFC 9112 §6.1, §6.3: framing.
     let chunked = false;

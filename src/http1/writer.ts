@@ -22,6 +22,7 @@ const DIRECT_WRITE_BYTES = 16 * 1024;
 const FLUSH_THRESHOLD = 16 * 1024;
 
 const pool: Uint8Array[] = [];
+const RESOLVED: Promise<void> = Promise.resolve();
 const POOL_MAX = 256;
 
 /** Anything with Deno.Conn's `write`. */
@@ -99,6 +100,14 @@ export class Output {
     this.#len += bytes.length;
   }
 
+  /** Appends `s` encoded as UTF-8 (at most 3 bytes per UTF-16 unit are reserved). */
+  appendUtf8(s: string): number {
+    const buf = this.reserve(s.length * 3);
+    const { written } = encoder.encodeInto(s, buf.subarray(this.#len));
+    this.#len += written;
+    return written;
+  }
+
   /** Appends an ASCII string (callers guarantee it is ASCII). */
   appendAscii(s: string): void {
     const buf = this.reserve(s.length);
@@ -107,54 +116,53 @@ export class Output {
     this.#len = p;
   }
 
-  /** Writes everything buffered to the socket. */
-  async flush(): Promise<void> {
-    while (this.#busy !== null) await this.#busy;
-    if (this.#len === 0) return;
-    if (this.failed) throw new Deno.errors.BrokenPipe("connection write failed earlier");
-    const buf = this.#buf!;
+  /**
+   * Writes everything buffered to the socket. Not an async function: on the hot path a response
+   * costs one `write` and one promise, not a chain of them.
+   */
+  flush(): Promise<void> {
+    if (this.#busy !== null) return this.#busy.then(() => this.flush());
     const n = this.#len;
+    if (n === 0) return RESOLVED;
+    if (this.failed) return Promise.reject(new Deno.errors.BrokenPipe("connection write failed earlier"));
+    const buf = this.#buf!;
     this.#buf = this.#spare;
     this.#spare = null;
     this.#len = 0;
-    await this.#run(buf, n);
-    if (this.#spare === null) this.#spare = buf;
-    else if (buf.length === OUT_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(buf);
+    this.writes++;
+    return this.#busy = this.#writeFrom(buf, 0, n, true);
   }
 
   /** Flushes, then writes `bytes` straight from the caller's array (no copy). */
-  async writeDirect(bytes: Uint8Array): Promise<void> {
-    await this.flush();
-    while (this.#busy !== null) await this.#busy;
-    if (this.failed) throw new Deno.errors.BrokenPipe("connection write failed earlier");
-    await this.#run(bytes, bytes.length);
+  writeDirect(bytes: Uint8Array): Promise<void> {
+    if (this.#busy !== null || this.#len > 0) return this.flush().then(() => this.writeDirect(bytes));
+    if (this.failed) return Promise.reject(new Deno.errors.BrokenPipe("connection write failed earlier"));
+    this.writes++;
+    return this.#busy = this.#writeFrom(bytes, 0, bytes.length, false);
   }
 
-  async #run(buf: Uint8Array, n: number): Promise<void> {
-    const p = this.#writeAll(buf, n);
-    this.#busy = p;
-    try {
-      await p;
-    } catch (e) {
-      this.failed = true;
-      throw e;
-    } finally {
-      this.#busy = null;
-    }
-  }
-
-  async #writeAll(buf: Uint8Array, n: number): Promise<void> {
-    let off = 0;
-    try {
-      this.writes++;
-      while (off < n) {
-        this.writingSince = Date.now();
-        off += await this.#sink.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n));
-      }
-    } finally {
-      this.writingSince = 0;
-    }
-    this.bytesWritten += n;
+  /** Writes `buf[off..n)`, looping over partial writes; `pooled` buffers go back to the spare slot. */
+  #writeFrom(buf: Uint8Array, off: number, n: number, pooled: boolean): Promise<void> {
+    this.writingSince = Date.now();
+    return this.#sink.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n)).then(
+      (written) => {
+        off += written;
+        if (off < n) return this.#writeFrom(buf, off, n, pooled);
+        this.writingSince = 0;
+        this.bytesWritten += n;
+        this.#busy = null;
+        if (pooled) {
+          if (this.#spare === null) this.#spare = buf;
+          else if (buf.length === OUT_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(buf);
+        }
+      },
+      (e) => {
+        this.writingSince = 0;
+        this.failed = true;
+        this.#busy = null;
+        throw e;
+      },
+    );
   }
 
   /** Returns idle buffers to the shared pool, so an idle connection holds none. */
@@ -278,11 +286,22 @@ export class ResponseWriter {
    * Sends a complete response. `body` may be a string (sent as UTF-8) or bytes; its length
    * becomes the Content-Length.
    */
-  async send(status: number, headers: ResponseHeaders = [], body?: Uint8Array | string): Promise<void> {
+  send(status: number, headers: ResponseHeaders = [], body?: Uint8Array | string): Promise<void> {
     const bytes = body === undefined ? EMPTY : typeof body === "string" ? encoder.encode(body) : body;
-    this.#head(status, headers, bytes.length);
-    if (bytes.length > 0) await this.write(bytes);
-    await this.end();
+    const n = bytes.length;
+    this.#head(status, headers, n);
+    const mode = this.#mode;
+    if (n >= DIRECT_WRITE_BYTES || mode === MODE_CHUNKED || mode === MODE_CLOSE || (mode === MODE_FIXED && n !== this.#remaining)) {
+      return this.write(bytes).then(() => this.end());
+    }
+    // The common case: head and body leave together in one write (or with the next responses).
+    if (mode === MODE_FIXED) {
+      this.#sink.out.append(bytes);
+      this.#remaining = 0;
+    }
+    this.bodyBytes += n;
+    this.finished = true;
+    return this.#sink.endOfResponse();
   }
 
   /**
@@ -433,6 +452,7 @@ export class ResponseWriter {
   async end(chunk?: Uint8Array | string): Promise<void> {
     if (this.finished) return;
     if (chunk !== undefined) await this.write(chunk);
+    if (this.finished) return;
     if (!this.headersSent) this.#head(200, [], 0);
     if (this.#mode === MODE_CHUNKED) this.#sink.out.append(LAST_CHUNK);
     else if (this.#mode === MODE_FIXED && this.#remaining > 0) {

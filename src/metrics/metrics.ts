@@ -37,6 +37,17 @@ function sumMaps<K>(maps: Map<K, number>[]): Map<K, number> {
   return out;
 }
 
+/** Requests as `"mount method"` → count, summed over workers. */
+function requestCounts(all: Stats[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of all) {
+    for (const [mount, byMethod] of s.requests) {
+      for (const [method, n] of byMethod) out.set(`${mount} ${method}`, (out.get(`${mount} ${method}`) ?? 0) + n);
+    }
+  }
+  return out;
+}
+
 /**
  * The JSON document: at least `requests_total`, `responses` (by status), `connections_active`,
  * `routes` (per mount: count and p50/p95/p99 in ms) and `errors` (by class).
@@ -45,7 +56,7 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
   const sum = (f: (s: Stats) => number) => all.reduce((n, s) => n + f(s), 0);
   const routes: Record<string, unknown> = {};
   const mounts = new Set(all.flatMap((s) => [...s.latency.keys()]));
-  const requestsByMount = sumMaps(all.map((s) => s.requests));
+  const requestsByMount = requestCounts(all);
   for (const mount of [...mounts].sort()) {
     const parts = all.map((s) => s.latency.get(mount)).filter((r) => r !== undefined);
     // Percentiles of several workers: their histograms are merged into one.
@@ -134,7 +145,7 @@ export function metricsPrometheus(all: Stats[]): string {
     Math.round((Date.now() - Math.min(...all.map((s) => s.startedAt))) / 1000),
   );
   family("ferry_requests_total", "counter", "Requests by mount and method.");
-  for (const [key, v] of [...sumMaps(all.map((s) => s.requests))].sort()) {
+  for (const [key, v] of [...requestCounts(all)].sort()) {
     const [mount, method] = key.split(" ");
     sample("ferry_requests_total", { mount, method }, v);
   }

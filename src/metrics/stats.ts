@@ -119,8 +119,8 @@ export class Stats {
   tlsHandshakesFailed = 0;
   /** Responses by status code. */
   readonly responses: Map<number, number> = new Map();
-  /** Requests by mount name and method: `"static GET"`. */
-  readonly requests: Map<string, number> = new Map();
+  /** Requests by mount name, then by method. */
+  readonly requests: Map<string, Map<string, number>> = new Map();
   /** Parser rejections by reason code. */
   readonly rejections: Map<string, number> = new Map();
   /** Timeouts by kind. */
@@ -129,6 +129,16 @@ export class Stats {
   readonly latency: Map<string, RouteLatency> = new Map();
   /** Log lines dropped because a log sink could not keep up (set by the logger's owner). */
   logLinesDropped = 0;
+
+  /** Counts a request for `mount` with `method`. */
+  countRequest(mount: string, method: string): void {
+    let byMethod = this.requests.get(mount);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.requests.set(mount, byMethod);
+    }
+    byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
+  }
 
   /** Records a finished request. */
   observe(mount: string, ms: number): void {

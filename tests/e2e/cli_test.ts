@@ -60,8 +60,28 @@ Deno.test("cli: --help lists the contract flags and exits 0", async () => {
   ) assert.ok(r.stdout.includes(flag), `--help mentions ${flag}`);
 });
 
+Deno.test("cli: every documented flag parses (the README table is the contract)", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const rows = readme.split("\n").filter((l) => l.startsWith("| `--"));
+  const flags = [...new Set(rows.flatMap((r) => [...r.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1])))];
+  assert.ok(flags.length >= 30, `found ${flags.length} flags in the README table`);
+  const help = (await run(["--help"])).stdout;
+  for (const flag of flags) assert.ok(help.includes(flag), `--help lists ${flag}`);
+});
+
 Deno.test("cli: flags map onto options, sizes take K/M/G", () => {
-  const c = parseCli(["--port", "0", "--no-https", "--max-body-bytes", "2M", "--header-timeout", "0.5"]);
+  const c = parseCli([
+    "--port",
+    "0",
+    "--no-https",
+    "--max-body-bytes",
+    "2M",
+    "--header-timeout",
+    "0.5",
+    "--max-upload-bytes",
+    "1G",
+  ]);
+  assert.equal(c.options.maxUploadBytes, 1024 ** 3);
   assert.equal(c.options.port, 0);
   assert.equal(c.options.https, false);
   assert.equal(c.options.http, true);

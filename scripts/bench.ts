@@ -1,0 +1,487 @@
+/**
+ * `deno task bench`: ferry side by side with its peers on this machine (a Deno.serve handler, a
+ * node:http handler, and nginx with one worker when nginx is installed), servers pinned to one
+ * CPU and the load generator to another (with taskset, when present). Every scenario is measured
+ * in alternating rounds; the table shows medians and ratios.
+ *
+ * Flags: `--rounds N` (3), `--duration S` (5), `--only a,b` (scenario ids), `--quick` (1 round of
+ * 1 s: a smoke run), `--json FILE` (the results as JSON too).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { makeSelfSigned } from "../src/tls/cert.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+interface Args {
+  rounds: number;
+  duration: number;
+  only: string[] | undefined;
+  json: string | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { rounds: 3, duration: 5, only: undefined, json: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i];
+    if (v === "--rounds") a.rounds = Number(argv[++i]);
+    else if (v === "--duration") a.duration = Number(argv[++i]);
+    else if (v === "--only") a.only = argv[++i].split(",");
+    else if (v === "--json") a.json = argv[++i];
+    else if (v === "--quick") {
+      a.rounds = 1;
+      a.duration = 1;
+    } else {
+      console.error(`bench: unknown flag ${v}`);
+      Deno.exit(2);
+    }
+  }
+  return a;
+}
+
+async function which(cmd: string): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "piped", stderr: "null" }).output();
+    const path = new TextDecoder().decode(out.stdout).trim();
+    return out.success && path !== "" ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const cpus = navigator.hardwareConcurrency ?? 1;
+const taskset = cpus >= 2 ? await which("taskset") : undefined;
+const wrk = await which("wrk");
+const nginxBin = (await which("nginx")) ?? ((await Deno.stat("/usr/sbin/nginx").catch(() => null)) ? "/usr/sbin/nginx" : undefined);
+const nodeBin = await which("node");
+
+/** Prefix that pins a command to a CPU, when taskset is there. */
+function pinned(cpu: number, cmd: string[]): string[] {
+  return taskset ? [taskset, "-c", String(cpu), ...cmd] : cmd;
+}
+
+/** A started peer server. */
+interface Peer {
+  name: string;
+  child: Deno.ChildProcess;
+  http?: number;
+  https?: number;
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitForPort(port: number, child: Deno.ChildProcess, name: string): Promise<void> {
+  const give = Date.now() + 20000;
+  let exited = false;
+  child.status.then(() => exited = true);
+  while (Date.now() < give && !exited) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const err = await new Response(child.stderr).text().catch(() => "");
+  throw new Error(`${name} did not start on port ${port}: ${err.slice(0, 500)}`);
+}
+
+function spawn(cmd: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "piped", stdin: "null", env }).spawn();
+}
+
+async function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
+  const http = await freePort();
+  const https = await freePort();
+  const child = spawn(
+    pinned(0, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(ROOT, "main.ts"),
+      "--port",
+      String(http),
+      "--https-port",
+      String(https),
+      "--cert-dir",
+      join(dir, "certs"),
+      "--root",
+      join(dir, "www"),
+      "--upload-dir",
+      join(dir, "uploads"),
+      "--max-connections",
+      "20000",
+      "--max-upload-bytes",
+      "64M",
+      ...flags,
+    ]),
+    { FERRY_AUTH_USER: "bench", FERRY_AUTH_PASS: "bench" },
+  );
+  await waitForPort(http, child, name);
+  await waitForPort(https, child, name);
+  return { name, child, http, https };
+}
+
+async function startDenoServe(dir: string): Promise<Peer> {
+  const http = await freePort();
+  const https = await freePort();
+  const child = spawn(pinned(0, [Deno.execPath(), "run", "-A", join(ROOT, "scripts/peers/deno_serve.ts"), String(http), String(https), dir]));
+  await waitForPort(http, child, "deno-serve");
+  await waitForPort(https, child, "deno-serve");
+  return { name: "Deno.serve", child, http, https };
+}
+
+async function startNode(): Promise<Peer | undefined> {
+  if (!nodeBin) return undefined;
+  const http = await freePort();
+  const child = spawn(pinned(0, [nodeBin, join(ROOT, "scripts/peers/node_http.mjs"), String(http)]));
+  await waitForPort(http, child, "node:http");
+  return { name: "node:http", child, http };
+}
+
+async function startNginx(dir: string): Promise<Peer | undefined> {
+  if (!nginxBin) return undefined;
+  const http = await freePort();
+  const conf = join(dir, "nginx.conf");
+  const tmp = join(dir, "nginx");
+  await Deno.mkdir(tmp, { recursive: true });
+  await Deno.writeTextFile(
+    conf,
+    `user root;
+worker_processes 1;
+daemon off;
+pid ${tmp}/nginx.pid;
+error_log ${tmp}/error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  open_file_cache max=1000 inactive=60s;
+  keepalive_requests 10000000;
+  keepalive_timeout 65;
+  client_body_temp_path ${tmp}/body;
+  proxy_temp_path ${tmp}/proxy;
+  fastcgi_temp_path ${tmp}/fastcgi;
+  uwsgi_temp_path ${tmp}/uwsgi;
+  scgi_temp_path ${tmp}/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${http};
+    root ${dir}/www;
+    location = /hello { default_type "text/plain; charset=utf-8"; return 200 "Hello, World!"; }
+    location /static/ { alias ${dir}/www/; }
+  }
+}
+`,
+  );
+  const child = spawn(pinned(0, [nginxBin, "-c", conf, "-p", tmp]));
+  await waitForPort(http, child, "nginx");
+  return { name: "nginx", child, http };
+}
+
+async function stop(p: Peer): Promise<void> {
+  try {
+    p.child.kill("SIGTERM");
+  } catch {
+    // gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      p.child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }, 5000);
+  await p.child.stderr.cancel().catch(() => {});
+  await p.child.status;
+  clearTimeout(timer);
+}
+
+/** One measurement: requests/s and bytes/s. */
+interface Sample {
+  rps: number;
+  bps: number;
+}
+
+/** A load run: wrk when installed, else ferry's loadgen. */
+async function load(url: string, o: { connections: number; duration: number; script?: string; insecure?: boolean }): Promise<Sample> {
+  if (wrk) {
+    const args = ["-t1", `-c${o.connections}`, `-d${o.duration}s`, "--timeout", "10s", ...(o.script ? ["-s", o.script] : []), url];
+    const out = await new Deno.Command(pinned(1, [wrk, ...args])[0], {
+      args: pinned(1, [wrk, ...args]).slice(1),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+    const t = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(text);
+    const unit: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+    const bps = t ? Number(t[1]) * (unit[t[2]] ?? 1) : NaN;
+    if (!Number.isFinite(rps)) throw new Error(`wrk failed on ${url}: ${text}${new TextDecoder().decode(out.stderr)}`);
+    return { rps, bps };
+  }
+  const args = ["run", "-A", join(ROOT, "scripts/loadgen.ts"), "--url", url, "--connections", String(o.connections), "--duration", String(o.duration), "--json", "--no-progress"];
+  if (o.insecure) args.push("--insecure");
+  if (o.script?.includes("pipeline")) args.push("--pipeline", "16");
+  if (o.script?.includes("put")) args.push("--method", "PUT", "--body-file", o.script.replace(/\.lua$/, ".bin"));
+  const cmd = pinned(1, [Deno.execPath(), ...args]);
+  const out = await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped" }).output();
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  return { rps: r.requestsPerSecond, bps: r.bytesPerSecond };
+}
+
+/** Resident memory of a process, from /proc. */
+async function rssBytes(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/** Per-connection memory: RSS growth with `n` idle keep-alive connections open. */
+async function idleMemory(peer: Peer, n: number): Promise<number> {
+  const pid = peer.child.pid;
+  const request = new TextEncoder().encode("GET /hello HTTP/1.1\r\nHost: bench\r\n\r\n");
+  const before = await rssBytes(pid);
+  const conns: Deno.Conn[] = [];
+  const buf = new Uint8Array(4096);
+  try {
+    for (let i = 0; i < n; i += 200) {
+      const batch = await Promise.all(Array.from({ length: Math.min(200, n - i) }, async () => {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: peer.http! });
+        await c.write(request);
+        await c.read(buf);
+        return c;
+      }));
+      conns.push(...batch);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await rssBytes(pid);
+    return (after - before) / n;
+  } finally {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch {
+        // closed
+      }
+    }
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** A row of the result table. */
+interface Row {
+  scenario: string;
+  unit: string;
+  results: Record<string, number>;
+  comparisons: Array<{ peer: string; ratio: number; target?: number; met?: boolean; lowerIsBetter?: boolean }>;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(Deno.args);
+  const dir = await Deno.makeTempDir({ prefix: "ferry-bench-" });
+  const www = join(dir, "www");
+  await Deno.mkdir(www, { recursive: true });
+  await Deno.mkdir(join(dir, "uploads"), { recursive: true });
+  await Deno.writeFile(join(www, "bench-4k.bin"), crypto.getRandomValues(new Uint8Array(4096)));
+  const big = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < big.length; i += 65536) big.set(crypto.getRandomValues(new Uint8Array(65536)), i);
+  await Deno.writeFile(join(www, "bench-1m.bin"), big);
+  const tls = await makeSelfSigned();
+  await Deno.writeTextFile(join(dir, "cert.pem"), tls.cert);
+  await Deno.writeTextFile(join(dir, "key.pem"), tls.key);
+  await Deno.mkdir(join(dir, "certs"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "certs", "localhost-cert.pem"), tls.cert);
+  await Deno.writeTextFile(join(dir, "certs", "localhost-key.pem"), tls.key);
+
+  // wrk scripts: pipelining, and a 10 MiB PUT.
+  const pipeline = join(dir, "pipeline.lua");
+  await Deno.writeTextFile(
+    pipeline,
+    `init = function(args)
+  local r = {}
+  for i = 1, 16 do r[i] = wrk.format(nil, "/hello") end
+  req = table.concat(r)
+end
+request = function() return req end
+`,
+  );
+  const putLua = join(dir, "put.lua");
+  await Deno.writeFile(join(dir, "put.bin"), new Uint8Array(10 * 1024 * 1024).fill(120));
+  await Deno.writeTextFile(
+    putLua,
+    `wrk.method = "PUT"
+wrk.body = string.rep("x", 10 * 1024 * 1024)
+wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
+`,
+  );
+
+  console.error(
+    `bench: ${cpus} CPUs; servers ${taskset ? "on CPU 0" : "unpinned"}, load ${taskset ? "on CPU 1" : "unpinned"}; ` +
+      `load generator: ${wrk ? "wrk" : "ferry loadgen"}; ${args.rounds} rounds of ${args.duration}s`,
+  );
+  const peers: Peer[] = [];
+  const ferry = await startFerry("ferry", dir, ["--log-format", "none"]);
+  peers.push(ferry);
+  const ferryLogged = await startFerry("ferry+logs", dir, ["--log-format", "json", "--log-file", join(dir, "access.log")]);
+  peers.push(ferryLogged);
+  const ferryBare = await startFerry("ferry bare", dir, ["--log-format", "none", "--no-metrics"]);
+  peers.push(ferryBare);
+  const denoServe = await startDenoServe(dir);
+  peers.push(denoServe);
+  const node = await startNode();
+  if (node) peers.push(node);
+  const nginx = await startNginx(dir);
+  if (nginx) peers.push(nginx);
+
+  const rows: Row[] = [];
+  const want = (id: string) => args.only === undefined || args.only.includes(id);
+
+  /** Measures `targets` in alternating rounds; returns medians by name. */
+  async function measure(
+    targets: Array<{ name: string; url: string; script?: string; insecure?: boolean }>,
+    connections: number,
+    metric: "rps" | "bps",
+  ): Promise<Record<string, number>> {
+    const samples: Record<string, number[]> = {};
+    for (let round = 0; round < args.rounds; round++) {
+      // Rotate the order each round so no peer always runs first or last.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const t of order) {
+        const s = await load(t.url, { connections, duration: args.duration, script: t.script, insecure: t.insecure });
+        (samples[t.name] ??= []).push(s[metric]);
+      }
+    }
+    return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  }
+
+  try {
+    if (want("hello")) {
+      const t = [{ name: "ferry", url: `http://127.0.0.1:${ferry.http}/hello` }, {
+        name: "Deno.serve",
+        url: `http://127.0.0.1:${denoServe.http}/hello`,
+      }];
+      if (node) t.push({ name: "node:http", url: `http://127.0.0.1:${node.http}/hello` });
+      if (nginx) t.push({ name: "nginx", url: `http://127.0.0.1:${nginx.http}/hello` });
+      const r = await measure(t, 50, "rps");
+      const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 1.1 }];
+      if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"], target: 1.8 });
+      if (nginx) cmp.push({ peer: "nginx", ratio: r.ferry / r.nginx });
+      rows.push({ scenario: "hello, keep-alive, 50 connections", unit: "req/s", results: r, comparisons: cmp });
+    }
+    if (want("pipelined")) {
+      const t = [
+        { name: "ferry", url: `http://127.0.0.1:${ferry.http}/hello`, script: pipeline },
+        { name: "Deno.serve", url: `http://127.0.0.1:${denoServe.http}/hello`, script: pipeline },
+      ];
+      if (node) t.push({ name: "node:http", url: `http://127.0.0.1:${node.http}/hello`, script: pipeline });
+      const r = await measure(t, 50, "rps");
+      const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 5 }];
+      if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"] });
+      rows.push({ scenario: "hello, pipelined 16 deep", unit: "req/s", results: r, comparisons: cmp });
+    }
+    for (const [id, file, label, target] of [["static4k", "bench-4k.bin", "static 4 KiB file", 0.6], [
+      "static1m",
+      "bench-1m.bin",
+      "static 1 MiB file",
+      0.7,
+    ]] as const) {
+      if (!want(id)) continue;
+      const t = [{ name: "ferry", url: `http://127.0.0.1:${ferry.http}/static/${file}` }];
+      if (nginx) t.push({ name: "nginx", url: `http://127.0.0.1:${nginx.http}/static/${file}` });
+      const r = await measure(t, 50, id === "static1m" ? "bps" : "rps");
+      rows.push({
+        scenario: label,
+        unit: id === "static1m" ? "MiB/s" : "req/s",
+        results: id === "static1m" ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v / 1048576])) : r,
+        comparisons: nginx ? [{ peer: "nginx", ratio: r.ferry / r.nginx, target }] : [],
+      });
+    }
+    if (want("https")) {
+      const r = await measure([
+        { name: "ferry", url: `https://127.0.0.1:${ferry.https}/hello`, insecure: true },
+        { name: "Deno.serve", url: `https://127.0.0.1:${denoServe.https}/hello`, insecure: true },
+      ], 50, "rps");
+      rows.push({
+        scenario: "HTTPS hello, keep-alive",
+        unit: "req/s",
+        results: r,
+        comparisons: [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 1.0 }],
+      });
+    }
+    if (want("put")) {
+      const t = [
+        { name: "ferry", url: `http://127.0.0.1:${ferry.http}/uploads/bench.bin`, script: putLua },
+        { name: "Deno.serve", url: `http://127.0.0.1:${denoServe.http}/upload`, script: putLua },
+      ];
+      if (node) t.push({ name: "node:http", url: `http://127.0.0.1:${node.http}/upload`, script: putLua });
+      const r = await measure(t, 4, "rps");
+      const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"] }];
+      if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"] });
+      rows.push({ scenario: "10 MiB PUT (ferry stores it, fsync'd; peers discard)", unit: "req/s", results: r, comparisons: cmp });
+    }
+    if (want("observability")) {
+      const r = await measure([
+        { name: "ferry+logs", url: `http://127.0.0.1:${ferryLogged.http}/hello` },
+        { name: "ferry bare", url: `http://127.0.0.1:${ferryBare.http}/hello` },
+      ], 50, "rps");
+      rows.push({
+        scenario: "hello: JSON access log to a file + metrics, against neither",
+        unit: "req/s",
+        results: r,
+        comparisons: [{ peer: "ferry bare", ratio: r["ferry+logs"] / r["ferry bare"], target: 0.95 }],
+      });
+    }
+    if (want("idle")) {
+      const n = args.rounds === 1 && args.duration <= 1 ? 1000 : 10000;
+      const f = await idleMemory(ferry, n);
+      const d = await idleMemory(denoServe, n);
+      rows.push({
+        scenario: `memory per idle keep-alive connection (${n})`,
+        unit: "KiB",
+        results: { ferry: f / 1024, "Deno.serve": d / 1024 },
+        comparisons: [{ peer: "Deno.serve", ratio: f / d, target: 1.0, lowerIsBetter: true }],
+      });
+    }
+  } finally {
+    for (const p of peers) await stop(p);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+
+  // The table.
+  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2));
+  const lines = [
+    "| scenario | unit | medians | ratio | target | met |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const row of rows) {
+    const medians = Object.entries(row.results).map(([k, v]) => `${k} ${fmt(v)}`).join("; ");
+    for (const [i, c] of row.comparisons.entries()) {
+      const met = c.target === undefined ? "" : (c.lowerIsBetter ? c.ratio <= c.target : c.ratio >= c.target) ? "yes" : "no";
+      c.met = c.target === undefined ? undefined : met === "yes";
+      lines.push(
+        `| ${i === 0 ? row.scenario : ""} | ${i === 0 ? row.unit : ""} | ${i === 0 ? medians : ""} | ` +
+          `ferry / ${c.peer} = ${c.ratio.toFixed(2)}× | ${c.target === undefined ? "" : (c.lowerIsBetter ? "≤ " : "≥ ") + c.target + "×"} | ${met} |`,
+      );
+    }
+    if (row.comparisons.length === 0) lines.push(`| ${row.scenario} | ${row.unit} | ${medians} | (no peer) | | |`);
+  }
+  console.log(lines.join("\n"));
+  if (args.json) await Deno.writeTextFile(args.json, JSON.stringify({ rows, rounds: args.rounds, duration: args.duration }, null, 2));
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,31 @@
+/**
+ * The Deno.serve peer for `deno task bench`: answers /hello as ferry's example app does, and reads
+ * and discards PUT bodies. Run: `deno run -A scripts/peers/deno_serve.ts HTTP_PORT [HTTPS_PORT DIR]`
+ * (DIR holds cert.pem and key.pem for the HTTPS listener).
+ *
+ * @module
+ */
+
+const [httpPort, httpsPort, dir] = Deno.args;
+const body = "Hello, World!";
+
+function handler(req: Request): Response | Promise<Response> {
+  if (req.method === "PUT" || req.method === "POST") {
+    return req.arrayBuffer().then((b) => new Response(`${b.byteLength}\n`, { status: 201 }));
+  }
+  return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+const servers = [Deno.serve({ hostname: "127.0.0.1", port: Number(httpPort ?? 8081), onListen() {} }, handler)];
+if (httpsPort && dir) {
+  servers.push(Deno.serve({
+    hostname: "127.0.0.1",
+    port: Number(httpsPort),
+    cert: Deno.readTextFileSync(`${dir}/cert.pem`),
+    key: Deno.readTextFileSync(`${dir}/key.pem`),
+    onListen() {},
+  }, handler));
+}
+const stop = () => Promise.all(servers.map((s) => s.shutdown())).then(() => Deno.exit(0));
+Deno.addSignalListener("SIGTERM", stop);
+Deno.addSignalListener("SIGINT", stop);
