@@ -43,7 +43,11 @@ function parseArgs(argv: string[]): Args {
 
 async function which(cmd: string): Promise<string | undefined> {
   try {
-    const out = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "piped", stderr: "null" }).output();
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `command -v ${cmd}`],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
     const path = new TextDecoder().decode(out.stdout).trim();
     return out.success && path !== "" ? path : undefined;
   } catch {
@@ -54,7 +58,8 @@ async function which(cmd: string): Promise<string | undefined> {
 const cpus = navigator.hardwareConcurrency ?? 1;
 const taskset = cpus >= 2 ? await which("taskset") : undefined;
 const wrk = await which("wrk");
-const nginxBin = (await which("nginx")) ?? ((await Deno.stat("/usr/sbin/nginx").catch(() => null)) ? "/usr/sbin/nginx" : undefined);
+const nginxBin = (await which("nginx")) ??
+  ((await Deno.stat("/usr/sbin/nginx").catch(() => null)) ? "/usr/sbin/nginx" : undefined);
 const nodeBin = await which("node");
 
 /** Prefix that pins a command to a CPU, when taskset is there. */
@@ -70,7 +75,7 @@ interface Peer {
   https?: number;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -95,7 +100,8 @@ async function waitForPort(port: number, child: Deno.ChildProcess, name: string)
 }
 
 function spawn(cmd: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "piped", stdin: "null", env }).spawn();
+  return new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "piped", stdin: "null", env })
+    .spawn();
 }
 
 async function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
@@ -133,7 +139,17 @@ async function startFerry(name: string, dir: string, flags: string[]): Promise<P
 async function startDenoServe(dir: string): Promise<Peer> {
   const http = await freePort();
   const https = await freePort();
-  const child = spawn(pinned(0, [Deno.execPath(), "run", "-A", join(ROOT, "scripts/peers/deno_serve.ts"), String(http), String(https), dir]));
+  const child = spawn(
+    pinned(0, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(ROOT, "scripts/peers/deno_serve.ts"),
+      String(http),
+      String(https),
+      dir,
+    ]),
+  );
   await waitForPort(http, child, "deno-serve");
   await waitForPort(https, child, "deno-serve");
   return { name: "Deno.serve", child, http, https };
@@ -214,9 +230,20 @@ interface Sample {
 }
 
 /** A load run: wrk when installed, else ferry's loadgen. */
-async function load(url: string, o: { connections: number; duration: number; script?: string; insecure?: boolean }): Promise<Sample> {
+async function load(
+  url: string,
+  o: { connections: number; duration: number; script?: string; insecure?: boolean },
+): Promise<Sample> {
   if (wrk) {
-    const args = ["-t1", `-c${o.connections}`, `-d${o.duration}s`, "--timeout", "10s", ...(o.script ? ["-s", o.script] : []), url];
+    const args = [
+      "-t1",
+      `-c${o.connections}`,
+      `-d${o.duration}s`,
+      "--timeout",
+      "10s",
+      ...(o.script ? ["-s", o.script] : []),
+      url,
+    ];
     const out = await new Deno.Command(pinned(1, [wrk, ...args])[0], {
       args: pinned(1, [wrk, ...args]).slice(1),
       stdout: "piped",
@@ -227,13 +254,29 @@ async function load(url: string, o: { connections: number; duration: number; scr
     const t = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(text);
     const unit: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
     const bps = t ? Number(t[1]) * (unit[t[2]] ?? 1) : NaN;
-    if (!Number.isFinite(rps)) throw new Error(`wrk failed on ${url}: ${text}${new TextDecoder().decode(out.stderr)}`);
+    if (!Number.isFinite(rps)) {
+      throw new Error(`wrk failed on ${url}: ${text}${new TextDecoder().decode(out.stderr)}`);
+    }
     return { rps, bps };
   }
-  const args = ["run", "-A", join(ROOT, "scripts/loadgen.ts"), "--url", url, "--connections", String(o.connections), "--duration", String(o.duration), "--json", "--no-progress"];
+  const args = [
+    "run",
+    "-A",
+    join(ROOT, "scripts/loadgen.ts"),
+    "--url",
+    url,
+    "--connections",
+    String(o.connections),
+    "--duration",
+    String(o.duration),
+    "--json",
+    "--no-progress",
+  ];
   if (o.insecure) args.push("--insecure");
   if (o.script?.includes("pipeline")) args.push("--pipeline", "16");
-  if (o.script?.includes("put")) args.push("--method", "PUT", "--body-file", o.script.replace(/\.lua$/, ".bin"));
+  if (o.script?.includes("put")) {
+    args.push("--method", "PUT", "--body-file", o.script.replace(/\.lua$/, ".bin"));
+  }
   const cmd = pinned(1, [Deno.execPath(), ...args]);
   const out = await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped" }).output();
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
@@ -288,7 +331,9 @@ interface Row {
   scenario: string;
   unit: string;
   results: Record<string, number>;
-  comparisons: Array<{ peer: string; ratio: number; target?: number; met?: boolean; lowerIsBetter?: boolean }>;
+  comparisons: Array<
+    { peer: string; ratio: number; target?: number; met?: boolean; lowerIsBetter?: boolean }
+  >;
 }
 
 async function main(): Promise<void> {
@@ -331,13 +376,20 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
   );
 
   console.error(
-    `bench: ${cpus} CPUs; servers ${taskset ? "on CPU 0" : "unpinned"}, load ${taskset ? "on CPU 1" : "unpinned"}; ` +
+    `bench: ${cpus} CPUs; servers ${taskset ? "on CPU 0" : "unpinned"}, load ${
+      taskset ? "on CPU 1" : "unpinned"
+    }; ` +
       `load generator: ${wrk ? "wrk" : "ferry loadgen"}; ${args.rounds} rounds of ${args.duration}s`,
   );
   const peers: Peer[] = [];
   const ferry = await startFerry("ferry", dir, ["--log-format", "none"]);
   peers.push(ferry);
-  const ferryLogged = await startFerry("ferry+logs", dir, ["--log-format", "json", "--log-file", join(dir, "access.log")]);
+  const ferryLogged = await startFerry("ferry+logs", dir, [
+    "--log-format",
+    "json",
+    "--log-file",
+    join(dir, "access.log"),
+  ]);
   peers.push(ferryLogged);
   const ferryBare = await startFerry("ferry bare", dir, ["--log-format", "none", "--no-metrics"]);
   peers.push(ferryBare);
@@ -362,7 +414,12 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       // Rotate the order each round so no peer always runs first or last.
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const t of order) {
-        const s = await load(t.url, { connections, duration: args.duration, script: t.script, insecure: t.insecure });
+        const s = await load(t.url, {
+          connections,
+          duration: args.duration,
+          script: t.script,
+          insecure: t.insecure,
+        });
         (samples[t.name] ??= []).push(s[metric]);
       }
     }
@@ -381,7 +438,12 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 1.1 }];
       if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"], target: 1.8 });
       if (nginx) cmp.push({ peer: "nginx", ratio: r.ferry / r.nginx });
-      rows.push({ scenario: "hello, keep-alive, 50 connections", unit: "req/s", results: r, comparisons: cmp });
+      rows.push({
+        scenario: "hello, keep-alive, 50 connections",
+        unit: "req/s",
+        results: r,
+        comparisons: cmp,
+      });
     }
     if (want("pipelined")) {
       const t = [
@@ -394,12 +456,14 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"] });
       rows.push({ scenario: "hello, pipelined 16 deep", unit: "req/s", results: r, comparisons: cmp });
     }
-    for (const [id, file, label, target] of [["static4k", "bench-4k.bin", "static 4 KiB file", 0.6], [
-      "static1m",
-      "bench-1m.bin",
-      "static 1 MiB file",
-      0.7,
-    ]] as const) {
+    for (
+      const [id, file, label, target] of [["static4k", "bench-4k.bin", "static 4 KiB file", 0.6], [
+        "static1m",
+        "bench-1m.bin",
+        "static 1 MiB file",
+        0.7,
+      ]] as const
+    ) {
       if (!want(id)) continue;
       const t = [{ name: "ferry", url: `http://127.0.0.1:${ferry.http}/static/${file}` }];
       if (nginx) t.push({ name: "nginx", url: `http://127.0.0.1:${nginx.http}/static/${file}` });
@@ -407,15 +471,21 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       rows.push({
         scenario: label,
         unit: id === "static1m" ? "MiB/s" : "req/s",
-        results: id === "static1m" ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v / 1048576])) : r,
+        results: id === "static1m"
+          ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v / 1048576]))
+          : r,
         comparisons: nginx ? [{ peer: "nginx", ratio: r.ferry / r.nginx, target }] : [],
       });
     }
     if (want("https")) {
-      const r = await measure([
-        { name: "ferry", url: `https://127.0.0.1:${ferry.https}/hello`, insecure: true },
-        { name: "Deno.serve", url: `https://127.0.0.1:${denoServe.https}/hello`, insecure: true },
-      ], 50, "rps");
+      const r = await measure(
+        [
+          { name: "ferry", url: `https://127.0.0.1:${ferry.https}/hello`, insecure: true },
+          { name: "Deno.serve", url: `https://127.0.0.1:${denoServe.https}/hello`, insecure: true },
+        ],
+        50,
+        "rps",
+      );
       rows.push({
         scenario: "HTTPS hello, keep-alive",
         unit: "req/s",
@@ -432,13 +502,22 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       const r = await measure(t, 4, "rps");
       const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"] }];
       if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"] });
-      rows.push({ scenario: "10 MiB PUT (ferry stores it, fsync'd; peers discard)", unit: "req/s", results: r, comparisons: cmp });
+      rows.push({
+        scenario: "10 MiB PUT (ferry stores it, fsync'd; peers discard)",
+        unit: "req/s",
+        results: r,
+        comparisons: cmp,
+      });
     }
     if (want("observability")) {
-      const r = await measure([
-        { name: "ferry+logs", url: `http://127.0.0.1:${ferryLogged.http}/hello` },
-        { name: "ferry bare", url: `http://127.0.0.1:${ferryBare.http}/hello` },
-      ], 50, "rps");
+      const r = await measure(
+        [
+          { name: "ferry+logs", url: `http://127.0.0.1:${ferryLogged.http}/hello` },
+          { name: "ferry bare", url: `http://127.0.0.1:${ferryBare.http}/hello` },
+        ],
+        50,
+        "rps",
+      );
       rows.push({
         scenario: "hello: JSON access log to a file + metrics, against neither",
         unit: "req/s",
@@ -471,17 +550,30 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
   for (const row of rows) {
     const medians = Object.entries(row.results).map(([k, v]) => `${k} ${fmt(v)}`).join("; ");
     for (const [i, c] of row.comparisons.entries()) {
-      const met = c.target === undefined ? "" : (c.lowerIsBetter ? c.ratio <= c.target : c.ratio >= c.target) ? "yes" : "no";
+      const met = c.target === undefined
+        ? ""
+        : (c.lowerIsBetter ? c.ratio <= c.target : c.ratio >= c.target)
+        ? "yes"
+        : "no";
       c.met = c.target === undefined ? undefined : met === "yes";
       lines.push(
         `| ${i === 0 ? row.scenario : ""} | ${i === 0 ? row.unit : ""} | ${i === 0 ? medians : ""} | ` +
-          `ferry / ${c.peer} = ${c.ratio.toFixed(2)}× | ${c.target === undefined ? "" : (c.lowerIsBetter ? "≤ " : "≥ ") + c.target + "×"} | ${met} |`,
+          `ferry / ${c.peer} = ${c.ratio.toFixed(2)}× | ${
+            c.target === undefined ? "" : (c.lowerIsBetter ? "≤ " : "≥ ") + c.target + "×"
+          } | ${met} |`,
       );
     }
-    if (row.comparisons.length === 0) lines.push(`| ${row.scenario} | ${row.unit} | ${medians} | (no peer) | | |`);
+    if (row.comparisons.length === 0) {
+      lines.push(`| ${row.scenario} | ${row.unit} | ${medians} | (no peer) | | |`);
+    }
   }
   console.log(lines.join("\n"));
-  if (args.json) await Deno.writeTextFile(args.json, JSON.stringify({ rows, rounds: args.rounds, duration: args.duration }, null, 2));
+  if (args.json) {
+    await Deno.writeTextFile(
+      args.json,
+      JSON.stringify({ rows, rounds: args.rounds, duration: args.duration }, null, 2),
+    );
+  }
 }
 
 if (import.meta.main) await main();

@@ -33,5 +33,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const rows = summarise(JSON.parse(await Deno.readTextFile(file)));
-  for (const r of rows.slice(0, Number(n ?? 40))) console.log(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}`);
+  for (const r of rows.slice(0, Number(n ?? 40))) {
+    console.log(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}`);
+  }
 }

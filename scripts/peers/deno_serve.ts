@@ -16,7 +16,9 @@ function handler(req: Request): Response | Promise<Response> {
   return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-const servers = [Deno.serve({ hostname: "127.0.0.1", port: Number(httpPort ?? 8081), onListen() {} }, handler)];
+const servers = [
+  Deno.serve({ hostname: "127.0.0.1", port: Number(httpPort ?? 8081), onListen() {} }, handler),
+];
 if (httpsPort && dir) {
   servers.push(Deno.serve({
     hostname: "127.0.0.1",

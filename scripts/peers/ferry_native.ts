@@ -10,7 +10,13 @@ import { Server } from "../../src/mod.ts";
 const port = Number(Deno.args[0] ?? 8083);
 const body = new TextEncoder().encode("Hello, World!");
 const headers: [string, string][] = [["Content-Type", "text/plain; charset=utf-8"]];
-const server = new Server({ host: "127.0.0.1", port, https: false, logFormat: "none", metrics: Deno.env.get("METRICS") !== "0" }, {
+const server = new Server({
+  host: "127.0.0.1",
+  port,
+  https: false,
+  logFormat: "none",
+  metrics: Deno.env.get("METRICS") !== "0",
+}, {
   app: (_req, res) => res.send(200, headers, body),
 });
 await server.listen();

@@ -12,7 +12,38 @@ import { STATUS_TEXT } from "./status.ts";
 import { TCHAR } from "./chars.ts";
 
 /** Response header fields as name/value pairs, in the order they are sent. */
-export type ResponseHeaders = ReadonlyArray<readonly [string, string]>;
+export type ResponseHeaders = ReadonlyArray<readonly [string, string]> | PreparedHeaders;
+
+/**
+ * Header fields validated and encoded once, for responses that repeat them (a static file's
+ * Content-Type, ETag, Last-Modified, …). They may not include the fields ferry manages:
+ * Content-Length, Transfer-Encoding, Connection, Date, Server, X-Request-Id.
+ *
+ * @example
+ * ```ts ignore
+ * const h = new PreparedHeaders([["Content-Type", "text/plain"]]);
+ * await res.send(200, h, "hi");
+ * ```
+ */
+export class PreparedHeaders {
+  /** The encoded `name: value\r\n` lines. */
+  readonly bytes: Uint8Array;
+  /** The fields, as given. */
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+
+  /** Validates and encodes `pairs`; throws TypeError for a managed or invalid field. */
+  constructor(pairs: ReadonlyArray<readonly [string, string]>) {
+    const out = new Output({ write: () => Promise.resolve(0) });
+    for (const [name, value] of pairs) {
+      if (specialHeader(name) !== 0) {
+        throw new TypeError(`${name} is managed by ferry and cannot be prepared`);
+      }
+      writeField(out, name, value);
+    }
+    this.bytes = out.reserve(0).slice(0, out.length);
+    this.pairs = pairs;
+  }
+}
 
 /** Size of the pooled output buffers. */
 const OUT_BUFFER_BYTES = 16 * 1024;
@@ -287,11 +318,31 @@ export class ResponseWriter {
    * becomes the Content-Length.
    */
   send(status: number, headers: ResponseHeaders = [], body?: Uint8Array | string): Promise<void> {
+    if (typeof body === "string" && body.length <= 4096 && isAscii(body)) {
+      // Short ASCII text goes straight into the output buffer: no encoder call, no copy.
+      this.#head(status, headers, body.length);
+      if (this.#mode === MODE_FIXED && this.#remaining === body.length) {
+        this.#sink.out.appendAscii(body);
+        this.#remaining = 0;
+        this.bodyBytes += body.length;
+        this.finished = true;
+        return this.#sink.endOfResponse();
+      }
+      if (this.#mode === MODE_DISCARD) {
+        this.bodyBytes += body.length;
+        this.finished = true;
+        return this.#sink.endOfResponse();
+      }
+      return this.write(body).then(() => this.end());
+    }
     const bytes = body === undefined ? EMPTY : typeof body === "string" ? encoder.encode(body) : body;
     const n = bytes.length;
     this.#head(status, headers, n);
     const mode = this.#mode;
-    if (n >= DIRECT_WRITE_BYTES || mode === MODE_CHUNKED || mode === MODE_CLOSE || (mode === MODE_FIXED && n !== this.#remaining)) {
+    if (
+      n >= DIRECT_WRITE_BYTES || mode === MODE_CHUNKED || mode === MODE_CLOSE ||
+      (mode === MODE_FIXED && n !== this.#remaining)
+    ) {
       return this.write(bytes).then(() => this.end());
     }
     // The common case: head and body leave together in one write (or with the next responses).
@@ -329,30 +380,31 @@ export class ResponseWriter {
       let closeRequested = false;
       let hasDateOrServer = 0;
       let hasRequestId = false;
-      for (let i = 0; i < headers.length; i++) {
-        const name = headers[i][0];
-        const value = headers[i][1];
-        const special = specialHeader(name);
-        if (special === H_CONTENT_LENGTH) {
-          length = parseLength(value);
-          lengthFromHeader = true;
-          continue; // written below, once
-        } else if (special === H_TRANSFER_ENCODING) {
-          if (value.trim().toLowerCase() !== "chunked") {
-            throw new TypeError("ferry frames responses itself: Transfer-Encoding may only be chunked");
+      if (headers instanceof PreparedHeaders) out.append(headers.bytes);
+      else {for (let i = 0; i < headers.length; i++) {
+          const name = headers[i][0];
+          const value = headers[i][1];
+          const special = specialHeader(name);
+          if (special === H_CONTENT_LENGTH) {
+            length = parseLength(value);
+            lengthFromHeader = true;
+            continue; // written below, once
+          } else if (special === H_TRANSFER_ENCODING) {
+            if (value.trim().toLowerCase() !== "chunked") {
+              throw new TypeError("ferry frames responses itself: Transfer-Encoding may only be chunked");
+            }
+            forceChunked = true;
+            continue;
+          } else if (special === H_CONNECTION) {
+            if (/(^|,)\s*close\s*(,|$)/i.test(value)) closeRequested = true;
+            continue; // ferry writes Connection itself
+          } else if (special === H_DATE || special === H_SERVER) {
+            hasDateOrServer |= special;
+          } else if (special === H_REQUEST_ID) {
+            hasRequestId = true;
           }
-          forceChunked = true;
-          continue;
-        } else if (special === H_CONNECTION) {
-          if (/(^|,)\s*close\s*(,|$)/i.test(value)) closeRequested = true;
-          continue; // ferry writes Connection itself
-        } else if (special === H_DATE || special === H_SERVER) {
-          hasDateOrServer |= special;
-        } else if (special === H_REQUEST_ID) {
-          hasRequestId = true;
-        }
-        writeField(out, name, value);
-      }
+          writeField(out, name, value);
+        }}
       const extra = sink.extraHead;
       if (extra !== undefined) out.append(extra);
       const id = sink.requestId;
@@ -471,6 +523,12 @@ export class ResponseWriter {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Whether every code unit of `s` is ASCII. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 
 const H_DATE = 1;
 const H_SERVER = 2;

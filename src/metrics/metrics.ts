@@ -42,7 +42,9 @@ function requestCounts(all: Stats[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of all) {
     for (const [mount, byMethod] of s.requests) {
-      for (const [method, n] of byMethod) out.set(`${mount} ${method}`, (out.get(`${mount} ${method}`) ?? 0) + n);
+      for (const [method, n] of byMethod) {
+        out.set(`${mount} ${method}`, (out.get(`${mount} ${method}`) ?? 0) + n);
+      }
     }
   }
   return out;

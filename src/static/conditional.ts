@@ -7,6 +7,69 @@
 
 import type { HeaderList } from "../http1/headers.ts";
 
+/** The request fields that make a request conditional or ranged, collected in one pass. */
+export interface Conditionals {
+  /** If-Match. */
+  ifMatch?: string;
+  /** If-None-Match. */
+  ifNoneMatch?: string;
+  /** If-Modified-Since. */
+  ifModifiedSince?: string;
+  /** If-Unmodified-Since. */
+  ifUnmodifiedSince?: string;
+  /** If-Range. */
+  ifRange?: string;
+  /** Range. */
+  range?: string;
+  /** Accept-Encoding. */
+  acceptEncoding?: string;
+  /** Whether any of the four preconditions is present. */
+  any: boolean;
+}
+
+/**
+ * Collects the conditional and range fields of a request in one pass over its headers (repeats
+ * joined with ", " as lists).
+ */
+export function collectConditionals(h: HeaderList): Conditionals {
+  const c: Conditionals = { any: false };
+  const names = h.names;
+  const values = h.values;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    if (n.length < 5 || (n.charCodeAt(0) !== 0x69 && n !== "range" && n !== "accept-encoding")) continue;
+    const v = values[i];
+    switch (n) {
+      case "if-match":
+        c.ifMatch = c.ifMatch === undefined ? v : `${c.ifMatch}, ${v}`;
+        c.any = true;
+        break;
+      case "if-none-match":
+        c.ifNoneMatch = c.ifNoneMatch === undefined ? v : `${c.ifNoneMatch}, ${v}`;
+        c.any = true;
+        break;
+      case "if-modified-since":
+        c.ifModifiedSince = v;
+        c.any = true;
+        break;
+      case "if-unmodified-since":
+        c.ifUnmodifiedSince = v;
+        c.any = true;
+        break;
+      case "if-range":
+        c.ifRange = v;
+        break;
+      case "range":
+        c.range = c.range === undefined ? v : `${c.range},${v}`;
+        break;
+      case "accept-encoding":
+        c.acceptEncoding = c.acceptEncoding === undefined ? v : `${c.acceptEncoding}, ${v}`;
+        break;
+    }
+  }
+  return c;
+}
+
 /** One entity-tag of a list. */
 export interface EntityTag {
   /** Whether it was `W/"..."`. */
@@ -124,22 +187,21 @@ export type PreconditionResult = "proceed" | 304 | 412;
  *
  * @example
  * ```ts ignore
- * const r = evaluatePreconditions(req.method, req.headers, { etag, lastModified });
+ * const r = evaluatePreconditions(req.method, collectConditionals(req.headers), { etag, lastModified });
  * if (r !== "proceed") return notModifiedOrFailed(r);
  * ```
  */
-export function evaluatePreconditions(method: string, h: HeaderList, v: Validators): PreconditionResult {
-  const ifMatch = h.get("if-match");
-  if (ifMatch !== undefined) {
-    if (!checkIfMatch(ifMatch, v)) return 412;
-  } else if (!checkIfUnmodifiedSince(h.get("if-unmodified-since"), v)) {
+export function evaluatePreconditions(method: string, c: Conditionals, v: Validators): PreconditionResult {
+  if (!c.any) return "proceed";
+  if (c.ifMatch !== undefined) {
+    if (!checkIfMatch(c.ifMatch, v)) return 412;
+  } else if (!checkIfUnmodifiedSince(c.ifUnmodifiedSince, v)) {
     return 412;
   }
   const getOrHead = method === "GET" || method === "HEAD";
-  const ifNoneMatch = h.get("if-none-match");
-  if (ifNoneMatch !== undefined) {
-    if (!checkIfNoneMatch(ifNoneMatch, v)) return getOrHead ? 304 : 412;
-  } else if (getOrHead && !checkIfModifiedSince(h.get("if-modified-since"), v)) {
+  if (c.ifNoneMatch !== undefined) {
+    if (!checkIfNoneMatch(c.ifNoneMatch, v)) return getOrHead ? 304 : 412;
+  } else if (getOrHead && !checkIfModifiedSince(c.ifModifiedSince, v)) {
     return 304;
   }
   return "proceed";

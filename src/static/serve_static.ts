@@ -12,11 +12,11 @@ import zlib from "zlib";
 import { Readable } from "node:stream";
 import type { Handler } from "../dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
-import type { ResponseWriter } from "../http1/writer.ts";
+import { PreparedHeaders, type ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";
 import type { Logger } from "../log/logger.ts";
 import { FileCache } from "./cache.ts";
-import { checkIfRange, evaluatePreconditions } from "./conditional.ts";
+import { checkIfRange, collectConditionals, evaluatePreconditions } from "./conditional.ts";
 import { chooseCoding, type Coding, contentTypeFor, isActiveContent, isCompressible } from "./media.ts";
 import { inside, safePath, under } from "./path.ts";
 import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
@@ -94,6 +94,8 @@ export function staticHandler(options: StaticOptions): Handler {
   const fallback = options.fallback;
   const cache = new FileCache(options.cacheMaxBytes ?? 64 * 1024 * 1024, CACHE_FILE_BYTES);
   const realPaths = new Map<string, { ino: number; real: string }>();
+  // Raw request path → checked path relative to the root (the checks are pure, so cacheable).
+  const checked = new Map<string, ReturnType<typeof safePath>>();
   let rootReal: Promise<string | undefined> | undefined;
   const root = () =>
     rootReal ??= Deno.realPath(options.root).catch((e) => {
@@ -116,7 +118,12 @@ export function staticHandler(options: StaticOptions): Handler {
     if (prefix !== "/" && req.path.length === prefix.length - 1) {
       return await redirect(res, prefix + query);
     }
-    const safe = safePath(req.path.slice(prefix.length), options.dotfiles ?? false);
+    let safe = checked.get(req.path);
+    if (safe === undefined) {
+      safe = safePath(req.path.slice(prefix.length), options.dotfiles ?? false);
+      if (checked.size >= 10000) checked.clear();
+      checked.set(req.path, safe);
+    }
     if (!safe.ok) {
       if (safe.status === STATUS.NotFound) return await notFound(req, res);
       return await res.send(safe.status, [TEXT], `${safe.reason}\n`);
@@ -126,7 +133,8 @@ export function staticHandler(options: StaticOptions): Handler {
     let path = under(rootPath, safe.rel);
     let stat: Deno.FileInfo;
     try {
-      stat = await Deno.stat(path);
+      // Synchronous: one syscall on this thread beats a hop to the blocking pool and back.
+      stat = Deno.statSync(path);
     } catch {
       return await notFound(req, res);
     }
@@ -135,7 +143,7 @@ export function staticHandler(options: StaticOptions): Handler {
       const index = join(path, "index.html");
       let indexStat: Deno.FileInfo | undefined;
       try {
-        indexStat = await Deno.stat(index);
+        indexStat = Deno.statSync(index);
       } catch {
         // no index
       }
@@ -170,15 +178,88 @@ async function redirect(res: ResponseWriter, location: string): Promise<void> {
   await res.send(STATUS.MovedPermanently, [["Location", location], TEXT], `Moved to ${location}\n`);
 }
 
+/** What is known of a file between requests; valid while its size, mtime and inode hold. */
+interface FileMeta {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  lastModified: number;
+  type: string;
+  compressible: boolean;
+  identityTag: string;
+  /** 200 headers per coding (with its ETag, and Content-Encoding when not identity). */
+  headersFor(coding: Coding, etag: string): [string, string][];
+  /** The same, validated and encoded once. */
+  preparedFor(coding: Coding, etag: string): PreparedHeaders;
+}
+
+const metas = new WeakMap<StaticOptions, Map<string, FileMeta>>();
+
+/** The metadata of `path` as `stat` describes it, built once per version of the file. */
+function fileMeta(path: string, stat: Deno.FileInfo, options: StaticOptions): FileMeta {
+  let byPath = metas.get(options);
+  if (byPath === undefined) metas.set(options, byPath = new Map());
+  const mtimeMs = stat.mtime?.getTime() ?? 0;
+  const ino = stat.ino ?? 0;
+  const known = byPath.get(path);
+  if (known !== undefined && known.size === stat.size && known.mtimeMs === mtimeMs && known.ino === ino) {
+    return known;
+  }
+
+  const lastModified = Math.floor(mtimeMs / 1000);
+  const type = contentTypeFor(path);
+  const compressible = (options.compress ?? true) && isCompressible(type);
+  const base: [string, string][] = [
+    ["Content-Type", type],
+    ["Last-Modified", new Date(lastModified * 1000).toUTCString()],
+    ["Accept-Ranges", "bytes"],
+    ["X-Content-Type-Options", "nosniff"],
+  ];
+  if (compressible) base.push(["Vary", "Accept-Encoding"]);
+  if (options.cacheControl) base.push(["Cache-Control", options.cacheControl]);
+  if (options.attachmentForActive && isActiveContent(type)) {
+    base.push(["Content-Disposition", `attachment; filename*=UTF-8''${encodeURIComponent(basename(path))}`]);
+    base.push(["Content-Security-Policy", "sandbox; default-src 'none'"]);
+  }
+  const byCoding = new Map<string, [string, string][]>();
+  const prepared = new Map<string, PreparedHeaders>();
+  const meta: FileMeta = {
+    size: stat.size,
+    mtimeMs,
+    ino,
+    lastModified,
+    type,
+    compressible,
+    identityTag: etagFor(stat.size, mtimeMs),
+    headersFor(coding, etag) {
+      let h = byCoding.get(coding);
+      if (h === undefined) {
+        h = [...base, ["ETag", etag]];
+        if (coding !== "identity") h.push(["Content-Encoding", coding]);
+        byCoding.set(coding, h);
+      }
+      return h;
+    },
+    preparedFor(coding, etag) {
+      let p = prepared.get(coding);
+      if (p === undefined) prepared.set(coding, p = new PreparedHeaders(this.headersFor(coding, etag)));
+      return p;
+    },
+  };
+  if (byPath.size >= 10000) byPath.clear();
+  byPath.set(path, meta);
+  return meta;
+}
+
 /** A strong entity-tag from size and mtime (and the coding, for compressed variants). */
 export function etagFor(size: number, mtimeMs: number, coding: Coding = "identity"): string {
   const base = `${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}`;
   return coding === "identity" ? `"${base}"` : `"${base}-${coding}"`;
 }
 
-async function sidecar(path: string, mtimeMs: number): Promise<Deno.FileInfo | undefined> {
+function sidecar(path: string, mtimeMs: number): Deno.FileInfo | undefined {
   try {
-    const st = await Deno.stat(path);
+    const st = Deno.statSync(path);
     return st.isFile && (st.mtime?.getTime() ?? 0) >= mtimeMs ? st : undefined;
   } catch {
     return undefined;
@@ -198,54 +279,33 @@ export async function serveFile(
   cache: FileCache,
 ): Promise<void> {
   const size = stat.size;
-  const mtimeMs = stat.mtime?.getTime() ?? 0;
-  const lastModified = Math.floor(mtimeMs / 1000);
-  const type = contentTypeFor(path);
-  const compressible = (options.compress ?? true) && isCompressible(type);
-  const h = req.headers;
-
-  const headers: [string, string][] = [
-    ["Content-Type", type],
-    ["Last-Modified", new Date(lastModified * 1000).toUTCString()],
-    ["Accept-Ranges", "bytes"],
-    ["X-Content-Type-Options", "nosniff"],
-  ];
-  if (compressible) headers.push(["Vary", "Accept-Encoding"]);
-  if (options.cacheControl) headers.push(["Cache-Control", options.cacheControl]);
-  if (options.attachmentForActive && isActiveContent(type)) {
-    headers.push([
-      "Content-Disposition",
-      `attachment; filename*=UTF-8''${encodeURIComponent(basename(path))}`,
-    ]);
-    headers.push(["Content-Security-Policy", "sandbox; default-src 'none'"]);
-  }
+  const meta = fileMeta(path, stat, options);
+  const { mtimeMs, lastModified } = meta;
+  const c = collectConditionals(req.headers);
 
   // Range (GET only), decided against the identity representation (RFC 9110 §14.2, §13.1.5).
   let plan: RangePlan = { kind: "full" };
-  const rangeHeader = req.method === "GET" ? h.get("range") : undefined;
-  if (rangeHeader !== undefined) {
-    if (checkIfRange(h.get("if-range"), { etag: etagFor(size, mtimeMs), lastModified })) {
-      plan = planRanges(rangeHeader, size);
-    }
+  if (c.range !== undefined && req.method === "GET") {
+    if (checkIfRange(c.ifRange, { etag: meta.identityTag, lastModified })) plan = planRanges(c.range, size);
   }
 
   // Content coding: only for a whole, compressible response (a 206 is never compressed).
   let coding: Coding = "identity";
   let side: Deno.FileInfo | undefined;
-  const accept = h.get("accept-encoding");
-  if (compressible && plan.kind === "full" && accept !== undefined && size > 0) {
-    const [br, gz] = await Promise.all([sidecar(path + ".br", mtimeMs), sidecar(path + ".gz", mtimeMs)]);
+  if (meta.compressible && plan.kind === "full" && c.acceptEncoding !== undefined && size > 0) {
+    const br = sidecar(path + ".br", mtimeMs);
+    const gz = sidecar(path + ".gz", mtimeMs);
     const onTheFly = size >= MIN_COMPRESS_BYTES && size <= MAX_ON_THE_FLY_BYTES;
     const available: Coding[] = [];
     if (br !== undefined || onTheFly) available.push("br");
     if (gz !== undefined || onTheFly) available.push("gzip");
-    coding = chooseCoding(accept, available);
+    coding = chooseCoding(c.acceptEncoding, available);
     side = coding === "br" ? br : coding === "gzip" ? gz : undefined;
   }
-  const etag = etagFor(size, mtimeMs, coding);
-  headers.push(["ETag", etag]);
+  const etag = coding === "identity" ? meta.identityTag : etagFor(size, mtimeMs, coding);
+  const headers = meta.headersFor(coding, etag);
 
-  const pre = evaluatePreconditions(req.method, h, { etag, lastModified });
+  const pre = evaluatePreconditions(req.method, c, { etag, lastModified });
   if (pre === 304) {
     // RFC 9110 §15.4.5: only the validators and cache metadata.
     const keep = new Set(["etag", "last-modified", "cache-control", "vary"]);
@@ -261,10 +321,9 @@ export async function serveFile(
     );
   }
   if (plan.kind === "ranges") {
-    return await sendRanges(req, res, path, size, type, headers, plan.ranges);
+    return await sendRanges(req, res, path, size, meta.type, headers, plan.ranges);
   }
 
-  if (coding !== "identity") headers.push(["Content-Encoding", coding]);
   const isHead = req.method === "HEAD";
 
   if (side !== undefined) {
@@ -289,7 +348,7 @@ export async function serveFile(
       }
       data = packed;
     }
-    return await res.send(STATUS.OK, headers, data);
+    return await res.send(STATUS.OK, meta.preparedFor(coding, etag), data);
   }
 
   if (coding !== "identity") {
