@@ -139,6 +139,15 @@ export class Output {
     return written;
   }
 
+  /** Appends a non-negative integer in decimal. */
+  appendDecimal(n: number): void {
+    if (n < 10) {
+      this.reserve(1)[this.#len++] = 0x30 + n;
+      return;
+    }
+    this.appendAscii(String(n));
+  }
+
   /** Appends an ASCII string (callers guarantee it is ASCII). */
   appendAscii(s: string): void {
     const buf = this.reserve(s.length);
@@ -277,6 +286,8 @@ const MODE_CLOSE = 3; // close-delimited (HTTP/1.0 without a length)
 const MODE_DISCARD = 4; // HEAD, 204, 304: nothing is sent
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
+const CONTENT_LENGTH_PREFIX = new TextEncoder().encode("Content-Length: ");
+const REQUEST_ID_PREFIX = new TextEncoder().encode("X-Request-Id: ");
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const encoder = new TextEncoder();
 
@@ -408,7 +419,11 @@ export class ResponseWriter {
       const extra = sink.extraHead;
       if (extra !== undefined) out.append(extra);
       const id = sink.requestId;
-      if (id !== undefined && !hasRequestId) out.appendAscii(`X-Request-Id: ${id}\r\n`);
+      if (id !== undefined && !hasRequestId) {
+        out.append(REQUEST_ID_PREFIX);
+        out.appendAscii(id);
+        out.append(CRLF);
+      }
       if (hasDateOrServer === 0) out.append(commonBlock);
       else {
         if ((hasDateOrServer & H_DATE) === 0) writeField(out, "Date", dateString);
@@ -421,7 +436,11 @@ export class ResponseWriter {
         mode = MODE_DISCARD;
       } else if (length >= 0 && !forceChunked) {
         // A 304 carries the selected representation's length only when the handler gave it.
-        if (status !== 304 || lengthFromHeader) out.appendAscii(`Content-Length: ${length}\r\n`);
+        if (status !== 304 || lengthFromHeader) {
+          out.append(CONTENT_LENGTH_PREFIX);
+          out.appendDecimal(length);
+          out.append(CRLF);
+        }
         mode = noBody ? MODE_DISCARD : MODE_FIXED;
         this.#remaining = length;
       } else if (noBody) {
