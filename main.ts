@@ -13,7 +13,10 @@
 import { CliError, parseCli } from "./src/cli.ts";
 import { serve } from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
-import type { Server } from "./src/server.ts";
+import type { Server, TlsMaterial } from "./src/server.ts";
+import type { ServerOptions } from "./src/options.ts";
+import type { FromWorker, ToWorker } from "./src/worker.ts";
+import type { StatsSnapshot } from "./src/metrics/stats.ts";
 
 /** Runs ferry with `args`; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -45,6 +48,8 @@ export async function main(args: string[]): Promise<number> {
           `trust it with curl --cacert ${loaded.certPath})`;
       }
     }
+    const workers = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
+    if (workers > 1) return await runWorkers(workers, options, tls, material, certNote);
     server = await serve(options, { tls: material });
   } catch (e) {
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
@@ -88,6 +93,116 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  Deno.removeSignalListener("SIGHUP", reload);
+  console.log("ferry: stopped");
+  return 0;
+}
+
+/**
+ * `--workers N`: N isolates, each a full server, sharing the ports through SO_REUSEPORT. Worker 0
+ * starts first so that port 0 becomes one real port for all. Signals drain every worker; SIGHUP
+ * reloads the certificate in each; `/_metrics` in any worker sums all of them.
+ */
+async function runWorkers(
+  n: number,
+  options: ServerOptions,
+  tls: { cert: string; key: string; certDir: string },
+  material: TlsMaterial | undefined,
+  certNote: string,
+): Promise<number> {
+  const url = new URL("./src/worker.ts", import.meta.url).href;
+  const workers: Worker[] = [];
+  let stopped = 0;
+  let allStopped!: () => void;
+  const finished = new Promise<void>((r) => allStopped = r);
+  // Metrics collections in progress: which worker asked, its request id, the replies so far.
+  const collecting = new Map<number, { from: number; requestId: number; snapshots: StatsSnapshot[] }>();
+  let round = 0;
+
+  const start = (i: number, opts: ServerOptions) =>
+    new Promise<FromWorker & { type: "listening" }>((resolve, reject) => {
+      const w = new Worker(url, { type: "module" });
+      workers[i] = w;
+      w.onerror = (e) => {
+        e.preventDefault();
+        console.error(`ferry: worker ${i} failed: ${e.message}`);
+        reject(new Error(e.message));
+      };
+      w.onmessage = (e: MessageEvent<FromWorker>) => {
+        const msg = e.data;
+        switch (msg.type) {
+          case "listening":
+            resolve(msg);
+            break;
+          case "failed":
+            reject(new Error(msg.error));
+            break;
+          case "stopped":
+            if (++stopped === n) allStopped();
+            break;
+          case "collect": {
+            // Ask every worker for a snapshot; answer the asker when all have replied.
+            const key = round++;
+            collecting.set(key, { from: i, requestId: msg.id, snapshots: [] });
+            for (const other of workers) other.postMessage({ type: "snapshot", id: key } satisfies ToWorker);
+            break;
+          }
+          case "snapshot-reply": {
+            const c = collecting.get(msg.id);
+            if (c === undefined) break;
+            c.snapshots.push(msg.snapshot);
+            if (c.snapshots.length === n) {
+              collecting.delete(msg.id);
+              workers[c.from].postMessage(
+                { type: "collected", id: c.requestId, snapshots: c.snapshots } satisfies ToWorker,
+              );
+            }
+            break;
+          }
+          case "reloaded":
+            if (msg.error) console.error(`ferry: worker ${i}: certificate reload failed: ${msg.error}`);
+            break;
+        }
+      };
+      w.postMessage({ type: "start", id: i, options: opts, tls: material } satisfies ToWorker);
+    });
+
+  const first = await start(0, options);
+  const fixed: ServerOptions = {
+    ...options,
+    port: first.http ?? options.port,
+    httpsPort: first.https ?? options.httpsPort,
+  };
+  await Promise.all(Array.from({ length: n - 1 }, (_, k) => start(k + 1, fixed)));
+  for (const u of first.urls) {
+    console.log(`ferry listening on ${u}${u.startsWith("https") ? certNote : ""} (${n} workers)`);
+  }
+
+  let signals = 0;
+  const stop = () => {
+    if (++signals > 1) Deno.exit(1);
+    console.log(`ferry: draining ${n} workers (signal again to stop at once)`);
+    for (const w of workers) w.postMessage({ type: "shutdown" } satisfies ToWorker);
+  };
+  const reload = async () => {
+    if (options.https === false) return;
+    try {
+      const loaded = await loadCertificate(tls);
+      for (const w of workers) w.postMessage({ type: "tls", tls: loaded.material } satisfies ToWorker);
+      console.log(`ferry: certificate reloaded from ${loaded.certPath} in ${n} workers`);
+    } catch (e) {
+      console.error(
+        `ferry: certificate reload failed, keeping the old one: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGHUP", reload);
+  await finished;
+  for (const w of workers) w.terminate();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   Deno.removeSignalListener("SIGHUP", reload);

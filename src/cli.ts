@@ -71,6 +71,11 @@ function dotfiles(value: string): "allow" | "deny" {
   return value;
 }
 
+function workersArg(value: string): number {
+  if (value === "auto") return 0;
+  return integer(1, 256)(value);
+}
+
 function logFormat(value: string): LogFormat {
   if (!["plain", "json", "combined", "none"].includes(value)) {
     throw new InvalidArgumentError("expected plain, json, combined or none");
@@ -176,6 +181,7 @@ export function program(): Command {
       d.logRotateInterval,
     )
     .option("--log-rotate-keep <n>", "rotated log files kept (0: all)", integer(0), d.logRotateKeep)
+    .option("--workers <n|auto>", "worker isolates sharing the ports (auto: one per CPU)", workersArg, 1)
     .option("--log-format <format>", "access log: plain, json, combined or none", logFormat, d.logFormat)
     .allowExcessArguments(false)
     .exitOverride()
@@ -234,6 +240,7 @@ export function parseCli(args: string[]): CliConfig {
       logFormat: f.logFormat,
       redirectHttp: f.redirectHttp ?? false,
       metrics: f.metrics,
+      workers: f.workers,
       metricsAllow: f.metricsAllow,
       logFile: f.logFile,
       errorLog: f.errorLog,

@@ -70,7 +70,13 @@ export const notFound: Handler = async function notFound(_req, res) {
  * The default mount table for `options`: `/_metrics`, `/uploads/`, the static files, in that
  * order (the app takes every other path; with the static prefix `/`, what is not a file).
  */
-export function defaultMounts(options: ServerOptions, app: Handler, log: Logger, stats: Stats): Mount[] {
+export function defaultMounts(
+  options: ServerOptions,
+  app: Handler,
+  log: Logger,
+  stats: Stats,
+  metricsSource: () => Stats[] | Promise<Stats[]> = () => [stats],
+): Mount[] {
   const o = resolveOptions(options);
   const allow = AllowList.parse(o.metricsAllow);
   const prefix = o.staticPrefix;
@@ -88,7 +94,7 @@ export function defaultMounts(options: ServerOptions, app: Handler, log: Logger,
     {
       name: "metrics",
       prefix: "/_metrics",
-      handler: o.metrics ? metricsHandler({ stats: () => [stats], allow }) : notFound,
+      handler: o.metrics ? metricsHandler({ stats: metricsSource, allow }) : notFound,
     },
     {
       name: "uploads",
@@ -125,12 +131,15 @@ export async function createApp(options: ServerOptions, log: Logger): Promise<Ha
  * Builds a server with ferry's default mounts and the given app (else `options.app`, else the
  * built-in example app), and starts it.
  */
-export async function serve(options: ServerOptions = {}, parts: Partial<ServerParts> = {}): Promise<Server> {
+export async function serve(
+  options: ServerOptions = {},
+  parts: Partial<ServerParts> & { metricsSource?: () => Stats[] | Promise<Stats[]> } = {},
+): Promise<Server> {
   const stats = parts.stats ?? new Stats();
   const log = parts.log ?? createLogger(options, stats);
   const app = parts.app ?? await createApp(options, log);
   const server = new Server(options, {
-    mounts: parts.mounts ?? defaultMounts(options, app, log, stats),
+    mounts: parts.mounts ?? defaultMounts(options, app, log, stats, parts.metricsSource),
     app,
     tls: parts.tls,
     log,

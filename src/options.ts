@@ -197,6 +197,17 @@ export interface ServerOptions {
    */
   logRotateKeep?: number;
   /**
+   * Worker isolates sharing the listening ports (`reusePort`, Linux; needs `--unstable-net`).
+   * 0: one per CPU (`--workers auto`).
+   * @default {1}
+   */
+  workers?: number;
+  /**
+   * Open the listeners with SO_REUSEPORT (set for each worker by `--workers`).
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * Access log format.
    * @default {"plain"}
    */
@@ -235,6 +246,8 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   bodyTimeout: 30,
   drainTimeout: 10,
   redirectHttp: false,
+  workers: 1,
+  reusePort: false,
   metrics: true,
   metricsAllow: "127.0.0.0/8,::1/128",
   logFile: "",
@@ -286,6 +299,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxDrainBytes", 0);
   int("maxUploadBytes", 0);
   int("hsts", 0);
+  int("workers", 0, 256);
   int("cacheMaxBytes", 0);
   int("logRotateKeep", 0);
   if (o.logRotateSize !== "" && !/^\d+[BKMG]$/.test(o.logRotateSize)) {

@@ -131,17 +131,21 @@ export class Server implements ConnectionContext {
     const o = this.options;
     try {
       if (o.http) {
-        this.#listeners.push({ listener: Deno.listen({ hostname: o.host, port: o.port }), secure: false });
+        const opts = { hostname: o.host, port: o.port, ...(o.reusePort ? { reusePort: true } : {}) };
+        this.#listeners.push({ listener: Deno.listen(opts as Deno.TcpListenOptions), secure: false });
       }
       if (o.https) {
         if (this.#tls === undefined) throw new TypeError("https is on but no certificate and key were given");
-        const listener = Deno.listenTls({
-          hostname: o.host,
-          port: o.httpsPort,
-          cert: this.#tls.cert,
-          key: this.#tls.key,
-          alpnProtocols: ["http/1.1"],
-        });
+        const listener = Deno.listenTls(
+          {
+            hostname: o.host,
+            port: o.httpsPort,
+            cert: this.#tls.cert,
+            key: this.#tls.key,
+            alpnProtocols: ["http/1.1"],
+            ...(o.reusePort ? { reusePort: true } : {}),
+          } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+        );
         this.#listeners.push({ listener, secure: true });
       }
     } catch (e) {
@@ -353,19 +357,25 @@ export class Server implements ConnectionContext {
     if (i < 0 || this.#draining) return;
     const old = this.#listeners[i];
     const addr = old.listener.addr as Deno.NetAddr;
-    old.listener.close();
-    // The port is free once the pending accept has been torn down.
-    await old.loop;
+    const reuse = this.options.reusePort;
+    if (!reuse) {
+      // Without SO_REUSEPORT the port is free only once the pending accept has been torn down.
+      old.listener.close();
+      await old.loop;
+    }
     let listener: Deno.Listener | undefined;
     for (let attempt = 0; listener === undefined; attempt++) {
       try {
-        listener = Deno.listenTls({
-          hostname: addr.hostname,
-          port: addr.port,
-          cert: material.cert,
-          key: material.key,
-          alpnProtocols: ["http/1.1"],
-        });
+        listener = Deno.listenTls(
+          {
+            hostname: addr.hostname,
+            port: addr.port,
+            cert: material.cert,
+            key: material.key,
+            alpnProtocols: ["http/1.1"],
+            ...(reuse ? { reusePort: true } : {}),
+          } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+        );
       } catch (e) {
         if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 50) throw e;
         await new Promise((r) => setTimeout(r, 10));
@@ -374,6 +384,8 @@ export class Server implements ConnectionContext {
     const entry = { listener, secure: true, loop: this.#accept(listener, true) };
     this.#listeners[i] = entry;
     this.#acceptLoops.push(entry.loop);
+    // With SO_REUSEPORT the new listener was open before the old one closed: no gap at all.
+    if (reuse) old.listener.close();
   }
 
   /** Part of {@linkcode ConnectionContext}: HSTS for TLS responses. */

@@ -76,6 +76,36 @@ export abstract class Body implements AsyncIterable<Uint8Array> {
   /** Reads the next piece; implemented by each framing. */
   protected abstract readChunk(): Promise<Uint8Array | null>;
 
+  /**
+   * Reads the next bytes of the body into `into` (no allocation: for streaming large bodies
+   * through one buffer); resolves with how many, or null at the end.
+   */
+  async readInto(into: Uint8Array): Promise<number | null> {
+    if (this.done) return null;
+    if (!this.started) {
+      this.started = true;
+      if (this.onFirstRead !== undefined) await this.onFirstRead();
+    }
+    try {
+      const n = await this.readIntoChunk(into);
+      if (n === null) this.done = true;
+      else this.bytesRead += n;
+      return n;
+    } catch (e) {
+      this.failed = true;
+      throw e;
+    }
+  }
+
+  /** {@linkcode Body.readInto} for each framing; by default through {@linkcode Body.readChunk}. */
+  protected async readIntoChunk(into: Uint8Array): Promise<number | null> {
+    const chunk = await this.readChunk();
+    if (chunk === null) return null;
+    if (chunk.length > into.length) throw new RangeError("readInto needs a buffer of at least 64 KiB");
+    into.set(chunk);
+    return chunk.length;
+  }
+
   /** Iterates the remaining chunks. */
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     for (;;) {
@@ -191,6 +221,25 @@ export class FixedBody extends Body {
     return this.#remaining;
   }
 
+  /** Copies buffered bytes first, then reads the socket into `into`, never past the body. */
+  protected override async readIntoChunk(into: Uint8Array): Promise<number | null> {
+    const want = Math.min(this.#remaining, into.length);
+    if (want === 0) return this.#remaining === 0 ? null : 0;
+    const src = this.#src;
+    const avail = src.end - src.start;
+    if (avail > 0) {
+      const n = avail < want ? avail : want;
+      into.set(src.buf.subarray(src.start, src.start + n));
+      src.start += n;
+      this.#remaining -= n;
+      return n;
+    }
+    const n = await src.readDirect(want === into.length ? into : into.subarray(0, want));
+    if (n === null || n === 0) throw incomplete();
+    this.#remaining -= n;
+    return n;
+  }
+
   /** Hands out buffered bytes first, then reads the socket for at most what is owed. */
   protected async readChunk(): Promise<Uint8Array | null> {
     const want = this.#remaining;
@@ -273,6 +322,36 @@ export class ChunkedBody extends Body {
   /** Trailer fields, once the body has been read to its end. */
   override get trailers(): HeaderList | undefined {
     return this.#state === C_DONE ? new HeaderList(this.#trailerNames, this.#trailerValues) : undefined;
+  }
+
+  /** Like {@linkcode ChunkedBody.readChunk}, copying or reading chunk data into `into`. */
+  protected override async readIntoChunk(into: Uint8Array): Promise<number | null> {
+    const src = this.#src;
+    for (;;) {
+      if (this.#state === C_DONE) return null;
+      if (this.#state === C_DATA) {
+        const avail = src.end - src.start;
+        const want = Math.min(this.#remaining, into.length);
+        let n: number;
+        if (avail > 0) {
+          n = avail < want ? avail : want;
+          into.set(src.buf.subarray(src.start, src.start + n));
+          src.start += n;
+        } else {
+          const got = await src.readDirect(want === into.length ? into : into.subarray(0, want));
+          if (got === null || got === 0) throw incomplete();
+          n = got;
+        }
+        this.#remaining -= n;
+        if (this.#remaining === 0) this.#state = C_DATA_CR;
+        return n;
+      }
+      if (src.start < src.end) {
+        src.start = this.#step(src.buf, src.start, src.end);
+        continue;
+      }
+      if (!(await src.fill())) throw incomplete();
+    }
   }
 
   /** Runs the decoder over buffered bytes until it has data to hand out or needs more input. */

@@ -22,7 +22,7 @@ export interface Gauges {
 /** Options of {@linkcode metricsHandler}. */
 export interface MetricsOptions {
   /** The counters (one set, or one per worker to be summed). */
-  stats: () => Stats[];
+  stats: () => Stats[] | Promise<Stats[]>;
   /** Who may read the metrics (CIDR list). */
   allow: AllowList;
 }
@@ -82,6 +82,14 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
     version: VERSION,
     uptime_s: Math.round((Date.now() - Math.min(...all.map((s) => s.startedAt))) / 1000),
     workers: all.length,
+    per_worker: all.length > 1
+      ? all.map((s) => ({
+        worker: s.worker,
+        requests_total: s.requestsTotal,
+        connections_active: s.connectionsActive,
+        connections_total: s.connectionsTotal,
+      }))
+      : undefined,
     requests_total: sum((s) => s.requestsTotal),
     responses: obj(sumMaps(all.map((s) => s.responses))),
     connections_active: sum((s) => s.connectionsActive),
@@ -240,7 +248,7 @@ export function metricsHandler(options: MetricsOptions): Handler {
     if (req.method !== "GET" && req.method !== "HEAD") {
       return await res.send(STATUS.MethodNotAllowed, [["Allow", "GET, HEAD"]], "");
     }
-    const all = options.stats();
+    const all = await options.stats();
     const noStore: [string, string] = ["Cache-Control", "no-store"];
     if (wantsPrometheus(req)) {
       return await res.send(

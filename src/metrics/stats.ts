@@ -64,6 +64,16 @@ export class RouteLatency {
   }
 }
 
+/** {@linkcode Stats} as plain data (maps as entry lists, histograms encoded). */
+export interface StatsSnapshot {
+  [field: string]: unknown;
+  requests: Array<[string, Array<[string, number]>]>;
+  responses: Array<[number, number]>;
+  rejections: Array<[string, number]>;
+  timeouts: Array<[TimeoutKind, number]>;
+  latency: Array<[string, { count: number; sumSeconds: number; buckets: number[]; histogram: string }]>;
+}
+
 /** Kinds of timeout, for {@linkcode Stats.timeouts}. */
 export type TimeoutKind = "header" | "body" | "keepalive" | "write" | "handshake";
 
@@ -138,6 +148,47 @@ export class Stats {
       this.requests.set(mount, byMethod);
     }
     byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
+  }
+
+  /** Worker number, when the server runs several. */
+  worker = 0;
+
+  /** A structured-cloneable copy, for sending to another worker. */
+  snapshot(): StatsSnapshot {
+    const { latency, requests, responses, rejections, timeouts, ...plain } = this;
+    return {
+      ...plain,
+      requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
+      responses: [...responses],
+      rejections: [...rejections],
+      timeouts: [...timeouts],
+      latency: [...latency].map(([m, r]) => [m, {
+        count: r.count,
+        sumSeconds: r.sumSeconds,
+        buckets: [...r.buckets],
+        histogram: hdr.encodeIntoCompressedBase64(r.histogram),
+      }]),
+    };
+  }
+
+  /** Rebuilds counters from a {@linkcode Stats.snapshot}. */
+  static fromSnapshot(s: StatsSnapshot): Stats {
+    const out = new Stats();
+    const { latency, requests, responses, rejections, timeouts, ...plain } = s;
+    Object.assign(out, plain);
+    for (const [m, byMethod] of requests) out.requests.set(m, new Map(byMethod));
+    for (const [k, v] of responses) out.responses.set(k, v);
+    for (const [k, v] of rejections) out.rejections.set(k, v);
+    for (const [k, v] of timeouts) out.timeouts.set(k, v);
+    for (const [m, r] of latency) {
+      const route = new RouteLatency();
+      route.count = r.count;
+      route.sumSeconds = r.sumSeconds;
+      r.buckets.forEach((n, i) => route.buckets[i] = n);
+      route.histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+      out.latency.set(m, route);
+    }
+    return out;
   }
 
   /** Records a finished request. */

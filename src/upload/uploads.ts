@@ -267,11 +267,15 @@ async function receive(req: ServerRequest, dir: string): Promise<{ path: string;
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
   let bytes = 0;
   let ok = false;
+  // One buffer for the whole body: memory stays flat whatever the size.
+  const buf = new Uint8Array(256 * 1024);
   try {
-    for await (const chunk of req.body) {
+    for (;;) {
+      const n = await req.body.readInto(buf);
+      if (n === null) break;
       let off = 0;
-      while (off < chunk.length) off += await file.write(chunk.subarray(off));
-      bytes += chunk.length;
+      while (off < n) off += await file.write(buf.subarray(off, n));
+      bytes += n;
     }
     await file.syncData();
     ok = true;

@@ -8,7 +8,7 @@
 import assert from "assert";
 import zlib from "zlib";
 import { exchange, header, RawClient, type RawResponse, text } from "../helpers/client.ts";
-import { startServer } from "../helpers/server.ts";
+import { rssOf, startChild, startServer } from "../helpers/server.ts";
 import { etagFor } from "../../src/static/serve_static.ts";
 
 const H = "Host: t\r\n";
@@ -406,13 +406,24 @@ Deno.test("static: a slow reader does not make the server hold the file in memor
       const block = new Uint8Array(1024 * 1024).fill(7);
       for (let i = 0; i < size / block.length; i++) await f.write(block);
     }
-    await using s = await startServer({ root: dir });
-    const before = Deno.memoryUsage().rss;
-    await using c = await RawClient.connect(s.port);
+    // The server runs in its own process, so its memory is measured alone.
+    await using child = await startChild([
+      "--port",
+      "0",
+      "--no-https",
+      "--root",
+      dir,
+      "--log-format",
+      "none",
+    ]);
+    const port = Number(new URL(child.urls[0]).port);
+    await exchange(port, `GET /static/ HTTP/1.1\r\n${H}\r\n`); // warm up
+    const before = await rssOf(child.child.pid);
+    await using c = await RawClient.connect(port);
     await c.send(`GET /static/huge.bin HTTP/1.1\r\n${H}\r\n`);
     // Read nothing for a while: the socket buffers fill and the server must wait, not read ahead.
     await new Promise((r) => setTimeout(r, 500));
-    const grown = Deno.memoryUsage().rss - before;
+    const grown = (await rssOf(child.child.pid)) - before;
     assert.ok(
       grown < 32 * 1024 * 1024,
       `server memory grew by ${(grown / 1048576).toFixed(1)} MiB for a 96 MiB file`,

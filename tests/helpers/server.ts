@@ -89,6 +89,12 @@ export async function until(cond: () => boolean, what: string, ms = 10000): Prom
   }
 }
 
+/** Resident memory of a process in bytes (Linux /proc). */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
 /** A ferry process started from main.ts, with its stdout lines. */
 export interface ChildServer extends AsyncDisposable {
   /** The process. */
@@ -104,10 +110,16 @@ export interface ChildServer extends AsyncDisposable {
 }
 
 /** Runs `deno run main.ts ...args` and waits for its start-up lines (one per listener). */
-export async function startChild(args: string[], listeners = 1, cwd = ROOT): Promise<ChildServer> {
+export async function startChild(
+  args: string[],
+  listeners = 1,
+  cwd = ROOT,
+  env: Record<string, string> = {},
+): Promise<ChildServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}main.ts`, ...args],
+    args: ["run", "--allow-all", "--unstable-net", `${ROOT}main.ts`, ...args],
     cwd,
+    env,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

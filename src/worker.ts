@@ -1,0 +1,101 @@
+/**
+ * One worker of `--workers N`: a full ferry server in its own isolate, sharing the listening
+ * ports with the others through SO_REUSEPORT. The main thread starts it, relays signals and
+ * certificate reloads, and answers its requests for the other workers' counters (so that
+ * `/_metrics` sums all of them).
+ *
+ * Messages in: `start`, `shutdown`, `tls`, `snapshot`, `collected`. Messages out: `listening`,
+ * `stopped`, `failed`, `collect`, `snapshot-reply`, `reloaded`.
+ *
+ * @module
+ */
+
+import { serve } from "./mod.ts";
+import { Stats, type StatsSnapshot } from "./metrics/stats.ts";
+import type { Server, TlsMaterial } from "./server.ts";
+import type { ServerOptions } from "./options.ts";
+
+/** What the main thread sends. */
+export type ToWorker =
+  | { type: "start"; id: number; options: ServerOptions; tls?: TlsMaterial }
+  | { type: "shutdown" }
+  | { type: "tls"; tls: TlsMaterial }
+  | { type: "snapshot"; id: number }
+  | { type: "collected"; id: number; snapshots: StatsSnapshot[] };
+
+/** What a worker sends back. */
+export type FromWorker =
+  | { type: "listening"; urls: string[]; http?: number; https?: number }
+  | { type: "stopped" }
+  | { type: "failed"; error: string }
+  | { type: "collect"; id: number }
+  | { type: "snapshot-reply"; id: number; snapshot: StatsSnapshot }
+  | { type: "reloaded"; error?: string };
+
+interface WorkerScope {
+  postMessage(msg: FromWorker): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+let server: Server | undefined;
+let nextCollect = 0;
+const waiting = new Map<number, (s: Stats[]) => void>();
+
+/** Asks the main thread for every worker's counters. */
+function collect(): Promise<Stats[]> {
+  const id = nextCollect++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    scope.postMessage({ type: "collect", id });
+  });
+}
+
+scope.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const msg = e.data;
+  switch (msg.type) {
+    case "start": {
+      try {
+        const stats = new Stats();
+        stats.worker = msg.id;
+        server = await serve({ ...msg.options, reusePort: true }, {
+          tls: msg.tls,
+          stats,
+          metricsSource: collect,
+        });
+        server.finished.then(() => scope.postMessage({ type: "stopped" }));
+        scope.postMessage({
+          type: "listening",
+          urls: server.urls,
+          http: server.httpAddr?.port,
+          https: server.httpsAddr?.port,
+        });
+      } catch (err) {
+        scope.postMessage({ type: "failed", error: err instanceof Error ? err.message : String(err) });
+      }
+      break;
+    }
+    case "shutdown":
+      server?.shutdown();
+      break;
+    case "tls":
+      try {
+        await server?.reloadTls(msg.tls);
+        scope.postMessage({ type: "reloaded" });
+      } catch (err) {
+        scope.postMessage({ type: "reloaded", error: err instanceof Error ? err.message : String(err) });
+      }
+      break;
+    case "snapshot":
+      scope.postMessage({
+        type: "snapshot-reply",
+        id: msg.id,
+        snapshot: (server?.stats ?? new Stats()).snapshot(),
+      });
+      break;
+    case "collected":
+      waiting.get(msg.id)?.(msg.snapshots.map((s) => Stats.fromSnapshot(s)));
+      waiting.delete(msg.id);
+      break;
+  }
+};

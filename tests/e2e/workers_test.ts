@@ -1,0 +1,49 @@
+/**
+ * `--workers 2`: both workers serve (SO_REUSEPORT spreads connections), `/_metrics` sums them
+ * and labels each, and one SIGTERM drains both: a response in flight completes, then exit 0.
+ */
+
+import assert from "assert";
+import { exchange, RawClient, text } from "../helpers/client.ts";
+import { startChild } from "../helpers/server.ts";
+
+Deno.test("workers: two workers share the port, metrics sum them, SIGTERM drains both", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using child = await startChild(
+      ["--port", "0", "--https-port", "0", "--cert-dir", dir, "--workers", "2", "--log-format", "none"],
+      2,
+    );
+    assert.match(child.stdout(), /\(2 workers\)/);
+    const port = Number(new URL(child.urls.find((u) => u.startsWith("http:"))!).port);
+    // 60 fresh connections: the kernel hashes each to one of the two listening sockets.
+    for (let i = 0; i < 60; i++) {
+      const res = await exchange(port, `GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      assert.equal(text(res), "Hello, World!");
+    }
+    const m = JSON.parse(text(await exchange(port, "GET /_metrics HTTP/1.1\r\nHost: t\r\n\r\n")));
+    assert.equal(m.workers, 2);
+    assert.equal(m.per_worker.length, 2);
+    assert.ok(
+      m.per_worker.every((w: { requests_total: number }) => w.requests_total > 0),
+      JSON.stringify(m.per_worker),
+    );
+    assert.equal(m.routes.app.count, 60, "the sum over both workers");
+
+    // A streamed response in flight when the signal comes must complete.
+    await using c = await RawClient.connect(port);
+    await c.send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert.ok((await c.poll(2000)) > 0, "the stream has started");
+    child.child.kill("SIGTERM");
+    const res = await c.response();
+    assert.equal(res.complete, true, "the in-flight body is finished, final chunk included");
+    assert.match(text(res), /piece 5 of 5/);
+    assert.ok(await c.closed(), "then the connection closes (its head went out before the drain)");
+    const status = await child.status;
+    assert.equal(status.code, 0);
+    assert.match(child.stdout(), /draining 2 workers/);
+    assert.match(child.stdout(), /stopped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
