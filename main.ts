@@ -10,6 +10,7 @@
  * @module
  */
 
+import { fileURLToPath as fromFileUrl } from "node:url";
 import { CliError, parseCli } from "./src/cli.ts";
 import { serve } from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
@@ -17,6 +18,19 @@ import type { Server, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
 import type { FromWorker, ToWorker } from "./src/worker.ts";
 import type { StatsSnapshot } from "./src/metrics/stats.ts";
+
+/**
+ * `./static` when the working directory has one; otherwise the `static/` beside this module,
+ * which in a compiled binary is the embedded copy of the sample site.
+ */
+async function defaultRoot(): Promise<string> {
+  try {
+    if ((await Deno.stat("./static")).isDirectory) return "./static";
+  } catch {
+    // not here
+  }
+  return fromFileUrl(new URL("./static/", import.meta.url));
+}
 
 /** Runs ferry with `args`; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -33,6 +47,9 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const { options, tls } = config;
+  if (!args.includes("--root") && !args.some((a) => a.startsWith("--root="))) {
+    options.root = await defaultRoot();
+  }
   options.authUser = Deno.env.get("FERRY_AUTH_USER") ?? "";
   options.authPass = Deno.env.get("FERRY_AUTH_PASS") ?? "";
   let server: Server;

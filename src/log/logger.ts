@@ -63,12 +63,28 @@ export class LineWriter {
   dropped = 0;
 
   #onDrop: (() => void) | undefined;
+  #delayMs: number;
+  #batchBytes: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | undefined;
 
-  /** A writer to `sink`, holding at most `maxQueuedBytes` of unwritten lines. */
-  constructor(sink: LogSink, maxQueuedBytes = 8 * 1024 * 1024, onDrop?: () => void) {
+  /**
+   * A writer to `sink`, holding at most `maxQueuedBytes` of unwritten lines. With `delayMs` > 0,
+   * lines are gathered for up to that long (or until `batchBytes` are queued) and written
+   * together, as nginx's buffered access log does.
+   */
+  constructor(
+    sink: LogSink,
+    maxQueuedBytes = 8 * 1024 * 1024,
+    onDrop?: () => void,
+    delayMs = 0,
+    batchBytes = 64 * 1024,
+  ) {
     this.#sink = sink;
     this.#maxQueued = maxQueuedBytes;
     this.#onDrop = onDrop;
+    this.#delayMs = delayMs;
+    this.#batchBytes = batchBytes;
   }
 
   /** Queues one line (a newline is added). */
@@ -81,11 +97,26 @@ export class LineWriter {
     this.#queue.push(text);
     this.#queuedBytes += text.length + 1;
     if (this.#writing === null) this.#writing = this.#drain();
+    else if (this.#queuedBytes >= this.#batchBytes) this.#wake?.();
+  }
+
+  /** Waits for the batch to fill up (or the delay to pass, or a flush to ask). */
+  #gather(): Promise<void> {
+    if (this.#delayMs <= 0 || this.#queuedBytes >= this.#batchBytes) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#wake = () => {
+        clearTimeout(this.#timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#timer = setTimeout(this.#wake, this.#delayMs);
+    });
   }
 
   async #drain(): Promise<void> {
     // Let the current burst of lines queue up before writing them together.
     await Promise.resolve();
+    await this.#gather();
     const enc = new TextEncoder();
     while (this.#queue.length > 0) {
       const batch = this.#queue.join("\n") + "\n";
@@ -105,7 +136,11 @@ export class LineWriter {
 
   /** Resolves when everything queued so far has been written. */
   async flush(): Promise<void> {
-    while (this.#writing !== null) await this.#writing;
+    this.#wake?.();
+    while (this.#writing !== null) {
+      this.#wake?.();
+      await this.#writing;
+    }
   }
 }
 
@@ -142,7 +177,8 @@ export class Logger {
   ) {
     this.format = format;
     this.level = level;
-    this.#access = format === "none" ? null : new LineWriter(access, undefined, onDrop);
+    // Access lines are batched (50 ms or 64 KiB); error lines go out at once.
+    this.#access = format === "none" ? null : new LineWriter(access, undefined, onDrop, 50);
     this.#errors = new LineWriter(errors, undefined, onDrop);
     this.#sinks = [access, errors];
   }
@@ -243,8 +279,19 @@ function isoTime(ms: number): string {
   return isoText;
 }
 
-/** A JSON string, or null. Every client-controlled value goes through JSON.stringify. */
-const js = (v: string | undefined) => (v === undefined ? "null" : JSON.stringify(v));
+/**
+ * A JSON string literal, or null. A string with no quote, backslash or control character is
+ * already valid between quotes (JSON allows every other code point as it is); anything else goes
+ * through JSON.stringify.
+ */
+function js(v: string | undefined): string {
+  if (v === undefined) return "null";
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+  }
+  return `"${v}"`;
+}
 
 /** Renders one access entry in `format`. */
 export function formatAccess(format: LogFormat, e: AccessEntry): string {

@@ -282,3 +282,38 @@ Deno.test("log files: rotation under load yields .gz files and every line exactl
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("access log: any strings survive a JSON line round trip (property)", async () => {
+  const fc = (await import("fast-check")).default;
+  const { formatAccess } = await import("../../src/log/logger.ts");
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "binary" }),
+      fc.string({ unit: "grapheme" }),
+      fc.string(),
+      (target, ua, id) => {
+        const line = formatAccess("json", {
+          time: Date.now(),
+          conn: 1,
+          id,
+          remote: "127.0.0.1",
+          method: "GET",
+          target,
+          protocol: "HTTP/1.1",
+          status: 200,
+          bytes: 1,
+          ms: 0.5,
+          ua,
+          tls: false,
+          phase: "running",
+        });
+        assert.ok(!line.includes("\n"), "one line");
+        const back = JSON.parse(line);
+        assert.equal(back.target, target);
+        assert.equal(back.ua, ua);
+        assert.equal(back.id, id);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
