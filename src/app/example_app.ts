@@ -60,7 +60,7 @@ function plainEnviron(environ: Environ): Record<string, unknown> {
  * new Server({}, { app: wsgiHandler(exampleApp, { log }) });
  * ```
  */
-export const exampleApp: App = async function exampleApp(environ, startResponse) {
+export const exampleApp: App = function exampleApp(environ, startResponse) {
   const method = environ.REQUEST_METHOD;
   switch (environ.PATH_INFO) {
     case "/":
@@ -80,10 +80,12 @@ export const exampleApp: App = async function exampleApp(environ, startResponse)
         startResponse("405 Method Not Allowed", [TEXT, ["Allow", "POST"]]);
         return ["Method Not Allowed\n"];
       }
-      const parts: Uint8Array[] = [];
-      for await (const chunk of environ["wsgi.input"]) parts.push(chunk);
-      startResponse("200 OK", [["Content-Type", environ.CONTENT_TYPE ?? "application/octet-stream"]]);
-      return parts;
+      return (async () => {
+        const parts: Uint8Array[] = [];
+        for await (const chunk of environ["wsgi.input"]) parts.push(chunk);
+        startResponse("200 OK", [["Content-Type", environ.CONTENT_TYPE ?? "application/octet-stream"]]);
+        return parts;
+      })();
     }
     default:
       startResponse("404 Not Found", [TEXT]);

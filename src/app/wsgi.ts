@@ -263,7 +263,9 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
       return write;
     };
 
-    const body = await app(environ, startResponse);
+    const result = app(environ, startResponse);
+    // A synchronous app's body is used as it is: awaiting a non-promise still costs a turn.
+    const body = result instanceof Promise ? await result : result;
     const closeBody = () => {
       const maybeClose = (body as { close?: () => unknown }).close;
       if (typeof maybeClose === "function") maybeClose.call(body);
