@@ -20,6 +20,29 @@ import type { FromWorker, ToWorker } from "./src/worker.ts";
 import type { StatsSnapshot } from "./src/metrics/stats.ts";
 
 /**
+ * SIGHUP: loads the certificate and key again (or makes a new self-signed pair if it expired)
+ * and hands them to `apply`; on any failure the old certificate stays.
+ */
+async function reloadCertificate(
+  options: ServerOptions,
+  tls: { cert: string; key: string; certDir: string },
+  apply: (material: TlsMaterial) => Promise<void>,
+): Promise<void> {
+  if (options.https === false) return;
+  try {
+    const loaded = await loadCertificate(tls);
+    await apply(loaded.material);
+    console.log(
+      `ferry: certificate reloaded from ${loaded.certPath} (expires ${loaded.notAfter.toISOString()})`,
+    );
+  } catch (e) {
+    console.error(
+      `ferry: certificate reload failed, keeping the old one: ${e instanceof Error ? e.message : e}`,
+    );
+  }
+}
+
+/**
  * `./static` when the working directory has one; otherwise the `static/` beside this module,
  * which in a compiled binary is the embedded copy of the sample site.
  */
@@ -92,20 +115,7 @@ export async function main(args: string[]): Promise<number> {
     }
   };
   // SIGHUP: reload the certificate and key from disk for new connections.
-  const reload = async () => {
-    if (options.https === false) return;
-    try {
-      const loaded = await loadCertificate(tls);
-      await server.reloadTls(loaded.material);
-      console.log(
-        `ferry: certificate reloaded from ${loaded.certPath} (expires ${loaded.notAfter.toISOString()})`,
-      );
-    } catch (e) {
-      console.error(
-        `ferry: certificate reload failed, keeping the old one: ${e instanceof Error ? e.message : e}`,
-      );
-    }
-  };
+  const reload = () => reloadCertificate(options, tls, (material) => server.reloadTls(material));
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
@@ -203,18 +213,11 @@ async function runWorkers(
     console.log(`ferry: draining ${n} workers (signal again to stop at once)`);
     for (const w of workers) w.postMessage({ type: "shutdown" } satisfies ToWorker);
   };
-  const reload = async () => {
-    if (options.https === false) return;
-    try {
-      const loaded = await loadCertificate(tls);
-      for (const w of workers) w.postMessage({ type: "tls", tls: loaded.material } satisfies ToWorker);
-      console.log(`ferry: certificate reloaded from ${loaded.certPath} in ${n} workers`);
-    } catch (e) {
-      console.error(
-        `ferry: certificate reload failed, keeping the old one: ${e instanceof Error ? e.message : e}`,
-      );
-    }
-  };
+  const reload = () =>
+    reloadCertificate(options, tls, (material) => {
+      for (const w of workers) w.postMessage({ type: "tls", tls: material } satisfies ToWorker);
+      return Promise.resolve();
+    });
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);

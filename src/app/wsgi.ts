@@ -20,6 +20,7 @@ import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import type { Logger } from "../log/logger.ts";
 import { stripPort } from "../server.ts";
+import { percentDecode } from "../static/path.ts";
 
 /** The request as a WSGI app sees it. */
 export type Environ = {
@@ -76,8 +77,8 @@ export type App = (environ: Environ, startResponse: StartResponse) => Body | Pro
 const encoder = new TextEncoder();
 
 /**
- * Decodes `%XX` escapes and reads the result as UTF-8 (malformed sequences become U+FFFD; a `%`
- * that is not an escape stays as it is).
+ * PATH_INFO: the path percent-decoded as UTF-8 by the static module's decoder; a path that does
+ * not decode (a malformed escape, bytes that are not UTF-8) is passed as it came.
  *
  * @example
  * ```ts
@@ -86,21 +87,7 @@ const encoder = new TextEncoder();
  * ```
  */
 export function decodePath(raw: string): string {
-  if (!raw.includes("%")) return raw;
-  const out: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25 && i + 2 < raw.length) {
-      const v = parseInt(raw.slice(i + 1, i + 3), 16);
-      if (/^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
-        out.push(v);
-        i += 2;
-        continue;
-      }
-    }
-    out.push(c);
-  }
-  return new TextDecoder().decode(Uint8Array.from(out));
+  return percentDecode(raw) ?? raw;
 }
 
 /** `HTTP_*` keys by lower-case header name, so repeated names cost a lookup, not string work. */
