@@ -1,25 +1,27 @@
 /**
- * Log files with rotation by size and by age, rotated files gzipped (`npm:rotating-file-stream`).
- * The logger hands this sink whole batches of whole lines, one write at a time, so a rotation
- * falls between lines: none is lost or split.
+ * Log files with rotation by size and by age, rotated files gzipped. Written on `Deno.FsFile`
+ * directly (a Node-stream file writer cost a tenth of the throughput at 70k lines a second).
+ * The logger hands this sink whole batches of whole lines, one write at a time, and rotation
+ * happens between writes: no line is lost or split.
  *
  * @module
  */
 
-import { basename, dirname } from "path";
-import { Buffer } from "node:buffer";
-import { createStream, type RotatingFileStream } from "rotating-file-stream";
+import { basename, dirname, join } from "path";
+import { createReadStream, createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "zlib";
 import type { LogSink } from "./logger.ts";
 
 /** When to rotate. */
 export interface RotationOptions {
   /**
-   * Rotate when the file reaches this size (`10M`, `500K`, `1G`); empty: never by size.
+   * Rotate when the file reaches this size (`10M`, `500K`, `1G`, `100B`); empty: never by size.
    * @default {"10M"}
    */
   size?: string;
   /**
-   * Rotate at this interval (`1d`, `12h`, `30m`); empty: never by age.
+   * Rotate at this interval (`30s`, `30m`, `12h`, `1d`); empty: never by age.
    * @default {"1d"}
    */
   interval?: string;
@@ -30,10 +32,35 @@ export interface RotationOptions {
   keep?: number;
 }
 
-/** A log file that rotates; `close()` flushes and closes it. */
+/** A log file that rotates; `close()` finishes pending compression and closes it. */
 export interface FileSink extends LogSink {
-  /** Ends the stream once everything is written. */
+  /** Closes the file once everything is written and compressed. */
   close(): Promise<void>;
+}
+
+const SIZE_UNITS: Record<string, number> = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+const TIME_UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  M: 30 * 86_400_000,
+};
+
+/** `10M` → bytes (0 for empty). */
+export function parseSize(s: string): number {
+  if (s === "") return 0;
+  const m = /^(\d+)([BKMG])$/.exec(s);
+  if (!m) throw new RangeError(`bad size ${s} (like 10M)`);
+  return Number(m[1]) * SIZE_UNITS[m[2]];
+}
+
+/** `1d` → milliseconds (0 for empty). */
+export function parseInterval(s: string): number {
+  if (s === "") return 0;
+  const m = /^(\d+)([smhdM])$/.exec(s);
+  if (!m) throw new RangeError(`bad interval ${s} (like 1d)`);
+  return Number(m[1]) * TIME_UNITS[m[2]];
 }
 
 function stamp(d: Date): string {
@@ -41,8 +68,8 @@ function stamp(d: Date): string {
 }
 
 /**
- * Opens `path` for appending, rotating as `options` says. Rotated files are named
- * `NAME.YYYYMMDDTHHMMSSZ.N.gz` beside it.
+ * Opens `path` for appending, rotating as `options` says. A rotated file is renamed to
+ * `NAME.YYYYMMDDTHHMMSSZ.NNNNNN`, gzipped to `….gz` in the background, and the plain copy removed.
  *
  * @example
  * ```ts ignore
@@ -50,39 +77,73 @@ function stamp(d: Date): string {
  * ```
  */
 export function fileSink(path: string, options: RotationOptions = {}): FileSink {
-  const name = basename(path);
-  const size = options.size ?? "10M";
-  const interval = options.interval ?? "1d";
+  const maxBytes = parseSize(options.size ?? "10M");
+  const everyMs = parseInterval(options.interval ?? "1d");
   const keep = options.keep ?? 30;
-  const stream: RotatingFileStream = createStream(
-    (time: number | Date | null, index?: number) => {
-      if (time === null) return name;
-      const t = typeof time === "number" ? new Date(time) : time;
-      return `${name}.${stamp(t)}.${index ?? 1}.gz`;
-    },
-    {
-      path: dirname(path),
-      ...(size !== "" ? { size } : {}),
-      ...(interval !== "" ? { interval } : {}),
-      ...(keep > 0 ? { maxFiles: keep } : {}),
-      compress: "gzip",
-      history: `.${name}.history`,
-    },
-  );
-  let failed: Error | undefined;
-  stream.on("error", (e: Error) => failed = e);
+  const dir = dirname(path);
+  const name = basename(path);
+  let file: Deno.FsFile | undefined;
+  let size = 0;
+  let openedAt = 0;
+  let seq = 0;
+  const compressing = new Set<Promise<void>>();
+
+  const open = async () => {
+    await Deno.mkdir(dir, { recursive: true });
+    file = await Deno.open(path, { write: true, append: true, create: true });
+    size = (await file.stat()).size;
+    openedAt = Date.now();
+  };
+
+  const prune = async () => {
+    if (keep <= 0) return;
+    const rotated: string[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      if (e.name.startsWith(name + ".") && e.name.endsWith(".gz")) rotated.push(e.name);
+    }
+    rotated.sort();
+    for (const old of rotated.slice(0, Math.max(0, rotated.length - keep))) {
+      await Deno.remove(join(dir, old)).catch(() => {});
+    }
+  };
+
+  const rotate = async () => {
+    file?.close();
+    file = undefined;
+    const target = join(dir, `${name}.${stamp(new Date())}.${String(++seq).padStart(6, "0")}`);
+    await Deno.rename(path, target);
+    await open();
+    const job = (async () => {
+      try {
+        await pipeline(createReadStream(target), createGzip(), createWriteStream(target + ".gz"));
+        await Deno.remove(target);
+        await prune();
+      } catch {
+        // the plain rotated file stays: nothing is lost
+      }
+    })();
+    compressing.add(job);
+    job.finally(() => compressing.delete(job));
+  };
+
   return {
-    write(p: Uint8Array): Promise<number> {
-      if (failed !== undefined) return Promise.reject(failed);
-      return new Promise((resolve, reject) => {
-        stream.write(Buffer.from(p.buffer, p.byteOffset, p.length), (e?: Error | null) => {
-          if (e) reject(e);
-          else resolve(p.length);
-        });
-      });
+    async write(p: Uint8Array): Promise<number> {
+      if (file === undefined) await open();
+      if (
+        size > 0 &&
+        ((maxBytes > 0 && size + p.length > maxBytes) || (everyMs > 0 && Date.now() - openedAt >= everyMs))
+      ) {
+        await rotate();
+      }
+      let off = 0;
+      while (off < p.length) off += await file!.write(p.subarray(off));
+      size += p.length;
+      return p.length;
     },
-    close(): Promise<void> {
-      return new Promise((resolve) => stream.end(() => resolve()));
+    async close(): Promise<void> {
+      await Promise.all(compressing);
+      file?.close();
+      file = undefined;
     },
   };
 }

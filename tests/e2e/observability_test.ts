@@ -317,3 +317,25 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
     { numRuns: 2000 },
   );
 });
+
+Deno.test("log files: --log-rotate-keep keeps the newest rotated files only", async () => {
+  const { fileSink } = await import("../../src/log/files.ts");
+  const dir = await Deno.makeTempDir({ prefix: "ferry-keep-" });
+  try {
+    const sink = fileSink(`${dir}/a.log`, { size: "100B", interval: "", keep: 3 });
+    for (let i = 0; i < 12; i++) {
+      await sink.write(new TextEncoder().encode(`batch ${String(i).padStart(2, "0")} ${"x".repeat(80)}\n`));
+    }
+    await sink.close();
+    const rotated = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz")).sort();
+    assert.equal(rotated.length, 3, rotated.join(", "));
+    // The newest three rotations: batches 08, 09 and 10 (11 is still in the live file).
+    const kept = rotated.map((f) =>
+      new TextDecoder().decode(zlib.gunzipSync(Deno.readFileSync(`${dir}/${f}`)))
+    );
+    assert.deepEqual(kept.map((t) => t.slice(0, 8)), ["batch 08", "batch 09", "batch 10"]);
+    assert.match(await Deno.readTextFile(`${dir}/a.log`), /^batch 11/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
