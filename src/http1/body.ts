@@ -240,23 +240,13 @@ export class FixedBody extends Body {
     return n;
   }
 
-  /** Hands out buffered bytes first, then reads the socket for at most what is owed. */
+  /** A fresh piece: buffered bytes first (sized exactly), else up to 64 KiB from the socket. */
   protected async readChunk(): Promise<Uint8Array | null> {
     const want = this.#remaining;
     if (want === 0) return null;
-    const src = this.#src;
-    const avail = src.end - src.start;
-    if (avail > 0) {
-      const n = avail < want ? avail : want;
-      const out = src.buf.slice(src.start, src.start + n);
-      src.start += n;
-      this.#remaining -= n;
-      return out;
-    }
-    const into = new Uint8Array(want < DIRECT_READ_BYTES ? want : DIRECT_READ_BYTES);
-    const n = await src.readDirect(into);
-    if (n === null || n === 0) throw incomplete();
-    this.#remaining -= n;
+    const avail = this.#src.end - this.#src.start;
+    const into = new Uint8Array(avail > 0 ? Math.min(avail, want) : Math.min(want, DIRECT_READ_BYTES));
+    const n = (await this.readIntoChunk(into))!;
     return n === into.length ? into : into.subarray(0, n);
   }
 }
@@ -324,65 +314,46 @@ export class ChunkedBody extends Body {
     return this.#state === C_DONE ? new HeaderList(this.#trailerNames, this.#trailerValues) : undefined;
   }
 
-  /** Like {@linkcode ChunkedBody.readChunk}, copying or reading chunk data into `into`. */
-  protected override async readIntoChunk(into: Uint8Array): Promise<number | null> {
+  /** Steps the framing until chunk data is next (true) or the body has ended (false). */
+  async #toData(): Promise<boolean> {
     const src = this.#src;
     for (;;) {
-      if (this.#state === C_DONE) return null;
-      if (this.#state === C_DATA) {
-        const avail = src.end - src.start;
-        const want = Math.min(this.#remaining, into.length);
-        let n: number;
-        if (avail > 0) {
-          n = avail < want ? avail : want;
-          into.set(src.buf.subarray(src.start, src.start + n));
-          src.start += n;
-        } else {
-          const got = await src.readDirect(want === into.length ? into : into.subarray(0, want));
-          if (got === null || got === 0) throw incomplete();
-          n = got;
-        }
-        this.#remaining -= n;
-        if (this.#remaining === 0) this.#state = C_DATA_CR;
-        return n;
-      }
-      if (src.start < src.end) {
-        src.start = this.#step(src.buf, src.start, src.end);
-        continue;
-      }
-      if (!(await src.fill())) throw incomplete();
+      if (this.#state === C_DONE) return false;
+      if (this.#state === C_DATA) return true;
+      if (src.start < src.end) src.start = this.#step(src.buf, src.start, src.end);
+      else if (!(await src.fill())) throw incomplete();
     }
   }
 
-  /** Runs the decoder over buffered bytes until it has data to hand out or needs more input. */
-  protected async readChunk(): Promise<Uint8Array | null> {
+  /** Copies (or reads from the socket) the current chunk's data into `into`. */
+  protected override async readIntoChunk(into: Uint8Array): Promise<number | null> {
+    if (!(await this.#toData())) return null;
     const src = this.#src;
-    for (;;) {
-      if (this.#state === C_DONE) return null;
-      if (this.#state === C_DATA) {
-        const avail = src.end - src.start;
-        const want = this.#remaining;
-        if (avail > 0) {
-          const n = avail < want ? avail : want;
-          const out = src.buf.slice(src.start, src.start + n);
-          src.start += n;
-          this.#remaining -= n;
-          if (this.#remaining === 0) this.#state = C_DATA_CR;
-          return out;
-        }
-        const into = new Uint8Array(want < DIRECT_READ_BYTES ? want : DIRECT_READ_BYTES);
-        const n = await src.readDirect(into);
-        if (n === null || n === 0) throw incomplete();
-        this.#remaining -= n;
-        if (this.#remaining === 0) this.#state = C_DATA_CR;
-        return n === into.length ? into : into.subarray(0, n);
-      }
-      if (src.start < src.end) {
-        src.start = this.#step(src.buf, src.start, src.end);
-        continue;
-      }
-      if (!(await src.fill())) throw incomplete();
+    const avail = src.end - src.start;
+    const want = Math.min(this.#remaining, into.length);
+    let n: number;
+    if (avail > 0) {
+      n = avail < want ? avail : want;
+      into.set(src.buf.subarray(src.start, src.start + n));
+      src.start += n;
+    } else {
+      const got = await src.readDirect(want === into.length ? into : into.subarray(0, want));
+      if (got === null || got === 0) throw incomplete();
+      n = got;
     }
+    this.#remaining -= n;
+    if (this.#remaining === 0) this.#state = C_DATA_CR;
+    return n;
+  }
+
+  /** A fresh piece of chunk data: buffered bytes sized exactly, else up to 64 KiB from the socket. */
+  protected async readChunk(): Promise<Uint8Array | null> {
+    if (!(await this.#toData())) return null;
+    const avail = this.#src.end - this.#src.start;
+    const want = this.#remaining;
+    const into = new Uint8Array(avail > 0 ? Math.min(avail, want) : Math.min(want, DIRECT_READ_BYTES));
+    const n = (await this.readIntoChunk(into))!;
+    return n === into.length ? into : into.subarray(0, n);
   }
 
   /** Advances the framing state machine over `buf[p..end)`; returns the new position. */
