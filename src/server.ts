@@ -340,8 +340,13 @@ export class Server implements ConnectionContext {
     clearInterval(this.#sweeper);
     clearTimeout(this.#drainTimer);
     await Promise.allSettled(this.#acceptLoops);
-    await this.log.close();
-    this.#resolveFinished();
+    try {
+      await this.log.close();
+    } catch {
+      // a log file that cannot be closed must not keep the server from stopping
+    } finally {
+      this.#resolveFinished();
+    }
   }
 
   /**

@@ -241,7 +241,7 @@ export function wsgiHandler(app: App, options: WsgiOptions): Handler {
         throw excInfo;
       }
       status = statusCode(s);
-      headers = h.map(([n, v]) => [n, v]);
+      headers = h;
       headerLength = -1;
       for (const [n, v] of headers) {
         if (n.length === 14 && n.toLowerCase() === "content-length") headerLength = Number(v);

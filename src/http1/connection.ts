@@ -243,7 +243,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       for (;;) {
         let head: RequestHead | null;
         try {
-          head = await this.#readHead();
+          // A whole head already buffered (pipelining) is parsed without an await.
+          head = this.#parseBuffered() ?? await this.#readHead();
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           await this.#reject(e);
@@ -259,6 +260,17 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     } finally {
       await this.#close();
     }
+  }
+
+  /** The next head if it is already complete in the buffer, else null (nothing consumed). */
+  #parseBuffered(): RequestHead | null {
+    if (this.start >= this.end || this.#served === 0) return null;
+    const n = this.#parser.execute(this.buf, this.start, this.end);
+    if (n < 0) return null;
+    this.#phase = PHASE.head;
+    const head = this.#parser.finish(this.buf, this.start, n);
+    this.start += n;
+    return head;
   }
 
   /** Reads until a whole head is parsed; null when the connection should end quietly. */

@@ -185,3 +185,40 @@ Deno.test("rejection: reasons are counted by code", async () => {
   assert.equal(s.server.stats.rejections.get("whitespace_before_colon"), 1);
   assert.equal(s.server.stats.rejections.get("missing_host"), 1);
 });
+
+Deno.test("live fuzz: 400 random and mutated requests never crash the server, which keeps serving", async () => {
+  const fc = (await import("fast-check")).default;
+  await using s = await startServer({ handler: echo, headerTimeout: 0.5, bodyTimeout: 0.5 });
+  const valid = `POST /p?q=1 HTTP/1.1\r\n${H}Content-Length: 5\r\nX-A: b\r\n\r\nhello`;
+  const inputs = fc.sample(
+    fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), {
+        minLength: 1,
+        maxLength: 5,
+      })
+        .map((edits) => {
+          const b = Array.from(valid, (c) => c.charCodeAt(0));
+          for (const e of edits) b[e.at % b.length] = e.byte;
+          return Uint8Array.from(b);
+        }),
+    ),
+    { numRuns: 400, seed: 20261121 },
+  );
+  for (const input of inputs) {
+    await using c = await RawClient.connect(s.port);
+    await c.send(input);
+    await c.closeWrite();
+    const reply = new TextDecoder().decode(await c.readAll());
+    // Whatever came back is well-formed HTTP or nothing at all.
+    if (reply !== "") assert.match(reply, /^HTTP\/1\.1 \d{3} /, JSON.stringify(reply.slice(0, 80)));
+    const statuses = [...reply.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+    assert.ok(
+      statuses.every((x) => x === 200 || (x >= 400 && x < 500) || x === 501 || x === 505),
+      `statuses ${statuses}`,
+    );
+  }
+  const res = await exchange(s.port, `POST /after HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\nok`);
+  assert.equal(res.status, 200);
+  assert.equal(s.server.stats.handlerErrors, 0);
+});
