@@ -5,10 +5,15 @@
  * @module
  */
 
-interface Node {
+/** A node of a V8 CPU profile (the fields used here). */
+export interface Node {
+  /** Node id. */
   id: number;
+  /** The function and where it is. */
   callFrame: { functionName: string; url: string; lineNumber: number };
+  /** Samples taken in this node. */
   hitCount?: number;
+  /** Child node ids. */
   children?: number[];
 }
 

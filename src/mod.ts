@@ -148,3 +148,22 @@ export async function serve(
   await server.listen();
   return server;
 }
+
+// Types that the public API refers to, exported so that it is documented whole.
+export { type AccessEntry, type Level } from "./log/logger.ts";
+export { Output, PreparedHeaders, type ResponseSink } from "./http1/writer.ts";
+export { type ByteSource } from "./http1/body.ts";
+export { Connection, type ConnectionContext } from "./http1/connection.ts";
+export { type ConnectionInfo } from "./http1/request.ts";
+export { type RequestHead, type TargetForm } from "./http1/parser.ts";
+export {
+  type LatencyHistogram,
+  RouteLatency,
+  type StatsSnapshot,
+  type TimeoutKind,
+} from "./metrics/stats.ts";
+export { type ThrottleOptions } from "./upload/auth.ts";
+export { type AppKind } from "./app/load.ts";
+export { type MetricsOptions } from "./metrics/metrics.ts";
+export { type CachedFile, FileCache } from "./static/cache.ts";
+export { type WsgiOptions } from "./app/wsgi.ts";

@@ -15,6 +15,8 @@ import { Stats, type StatsSnapshot } from "./metrics/stats.ts";
 import type { Server, TlsMaterial } from "./server.ts";
 import type { ServerOptions } from "./options.ts";
 
+export type { ServerOptions, StatsSnapshot, TlsMaterial };
+
 /** What the main thread sends. */
 export type ToWorker =
   | { type: "start"; id: number; options: ServerOptions; tls?: TlsMaterial }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { App, Environ } from "./wsgi.ts";
+import type { App, Body, Environ } from "./wsgi.ts";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -60,7 +60,7 @@ function plainEnviron(environ: Environ): Record<string, unknown> {
  * new Server({}, { app: wsgiHandler(exampleApp, { log }) });
  * ```
  */
-export const exampleApp: App = function exampleApp(environ, startResponse) {
+export const exampleApp: App = function exampleApp(environ, startResponse): Body | Promise<Body> {
   const method = environ.REQUEST_METHOD;
   switch (environ.PATH_INFO) {
     case "/":

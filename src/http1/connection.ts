@@ -103,7 +103,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   /** The outgoing bytes. */
   readonly out: Output;
   /** When the current wait expires (ms since the epoch); Infinity for none. */
-  deadline = Infinity;
+  deadline: number = Infinity;
 
   #conn: Deno.Conn;
   #ctx: ConnectionContext;

@@ -13,6 +13,8 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "zlib";
 import type { LogSink } from "./logger.ts";
 
+export type { LogSink };
+
 /** When to rotate. */
 export interface RotationOptions {
   /**

@@ -24,8 +24,20 @@ export const LATENCY_BUCKETS: readonly number[] = [
   10,
 ];
 
+/** What ferry uses of an HDR histogram (hdr-histogram-js provides it). */
+export interface LatencyHistogram {
+  /** Records one value. */
+  recordValue(value: number): void;
+  /** The value at a percentile (0–100). */
+  getValueAtPercentile(percentile: number): number;
+  /** Adds another histogram's counts. */
+  add(other: LatencyHistogram): void;
+  /** Values recorded. */
+  readonly totalCount: number;
+}
+
 /** An empty latency histogram: microseconds from 1 µs to an hour, 2 significant digits. */
-export function newLatencyHistogram(): hdr.Histogram {
+export function newLatencyHistogram(): LatencyHistogram {
   return hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
@@ -45,7 +57,7 @@ export class RouteLatency {
   /** Per-bucket counts (not cumulative); the last slot is +Inf. */
   readonly buckets: number[] = new Array(LATENCY_BUCKETS.length + 1).fill(0);
   /** The HDR histogram, in microseconds. */
-  readonly histogram: hdr.Histogram = newLatencyHistogram();
+  readonly histogram: LatencyHistogram = newLatencyHistogram();
 
   /** Records one duration in milliseconds. */
   record(ms: number): void {
@@ -66,11 +78,17 @@ export class RouteLatency {
 
 /** {@linkcode Stats} as plain data (maps as entry lists, histograms encoded). */
 export interface StatsSnapshot {
+  /** The plain counters, by field name. */
   [field: string]: unknown;
+  /** Requests by mount, then by method. */
   requests: Array<[string, Array<[string, number]>]>;
+  /** Responses by status. */
   responses: Array<[number, number]>;
+  /** Parser rejections by reason. */
   rejections: Array<[string, number]>;
+  /** Timeouts by kind. */
   timeouts: Array<[TimeoutKind, number]>;
+  /** Latency by mount: counts, sum, buckets and the HDR histogram (compressed base64). */
   latency: Array<[string, { count: number; sumSeconds: number; buckets: number[]; histogram: string }]>;
 }
 
@@ -166,7 +184,7 @@ export class Stats {
         count: r.count,
         sumSeconds: r.sumSeconds,
         buckets: [...r.buckets],
-        histogram: hdr.encodeIntoCompressedBase64(r.histogram),
+        histogram: hdr.encodeIntoCompressedBase64(r.histogram as hdr.Histogram),
       }]),
     };
   }
