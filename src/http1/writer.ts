@@ -131,14 +131,6 @@ export class Output {
     this.#len += bytes.length;
   }
 
-  /** Appends `s` encoded as UTF-8 (at most 3 bytes per UTF-16 unit are reserved). */
-  appendUtf8(s: string): number {
-    const buf = this.reserve(s.length * 3);
-    const { written } = encoder.encodeInto(s, buf.subarray(this.#len));
-    this.#len += written;
-    return written;
-  }
-
   /** Appends a non-negative integer in decimal. */
   appendDecimal(n: number): void {
     if (n < 10) {
@@ -472,11 +464,6 @@ export class ResponseWriter {
   /** Whether a response with `status` to this request would carry no body (HEAD, 204, 304). */
   discardsBodyFor(status: number): boolean {
     return this.#sink.isHead || status === 204 || status === 304;
-  }
-
-  /** Whether the body is discarded (HEAD, 204, 304). */
-  get discardsBody(): boolean {
-    return this.#mode === MODE_DISCARD;
   }
 
   /**
