@@ -176,3 +176,21 @@ Deno.test("drain timeout: a request that never ends is cut off and shutdown comp
   assert.ok(await c.closed());
   c.close();
 });
+
+Deno.test("write timeout: a client that stops reading a response is cut off, not kept forever", async () => {
+  const chunk = new Uint8Array(1024 * 1024).fill(97);
+  await using s = await startServer({
+    bodyTimeout: 0.3,
+    handler: async (_req, res) => {
+      res.writeHead(200, [["content-type", "application/octet-stream"]]);
+      for (let i = 0; i < 64; i++) await res.write(chunk); // 64 MiB: far more than socket buffers hold
+      await res.end();
+    },
+  });
+  const c = await RawClient.connect(s.port);
+  await c.send(`GET / HTTP/1.1\r\n${H}\r\n`);
+  // Read nothing: the server's writes stall, and after --body-timeout it gives up.
+  await until(() => s.server.stats.timeouts.get("write") === 1, "the write timeout", 20000);
+  await until(() => s.server.connectionCount === 0, "the connection to be closed", 20000);
+  c.close();
+});
