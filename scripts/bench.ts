@@ -105,8 +105,8 @@ function spawn(cmd: string[], env: Record<string, string> = {}): Deno.ChildProce
 }
 
 async function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
-  const http = await freePort();
-  const https = await freePort();
+  const http = freePort();
+  const https = freePort();
   const child = spawn(
     pinned(0, [
       Deno.execPath(),
@@ -137,8 +137,8 @@ async function startFerry(name: string, dir: string, flags: string[]): Promise<P
 }
 
 async function startDenoServe(dir: string): Promise<Peer> {
-  const http = await freePort();
-  const https = await freePort();
+  const http = freePort();
+  const https = freePort();
   const child = spawn(
     pinned(0, [
       Deno.execPath(),
@@ -157,7 +157,7 @@ async function startDenoServe(dir: string): Promise<Peer> {
 
 async function startNode(): Promise<Peer | undefined> {
   if (!nodeBin) return undefined;
-  const http = await freePort();
+  const http = freePort();
   const child = spawn(pinned(0, [nodeBin, join(ROOT, "scripts/peers/node_http.mjs"), String(http)]));
   await waitForPort(http, child, "node:http");
   return { name: "node:http", child, http };
@@ -165,7 +165,7 @@ async function startNode(): Promise<Peer | undefined> {
 
 async function startNginx(dir: string): Promise<Peer | undefined> {
   if (!nginxBin) return undefined;
-  const http = await freePort();
+  const http = freePort();
   const conf = join(dir, "nginx.conf");
   const tmp = join(dir, "nginx");
   await Deno.mkdir(tmp, { recursive: true });
@@ -244,8 +244,9 @@ async function load(
       ...(o.script ? ["-s", o.script] : []),
       url,
     ];
-    const out = await new Deno.Command(pinned(1, [wrk, ...args])[0], {
-      args: pinned(1, [wrk, ...args]).slice(1),
+    const cmd = pinned(1, [wrk, ...args]);
+    const out = await new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -192,12 +192,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Reads more bytes into the buffer, compacting or growing it as needed. */
   async fill(): Promise<boolean> {
-    if (this.start === this.end) {
-      this.start = 0;
-      this.end = 0;
-    } else if (this.end === this.buf.length) {
-      this.#makeRoom();
-    }
+    this.#prepareBuffer();
     const n = await this.#read(this.buf.subarray(this.end));
     if (n === null) return false;
     this.end += n;
@@ -243,8 +238,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       for (;;) {
         let head: RequestHead | null;
         try {
-          // A whole head already buffered (pipelining) is parsed without an await.
-          head = this.#parseBuffered() ?? await this.#readHead();
+          head = await this.#readHead();
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           await this.#reject(e);
@@ -260,17 +254,6 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     } finally {
       await this.#close();
     }
-  }
-
-  /** The next head if it is already complete in the buffer, else null (nothing consumed). */
-  #parseBuffered(): RequestHead | null {
-    if (this.start >= this.end || this.#served === 0) return null;
-    const n = this.#parser.execute(this.buf, this.start, this.end);
-    if (n < 0) return null;
-    this.#phase = PHASE.head;
-    const head = this.#parser.finish(this.buf, this.start, n);
-    this.start += n;
-    return head;
   }
 
   /** Reads until a whole head is parsed; null when the connection should end quietly. */
@@ -314,12 +297,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Like {@linkcode Connection.fill}, without the layers: the head path's one await per read. */
   async #readHeadBytes(): Promise<boolean> {
-    if (this.start === this.end) {
-      this.start = 0;
-      this.end = 0;
-    } else if (this.end === this.buf.length) {
-      this.#makeRoom();
-    }
+    this.#prepareBuffer();
     if (this.#socketClosed) return false;
     let n: number | null;
     try {
@@ -336,6 +314,16 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     this.end += n;
     this.#arrival = performance.now();
     return true;
+  }
+
+  /** Makes room at the end of the read buffer for the next read. */
+  #prepareBuffer(): void {
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    } else if (this.end === this.buf.length) {
+      this.#makeRoom();
+    }
   }
 
   /** Compacts the read buffer, or grows it when the unconsumed bytes fill it. */

@@ -321,36 +321,26 @@ export class ResponseWriter {
    * becomes the Content-Length.
    */
   send(status: number, headers: ResponseHeaders = [], body?: Uint8Array | string): Promise<void> {
-    if (typeof body === "string" && body.length <= 4096 && isAscii(body)) {
-      // Short ASCII text goes straight into the output buffer: no encoder call, no copy.
-      this.#head(status, headers, body.length);
-      if (this.#mode === MODE_FIXED && this.#remaining === body.length) {
-        this.#sink.out.appendAscii(body);
-        this.#remaining = 0;
-        this.bodyBytes += body.length;
-        this.finished = true;
-        return this.#sink.endOfResponse();
-      }
-      if (this.#mode === MODE_DISCARD) {
-        this.bodyBytes += body.length;
-        this.finished = true;
-        return this.#sink.endOfResponse();
-      }
-      return this.write(body).then(() => this.end());
-    }
-    const bytes = body === undefined ? EMPTY : typeof body === "string" ? encoder.encode(body) : body;
-    const n = bytes.length;
+    // Short ASCII text is copied straight into the output buffer: no encoder call, no copy.
+    const text = typeof body === "string" && body.length <= 4096 && isAscii(body) ? body : undefined;
+    const bytes = text !== undefined || body === undefined
+      ? EMPTY
+      : typeof body === "string"
+      ? encoder.encode(body)
+      : body;
+    const n = text !== undefined ? text.length : bytes.length;
     this.#head(status, headers, n);
     const mode = this.#mode;
     if (
       n >= DIRECT_WRITE_BYTES || mode === MODE_CHUNKED || mode === MODE_CLOSE ||
       (mode === MODE_FIXED && n !== this.#remaining)
     ) {
-      return this.write(bytes).then(() => this.end());
+      return this.write(text ?? bytes).then(() => this.end());
     }
     // The common case: head and body leave together in one write (or with the next responses).
     if (mode === MODE_FIXED) {
-      this.#sink.out.append(bytes);
+      if (text !== undefined) this.#sink.out.appendAscii(text);
+      else this.#sink.out.append(bytes);
       this.#remaining = 0;
     }
     this.bodyBytes += n;
