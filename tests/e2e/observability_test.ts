@@ -318,6 +318,38 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
   );
 });
 
+Deno.test("log files: a rotated file larger than one gzip member decompresses whole (zlib and zcat)", async () => {
+  const { fileSink } = await import("../../src/log/files.ts");
+  const dir = await Deno.makeTempDir({ prefix: "ferry-gz-" });
+  try {
+    const sink = fileSink(`${dir}/a.log`, { size: "1M", interval: "", keep: 0 });
+    // 12,000 numbered lines of about 90 bytes: a bit over 1 MiB, several 256 KiB gzip members.
+    const lines = Array.from(
+      { length: 12_000 },
+      (_, i) => `line ${String(i).padStart(6, "0")} ${"y".repeat(78)}`,
+    );
+    for (let i = 0; i < lines.length; i += 500) {
+      await sink.write(new TextEncoder().encode(lines.slice(i, i + 500).join("\n") + "\n"));
+    }
+    await sink.close();
+    const gz = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz"));
+    assert.equal(gz.length, 1, gz.join(", "));
+    const packed = await Deno.readFile(`${dir}/${gz[0]}`);
+    const unpacked = new TextDecoder().decode(zlib.gunzipSync(packed));
+    assert.ok(unpacked.length > 3 * 256 * 1024, `rotated ${unpacked.length} bytes`); // several members
+    const zcat = await new Deno.Command("gzip", { args: ["-dc", `${dir}/${gz[0]}`], stdout: "piped" })
+      .output();
+    assert.ok(zcat.success);
+    assert.equal(new TextDecoder().decode(zcat.stdout), unpacked);
+    // The rotated file and the live one hold every line, once, in order.
+    const expected = lines.join("\n") + "\n";
+    assert.equal(unpacked + await Deno.readTextFile(`${dir}/a.log`), expected);
+    assert.ok(packed.length < unpacked.length / 4, `compressed to ${packed.length} bytes`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("log files: --log-rotate-keep keeps the newest rotated files only", async () => {
   const { fileSink } = await import("../../src/log/files.ts");
   const dir = await Deno.makeTempDir({ prefix: "ferry-keep-" });
