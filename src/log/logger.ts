@@ -52,11 +52,121 @@ export interface LogSink {
   write(p: Uint8Array): Promise<number>;
 }
 
-/** Queues lines and writes them in batches, one write in flight at a time. */
+/**
+ * A growable byte buffer that log lines are encoded into: ASCII is copied code unit by code unit,
+ * anything else goes through `TextEncoder.encodeInto`.
+ *
+ * @example
+ * ```ts
+ * import { LineBuffer } from "./logger.ts";
+ * const b = new LineBuffer();
+ * b.ascii("status=");
+ * b.decimal(200);
+ * console.log(new TextDecoder().decode(b.bytes())); // "status=200"
+ * ```
+ */
+export class LineBuffer {
+  #buf: Uint8Array;
+  /** Bytes used. */
+  length = 0;
+
+  /** An empty buffer of `capacity` bytes (it grows as needed). */
+  constructor(capacity = 4096) {
+    this.#buf = new Uint8Array(capacity);
+  }
+
+  /** Makes room for `n` more bytes and returns the underlying array. */
+  reserve(n: number): Uint8Array {
+    if (this.length + n > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.length + n));
+      grown.set(this.#buf.subarray(0, this.length));
+      this.#buf = grown;
+    }
+    return this.#buf;
+  }
+
+  /** The bytes written so far (a view, valid until the next write). */
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.length);
+  }
+
+  /** Appends an ASCII string (callers guarantee it is ASCII). */
+  ascii(s: string): void {
+    const buf = this.reserve(s.length);
+    let p = this.length;
+    for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+    this.length = p;
+  }
+
+  /** Appends any string as UTF-8. */
+  text(s: string): void {
+    const buf = this.reserve(s.length * 3);
+    this.length += encoder.encodeInto(s, buf.subarray(this.length)).written;
+  }
+
+  /** Appends a non-negative integer in decimal. */
+  decimal(n: number): void {
+    if (n < 10 && n >= 0) {
+      this.reserve(1)[this.length++] = 0x30 + n;
+    } else this.ascii(String(n));
+  }
+
+  /** Appends milliseconds with three decimals (`0.125`), from whole microseconds. */
+  millis(ms: number): void {
+    const us = Math.round(ms * 1000);
+    this.decimal(Math.floor(us / 1000));
+    const frac = us % 1000;
+    const buf = this.reserve(4);
+    buf[this.length] = 0x2e;
+    buf[this.length + 1] = 0x30 + Math.floor(frac / 100);
+    buf[this.length + 2] = 0x30 + Math.floor(frac / 10) % 10;
+    buf[this.length + 3] = 0x30 + frac % 10;
+    this.length += 4;
+  }
+
+  /**
+   * Appends a JSON string literal (or `null`). Printable ASCII is copied as it is; a string with
+   * a quote, backslash, control or non-ASCII character goes through `JSON.stringify`, which
+   * escapes what must be escaped (lone surrogates included).
+   */
+  json(v: string | undefined): void {
+    if (v === undefined) {
+      this.ascii("null");
+      return;
+    }
+    const n = v.length;
+    const buf = this.reserve(n + 2);
+    let p = this.length;
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) {
+        this.text(JSON.stringify(v));
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = 0x22;
+    this.length = p;
+  }
+
+  /** Forgets the contents. */
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Queues lines and writes them in batches, one write in flight at a time. Lines are encoded into
+ * a byte buffer as they come; a batch is one write of that buffer while the next batch fills a
+ * second one.
+ */
 export class LineWriter {
   #sink: LogSink;
-  #queue: string[] = [];
-  #queuedBytes = 0;
+  #queue = new LineBuffer(64 * 1024);
+  #spare: LineBuffer | null = new LineBuffer(64 * 1024);
   #writing: Promise<void> | null = null;
   #maxQueued: number;
   /** Lines dropped because the sink could not keep up. */
@@ -65,7 +175,6 @@ export class LineWriter {
   #onDrop: (() => void) | undefined;
   #delayMs: number;
   #batchBytes: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | undefined;
 
   /**
@@ -89,40 +198,69 @@ export class LineWriter {
 
   /** Queues one line (a newline is added). */
   line(text: string): void {
-    if (this.#queuedBytes + text.length > this.#maxQueued) {
+    const q = this.begin();
+    q.text(text);
+    this.end();
+  }
+
+  #mark = 0;
+
+  /** Starts a line: encode it into the returned buffer, then call {@linkcode LineWriter.end}. */
+  begin(): LineBuffer {
+    this.#mark = this.#queue.length;
+    return this.#queue;
+  }
+
+  /** Ends the line begun by {@linkcode LineWriter.begin}; drops it if the queue is over its bound. */
+  end(): void {
+    const q = this.#queue;
+    if (q.length + 1 > this.#maxQueued) {
+      q.length = this.#mark;
       this.dropped++;
       this.#onDrop?.();
       return;
     }
-    this.#queue.push(text);
-    this.#queuedBytes += text.length + 1;
+    q.reserve(1)[q.length++] = 0x0a;
     if (this.#writing === null) this.#writing = this.#drain();
-    else if (this.#queuedBytes >= this.#batchBytes) this.#wake?.();
+    else if (q.length >= this.#batchBytes) this.#wake?.();
   }
 
-  /** Waits for the batch to fill up (or the delay to pass, or a flush to ask). */
+  /**
+   * Waits for the batch to fill up, or the delay to pass, or a flush to ask. One timer serves
+   * many batches: it is armed only when none is pending, so under load (batches fill in a few
+   * milliseconds) a batch costs no timer; a timer left from an earlier batch may end a later
+   * gathering early, which only makes that batch smaller.
+   */
   #gather(): Promise<void> {
-    if (this.#delayMs <= 0 || this.#queuedBytes >= this.#batchBytes) return Promise.resolve();
+    if (this.#delayMs <= 0 || this.#flushing > 0 || this.#queue.length >= this.#batchBytes) return RESOLVED;
     return new Promise<void>((resolve) => {
       this.#wake = () => {
-        clearTimeout(this.#timer);
         this.#wake = undefined;
         resolve();
       };
-      this.#timer = setTimeout(this.#wake, this.#delayMs);
+      if (!this.#timerArmed) {
+        this.#timerArmed = true;
+        setTimeout(() => {
+          this.#timerArmed = false;
+          this.#wake?.();
+        }, this.#delayMs);
+      }
     });
   }
 
+  #timerArmed = false;
+  #flushing = 0;
+
   async #drain(): Promise<void> {
     // Let the current burst of lines queue up before writing them together.
-    await Promise.resolve();
-    await this.#gather();
-    const enc = new TextEncoder();
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.join("\n") + "\n";
-      this.#queue = [];
-      this.#queuedBytes = 0;
-      const bytes = enc.encode(batch);
+    await RESOLVED;
+    for (;;) {
+      await this.#gather();
+      if (this.#queue.length === 0) break;
+      const batch = this.#queue;
+      this.#queue = this.#spare ?? new LineBuffer(64 * 1024);
+      this.#spare = null;
+      const bytes = batch.bytes();
       try {
         let off = 0;
         while (off < bytes.length) off += await this.#sink.write(bytes.subarray(off));
@@ -130,19 +268,28 @@ export class LineWriter {
         this.dropped++;
         this.#onDrop?.();
       }
+      batch.clear();
+      // A batch that grew far beyond the usual size is not kept.
+      if (batch.reserve(0).length <= 4 * this.#batchBytes) this.#spare = batch;
     }
     this.#writing = null;
   }
 
   /** Resolves when everything queued so far has been written. */
   async flush(): Promise<void> {
-    this.#wake?.();
-    while (this.#writing !== null) {
-      this.#wake?.();
-      await this.#writing;
+    this.#flushing++;
+    try {
+      while (this.#writing !== null) {
+        this.#wake?.();
+        await this.#writing;
+      }
+    } finally {
+      this.#flushing--;
     }
   }
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * The server's logger: access lines in the configured format, error lines as text or JSON
@@ -192,7 +339,11 @@ export class Logger {
   access(e: AccessEntry): void {
     const w = this.#access;
     if (w === null) return;
-    w.line(formatAccess(this.format, e));
+    if (this.format === "json") {
+      // Encoded straight into the batch: no string is built for the line.
+      accessJson(w.begin(), e);
+      w.end();
+    } else w.line(formatAccess(this.format, e));
   }
 
   /** Writes a line to the error log at `level`, with optional structured fields. */
@@ -280,32 +431,141 @@ function isoTime(ms: number): string {
 }
 
 /**
- * A JSON string literal, or null. A string with no quote, backslash or control character is
- * already valid between quotes (JSON allows every other code point as it is); anything else goes
- * through JSON.stringify.
+ * Encodes one access entry as a JSON object into `b`. Numbers and booleans are ours; every string
+ * is either printable ASCII, copied as it is, or goes through `JSON.stringify`, so no value can
+ * break the line. The common line (all ASCII) is written in one pass with no calls per field.
  */
-function js(v: string | undefined): string {
-  if (v === undefined) return "null";
+function accessJson(b: LineBuffer, e: AccessEntry): void {
+  const mark = b.length;
+  const strings = e.id.length + e.remote.length + e.method.length + e.target.length + e.protocol.length +
+    (e.ua?.length ?? 0) + (e.referer?.length ?? 0) + (e.trace?.length ?? 0) + e.phase.length;
+  const buf = b.reserve(strings + 320);
+  let p = mark;
+  p = putAscii(buf, p, '{"time":"');
+  p = putAscii(buf, p, isoTime(e.time));
+  p = putAscii(buf, p, '","conn":');
+  p = putInt(buf, p, e.conn);
+  p = putAscii(buf, p, ',"id":');
+  p = putJson(buf, p, e.id);
+  p = putAscii(buf, p, ',"remote":');
+  p = putJson(buf, p, e.remote);
+  p = putAscii(buf, p, ',"method":');
+  p = putJson(buf, p, e.method);
+  p = putAscii(buf, p, ',"target":');
+  p = putJson(buf, p, e.target);
+  p = putAscii(buf, p, ',"protocol":');
+  p = putJson(buf, p, e.protocol);
+  p = putAscii(buf, p, ',"status":');
+  p = putInt(buf, p, e.status);
+  p = putAscii(buf, p, ',"bytes":');
+  p = putInt(buf, p, e.bytes);
+  p = putAscii(buf, p, ',"ms":');
+  p = putMillis(buf, p, e.ms);
+  p = putAscii(buf, p, ',"ua":');
+  p = putJson(buf, p, e.ua);
+  p = putAscii(buf, p, ',"referer":');
+  p = putJson(buf, p, e.referer);
+  p = putAscii(buf, p, ',"trace":');
+  p = putJson(buf, p, e.trace);
+  p = putAscii(buf, p, e.tls ? ',"tls":true,"phase":' : ',"tls":false,"phase":');
+  p = putJson(buf, p, e.phase);
+  // putJson returns -1 (and so p stays negative) for a string that needs escaping.
+  if (p < 0) {
+    b.length = mark;
+    accessJsonEscaped(b, e);
+    return;
+  }
+  buf[p++] = 0x7d;
+  b.length = p;
+}
+
+/** {@linkcode accessJson} field by field, for lines with a string that needs escaping. */
+function accessJsonEscaped(b: LineBuffer, e: AccessEntry): void {
+  b.ascii('{"time":"');
+  b.ascii(isoTime(e.time));
+  b.ascii('","conn":');
+  b.decimal(e.conn);
+  b.ascii(',"id":');
+  b.json(e.id);
+  b.ascii(',"remote":');
+  b.json(e.remote);
+  b.ascii(',"method":');
+  b.json(e.method);
+  b.ascii(',"target":');
+  b.json(e.target);
+  b.ascii(',"protocol":');
+  b.json(e.protocol);
+  b.ascii(',"status":');
+  b.decimal(e.status);
+  b.ascii(',"bytes":');
+  b.decimal(e.bytes);
+  b.ascii(',"ms":');
+  b.millis(e.ms);
+  b.ascii(',"ua":');
+  b.json(e.ua);
+  b.ascii(',"referer":');
+  b.json(e.referer);
+  b.ascii(',"trace":');
+  b.json(e.trace);
+  b.ascii(e.tls ? ',"tls":true,"phase":' : ',"tls":false,"phase":');
+  b.json(e.phase);
+  b.ascii("}");
+}
+
+/** Copies ASCII `s` to `buf` at `p`; returns the new end (a negative `p` stays negative). */
+function putAscii(buf: Uint8Array, p: number, s: string): number {
+  if (p < 0) return p;
+  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** Writes `v` as a JSON string (or `null`) if it is printable ASCII; -1 when it needs escaping. */
+function putJson(buf: Uint8Array, p: number, v: string | undefined): number {
+  if (p < 0) return p;
+  if (v === undefined) return putAscii(buf, p, "null");
+  buf[p++] = 0x22;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return -1;
+    buf[p++] = c;
   }
-  return `"${v}"`;
+  buf[p++] = 0x22;
+  return p;
 }
+
+/** Writes a non-negative integer in decimal. */
+function putInt(buf: Uint8Array, p: number, n: number): number {
+  if (p < 0) return p;
+  if (n >= 0 && n < 10) {
+    buf[p] = 0x30 + n;
+    return p + 1;
+  }
+  return putAscii(buf, p, String(n));
+}
+
+/** Writes milliseconds with three decimals (`0.125`), from whole microseconds. */
+function putMillis(buf: Uint8Array, p: number, ms: number): number {
+  if (p < 0) return p;
+  const us = Math.round(ms * 1000);
+  p = putInt(buf, p, Math.floor(us / 1000));
+  const frac = us % 1000;
+  buf[p] = 0x2e;
+  buf[p + 1] = 0x30 + Math.floor(frac / 100);
+  buf[p + 2] = 0x30 + Math.floor(frac / 10) % 10;
+  buf[p + 3] = 0x30 + frac % 10;
+  return p + 4;
+}
+
+const decoder = new TextDecoder();
 
 /** Renders one access entry in `format`. */
 export function formatAccess(format: LogFormat, e: AccessEntry): string {
   switch (format) {
-    case "json":
-      // Built by hand for speed; numbers and booleans are ours, every string is JSON.stringify'd.
-      return `{"time":"${isoTime(e.time)}","conn":${e.conn},"id":${js(e.id)},"remote":${js(e.remote)},` +
-        `"method":${js(e.method)},"target":${js(e.target)},"protocol":${
-          js(e.protocol)
-        },"status":${e.status},` +
-        `"bytes":${e.bytes},"ms":${Math.round(e.ms * 1000) / 1000},"ua":${js(e.ua)},"referer":${
-          js(e.referer)
-        },` +
-        `"trace":${js(e.trace)},"tls":${e.tls},"phase":${js(e.phase)}}`;
+    case "json": {
+      const b = new LineBuffer(512);
+      accessJson(b, e);
+      return decoder.decode(b.bytes());
+    }
     case "combined":
       return `${e.remote} - - [${clfTime(e.time)}] "${escapeText(e.method)} ${
         escapeText(e.target)
