@@ -208,106 +208,143 @@ export interface WsgiOptions {
  * ```
  */
 export function wsgiHandler(app: App, options: WsgiOptions): Handler {
-  return async function wsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
-    const environ = buildEnviron(req, options.log, options.multiprocess ?? false);
-    let status = 0;
-    let headers: [string, string][] = [];
-    let started = false;
-    let headerLength = -1;
-    // write() is synchronous for the app; its pieces are sent in order behind this chain.
-    let pending: Promise<void> | undefined;
-    let writeError: unknown;
+  const multiprocess = options.multiprocess ?? false;
+  return function wsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    const environ = buildEnviron(req, options.log, multiprocess);
+    const call = new WsgiCall(res);
+    const result = app(environ, call.startResponse);
+    if (
+      Array.isArray(result) && result.length === 1 && call.started && call.pending === undefined &&
+      !res.headersSent
+    ) {
+      // The common case, without a promise turn: one piece, sent with the head.
+      try {
+        return res.send(call.status, call.headers, result[0]);
+      } finally {
+        closeBody(result);
+      }
+    }
+    return sendBody(call, result, res);
+  };
+}
 
-    const sendHead = (contentLength: number) => {
-      if (res.headersSent) return;
-      res.writeHead(status, headers, headerLength >= 0 ? -1 : contentLength);
-    };
-    const write: Write = (chunk) => {
-      if (!started) throw new Error("write() called before start_response()");
-      const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-      if (bytes.length === 0) return;
-      pending = (pending ?? Promise.resolve()).then(async () => {
-        sendHead(-1);
-        await res.write(bytes);
-        await res.flush();
-      }).catch((e) => {
-        writeError ??= e;
-      });
-    };
-    const startResponse: StartResponse = (s, h, excInfo) => {
-      if (started && excInfo === undefined) throw new Error("start_response() called twice without exc_info");
+/** PEP 3333: a body with a `close()` has it called when the response is done. */
+function closeBody(body: unknown): void {
+  const maybeClose = (body as { close?: () => unknown }).close;
+  if (typeof maybeClose === "function") maybeClose.call(body);
+}
+
+/** One app call's response state, and the `start_response` / `write` it hands the app. */
+class WsgiCall {
+  status = 0;
+  headers: [string, string][] = [];
+  started = false;
+  /** Content-Length given by the app, or -1. */
+  headerLength = -1;
+  /** write() is synchronous for the app; its pieces are sent in order behind this chain. */
+  pending: Promise<void> | undefined;
+  writeError: unknown;
+  readonly res: ResponseWriter;
+  readonly startResponse: StartResponse;
+
+  constructor(res: ResponseWriter) {
+    this.res = res;
+    this.startResponse = (s, h, excInfo) => {
+      if (this.started && excInfo === undefined) {
+        throw new Error("start_response() called twice without exc_info");
+      }
       if (res.headersSent) {
         // PEP 3333: too late to change the status; re-raise the app's error.
         throw excInfo;
       }
-      status = statusCode(s);
-      headers = h;
-      headerLength = -1;
-      for (const [n, v] of headers) {
-        if (n.length === 14 && n.toLowerCase() === "content-length") headerLength = Number(v);
+      this.status = statusCode(s);
+      this.headers = h;
+      this.headerLength = -1;
+      for (let i = 0; i < h.length; i++) {
+        const n = h[i][0];
+        if (n.length === 14 && n.toLowerCase() === "content-length") this.headerLength = Number(h[i][1]);
       }
-      started = true;
-      return write;
+      this.started = true;
+      return this.write;
     };
+  }
 
-    const result = app(environ, startResponse);
-    // A synchronous app's body is used as it is: awaiting a non-promise still costs a turn.
-    const body = result instanceof Promise ? await result : result;
-    const closeBody = () => {
-      const maybeClose = (body as { close?: () => unknown }).close;
-      if (typeof maybeClose === "function") maybeClose.call(body);
-    };
+  /** WSGI's `write()`. */
+  readonly write: Write = (chunk) => {
+    if (!this.started) throw new Error("write() called before start_response()");
+    const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    if (bytes.length === 0) return;
+    const res = this.res;
+    this.pending = (this.pending ?? Promise.resolve()).then(async () => {
+      this.sendHead(-1);
+      await res.write(bytes);
+      await res.flush();
+    }).catch((e) => {
+      this.writeError ??= e;
+    });
+  };
 
-    // A plain array is a whole body: sent with a Content-Length, in one write.
-    if (Array.isArray(body)) {
-      try {
-        if (pending !== undefined) await pending;
-        if (writeError !== undefined) throw writeError;
-        if (!started) throw new Error("the app returned without calling start_response()");
-        if (!res.headersSent && body.length === 1) {
-          // The common case: one piece, sent with the head.
-          const only = body[0];
-          return await res.send(status, headers, only);
-        }
-        let total = 0;
-        for (const p of body) total += typeof p === "string" ? utf8Length(p) : p.length;
-        if (!res.headersSent) sendHead(total);
-        for (const p of body) await res.write(p);
-        await res.end();
-      } finally {
-        closeBody();
-      }
-      return;
-    }
+  /** Writes the head, with `contentLength` unless the app gave its own. */
+  sendHead(contentLength: number): void {
+    if (this.res.headersSent) return;
+    this.res.writeHead(this.status, this.headers, this.headerLength >= 0 ? -1 : contentLength);
+  }
 
-    const iterator = Symbol.asyncIterator in body
-      ? (body as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
-      : (body as Iterable<Uint8Array | string>)[Symbol.iterator]();
+  /** Waits for write() pieces; rethrows their failure. */
+  async settle(): Promise<void> {
+    if (this.pending !== undefined) await this.pending;
+    if (this.writeError !== undefined) throw this.writeError;
+  }
+}
+
+/** Sends whatever body the app returned (a promise, an array, an iterable or async iterable). */
+async function sendBody(call: WsgiCall, result: Body | Promise<Body>, res: ResponseWriter): Promise<void> {
+  const body = result instanceof Promise ? await result : result;
+
+  // A plain array is a whole body: sent with a Content-Length, in one write.
+  if (Array.isArray(body)) {
     try {
-      for (;;) {
-        const step = await iterator.next();
-        if (step.done) break;
-        if (pending !== undefined) await pending;
-        if (writeError !== undefined) throw writeError;
-        const bytes = typeof step.value === "string" ? encoder.encode(step.value) : step.value;
-        if (bytes.length === 0) continue;
-        if (!started) throw new Error("the app produced a body before calling start_response()");
-        sendHead(-1);
-        await res.write(bytes);
-        // PEP 3333: a piece is sent before the next one is asked for.
-        await res.flush();
+      await call.settle();
+      if (!call.started) throw new Error("the app returned without calling start_response()");
+      if (!res.headersSent && body.length === 1) {
+        return await res.send(call.status, call.headers, body[0]);
       }
-      if (pending !== undefined) await pending;
-      if (writeError !== undefined) throw writeError;
-      if (!started) throw new Error("the app returned without calling start_response()");
-      if (!res.headersSent) sendHead(0);
+      let total = 0;
+      for (const p of body) total += typeof p === "string" ? utf8Length(p) : p.length;
+      if (!res.headersSent) call.sendHead(total);
+      for (const p of body) await res.write(p);
       await res.end();
     } finally {
-      try {
-        await iterator.return?.();
-      } finally {
-        closeBody();
-      }
+      closeBody(body);
     }
-  };
+    return;
+  }
+
+  const iterator = Symbol.asyncIterator in body
+    ? (body as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
+    : (body as Iterable<Uint8Array | string>)[Symbol.iterator]();
+  try {
+    for (;;) {
+      const step = await iterator.next();
+      if (step.done) break;
+      await call.settle();
+      const bytes = typeof step.value === "string" ? encoder.encode(step.value) : step.value;
+      if (bytes.length === 0) continue;
+      if (!call.started) throw new Error("the app produced a body before calling start_response()");
+      call.sendHead(-1);
+      await res.write(bytes);
+      // PEP 3333: a piece is sent before the next one is asked for.
+      await res.flush();
+    }
+    await call.settle();
+    if (!call.started) throw new Error("the app returned without calling start_response()");
+    if (!res.headersSent) call.sendHead(0);
+    await res.end();
+  } finally {
+    try {
+      await iterator.return?.();
+    } finally {
+      closeBody(body);
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { type Body, type ByteSource, ChunkedBody, EmptyBody, FixedBody } from ".
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import { type ConnectionInfo, ServerRequest } from "./request.ts";
 import { STATUS } from "./status.ts";
-import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter } from "./writer.ts";
+import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
 import type { Dispatcher, Mount } from "../dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Logger } from "../log/logger.ts";
@@ -63,7 +63,6 @@ const NEW_CONNECTION_GRACE_MS = 1000;
 const LINGER_BYTES = 1024 * 1024;
 
 const EMPTY_BODY = new EmptyBody();
-const RESOLVED: Promise<void> = Promise.resolve();
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 /** W3C traceparent: version-traceid-parentid-flags. */
@@ -184,7 +183,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Flushes the response unless more pipelined requests are already buffered. */
   endOfResponse(): Promise<void> {
-    if (this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return RESOLVED;
+    if (this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return SETTLED;
     return this.out.flush();
   }
 
@@ -238,14 +237,18 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       for (;;) {
         let head: RequestHead | null;
         try {
-          head = await this.#readHead();
+          // A head already whole in the buffer (pipelining) costs no promise turn.
+          head = this.#parseBuffered();
+          if (head === null) head = await this.#readHead();
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           await this.#reject(e);
           break;
         }
         if (head === null) break;
-        if (!(await this.#serve(head))) break;
+        let more = this.#serve(head);
+        if (more !== true && more !== false) more = await more;
+        if (!more) break;
       }
     } catch (e) {
       if (!isConnectionError(e)) {
@@ -254,6 +257,16 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     } finally {
       await this.#close();
     }
+  }
+
+  /** Parses a head that is already whole in the buffer; null when more bytes are needed. */
+  #parseBuffered(): RequestHead | null {
+    if (this.start >= this.end) return null;
+    const n = this.#parser.execute(this.buf, this.start, this.end);
+    if (n < 0) return null;
+    const head = this.#parser.finish(this.buf, this.start, n);
+    this.start += n;
+    return head;
   }
 
   /** Reads until a whole head is parsed; null when the connection should end quietly. */
@@ -363,8 +376,12 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     }
   }
 
-  /** Serves one request; returns whether the connection goes on. */
-  async #serve(head: RequestHead): Promise<boolean> {
+  /**
+   * Serves one request; returns (or resolves to) whether the connection goes on. A handler that
+   * answers synchronously (returning nothing or {@linkcode SETTLED}) is finished here without a
+   * promise turn; anything else continues in {@linkcode Connection.#finish}.
+   */
+  #serve(head: RequestHead): boolean | Promise<boolean> {
     const ctx = this.#ctx;
     const stats = ctx.stats;
     const options = ctx.options;
@@ -390,6 +407,32 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const cur: Exchange = { head, body, res, req, mount: mount.name };
     this.#current = cur;
 
+    if (ctx.draining || head.method === "CONNECT" || head.contentLength > limit || head.form === "asterisk") {
+      return this.#serveSpecial(cur, limit);
+    }
+    if (head.expectContinue && !body.done) {
+      body.onFirstRead = () => this.#sendContinue(res);
+    }
+    stats.countRequest(mount.name, head.method);
+    let pending: void | Promise<void>;
+    try {
+      pending = mount.handler(req, res);
+    } catch (e) {
+      return this.#finish(cur, req, undefined, { error: e });
+    }
+    if ((pending === undefined || pending === SETTLED) && res.finished && body.done) {
+      // The common case: answered at once, nothing left to read or wait for.
+      this.#record(res, req, cur.mount);
+      this.#current = undefined;
+      return !res.closeAfter && !this.#closing && !this.out.failed;
+    }
+    return this.#finish(cur, req, pending === undefined ? undefined : pending, undefined);
+  }
+
+  /** Requests that no mount sees: shutting down, CONNECT, a body declared too large, `OPTIONS *`. */
+  async #serveSpecial(cur: Exchange, limit: number): Promise<boolean> {
+    const ctx = this.#ctx;
+    const stats = ctx.stats;
     try {
       if (ctx.draining) {
         stats.drainRejections++;
@@ -400,59 +443,78 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         ]]);
         return false;
       }
-      if (head.method === "CONNECT") {
+      if (cur.head.method === "CONNECT") {
         bump(stats.rejections, "connect");
         this.#linger = true;
         await this.#sendError(STATUS.NotImplemented, "CONNECT is not supported: ferry is not a proxy");
         return false;
       }
-      if (head.contentLength > limit) {
+      if (cur.head.contentLength > limit) {
         // RFC 9110 §15.5.14: refuse from the declared length, without reading the body.
         bump(stats.rejections, "body_too_large");
         this.#linger = true;
         await this.#sendError(STATUS.ContentTooLarge, `request body is larger than ${limit} bytes`);
         return false;
       }
-      if (head.form === "asterisk") {
-        // OPTIONS * (RFC 9110 §9.3.7): the server's own capabilities.
-        await res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
-      } else {
-        if (head.expectContinue && !body.done) {
-          body.onFirstRead = () => this.#sendContinue(res);
-        }
-        stats.countRequest(mount.name, head.method);
-        try {
-          await mount.handler(req, res);
-        } catch (e) {
-          await this.#handlerFailed(e, mount, req, res);
-        }
-      }
-      if (!res.finished) {
-        if (!res.headersSent) {
-          ctx.log.error("handler returned without responding", { id: req.id, mount: mount.name });
-          await this.#internalError(res);
-        } else {
-          await res.end();
-        }
-      }
-      this.#record(res, req, mount.name);
-      if (!body.done) {
-        if (body.failed || (head.expectContinue && !body.started) || res.closeAfter) {
-          this.#linger = true;
-          return false;
-        }
-        if (!(await body.drain(options.maxDrainBytes))) {
-          this.#linger = true;
-          return false;
-        }
-      }
-      return !res.closeAfter && !this.#closing && !this.out.failed;
+      // OPTIONS * (RFC 9110 §9.3.7): the server's own capabilities.
+      await cur.res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
+      return await this.#afterHandler(cur, cur.req!);
     } catch (e) {
       if (!isConnectionError(e)) throw e;
       return false;
     } finally {
       this.#current = undefined;
     }
+  }
+
+  /** Waits for the handler (or handles its failure), then completes the exchange. */
+  async #finish(
+    cur: Exchange,
+    req: ServerRequest,
+    pending: Promise<void> | undefined,
+    thrown: { error: unknown } | undefined,
+  ): Promise<boolean> {
+    try {
+      if (thrown !== undefined) await this.#handlerFailed(thrown.error, cur.mount, req, cur.res);
+      else if (pending !== undefined) {
+        try {
+          await pending;
+        } catch (e) {
+          await this.#handlerFailed(e, cur.mount, req, cur.res);
+        }
+      }
+      return await this.#afterHandler(cur, req);
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+      return false;
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  /** Ends a response the handler left open, records it, and disposes of any unread body. */
+  async #afterHandler(cur: Exchange, req: ServerRequest): Promise<boolean> {
+    const { res, body, head } = cur;
+    if (!res.finished) {
+      if (!res.headersSent) {
+        this.#ctx.log.error("handler returned without responding", { id: req.id, mount: cur.mount });
+        await this.#internalError(res);
+      } else {
+        await res.end();
+      }
+    }
+    this.#record(res, req, cur.mount);
+    if (!body.done) {
+      if (body.failed || (head.expectContinue && !body.started) || res.closeAfter) {
+        this.#linger = true;
+        return false;
+      }
+      if (!(await body.drain(this.#ctx.options.maxDrainBytes))) {
+        this.#linger = true;
+        return false;
+      }
+    }
+    return !res.closeAfter && !this.#closing && !this.out.failed;
   }
 
   async #sendContinue(res: ResponseWriter): Promise<void> {
@@ -462,7 +524,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /** Turns a handler's failure into the right response (or a close). */
-  async #handlerFailed(e: unknown, mount: Mount, req: ServerRequest, res: ResponseWriter): Promise<void> {
+  async #handlerFailed(e: unknown, mount: string, req: ServerRequest, res: ResponseWriter): Promise<void> {
     {
       const ctx = this.#ctx;
       if (e instanceof ParseError) {
@@ -483,7 +545,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         return;
       }
       ctx.stats.handlerErrors++;
-      ctx.log.error("handler failed", { id: req.id, mount: mount.name, error: errorText(e) });
+      ctx.log.error("handler failed", { id: req.id, mount, error: errorText(e) });
       if (!res.headersSent) await this.#internalError(res);
       else {
         // Headers are out: end the connection without completing the body, so the client sees
@@ -514,7 +576,24 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     }
     const log = ctx.log;
     if (!log.accessEnabled) return;
-    const traceparent = req?.headers.get("traceparent");
+    // One pass over the header names for the three fields the line carries.
+    let ua: string | undefined;
+    let referer: string | undefined;
+    let traceparent: string | undefined;
+    if (req !== undefined) {
+      const names = req.headers.names;
+      const values = req.headers.values;
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i];
+        if (n.length === 10 && n === "user-agent") ua = ua === undefined ? values[i] : `${ua}, ${values[i]}`;
+        else if (n.length === 7 && n === "referer") {
+          referer = referer === undefined ? values[i] : `${referer}, ${values[i]}`;
+        } else if (n.length === 11 && n === "traceparent") {
+          // A repeated traceparent is invalid (W3C Trace Context §3.2): joined, it will not match.
+          traceparent = traceparent === undefined ? values[i] : `${traceparent}, ${values[i]}`;
+        }
+      }
+    }
     log.access({
       time: Date.now() - (req !== undefined ? now - req.start : 0),
       conn: this.id,
@@ -526,8 +605,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       status: res.status,
       bytes: res.bodyBytes,
       ms: req !== undefined ? now - req.start : 0,
-      ua: req?.headers.get("user-agent"),
-      referer: req?.headers.get("referer"),
+      ua,
+      referer,
       tls: this.secure,
       phase: ctx.draining ? "draining" : "running",
       trace: traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined,

@@ -53,7 +53,20 @@ const DIRECT_WRITE_BYTES = 16 * 1024;
 const FLUSH_THRESHOLD = 16 * 1024;
 
 const pool: Uint8Array[] = [];
-const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * The already-settled promise that writes return when they completed synchronously (the bytes
+ * are buffered, nothing to wait for). A handler that returns it (or `undefined`) lets the
+ * connection go on without a promise turn.
+ *
+ * @example
+ * ```ts ignore
+ * const p = res.send(200, [], "hi");
+ * if (p === SETTLED) console.log("buffered, nothing to await");
+ * ```
+ */
+export const SETTLED: Promise<void> = Promise.resolve();
+const RESOLVED = SETTLED;
 const POOL_MAX = 256;
 
 /** Anything with Deno.Conn's `write`. */
