@@ -304,6 +304,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       }
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
+      this.#recordBurst();
       if (!(await this.#readHeadBytes())) return null;
     }
   }
@@ -566,11 +567,43 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Counts the response, its latency and bytes, and writes its access-log line. */
   #record(res: ResponseWriter, req: ServerRequest | undefined, mount: string | undefined): void {
-    const ctx = this.#ctx;
-    const stats = ctx.stats;
+    const stats = this.#ctx.stats;
     if (res.status !== 0) bump(stats.responses, res.status);
     this.#accountOut();
+    const burst = this.#burst;
+    burst.push(res, req, mount);
+    // A burst of pipelined responses is timed (and logged) together, with one clock reading,
+    // when the connection next waits for input or closes.
+    if (burst.length >= 3 * 64 || this.#closing) this.#recordBurst();
+  }
+
+  /** Responses finished since the last clock reading: writer, request, mount, … */
+  #burst: Array<ResponseWriter | ServerRequest | string | undefined> = [];
+
+  /** Times and logs the responses of {@linkcode Connection.#burst}. */
+  #recordBurst(): void {
+    const burst = this.#burst;
+    if (burst.length === 0) return;
     const now = performance.now();
+    for (let i = 0; i < burst.length; i += 3) {
+      this.#recordOne(
+        burst[i] as ResponseWriter,
+        burst[i + 1] as ServerRequest | undefined,
+        burst[i + 2] as string | undefined,
+        now,
+      );
+    }
+    burst.length = 0;
+  }
+
+  #recordOne(
+    res: ResponseWriter,
+    req: ServerRequest | undefined,
+    mount: string | undefined,
+    now: number,
+  ): void {
+    const ctx = this.#ctx;
+    const stats = ctx.stats;
     if (req !== undefined && mount !== undefined && ctx.options.metrics) {
       stats.observe(mount, now - req.start);
     }
@@ -698,6 +731,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     if (this.#linger && !this.#socketClosed && !this.#eof && !this.out.failed) await this.#lingerClose();
     this.#closeSocket();
     this.out.release();
+    this.#recordBurst();
     this.#accountOut();
     this.#ctx.stats.socketWrites += this.out.writes;
     this.#ctx.closed(this);

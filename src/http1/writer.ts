@@ -139,9 +139,17 @@ export class Output {
 
   /** Appends a copy of `bytes`. */
   append(bytes: Uint8Array): void {
-    const buf = this.reserve(bytes.length);
-    buf.set(bytes, this.#len);
-    this.#len += bytes.length;
+    const n = bytes.length;
+    const buf = this.reserve(n);
+    let p = this.#len;
+    if (n <= 64) {
+      // A loop beats TypedArray#set's call for the short pieces a head is made of.
+      for (let i = 0; i < n; i++) buf[p++] = bytes[i];
+    } else {
+      buf.set(bytes, p);
+      p += n;
+    }
+    this.#len = p;
   }
 
   /** Appends a non-negative integer in decimal. */

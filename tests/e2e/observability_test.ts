@@ -193,6 +193,24 @@ Deno.test("ids: X-Request-Id is sent back; a well-formed incoming one is kept; t
   assert.equal(lines.find((l) => l.trace === trace)?.status, 200);
 });
 
+Deno.test("pipelining: a burst of 16 requests gives 16 access lines in order and 16 latency samples", async () => {
+  await using s = await startServer({
+    logFormat: "json",
+    handler: (req, res) => res.send(200, [], req.path),
+  });
+  await using c = await RawClient.connect(s.port);
+  const paths = Array.from({ length: 16 }, (_, i) => `/p/${i}`);
+  await c.send(paths.map((p) => `GET ${p} HTTP/1.1\r\n${H}User-Agent: burst/1\r\n\r\n`).join(""));
+  for (const p of paths) assert.equal(text(await c.response()), p);
+  const m = JSON.parse(text(await metrics(s.port)));
+  assert.equal(m.routes.app.count, 16);
+  assert.ok(m.routes.app.p99_ms > 0);
+  await s.server.log.flush();
+  const lines = s.logs.text.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.ua === "burst/1");
+  assert.deepEqual(lines.map((l) => l.target), paths);
+  for (const l of lines) assert.ok(l.ms >= 0 && l.status === 200, JSON.stringify(l));
+});
+
 Deno.test("access log: hostile requests still give one valid JSON line each", async () => {
   await using s = await startServer({ logFormat: "json", handler: (_req, res) => res.send(200, [], "ok") });
   const ua = "Mozilla/5.0 " + "x".repeat(8 * 1024);
