@@ -305,29 +305,24 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
       this.#recordBurst();
-      if (!(await this.#readHeadBytes())) return null;
+      // The read, inline: the head path costs one await per read.
+      this.#prepareBuffer();
+      if (this.#socketClosed) return null;
+      let n: number | null;
+      try {
+        n = await this.#conn.read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
+      } catch (e) {
+        if (isConnectionError(e)) return null;
+        throw e;
+      }
+      if (n === null) {
+        this.#eof = true;
+        return null;
+      }
+      this.#ctx.stats.bytesIn += n;
+      this.end += n;
+      this.#arrival = performance.now();
     }
-  }
-
-  /** Like {@linkcode Connection.fill}, without the layers: the head path's one await per read. */
-  async #readHeadBytes(): Promise<boolean> {
-    this.#prepareBuffer();
-    if (this.#socketClosed) return false;
-    let n: number | null;
-    try {
-      n = await this.#conn.read(this.buf.subarray(this.end));
-    } catch (e) {
-      if (isConnectionError(e)) return false;
-      throw e;
-    }
-    if (n === null) {
-      this.#eof = true;
-      return false;
-    }
-    this.#ctx.stats.bytesIn += n;
-    this.end += n;
-    this.#arrival = performance.now();
-    return true;
   }
 
   /** Makes room at the end of the read buffer for the next read. */
@@ -421,13 +416,25 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     } catch (e) {
       return this.#finish(cur, req, undefined, { error: e });
     }
-    if ((pending === undefined || pending === SETTLED) && res.finished && body.done) {
-      // The common case: answered at once, nothing left to read or wait for.
-      this.#record(res, req, cur.mount);
-      this.#current = undefined;
-      return !res.closeAfter && !this.#closing && !this.out.failed;
+    if (res.finished && body.done) {
+      if (pending === undefined || pending === SETTLED) {
+        // The common case: answered at once, nothing left to read or wait for.
+        return this.#completed(cur, req);
+      }
+      // Answered; only the write is in flight (a keep-alive request's flush).
+      return pending.then(
+        () => this.#completed(cur, req),
+        (e) => this.#finish(cur, req, undefined, { error: e }),
+      );
     }
     return this.#finish(cur, req, pending === undefined ? undefined : pending, undefined);
+  }
+
+  /** Records a finished exchange; whether the connection goes on. */
+  #completed(cur: Exchange, req: ServerRequest): boolean {
+    this.#record(cur.res, req, cur.mount);
+    this.#current = undefined;
+    return !cur.res.closeAfter && !this.#closing && !this.out.failed;
   }
 
   /** Requests that no mount sees: shutting down, CONNECT, a body declared too large, `OPTIONS *`. */
