@@ -4,7 +4,7 @@
  * CPU and the load generator to another (with taskset, when present). Every scenario is measured
  * in alternating rounds; the table shows medians and ratios.
  *
- * Flags: `--rounds N` (3), `--duration S` (5), `--only a,b` (scenario ids), `--quick` (1 round of
+ * Flags: `--rounds N` (5), `--duration S` (3), `--only a,b` (scenario ids), `--quick` (1 round of
  * 1 s: a smoke run), `--json FILE` (the results as JSON too).
  *
  * @module
@@ -23,7 +23,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 3, duration: 5, only: undefined, json: undefined };
+  const a: Args = { rounds: 5, duration: 3, only: undefined, json: undefined };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === "--rounds") a.rounds = Number(argv[++i]);
