@@ -2,7 +2,9 @@
  * `deno task bench`: ferry side by side with its peers on this machine (a Deno.serve handler, a
  * node:http handler, and nginx with one worker when nginx is installed), servers pinned to one
  * CPU and the load generator to another (with taskset, when present). Every scenario is measured
- * in alternating rounds; the table shows medians and ratios.
+ * in alternating rounds; the table shows medians and ratios. The hello and HTTPS scenarios also
+ * run a raw-socket ceiling (`scripts/peers/raw_ceiling.ts`, which parses nothing), so the table
+ * shows how far any server on `Deno.listen` can get against Deno.serve on this machine.
  *
  * Flags: `--rounds N` (5), `--duration S` (3), `--only a,b` (scenario ids), `--quick` (1 round of
  * 1 s: a smoke run), `--json FILE` (the results as JSON too).
@@ -153,6 +155,26 @@ async function startDenoServe(dir: string): Promise<Peer> {
   await waitForPort(http, child, "deno-serve");
   await waitForPort(https, child, "deno-serve");
   return { name: "Deno.serve", child, http, https };
+}
+
+/** The raw-socket ceiling (scripts/peers/raw_ceiling.ts), HTTP and HTTPS. */
+async function startRawCeiling(dir: string): Promise<Peer> {
+  const http = freePort();
+  const https = freePort();
+  const child = spawn(
+    pinned(0, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(ROOT, "scripts/peers/raw_ceiling.ts"),
+      String(http),
+      String(https),
+      dir,
+    ]),
+  );
+  await waitForPort(http, child, "raw-ceiling");
+  await waitForPort(https, child, "raw-ceiling");
+  return { name: "raw ceiling", child, http, https };
 }
 
 async function startNode(): Promise<Peer | undefined> {
@@ -333,7 +355,15 @@ interface Row {
   unit: string;
   results: Record<string, number>;
   comparisons: Array<
-    { peer: string; ratio: number; target?: number; met?: boolean; lowerIsBetter?: boolean }
+    {
+      peer: string;
+      ratio: number;
+      target?: number;
+      met?: boolean;
+      lowerIsBetter?: boolean;
+      /** The server on top of the ratio, when it is not ferry. */
+      of?: string;
+    }
   >;
 }
 
@@ -396,6 +426,8 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
   peers.push(ferryBare);
   const denoServe = await startDenoServe(dir);
   peers.push(denoServe);
+  const raw = await startRawCeiling(dir);
+  peers.push(raw);
   const node = await startNode();
   if (node) peers.push(node);
   const nginx = await startNginx(dir);
@@ -435,10 +467,12 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       }];
       if (node) t.push({ name: "node:http", url: `http://127.0.0.1:${node.http}/hello` });
       if (nginx) t.push({ name: "nginx", url: `http://127.0.0.1:${nginx.http}/hello` });
+      t.push({ name: "raw ceiling", url: `http://127.0.0.1:${raw.http}/hello` });
       const r = await measure(t, 50, "rps");
       const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 1.1 }];
       if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"], target: 1.8 });
       if (nginx) cmp.push({ peer: "nginx", ratio: r.ferry / r.nginx });
+      cmp.push({ of: "raw ceiling", peer: "Deno.serve", ratio: r["raw ceiling"] / r["Deno.serve"] });
       rows.push({
         scenario: "hello, keep-alive, 50 connections",
         unit: "req/s",
@@ -452,9 +486,11 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
         { name: "Deno.serve", url: `http://127.0.0.1:${denoServe.http}/hello`, script: pipeline },
       ];
       if (node) t.push({ name: "node:http", url: `http://127.0.0.1:${node.http}/hello`, script: pipeline });
+      t.push({ name: "raw ceiling", url: `http://127.0.0.1:${raw.http}/hello`, script: pipeline });
       const r = await measure(t, 50, "rps");
       const cmp: Row["comparisons"] = [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 5 }];
       if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"] });
+      cmp.push({ of: "raw ceiling", peer: "Deno.serve", ratio: r["raw ceiling"] / r["Deno.serve"] });
       rows.push({ scenario: "hello, pipelined 16 deep", unit: "req/s", results: r, comparisons: cmp });
     }
     for (
@@ -483,6 +519,7 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
         [
           { name: "ferry", url: `https://127.0.0.1:${ferry.https}/hello`, insecure: true },
           { name: "Deno.serve", url: `https://127.0.0.1:${denoServe.https}/hello`, insecure: true },
+          { name: "raw ceiling", url: `https://127.0.0.1:${raw.https}/hello`, insecure: true },
         ],
         50,
         "rps",
@@ -491,7 +528,10 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
         scenario: "HTTPS hello, keep-alive",
         unit: "req/s",
         results: r,
-        comparisons: [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 1.0 }],
+        comparisons: [
+          { peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 1.0 },
+          { of: "raw ceiling", peer: "Deno.serve", ratio: r["raw ceiling"] / r["Deno.serve"] },
+        ],
       });
     }
     if (want("put")) {
@@ -559,7 +599,7 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       c.met = c.target === undefined ? undefined : met === "yes";
       lines.push(
         `| ${i === 0 ? row.scenario : ""} | ${i === 0 ? row.unit : ""} | ${i === 0 ? medians : ""} | ` +
-          `ferry / ${c.peer} = ${c.ratio.toFixed(2)}× | ${
+          `${c.of ?? "ferry"} / ${c.peer} = ${c.ratio.toFixed(2)}× | ${
             c.target === undefined ? "" : (c.lowerIsBetter ? "≤ " : "≥ ") + c.target + "×"
           } | ${met} |`,
       );
