@@ -138,7 +138,11 @@ async function startFerry(name: string, dir: string, flags: string[]): Promise<P
   return { name, child, http, https };
 }
 
-async function startDenoServe(dir: string): Promise<Peer> {
+/**
+ * A Deno peer from `scripts/peers/` (Deno.serve, the raw-socket ceiling), on an HTTP and an HTTPS
+ * port, with the certificate in `dir`.
+ */
+async function startDenoPeer(name: string, script: string, dir: string): Promise<Peer> {
   const http = freePort();
   const https = freePort();
   const child = spawn(
@@ -146,35 +150,15 @@ async function startDenoServe(dir: string): Promise<Peer> {
       Deno.execPath(),
       "run",
       "-A",
-      join(ROOT, "scripts/peers/deno_serve.ts"),
+      join(ROOT, "scripts/peers", script),
       String(http),
       String(https),
       dir,
     ]),
   );
-  await waitForPort(http, child, "deno-serve");
-  await waitForPort(https, child, "deno-serve");
-  return { name: "Deno.serve", child, http, https };
-}
-
-/** The raw-socket ceiling (scripts/peers/raw_ceiling.ts), HTTP and HTTPS. */
-async function startRawCeiling(dir: string): Promise<Peer> {
-  const http = freePort();
-  const https = freePort();
-  const child = spawn(
-    pinned(0, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      join(ROOT, "scripts/peers/raw_ceiling.ts"),
-      String(http),
-      String(https),
-      dir,
-    ]),
-  );
-  await waitForPort(http, child, "raw-ceiling");
-  await waitForPort(https, child, "raw-ceiling");
-  return { name: "raw ceiling", child, http, https };
+  await waitForPort(http, child, name);
+  await waitForPort(https, child, name);
+  return { name, child, http, https };
 }
 
 async function startNode(): Promise<Peer | undefined> {
@@ -424,9 +408,9 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
   peers.push(ferryLogged);
   const ferryBare = await startFerry("ferry bare", dir, ["--log-format", "none", "--no-metrics"]);
   peers.push(ferryBare);
-  const denoServe = await startDenoServe(dir);
+  const denoServe = await startDenoPeer("Deno.serve", "deno_serve.ts", dir);
   peers.push(denoServe);
-  const raw = await startRawCeiling(dir);
+  const raw = await startDenoPeer("raw ceiling", "raw_ceiling.ts", dir);
   peers.push(raw);
   const node = await startNode();
   if (node) peers.push(node);
