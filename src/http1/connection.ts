@@ -592,12 +592,16 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const burst = this.#burst;
     if (burst.length === 0) return;
     const now = performance.now();
+    // Wall-clock ms at performance.now() = 0, read once per burst: a request's start time is
+    // then wall + req.start (timeOrigin would drift from the wall clock over a long uptime).
+    const wall = this.#ctx.log.accessEnabled ? Date.now() - now : 0;
     for (let i = 0; i < burst.length; i += 3) {
       this.#recordOne(
         burst[i] as ResponseWriter,
         burst[i + 1] as ServerRequest | undefined,
         burst[i + 2] as string | undefined,
         now,
+        wall,
       );
     }
     burst.length = 0;
@@ -608,6 +612,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     req: ServerRequest | undefined,
     mount: string | undefined,
     now: number,
+    wall: number,
   ): void {
     const ctx = this.#ctx;
     const stats = ctx.stats;
@@ -635,7 +640,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       }
     }
     log.access({
-      time: Date.now() - (req !== undefined ? now - req.start : 0),
+      time: wall + (req !== undefined ? req.start : now),
       conn: this.id,
       id: req?.id ?? "-",
       remote: this.remoteAddr,
