@@ -106,59 +106,50 @@ function spawn(cmd: string[], env: Record<string, string> = {}): Deno.ChildProce
     .spawn();
 }
 
-async function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
+/** Runs a Deno script pinned to CPU 0 on two free ports (HTTP, HTTPS) and waits for both. */
+async function startDeno(
+  name: string,
+  args: (http: number, https: number) => string[],
+  env: Record<string, string> = {},
+): Promise<Peer> {
   const http = freePort();
   const https = freePort();
-  const child = spawn(
-    pinned(0, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      join(ROOT, "main.ts"),
-      "--port",
-      String(http),
-      "--https-port",
-      String(https),
-      "--cert-dir",
-      join(dir, "certs"),
-      "--root",
-      join(dir, "www"),
-      "--upload-dir",
-      join(dir, "uploads"),
-      "--max-connections",
-      "20000",
-      "--max-upload-bytes",
-      "64M",
-      ...flags,
-    ]),
-    { FERRY_AUTH_USER: "bench", FERRY_AUTH_PASS: "bench" },
-  );
+  const child = spawn(pinned(0, [Deno.execPath(), "run", "-A", ...args(http, https)]), env);
   await waitForPort(http, child, name);
   await waitForPort(https, child, name);
   return { name, child, http, https };
+}
+
+function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
+  return startDeno(name, (http, https) => [
+    join(ROOT, "main.ts"),
+    "--port",
+    String(http),
+    "--https-port",
+    String(https),
+    "--cert-dir",
+    join(dir, "certs"),
+    "--root",
+    join(dir, "www"),
+    "--upload-dir",
+    join(dir, "uploads"),
+    "--max-connections",
+    "20000",
+    "--max-upload-bytes",
+    "64M",
+    ...flags,
+  ], { FERRY_AUTH_USER: "bench", FERRY_AUTH_PASS: "bench" });
 }
 
 /**
  * A Deno peer from `scripts/peers/` (Deno.serve, the raw-socket ceiling), on an HTTP and an HTTPS
  * port, with the certificate in `dir`.
  */
-async function startDenoPeer(name: string, script: string, dir: string): Promise<Peer> {
-  const http = freePort();
-  const https = freePort();
-  const child = spawn(
-    pinned(0, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      join(ROOT, "scripts/peers", script),
-      String(http),
-      String(https),
-      dir,
-    ]),
+function startDenoPeer(name: string, script: string, dir: string): Promise<Peer> {
+  return startDeno(
+    name,
+    (http, https) => [join(ROOT, "scripts/peers", script), String(http), String(https), dir],
   );
-  await waitForPort(http, child, name);
-  await waitForPort(https, child, name);
-  return { name, child, http, https };
 }
 
 async function startNode(): Promise<Peer | undefined> {
