@@ -53,16 +53,15 @@ export interface LogSink {
 }
 
 /**
- * A growable byte buffer that log lines are encoded into: ASCII is copied code unit by code unit,
- * anything else goes through `TextEncoder.encodeInto`.
+ * A growable byte buffer that log lines are encoded into: the access-line encoder writes into
+ * {@linkcode LineBuffer.reserve}'s array directly, other lines go through `TextEncoder.encodeInto`.
  *
  * @example
  * ```ts
  * import { LineBuffer } from "./logger.ts";
  * const b = new LineBuffer();
- * b.ascii("status=");
- * b.decimal(200);
- * console.log(new TextDecoder().decode(b.bytes())); // "status=200"
+ * b.text("status=200 ✓");
+ * console.log(new TextDecoder().decode(b.bytes())); // "status=200 ✓"
  * ```
  */
 export class LineBuffer {
@@ -90,64 +89,10 @@ export class LineBuffer {
     return this.#buf.subarray(0, this.length);
   }
 
-  /** Appends an ASCII string (callers guarantee it is ASCII). */
-  ascii(s: string): void {
-    const buf = this.reserve(s.length);
-    let p = this.length;
-    for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
-    this.length = p;
-  }
-
   /** Appends any string as UTF-8. */
   text(s: string): void {
     const buf = this.reserve(s.length * 3);
     this.length += encoder.encodeInto(s, buf.subarray(this.length)).written;
-  }
-
-  /** Appends a non-negative integer in decimal. */
-  decimal(n: number): void {
-    if (n < 10 && n >= 0) {
-      this.reserve(1)[this.length++] = 0x30 + n;
-    } else this.ascii(String(n));
-  }
-
-  /** Appends milliseconds with three decimals (`0.125`), from whole microseconds. */
-  millis(ms: number): void {
-    const us = Math.round(ms * 1000);
-    this.decimal(Math.floor(us / 1000));
-    const frac = us % 1000;
-    const buf = this.reserve(4);
-    buf[this.length] = 0x2e;
-    buf[this.length + 1] = 0x30 + Math.floor(frac / 100);
-    buf[this.length + 2] = 0x30 + Math.floor(frac / 10) % 10;
-    buf[this.length + 3] = 0x30 + frac % 10;
-    this.length += 4;
-  }
-
-  /**
-   * Appends a JSON string literal (or `null`). Printable ASCII is copied as it is; a string with
-   * a quote, backslash, control or non-ASCII character goes through `JSON.stringify`, which
-   * escapes what must be escaped (lone surrogates included).
-   */
-  json(v: string | undefined): void {
-    if (v === undefined) {
-      this.ascii("null");
-      return;
-    }
-    const n = v.length;
-    const buf = this.reserve(n + 2);
-    let p = this.length;
-    buf[p++] = 0x22;
-    for (let i = 0; i < n; i++) {
-      const c = v.charCodeAt(i);
-      if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) {
-        this.text(JSON.stringify(v));
-        return;
-      }
-      buf[p++] = c;
-    }
-    buf[p++] = 0x22;
-    this.length = p;
   }
 
   /** Forgets the contents. */
@@ -479,37 +424,28 @@ function accessJson(b: LineBuffer, e: AccessEntry): void {
   b.length = p;
 }
 
-/** {@linkcode accessJson} field by field, for lines with a string that needs escaping. */
+/**
+ * {@linkcode accessJson} for a line with a string that needs escaping: the same fields, in the same
+ * order, through `JSON.stringify` (absent values as null, durations to the microsecond).
+ */
 function accessJsonEscaped(b: LineBuffer, e: AccessEntry): void {
-  b.ascii('{"time":"');
-  b.ascii(isoTime(e.time));
-  b.ascii('","conn":');
-  b.decimal(e.conn);
-  b.ascii(',"id":');
-  b.json(e.id);
-  b.ascii(',"remote":');
-  b.json(e.remote);
-  b.ascii(',"method":');
-  b.json(e.method);
-  b.ascii(',"target":');
-  b.json(e.target);
-  b.ascii(',"protocol":');
-  b.json(e.protocol);
-  b.ascii(',"status":');
-  b.decimal(e.status);
-  b.ascii(',"bytes":');
-  b.decimal(e.bytes);
-  b.ascii(',"ms":');
-  b.millis(e.ms);
-  b.ascii(',"ua":');
-  b.json(e.ua);
-  b.ascii(',"referer":');
-  b.json(e.referer);
-  b.ascii(',"trace":');
-  b.json(e.trace);
-  b.ascii(e.tls ? ',"tls":true,"phase":' : ',"tls":false,"phase":');
-  b.json(e.phase);
-  b.ascii("}");
+  b.text(JSON.stringify({
+    time: isoTime(e.time),
+    conn: e.conn,
+    id: e.id,
+    remote: e.remote,
+    method: e.method,
+    target: e.target,
+    protocol: e.protocol,
+    status: e.status,
+    bytes: e.bytes,
+    ms: Math.round(e.ms * 1000) / 1000,
+    ua: e.ua ?? null,
+    referer: e.referer ?? null,
+    trace: e.trace ?? null,
+    tls: e.tls,
+    phase: e.phase,
+  }));
 }
 
 /** Copies ASCII `s` to `buf` at `p`; returns the new end (a negative `p` stays negative). */
