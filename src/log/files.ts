@@ -70,6 +70,7 @@ function stamp(d: Date): string {
 /**
  * Opens `path` for appending, rotating as `options` says. A rotated file is renamed to
  * `NAME.YYYYMMDDTHHMMSSZ.NNNNNN`, gzipped to `….gz` in the background, and the plain copy removed.
+ * A path that is not a regular file (`/dev/null`, a FIFO, a terminal) is written and never rotated.
  *
  * @example
  * ```ts ignore
@@ -86,12 +87,17 @@ export function fileSink(path: string, options: RotationOptions = {}): FileSink 
   let size = 0;
   let openedAt = 0;
   let seq = 0;
+  // Only a regular file rotates: renaming /dev/null, a FIFO or a terminal would move the device
+  // itself (as root, /dev/null became a log file and then a .gz).
+  let regular = true;
   const compressing = new Set<Promise<void>>();
 
   const open = async () => {
     await Deno.mkdir(dir, { recursive: true });
     file = await Deno.open(path, { write: true, append: true, create: true });
-    size = (await file.stat()).size;
+    const info = await file.stat();
+    regular = info.isFile;
+    size = info.size;
     openedAt = Date.now();
   };
 
@@ -130,7 +136,7 @@ export function fileSink(path: string, options: RotationOptions = {}): FileSink 
     async write(p: Uint8Array): Promise<number> {
       if (file === undefined) await open();
       if (
-        size > 0 &&
+        regular && size > 0 &&
         ((maxBytes > 0 && size + p.length > maxBytes) || (everyMs > 0 && Date.now() - openedAt >= everyMs))
       ) {
         await rotate();

@@ -389,3 +389,31 @@ Deno.test("log files: --log-rotate-keep keeps the newest rotated files only", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("log files: a path that is not a regular file (a FIFO) is written, never rotated", async () => {
+  const { fileSink } = await import("../../src/log/files.ts");
+  const dir = await Deno.makeTempDir({ prefix: "ferry-fifo-" });
+  try {
+    const fifo = `${dir}/a.log`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    // The reader: everything written to the FIFO, until the writer closes it.
+    const reading = (async () => {
+      const r = await Deno.open(fifo, { read: true });
+      return new TextDecoder().decode(await new Response(r.readable).arrayBuffer());
+    })();
+    const sink = fileSink(fifo, { size: "100B", interval: "", keep: 3 });
+    const batches = Array.from(
+      { length: 12 },
+      (_, i) => `batch ${String(i).padStart(2, "0")} ${"x".repeat(80)}\n`,
+    );
+    for (const b of batches) await sink.write(new TextEncoder().encode(b));
+    // Checked before close(): a rotated FIFO would leave close() waiting on its gzip for good.
+    assert.ok((await Deno.lstat(fifo)).isFifo, "the FIFO is still a FIFO");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.log"]);
+    await sink.close();
+    assert.equal(await reading, batches.join(""));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
