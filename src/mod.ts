@@ -150,7 +150,7 @@ export async function serve(
 }
 
 // Types that the public API refers to, exported so that it is documented whole.
-export { type AccessEntry, type Level } from "./log/logger.ts";
+export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
 export { Output, PreparedHeaders, type ResponseSink } from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
 export { Connection, type ConnectionContext } from "./http1/connection.ts";

@@ -15,7 +15,7 @@ import { STATUS } from "./status.ts";
 import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
 import type { Dispatcher, Mount } from "../dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
-import type { Logger } from "../log/logger.ts";
+import { AccessMemo, type Logger } from "../log/logger.ts";
 import { bump, type Stats, type TimeoutKind } from "../metrics/stats.ts";
 
 /** What a connection needs from its server. */
@@ -655,8 +655,11 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       tls: this.secure,
       phase: ctx.draining ? "draining" : "running",
       trace: traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined,
-    });
+    }, this.#accessMemo ??= new AccessMemo());
   }
+
+  /** The end of this connection's JSON access lines, kept between requests. */
+  #accessMemo: AccessMemo | undefined;
 
   #countedOut = 0;
 

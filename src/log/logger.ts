@@ -280,13 +280,16 @@ export class Logger {
     return this.#access !== null;
   }
 
-  /** Writes one access line. */
-  access(e: AccessEntry): void {
+  /**
+   * Writes one access line. `memo`, one per connection, lets a JSON line copy the end it shares
+   * with the connection's previous line instead of encoding it again.
+   */
+  access(e: AccessEntry, memo?: AccessMemo): void {
     const w = this.#access;
     if (w === null) return;
     if (this.format === "json") {
       // Encoded straight into the batch: no string is built for the line.
-      accessJson(w.begin(), e);
+      accessJson(w.begin(), e, memo);
       w.end();
     } else w.line(formatAccess(this.format, e));
   }
@@ -364,6 +367,7 @@ export function escapeText(s: string): string {
 
 let isoMs = -1;
 let isoText = "";
+let isoAscii = new Uint8Array(0);
 
 /** `Date#toISOString()`, computed once per millisecond (a busy server logs many lines in one). */
 function isoTime(ms: number): string {
@@ -371,135 +375,237 @@ function isoTime(ms: number): string {
   if (t !== isoMs) {
     isoMs = t;
     isoText = new Date(t).toISOString();
+    isoAscii = encoder.encode(isoText);
   }
   return isoText;
 }
 
 /**
- * Encodes one access entry as a JSON object into `b`. Numbers and booleans are ours; every string
- * is either printable ASCII, copied as it is, or goes through `JSON.stringify`, so no value can
- * break the line. The common line (all ASCII) is written in one pass with no calls per field.
+ * The end of one connection's JSON access lines, kept between its requests. The connection id,
+ * client address, protocol, TLS, phase, user agent and referer seldom change on a keep-alive
+ * connection, so they are encoded once and then copied whole (a browser's user agent alone is
+ * a hundred bytes or more). A connection passes its own memo to {@linkcode Logger.access}.
+ *
+ * @example
+ * ```ts ignore
+ * const memo = new AccessMemo(); // one per connection
+ * logger.access(entry, memo);
+ * ```
  */
-function accessJson(b: LineBuffer, e: AccessEntry): void {
-  const mark = b.length;
-  const strings = e.id.length + e.remote.length + e.method.length + e.target.length + e.protocol.length +
-    (e.ua?.length ?? 0) + (e.referer?.length ?? 0) + (e.trace?.length ?? 0) + e.phase.length;
-  const buf = b.reserve(strings + 320);
-  let p = mark;
-  p = putAscii(buf, p, '{"time":"');
-  p = putAscii(buf, p, isoTime(e.time));
-  p = putAscii(buf, p, '","conn":');
-  p = putInt(buf, p, e.conn);
-  p = putAscii(buf, p, ',"id":');
-  p = putJson(buf, p, e.id);
-  p = putAscii(buf, p, ',"remote":');
-  p = putJson(buf, p, e.remote);
-  p = putAscii(buf, p, ',"method":');
-  p = putJson(buf, p, e.method);
-  p = putAscii(buf, p, ',"target":');
-  p = putJson(buf, p, e.target);
-  p = putAscii(buf, p, ',"protocol":');
-  p = putJson(buf, p, e.protocol);
-  p = putAscii(buf, p, ',"status":');
-  p = putInt(buf, p, e.status);
-  p = putAscii(buf, p, ',"bytes":');
-  p = putInt(buf, p, e.bytes);
-  p = putAscii(buf, p, ',"ms":');
-  p = putMillis(buf, p, e.ms);
-  p = putAscii(buf, p, ',"ua":');
-  p = putJson(buf, p, e.ua);
-  p = putAscii(buf, p, ',"referer":');
-  p = putJson(buf, p, e.referer);
-  p = putAscii(buf, p, ',"trace":');
-  p = putJson(buf, p, e.trace);
-  p = putAscii(buf, p, e.tls ? ',"tls":true,"phase":' : ',"tls":false,"phase":');
-  p = putJson(buf, p, e.phase);
-  // putJson returns -1 (and so p stays negative) for a string that needs escaping.
-  if (p < 0) {
-    b.length = mark;
-    accessJsonEscaped(b, e);
-    return;
+export class AccessMemo {
+  #conn = -1;
+  #remote = "";
+  #protocol = "";
+  #tls = false;
+  #phase = "";
+  #ua: string | undefined;
+  #referer: string | undefined;
+  #bytes: Uint8Array | undefined;
+
+  /** The encoded end of the line for `e`, if it is the one remembered. */
+  bytesFor(e: AccessEntry): Uint8Array | undefined {
+    return this.#conn === e.conn && this.#remote === e.remote && this.#protocol === e.protocol &&
+        this.#tls === e.tls && this.#phase === e.phase && this.#ua === e.ua && this.#referer === e.referer
+      ? this.#bytes
+      : undefined;
   }
-  buf[p++] = 0x7d;
+
+  /** Remembers `bytes` as the encoded end of the line for `e`. */
+  remember(e: AccessEntry, bytes: Uint8Array): void {
+    this.#conn = e.conn;
+    this.#remote = e.remote;
+    this.#protocol = e.protocol;
+    this.#tls = e.tls;
+    this.#phase = e.phase;
+    this.#ua = e.ua;
+    this.#referer = e.referer;
+    this.#bytes = bytes;
+  }
+}
+
+/**
+ * The JSON keys in line order, each with the punctuation before it. What changes from request to
+ * request comes first; from `conn` on, the end of the line, which a connection's
+ * {@linkcode AccessMemo} keeps. Absent optional values (`trace`, `ua`, `referer`) are left out.
+ */
+const KEYS = [
+  "time",
+  "id",
+  "method",
+  "target",
+  "status",
+  "bytes",
+  "ms",
+  "trace",
+  "conn",
+  "remote",
+  "protocol",
+  "tls",
+  "phase",
+  "ua",
+  "referer",
+].map((k, i) => encoder.encode(`${i === 0 ? "{" : ","}"${k}":`));
+const K_MS = 6;
+const K_TAIL = 8;
+const TRUE = encoder.encode("true");
+const FALSE = encoder.encode("false");
+
+/**
+ * Encodes one access entry as a JSON object into `b`, in one pass with no call per field. Numbers
+ * and booleans are ours; a string of printable ASCII is copied as it is, and a line with any other
+ * string (a quote, backslash, control or non-ASCII character) is serialised whole by
+ * `JSON.stringify` instead, so no value can break the line.
+ */
+function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined): void {
+  const mark = b.length;
+  const tail = memo?.bytesFor(e);
+  const fields = tail !== undefined ? K_TAIL : KEYS.length;
+  const room = 200 + e.id.length + e.method.length + e.target.length + (e.trace?.length ?? 0) +
+    (tail !== undefined
+      ? tail.length
+      : e.remote.length + e.protocol.length + e.phase.length + (e.ua?.length ?? 0) +
+        (e.referer?.length ?? 0));
+  const buf = b.reserve(room);
+  isoTime(e.time);
+  let p = mark;
+  let tailStart = 0;
+  for (let f = 0; f < fields; f++) {
+    let v: string | number | boolean | undefined;
+    switch (f) {
+      case 0:
+        v = undefined; // the time, from its cached bytes
+        break;
+      case 1:
+        v = e.id;
+        break;
+      case 2:
+        v = e.method;
+        break;
+      case 3:
+        v = e.target;
+        break;
+      case 4:
+        v = e.status;
+        break;
+      case 5:
+        v = e.bytes;
+        break;
+      case K_MS:
+        v = Math.round(e.ms * 1000); // whole microseconds
+        break;
+      case 7:
+        v = e.trace;
+        if (v === undefined) continue;
+        break;
+      case K_TAIL:
+        tailStart = p;
+        v = e.conn;
+        break;
+      case 9:
+        v = e.remote;
+        break;
+      case 10:
+        v = e.protocol;
+        break;
+      case 11:
+        v = e.tls;
+        break;
+      case 12:
+        v = e.phase;
+        break;
+      case 13:
+        v = e.ua;
+        if (v === undefined) continue;
+        break;
+      default:
+        v = e.referer;
+        if (v === undefined) continue;
+    }
+    const key = KEYS[f];
+    for (let j = 0; j < key.length; j++) buf[p++] = key[j];
+    if (f === 0) {
+      const t = isoAscii;
+      buf[p++] = 0x22;
+      for (let j = 0; j < t.length; j++) buf[p++] = t[j];
+      buf[p++] = 0x22;
+    } else if (typeof v === "string") {
+      buf[p++] = 0x22;
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return accessJsonEscaped(b, mark, e);
+        buf[p++] = c;
+      }
+      buf[p++] = 0x22;
+    } else if (typeof v === "number") {
+      // A whole number, digit by digit from the right; the duration as milliseconds with three
+      // decimals (49 µs → 0.049).
+      if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER && v === Math.floor(v))) {
+        return accessJsonEscaped(b, mark, e);
+      }
+      let digits = 1;
+      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+      if (f === K_MS && digits < 4) digits = 4;
+      const point = f === K_MS ? 1 : 0;
+      let q = p + digits + point;
+      let x = v;
+      for (let d = 0; d < digits; d++) {
+        buf[--q] = 0x30 + x % 10;
+        x = Math.floor(x / 10);
+        if (d === 2 && point === 1) buf[--q] = 0x2e;
+      }
+      p += digits + point;
+    } else {
+      const word = v ? TRUE : FALSE;
+      for (let j = 0; j < word.length; j++) buf[p++] = word[j];
+    }
+  }
+  if (tail !== undefined) {
+    buf.set(tail, p);
+    p += tail.length;
+  } else {
+    buf[p++] = 0x7d;
+    memo?.remember(e, buf.slice(tailStart, p));
+  }
   b.length = p;
 }
 
 /**
- * {@linkcode accessJson} for a line with a string that needs escaping: the same fields, in the same
- * order, through `JSON.stringify` (absent values as null, durations to the microsecond).
+ * {@linkcode accessJson} for a line with a string that needs escaping (or a number that is not a
+ * whole one): the same fields in the same order through `JSON.stringify`, which also leaves out
+ * absent values. Replaces whatever was encoded into `b` from `mark`.
  */
-function accessJsonEscaped(b: LineBuffer, e: AccessEntry): void {
+function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
+  b.length = mark;
   b.text(JSON.stringify({
     time: isoTime(e.time),
-    conn: e.conn,
     id: e.id,
-    remote: e.remote,
     method: e.method,
     target: e.target,
-    protocol: e.protocol,
     status: e.status,
     bytes: e.bytes,
     ms: Math.round(e.ms * 1000) / 1000,
-    ua: e.ua ?? null,
-    referer: e.referer ?? null,
-    trace: e.trace ?? null,
+    trace: e.trace,
+    conn: e.conn,
+    remote: e.remote,
+    protocol: e.protocol,
     tls: e.tls,
     phase: e.phase,
+    ua: e.ua,
+    referer: e.referer,
   }));
-}
-
-/** Copies ASCII `s` to `buf` at `p`; returns the new end (a negative `p` stays negative). */
-function putAscii(buf: Uint8Array, p: number, s: string): number {
-  if (p < 0) return p;
-  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
-  return p;
-}
-
-/** Writes `v` as a JSON string (or `null`) if it is printable ASCII; -1 when it needs escaping. */
-function putJson(buf: Uint8Array, p: number, v: string | undefined): number {
-  if (p < 0) return p;
-  if (v === undefined) return putAscii(buf, p, "null");
-  buf[p++] = 0x22;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return -1;
-    buf[p++] = c;
-  }
-  buf[p++] = 0x22;
-  return p;
-}
-
-/** Writes a non-negative integer in decimal. */
-function putInt(buf: Uint8Array, p: number, n: number): number {
-  if (p < 0) return p;
-  if (n >= 0 && n < 10) {
-    buf[p] = 0x30 + n;
-    return p + 1;
-  }
-  return putAscii(buf, p, String(n));
-}
-
-/** Writes milliseconds with three decimals (`0.125`), from whole microseconds. */
-function putMillis(buf: Uint8Array, p: number, ms: number): number {
-  if (p < 0) return p;
-  const us = Math.round(ms * 1000);
-  p = putInt(buf, p, Math.floor(us / 1000));
-  const frac = us % 1000;
-  buf[p] = 0x2e;
-  buf[p + 1] = 0x30 + Math.floor(frac / 100);
-  buf[p + 2] = 0x30 + Math.floor(frac / 10) % 10;
-  buf[p + 3] = 0x30 + frac % 10;
-  return p + 4;
 }
 
 const decoder = new TextDecoder();
 
-/** Renders one access entry in `format`. */
-export function formatAccess(format: LogFormat, e: AccessEntry): string {
+/**
+ * Renders one access entry in `format`; a JSON line reuses what `memo` (one per connection)
+ * remembers of the connection's previous line.
+ */
+export function formatAccess(format: LogFormat, e: AccessEntry, memo?: AccessMemo): string {
   switch (format) {
     case "json": {
       const b = new LineBuffer(512);
-      accessJson(b, e);
+      accessJson(b, e, memo);
       return decoder.decode(b.bytes());
     }
     case "combined":

@@ -211,6 +211,40 @@ Deno.test("pipelining: a burst of 16 requests gives 16 access lines in order and
   for (const l of lines) assert.ok(l.ms >= 0 && l.status === 200, JSON.stringify(l));
 });
 
+Deno.test("access log: one keep-alive connection, changing headers: each line has its own", async () => {
+  await using s = await startServer({
+    logFormat: "json",
+    handler: (req, res) => res.send(200, [], req.path),
+  });
+  await using c = await RawClient.connect(s.port);
+  // The end of a JSON line is kept per connection and copied while it repeats: it must follow
+  // every change (user agent, referer, present or not), and an absent value is left out.
+  const sent: Array<[string, string | undefined, string | undefined]> = [
+    ["/a", "agent/1", undefined],
+    ["/b", "agent/1", undefined],
+    ["/c", "agent/2", "http://x/"],
+    ["/d", "agent/2", "http://x/"],
+    ["/e", undefined, "http://x/"],
+    ["/f", undefined, undefined],
+    ["/g", "agent/1", undefined],
+  ];
+  for (const [path, ua, referer] of sent) {
+    await c.send(
+      `GET ${path} HTTP/1.1\r\n${H}${ua ? `User-Agent: ${ua}\r\n` : ""}` +
+        `${referer ? `Referer: ${referer}\r\n` : ""}\r\n`,
+    );
+    assert.equal(text(await c.response()), path);
+  }
+  await s.server.log.flush();
+  const lines = s.logs.text.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.target, l.ua, l.referer]), sent);
+  assert.equal(new Set(lines.map((l) => l.conn)).size, 1);
+  for (const l of lines) {
+    assert.ok(!("trace" in l), JSON.stringify(l));
+    assert.equal(l.ua === undefined, !("ua" in l));
+  }
+});
+
 Deno.test("access log: hostile requests still give one valid JSON line each", async () => {
   await using s = await startServer({ logFormat: "json", handler: (_req, res) => res.send(200, [], "ok") });
   const ua = "Mozilla/5.0 " + "x".repeat(8 * 1024);
@@ -303,16 +337,23 @@ Deno.test("log files: rotation under load yields .gz files and every line exactl
 
 Deno.test("access log: any strings survive a JSON line round trip (property)", async () => {
   const fc = (await import("fast-check")).default;
-  const { formatAccess } = await import("../../src/log/logger.ts");
+  const { AccessMemo, formatAccess } = await import("../../src/log/logger.ts");
+  // One memo across all runs, as one connection's lines share one: what it keeps must follow
+  // every change, and plain and escaped lines alike.
+  const memo = new AccessMemo();
+  const agents = ["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", undefined];
   fc.assert(
     fc.property(
       fc.string({ unit: "binary" }),
-      fc.string({ unit: "grapheme" }),
+      fc.oneof(fc.string({ unit: "grapheme" }), fc.constantFrom(...agents)),
       fc.string(),
-      (target, ua, id) => {
+      fc.option(fc.constantFrom("http://a/", 'http://b/"q"'), { nil: undefined }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.double({ min: 0, max: 1e6, noNaN: true }),
+      (target, ua, id, referer, conn, ms) => {
         const line = formatAccess("json", {
           time: Date.now(),
-          conn: 1,
+          conn,
           id,
           remote: "127.0.0.1",
           method: "GET",
@@ -320,19 +361,25 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
           protocol: "HTTP/1.1",
           status: 200,
           bytes: 1,
-          ms: 0.5,
+          ms,
           ua,
-          tls: false,
-          phase: "running",
-        });
+          referer,
+          tls: conn === 2,
+          phase: conn === 3 ? "draining" : "running",
+        }, memo);
         assert.ok(!line.includes("\n"), "one line");
         const back = JSON.parse(line);
         assert.equal(back.target, target);
         assert.equal(back.ua, ua);
+        assert.equal(back.referer, referer);
         assert.equal(back.id, id);
+        assert.equal(back.conn, conn);
+        assert.equal(back.tls, conn === 2);
+        assert.equal(back.phase, conn === 3 ? "draining" : "running");
+        assert.equal(back.ms, Math.round(ms * 1000) / 1000);
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: 3000 },
   );
 });
 
