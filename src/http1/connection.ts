@@ -15,7 +15,7 @@ import { STATUS } from "./status.ts";
 import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
 import type { Dispatcher, Mount } from "../dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
-import { AccessMemo, type Logger } from "../log/logger.ts";
+import { type AccessEntry, AccessMemo, type Logger } from "../log/logger.ts";
 import { bump, type Stats, type TimeoutKind } from "../metrics/stats.ts";
 
 /** What a connection needs from its server. */
@@ -592,9 +592,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const burst = this.#burst;
     if (burst.length === 0) return;
     const now = performance.now();
-    // Wall-clock ms at performance.now() = 0, read once per burst: a request's start time is
-    // then wall + req.start (timeOrigin would drift from the wall clock over a long uptime).
-    const wall = this.#ctx.log.accessEnabled ? Date.now() - now : 0;
+    // Wall-clock ms at performance.now() = 0: a request's start time is then wall + req.start.
+    const wall = this.#ctx.log.accessEnabled ? this.#ctx.log.wallAtZero(now) : 0;
     for (let i = 0; i < burst.length; i += 3) {
       this.#recordOne(
         burst[i] as ResponseWriter,
@@ -639,24 +638,40 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         }
       }
     }
-    log.access({
-      time: wall + (req !== undefined ? req.start : now),
+    // One entry object per connection, refilled: the logger is done with it when access() returns.
+    const e = this.#entry ??= {
+      time: 0,
       conn: this.id,
-      id: req?.id ?? "-",
+      id: "-",
       remote: this.remoteAddr,
-      method: req?.method ?? "-",
-      target: req?.target ?? "-",
-      protocol: req?.protocol ?? "HTTP/1.1",
-      status: res.status,
-      bytes: res.bodyBytes,
-      ms: req !== undefined ? now - req.start : 0,
-      ua,
-      referer,
+      method: "-",
+      target: "-",
+      protocol: "HTTP/1.1",
+      status: 0,
+      bytes: 0,
+      ms: 0,
+      ua: undefined,
+      referer: undefined,
       tls: this.secure,
-      phase: ctx.draining ? "draining" : "running",
-      trace: traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined,
-    }, this.#accessMemo ??= new AccessMemo());
+      phase: "running",
+      trace: undefined,
+    };
+    e.time = wall + (req !== undefined ? req.start : now);
+    e.id = req?.id ?? "-";
+    e.method = req?.method ?? "-";
+    e.target = req?.target ?? "-";
+    e.protocol = req?.protocol ?? "HTTP/1.1";
+    e.status = res.status;
+    e.bytes = res.bodyBytes;
+    e.ms = req !== undefined ? now - req.start : 0;
+    e.ua = ua;
+    e.referer = referer;
+    e.phase = ctx.draining ? "draining" : "running";
+    e.trace = traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+    log.access(e, this.#accessMemo ??= new AccessMemo());
   }
+
+  #entry: AccessEntry | undefined;
 
   /** The end of this connection's JSON access lines, kept between requests. */
   #accessMemo: AccessMemo | undefined;

@@ -280,6 +280,23 @@ export class Logger {
     return this.#access !== null;
   }
 
+  #wallZero = 0;
+  #wallReadAt = -Infinity;
+
+  /**
+   * Wall-clock milliseconds at `performance.now()` = 0, given `now` = `performance.now()`. The
+   * wall clock is read again only after a second, so a busy server does not read it per request,
+   * and yet follows it (the two clocks drift apart over a long uptime, and the wall clock may be
+   * set).
+   */
+  wallAtZero(now: number): number {
+    if (now - this.#wallReadAt >= 1000) {
+      this.#wallZero = Date.now() - now;
+      this.#wallReadAt = now;
+    }
+    return this.#wallZero;
+  }
+
   /**
    * Writes one access line. `memo`, one per connection, lets a JSON line copy the end it shares
    * with the connection's previous line instead of encoding it again.
@@ -428,7 +445,7 @@ export class AccessMemo {
  * request comes first; from `conn` on, the end of the line, which a connection's
  * {@linkcode AccessMemo} keeps. Absent optional values (`trace`, `ua`, `referer`) are left out.
  */
-const KEYS = [
+const KEY_NAMES = [
   "time",
   "id",
   "method",
@@ -444,7 +461,11 @@ const KEYS = [
   "phase",
   "ua",
   "referer",
-].map((k, i) => encoder.encode(`${i === 0 ? "{" : ","}"${k}":`));
+];
+/** All keys in one array (a line reads them from a few cache lines), `KEY_AT[f]` to `KEY_AT[f + 1]`. */
+const KEY_BYTES = encoder.encode(KEY_NAMES.map((k, i) => `${i === 0 ? "{" : ","}"${k}":`).join(""));
+const KEY_AT = KEY_NAMES.reduce((at, k, i) => [...at, at[i] + k.length + 4], [0]); // `,"k":` or `{"k":`
+const FIELDS = KEY_NAMES.length;
 const K_MS = 6;
 const K_TAIL = 8;
 const TRUE = encoder.encode("true");
@@ -459,7 +480,7 @@ const FALSE = encoder.encode("false");
 function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined): void {
   const mark = b.length;
   const tail = memo?.bytesFor(e);
-  const fields = tail !== undefined ? K_TAIL : KEYS.length;
+  const fields = tail !== undefined ? K_TAIL : FIELDS;
   const room = 200 + e.id.length + e.method.length + e.target.length + (e.trace?.length ?? 0) +
     (tail !== undefined
       ? tail.length
@@ -521,8 +542,7 @@ function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined)
         v = e.referer;
         if (v === undefined) continue;
     }
-    const key = KEYS[f];
-    for (let j = 0; j < key.length; j++) buf[p++] = key[j];
+    for (let j = KEY_AT[f], end = KEY_AT[f + 1]; j < end; j++) buf[p++] = KEY_BYTES[j];
     if (f === 0) {
       const t = isoAscii;
       buf[p++] = 0x22;
