@@ -28,6 +28,8 @@ export const LATENCY_BUCKETS: readonly number[] = [
 export interface LatencyHistogram {
   /** Records one value. */
   recordValue(value: number): void;
+  /** Records `count` times one value. */
+  recordValueWithCount(value: number, count: number): void;
   /** The value at a percentile (0–100). */
   getValueAtPercentile(percentile: number): number;
   /** Adds another histogram's counts. */
@@ -36,18 +38,45 @@ export interface LatencyHistogram {
   readonly totalCount: number;
 }
 
+/** Largest latency recorded, microseconds (an hour); longer ones count as this. */
+const MAX_LATENCY_US = 3_600_000_000;
+
 /** An empty latency histogram: microseconds from 1 µs to an hour, 2 significant digits. */
 export function newLatencyHistogram(): LatencyHistogram {
   return hdr.build({
     lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
+    highestTrackableValue: MAX_LATENCY_US,
     numberOfSignificantValueDigits: 2,
   });
 }
 
 /**
+ * The HDR layout for 2 significant digits from 1 µs: 256 sub-buckets in bucket 0, then 128 (the
+ * upper half) in each bucket of twice the range. A value's slot is found with `Math.clz32` and a
+ * shift; hdr-histogram-js finds the same slot with `Math.log2` and two `Math.pow` calls per value.
+ */
+const HALF_MAGNITUDE = 7;
+const HALF = 1 << HALF_MAGNITUDE;
+const SLOTS = (31 - HALF_MAGNITUDE + 1) * HALF + HALF;
+
+/** The slot of `us` (1 ≤ us < 2³²) in the HDR layout. */
+function slotOf(us: number): number {
+  const bucket = Math.max(0, 31 - Math.clz32(us) - HALF_MAGNITUDE);
+  return bucket * HALF + (us >>> bucket);
+}
+
+/** The lowest value that falls in `slot`. */
+function slotValue(slot: number): number {
+  if (slot < 2 * HALF) return slot;
+  const bucket = (slot >>> HALF_MAGNITUDE) - 1;
+  return ((slot & (HALF - 1)) + HALF) * 2 ** bucket;
+}
+
+/**
  * Latency of one mount: an HDR histogram (microseconds, 2 significant digits) for percentiles,
- * and cumulative-ready bucket counts, sum and count for the Prometheus histogram.
+ * and cumulative-ready bucket counts, sum and count for the Prometheus histogram. A request
+ * only counts into a slot of the same layout; the slots are added to the HDR histogram when it
+ * is read, which gives the very counts that recording each value into it would.
  */
 export class RouteLatency {
   /** Requests observed. */
@@ -56,8 +85,10 @@ export class RouteLatency {
   sumSeconds = 0;
   /** Per-bucket counts (not cumulative); the last slot is +Inf. */
   readonly buckets: number[] = new Array(LATENCY_BUCKETS.length + 1).fill(0);
-  /** The HDR histogram, in microseconds. */
-  readonly histogram: LatencyHistogram = newLatencyHistogram();
+  #histogram: LatencyHistogram = newLatencyHistogram();
+  /** Counts by HDR slot, not yet added to the histogram. */
+  #slots: Uint32Array | undefined;
+  #pending = 0;
 
   /** Records one duration in milliseconds. */
   record(ms: number): void {
@@ -67,7 +98,30 @@ export class RouteLatency {
     let i = 0;
     while (i < LATENCY_BUCKETS.length && s > LATENCY_BUCKETS[i]) i++;
     this.buckets[i]++;
-    this.histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+    const us = Math.round(ms * 1000);
+    const slots = this.#slots ??= new Uint32Array(SLOTS);
+    slots[slotOf(us >= 1 ? (us <= MAX_LATENCY_US ? us : MAX_LATENCY_US) : 1)]++;
+    // A slot's count stays far below 2³² between reads.
+    if (++this.#pending >= 0x7fffffff) this.#fold();
+  }
+
+  /** The HDR histogram, in microseconds, with every duration recorded so far. */
+  get histogram(): LatencyHistogram {
+    this.#fold();
+    return this.#histogram;
+  }
+
+  /** Adds the pending slot counts to the histogram. */
+  #fold(): void {
+    const slots = this.#slots;
+    if (slots === undefined || this.#pending === 0) return;
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i] !== 0) {
+        this.#histogram.recordValueWithCount(slotValue(i), slots[i]);
+        slots[i] = 0;
+      }
+    }
+    this.#pending = 0;
   }
 
   /** The duration at `percentile` (0–100), in milliseconds. */
