@@ -15,6 +15,21 @@ import { Stats } from "../../src/metrics/stats.ts";
 
 const H = "Host: t\r\n";
 
+/** Runs `fn` in a fresh temporary directory, removed afterwards. */
+async function inTempDir(prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The `i`th 90-byte batch the rotation tests write. */
+function batch(i: number): string {
+  return `batch ${String(i).padStart(2, "0")} ${"x".repeat(80)}\n`;
+}
+
 async function metrics(port: number, query = "", headers = "") {
   return await exchange(port, `GET /_metrics${query} HTTP/1.1\r\n${H}${headers}\r\n`);
 }
@@ -323,8 +338,7 @@ Deno.test("access log: combined format, one line each, quotes escaped", async ()
 });
 
 Deno.test("log files: rotation under load yields .gz files and every line exactly once", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ferry-logs-" });
-  try {
+  await inTempDir("ferry-logs-", async (dir) => {
     const options = {
       logFormat: "json" as const,
       logFile: `${dir}/access.log`,
@@ -361,9 +375,7 @@ Deno.test("log files: rotation under load yields .gz files and every line exactl
     assert.equal(seen.size, n);
     for (let i = 0; i < n; i++) assert.equal(seen.get(`/r/${i}`), 1, `/r/${i}`);
     assert.equal(stats.logLinesDropped, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("access log: any strings survive a JSON line round trip (property)", async () => {
@@ -416,8 +428,7 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
 
 Deno.test("log files: a rotated file larger than one gzip member decompresses whole (zlib and zcat)", async () => {
   const { fileSink } = await import("../../src/log/files.ts");
-  const dir = await Deno.makeTempDir({ prefix: "ferry-gz-" });
-  try {
+  await inTempDir("ferry-gz-", async (dir) => {
     const sink = fileSink(`${dir}/a.log`, { size: "1M", interval: "", keep: 0 });
     // 12,000 numbered lines of about 90 bytes: a bit over 1 MiB, several 256 KiB gzip members.
     const lines = Array.from(
@@ -441,18 +452,15 @@ Deno.test("log files: a rotated file larger than one gzip member decompresses wh
     const expected = lines.join("\n") + "\n";
     assert.equal(unpacked + await Deno.readTextFile(`${dir}/a.log`), expected);
     assert.ok(packed.length < unpacked.length / 4, `compressed to ${packed.length} bytes`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("log files: --log-rotate-keep keeps the newest rotated files only", async () => {
   const { fileSink } = await import("../../src/log/files.ts");
-  const dir = await Deno.makeTempDir({ prefix: "ferry-keep-" });
-  try {
+  await inTempDir("ferry-keep-", async (dir) => {
     const sink = fileSink(`${dir}/a.log`, { size: "100B", interval: "", keep: 3 });
     for (let i = 0; i < 12; i++) {
-      await sink.write(new TextEncoder().encode(`batch ${String(i).padStart(2, "0")} ${"x".repeat(80)}\n`));
+      await sink.write(new TextEncoder().encode(batch(i)));
     }
     await sink.close();
     const rotated = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz")).sort();
@@ -463,15 +471,12 @@ Deno.test("log files: --log-rotate-keep keeps the newest rotated files only", as
     );
     assert.deepEqual(kept.map((t) => t.slice(0, 8)), ["batch 08", "batch 09", "batch 10"]);
     assert.match(await Deno.readTextFile(`${dir}/a.log`), /^batch 11/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("log files: a path that is not a regular file (a FIFO) is written, never rotated", async () => {
   const { fileSink } = await import("../../src/log/files.ts");
-  const dir = await Deno.makeTempDir({ prefix: "ferry-fifo-" });
-  try {
+  await inTempDir("ferry-fifo-", async (dir) => {
     const fifo = `${dir}/a.log`;
     const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
     assert.ok(made.success, "mkfifo");
@@ -481,17 +486,12 @@ Deno.test("log files: a path that is not a regular file (a FIFO) is written, nev
       return new TextDecoder().decode(await new Response(r.readable).arrayBuffer());
     })();
     const sink = fileSink(fifo, { size: "100B", interval: "", keep: 3 });
-    const batches = Array.from(
-      { length: 12 },
-      (_, i) => `batch ${String(i).padStart(2, "0")} ${"x".repeat(80)}\n`,
-    );
+    const batches = Array.from({ length: 12 }, (_, i) => batch(i));
     for (const b of batches) await sink.write(new TextEncoder().encode(b));
     // Checked before close(): a rotated FIFO would leave close() waiting on its gzip for good.
     assert.ok((await Deno.lstat(fifo)).isFifo, "the FIFO is still a FIFO");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.log"]);
     await sink.close();
     assert.equal(await reading, batches.join(""));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
