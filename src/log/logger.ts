@@ -398,10 +398,16 @@ function isoTime(ms: number): string {
 }
 
 /**
- * The end of one connection's JSON access lines, kept between its requests. The connection id,
- * client address, protocol, TLS, phase, user agent and referer seldom change on a keep-alive
- * connection, so they are encoded once and then copied whole (a browser's user agent alone is
- * a hundred bytes or more). A connection passes its own memo to {@linkcode Logger.access}.
+ * What one connection's JSON access lines repeat, kept between its requests as encoded bytes.
+ * Two parts, each checked and copied whole with one `set()` while its values stay the same:
+ *
+ * - the request: method, target, status and body bytes. A keep-alive client that repeats a
+ *   request (a health check, a poller, an API client, a load balancer) repeats these;
+ * - the connection: connection id, client address, protocol, TLS, phase, user agent and
+ *   referer, which seldom change on a keep-alive connection (a browser's user agent alone is a
+ *   hundred bytes or more).
+ *
+ * A connection passes its own memo to {@linkcode Logger.access}.
  *
  * @example
  * ```ts ignore
@@ -410,6 +416,11 @@ function isoTime(ms: number): string {
  * ```
  */
 export class AccessMemo {
+  #method = "";
+  #target = "";
+  #status = -1;
+  #bytes = -1;
+  #request: Uint8Array | null = null;
   #conn = -1;
   #remote = "";
   #protocol = "";
@@ -417,18 +428,42 @@ export class AccessMemo {
   #phase = "";
   #ua: string | undefined;
   #referer: string | undefined;
-  #bytes: Uint8Array | undefined;
+  #connection: Uint8Array | null = null;
 
-  /** The encoded end of the line for `e`, if it is the one remembered. */
-  bytesFor(e: AccessEntry): Uint8Array | undefined {
-    return this.#conn === e.conn && this.#remote === e.remote && this.#protocol === e.protocol &&
-        this.#tls === e.tls && this.#phase === e.phase && this.#ua === e.ua && this.#referer === e.referer
-      ? this.#bytes
-      : undefined;
+  /**
+   * The encoded request part for `e` if it is kept; `null` if `e` repeats the previous request
+   * but its bytes are not kept yet (keep them with {@linkcode AccessMemo.keepRequest});
+   * `undefined` if `e` differs, and then `e` is the request remembered from now on. Bytes are
+   * kept only once a request repeats: a browser fetching one page after another costs no copy.
+   */
+  request(e: AccessEntry): Uint8Array | null | undefined {
+    if (
+      this.#status === e.status && this.#bytes === e.bytes && this.#method === e.method &&
+      this.#target === e.target
+    ) {
+      return this.#request;
+    }
+    this.#method = e.method;
+    this.#target = e.target;
+    this.#status = e.status;
+    this.#bytes = e.bytes;
+    this.#request = null;
+    return undefined;
   }
 
-  /** Remembers `bytes` as the encoded end of the line for `e`. */
-  remember(e: AccessEntry, bytes: Uint8Array): void {
+  /** Keeps `bytes` as the encoded request part of the request remembered. */
+  keepRequest(bytes: Uint8Array): void {
+    this.#request = bytes;
+  }
+
+  /** {@linkcode AccessMemo.request} for the connection part. */
+  connection(e: AccessEntry): Uint8Array | null | undefined {
+    if (
+      this.#conn === e.conn && this.#remote === e.remote && this.#protocol === e.protocol &&
+      this.#tls === e.tls && this.#phase === e.phase && this.#ua === e.ua && this.#referer === e.referer
+    ) {
+      return this.#connection;
+    }
     this.#conn = e.conn;
     this.#remote = e.remote;
     this.#protocol = e.protocol;
@@ -436,14 +471,21 @@ export class AccessMemo {
     this.#phase = e.phase;
     this.#ua = e.ua;
     this.#referer = e.referer;
-    this.#bytes = bytes;
+    this.#connection = null;
+    return undefined;
+  }
+
+  /** Keeps `bytes` as the encoded connection part of the connection remembered. */
+  keepConnection(bytes: Uint8Array): void {
+    this.#connection = bytes;
   }
 }
 
 /**
- * The JSON keys in line order, each with the punctuation before it. What changes from request to
- * request comes first; from `conn` on, the end of the line, which a connection's
- * {@linkcode AccessMemo} keeps. Absent optional values (`trace`, `ua`, `referer`) are left out.
+ * The JSON keys in line order, each with the punctuation before it: the time and request id,
+ * then the request part and the connection part of {@linkcode AccessMemo}, then what differs on
+ * every request, the trace id and the duration. Absent optional values (`ua`, `referer`,
+ * `trace`) are left out.
  */
 const KEY_NAMES = [
   "time",
@@ -452,8 +494,6 @@ const KEY_NAMES = [
   "target",
   "status",
   "bytes",
-  "ms",
-  "trace",
   "conn",
   "remote",
   "protocol",
@@ -461,36 +501,60 @@ const KEY_NAMES = [
   "phase",
   "ua",
   "referer",
+  "trace",
+  "ms",
 ];
 /** All keys in one array (a line reads them from a few cache lines), `KEY_AT[f]` to `KEY_AT[f + 1]`. */
 const KEY_BYTES = encoder.encode(KEY_NAMES.map((k, i) => `${i === 0 ? "{" : ","}"${k}":`).join(""));
 const KEY_AT = KEY_NAMES.reduce((at, k, i) => [...at, at[i] + k.length + 4], [0]); // `,"k":` or `{"k":`
 const FIELDS = KEY_NAMES.length;
-const K_MS = 6;
-const K_TAIL = 8;
+/** The request part: fields `REQUEST` to `CONNECTION - 1`. */
+const REQUEST = 2;
+/** The connection part: fields `CONNECTION` to `PER_REQUEST - 1`. */
+const CONNECTION = 6;
+/** The fields after both parts. */
+const PER_REQUEST = 13;
+const K_MS = FIELDS - 1;
 const TRUE = encoder.encode("true");
 const FALSE = encoder.encode("false");
 
 /**
- * Encodes one access entry as a JSON object into `b`, in one pass with no call per field. Numbers
- * and booleans are ours; a string of printable ASCII is copied as it is, and a line with any other
- * string (a quote, backslash, control or non-ASCII character) is serialised whole by
- * `JSON.stringify` instead, so no value can break the line.
+ * Encodes one access entry as a JSON object into `b`, in one pass with no call per field; a part
+ * that `memo` holds is copied instead of encoded. Numbers and booleans are ours; a string of
+ * printable ASCII is copied as it is, and a line with any other string (a quote, backslash,
+ * control or non-ASCII character) is serialised whole by `JSON.stringify` instead, so no value
+ * can break the line.
  */
 function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined): void {
   const mark = b.length;
-  const tail = memo?.bytesFor(e);
-  const fields = tail !== undefined ? K_TAIL : FIELDS;
-  const room = 200 + e.id.length + e.method.length + e.target.length + (e.trace?.length ?? 0) +
-    (tail !== undefined
-      ? tail.length
+  // A part's bytes: kept (copy them), null (encode and keep them) or undefined (encode them).
+  const request = memo?.request(e);
+  const connection = memo?.connection(e);
+  const room = 200 + e.id.length + (e.trace?.length ?? 0) +
+    (request ? request.length : e.method.length + e.target.length) +
+    (connection
+      ? connection.length
       : e.remote.length + e.protocol.length + e.phase.length + (e.ua?.length ?? 0) +
         (e.referer?.length ?? 0));
   const buf = b.reserve(room);
   isoTime(e.time);
   let p = mark;
-  let tailStart = 0;
-  for (let f = 0; f < fields; f++) {
+  let partStart = 0;
+  for (let f = 0; f < FIELDS; f++) {
+    // Where a part ends, remember it if it was encoded here.
+    if (f === CONNECTION && request === null) memo!.keepRequest(buf.slice(partStart, p));
+    else if (f === PER_REQUEST && connection === null) memo!.keepConnection(buf.slice(partStart, p));
+    // Where a part starts, copy it if it is remembered.
+    if (f === REQUEST || f === CONNECTION) {
+      const part = f === REQUEST ? request : connection;
+      if (part) {
+        buf.set(part, p);
+        p += part.length;
+        f = f === REQUEST ? CONNECTION - 1 : PER_REQUEST - 1;
+        continue;
+      }
+      partStart = p;
+    }
     let v: string | number | boolean | undefined;
     switch (f) {
       case 0:
@@ -511,36 +575,35 @@ function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined)
       case 5:
         v = e.bytes;
         break;
-      case K_MS:
-        v = Math.round(e.ms * 1000); // whole microseconds
-        break;
-      case 7:
-        v = e.trace;
-        if (v === undefined) continue;
-        break;
-      case K_TAIL:
-        tailStart = p;
+      case 6:
         v = e.conn;
         break;
-      case 9:
+      case 7:
         v = e.remote;
         break;
-      case 10:
+      case 8:
         v = e.protocol;
         break;
-      case 11:
+      case 9:
         v = e.tls;
         break;
-      case 12:
+      case 10:
         v = e.phase;
         break;
-      case 13:
+      case 11:
         v = e.ua;
         if (v === undefined) continue;
         break;
-      default:
+      case 12:
         v = e.referer;
         if (v === undefined) continue;
+        break;
+      case 13:
+        v = e.trace;
+        if (v === undefined) continue;
+        break;
+      default:
+        v = Math.round(e.ms * 1000); // whole microseconds
     }
     for (let j = KEY_AT[f], end = KEY_AT[f + 1]; j < end; j++) buf[p++] = KEY_BYTES[j];
     if (f === 0) {
@@ -579,13 +642,7 @@ function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined)
       for (let j = 0; j < word.length; j++) buf[p++] = word[j];
     }
   }
-  if (tail !== undefined) {
-    buf.set(tail, p);
-    p += tail.length;
-  } else {
-    buf[p++] = 0x7d;
-    memo?.remember(e, buf.slice(tailStart, p));
-  }
+  buf[p++] = 0x7d;
   b.length = p;
 }
 
@@ -603,8 +660,6 @@ function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
     target: e.target,
     status: e.status,
     bytes: e.bytes,
-    ms: Math.round(e.ms * 1000) / 1000,
-    trace: e.trace,
     conn: e.conn,
     remote: e.remote,
     protocol: e.protocol,
@@ -612,6 +667,8 @@ function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
     phase: e.phase,
     ua: e.ua,
     referer: e.referer,
+    trace: e.trace,
+    ms: Math.round(e.ms * 1000) / 1000,
   }));
 }
 
