@@ -515,6 +515,12 @@ const CONNECTION = 6;
 /** The fields after both parts. */
 const PER_REQUEST = 13;
 const K_MS = FIELDS - 1;
+/**
+ * The most a line takes besides its strings: every key, the time, the quotes of nine strings,
+ * four numbers of up to 16 digits and a point, `false` and the closing brace. (A larger number
+ * or a string that is not plain ASCII goes through `JSON.stringify` instead.)
+ */
+const JSON_FIXED = KEY_BYTES.length + 26 + 2 * 9 + 4 * 17 + 5 + 1;
 const TRUE = encoder.encode("true");
 const FALSE = encoder.encode("false");
 
@@ -530,7 +536,7 @@ function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined)
   // A part's bytes: kept (copy them), null (encode and keep them) or undefined (encode them).
   const request = memo?.request(e);
   const connection = memo?.connection(e);
-  const room = 200 + e.id.length + (e.trace?.length ?? 0) +
+  const room = JSON_FIXED + e.id.length + (e.trace?.length ?? 0) +
     (request ? request.length : e.method.length + e.target.length) +
     (connection
       ? connection.length

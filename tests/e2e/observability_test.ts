@@ -440,6 +440,70 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
   );
 });
 
+Deno.test("access log: a line with every field and long numbers is whole at the end of a batch buffer", async () => {
+  const { AccessMemo, formatAccess, Logger } = await import("../../src/log/logger.ts");
+  // Lines are encoded into a 64 KiB batch buffer after reserving room for them; a line longer
+  // than its reservation would be cut where the buffer ends. Land the longest line there at every
+  // offset: fillers bring the buffer to within `gap` bytes of its end first.
+  const BATCH = 64 * 1024;
+  const base = {
+    time: Date.UTC(2026, 10, 21),
+    id: "q3k9x2-1a",
+    remote: "127.0.0.1",
+    method: "GET",
+    protocol: "HTTP/1.1",
+    status: 200,
+    bytes: 0,
+    ms: 0,
+    tls: false,
+    phase: "running",
+  };
+  const long = {
+    ...base,
+    conn: Number.MAX_SAFE_INTEGER,
+    target: "/x",
+    status: 999,
+    bytes: Number.MAX_SAFE_INTEGER,
+    ms: 9e12,
+    ua: "u",
+    referer: "r",
+    trace: "4bf92f3577b34da6a3ce929d0e0e4736",
+  };
+  const filler = (length: number) => ({ ...base, conn: 1, target: "/" + "f".repeat(length - 200) });
+  const lineLength = (e: object) => formatAccess("json", e as never).length + 1;
+  for (const format of ["json"] as const) {
+    const size = (e: object) =>
+      format === "json" ? lineLength(e) : formatAccess(format, e as never).length + 1;
+    for (let gap = 1; gap <= 420; gap++) {
+      let written = "";
+      const sink = {
+        write(p: Uint8Array) {
+          written += new TextDecoder().decode(p);
+          return Promise.resolve(p.length);
+        },
+      };
+      const log = new Logger(format, sink, sink);
+      // Fillers of 4,000 bytes, then one of the length left (at least 400 bytes).
+      let left = BATCH - gap;
+      const fillers: object[] = [];
+      while (left > 4400) {
+        const f = filler(4000);
+        fillers.push(f);
+        left -= size(f);
+      }
+      let n = left;
+      while (size(filler(n)) > left) n--;
+      while (size(filler(n)) < left) n++;
+      fillers.push(filler(n));
+      for (const f of fillers) log.access(f as never);
+      log.access(long, new AccessMemo());
+      await log.flush();
+      const lines = written.split("\n");
+      assert.equal(lines.at(-2), formatAccess(format, long), `${format}, ${gap} bytes from the end`);
+    }
+  }
+});
+
 Deno.test("log files: a rotated file larger than one gzip member decompresses whole (zlib and zcat)", async () => {
   const { fileSink } = await import("../../src/log/files.ts");
   await inTempDir("ferry-gz-", async (dir) => {
