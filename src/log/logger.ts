@@ -308,6 +308,9 @@ export class Logger {
       // Encoded straight into the batch: no string is built for the line.
       accessJson(w.begin(), e, memo);
       w.end();
+    } else if (this.format === "plain") {
+      accessPlain(w.begin(), e);
+      w.end();
     } else w.line(formatAccess(this.format, e));
   }
 
@@ -362,16 +365,35 @@ export class Logger {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** `[10/Oct/2000:13:55:36 +0000]`-style time for the combined format (UTC). */
+let clfSecond = -1;
+let clfText = "";
+
+/**
+ * `10/Oct/2000:13:55:36 +0000`-style time for the combined format (UTC), computed once per
+ * second.
+ */
 function clfTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:` +
-    `${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  const second = Math.floor(ms / 1000);
+  if (second !== clfSecond) {
+    clfSecond = second;
+    const d = new Date(second * 1000);
+    const p = (n: number) => String(n).padStart(2, "0");
+    clfText = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:` +
+      `${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  }
+  return clfText;
 }
 
 /** Escapes a value for a quoted field of the text formats: quotes, backslashes, controls, non-ASCII. */
 export function escapeText(s: string): string {
+  // Most values need nothing: return them as they are, without building a copy.
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c < 0x20 || c >= 0x7f) break;
+    i++;
+  }
+  if (i === s.length) return s;
   let out = "";
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -678,6 +700,121 @@ function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
   }));
 }
 
+/**
+ * Copies `s` into `buf` at `p` if it is printable ASCII with no quote or backslash (nothing the
+ * text formats escape); returns where it ends, or -1 if it needs escaping.
+ */
+function asciiAt(buf: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return -1;
+    buf[p++] = c;
+  }
+  return p;
+}
+
+/** Whether {@linkcode asciiAt} would copy `s`. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Writes the decimal digits of the whole number `n` (≥ 0) into `buf` at `p`; returns where they end. */
+function digitsAt(buf: Uint8Array, p: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let q = p + digits;
+  for (let x = n; q > p; x = Math.floor(x / 10)) buf[--q] = 0x30 + x % 10;
+  return p + digits;
+}
+
+const PLAIN_CONN = encoder.encode("ms conn=");
+const PLAIN_ID = encoder.encode(" id=");
+const PLAIN_TRACE = encoder.encode(" trace=");
+const PLAIN_TLS = encoder.encode(" tls");
+const PLAIN_DRAINING = encoder.encode(" draining");
+/**
+ * The most a plain line takes besides its strings: the time, eight separators, three numbers of
+ * up to 16 digits, the duration's point and tenth, and the constant words.
+ */
+const PLAIN_FIXED = 24 + 8 + 3 * 16 + 2 + PLAIN_CONN.length + 16 + PLAIN_ID.length + PLAIN_TRACE.length +
+  PLAIN_TLS.length + PLAIN_DRAINING.length;
+
+/**
+ * Encodes one access entry as a `plain` line into `b`, the same text as
+ * {@linkcode formatAccess}'s, without building a string. A line with a value that needs escaping
+ * (or a count that is not a whole number) goes through {@linkcode formatAccess} instead.
+ */
+function accessPlain(b: LineBuffer, e: AccessEntry): void {
+  const mark = b.length;
+  const buf = b.reserve(
+    PLAIN_FIXED + e.remote.length + e.method.length + e.target.length + e.protocol.length + e.id.length +
+      (e.trace?.length ?? 0),
+  );
+  const tenths = Math.round(e.ms * 10);
+  if (!isCount(e.status) || !isCount(e.bytes) || !isCount(e.conn) || !isCount(tenths)) {
+    b.length = mark;
+    return b.text(formatAccess("plain", e));
+  }
+  isoTime(e.time);
+  const t = isoAscii;
+  let p = mark;
+  for (let j = 0; j < t.length; j++) buf[p++] = t[j];
+  buf[p++] = 0x20;
+  p = asciiAt(buf, p, e.remote);
+  if (p >= 0) {
+    buf[p++] = 0x20;
+    buf[p++] = 0x22;
+    p = asciiAt(buf, p, e.method);
+  }
+  if (p >= 0) {
+    buf[p++] = 0x20;
+    p = asciiAt(buf, p, e.target);
+  }
+  if (p >= 0) {
+    buf[p++] = 0x20;
+    p = asciiAt(buf, p, e.protocol);
+  }
+  if (p < 0 || !isAscii(e.id) || (e.trace && !isAscii(e.trace))) {
+    b.length = mark;
+    return b.text(formatAccess("plain", e));
+  }
+  buf[p++] = 0x22;
+  buf[p++] = 0x20;
+  p = digitsAt(buf, p, e.status);
+  buf[p++] = 0x20;
+  p = digitsAt(buf, p, e.bytes);
+  buf[p++] = 0x20;
+  p = digitsAt(buf, p, Math.floor(tenths / 10));
+  buf[p++] = 0x2e;
+  buf[p++] = 0x30 + tenths % 10;
+  buf.set(PLAIN_CONN, p);
+  p = digitsAt(buf, p + PLAIN_CONN.length, e.conn);
+  buf.set(PLAIN_ID, p);
+  p = asciiAt(buf, p + PLAIN_ID.length, e.id);
+  if (e.trace) {
+    buf.set(PLAIN_TRACE, p);
+    p = asciiAt(buf, p + PLAIN_TRACE.length, e.trace);
+  }
+  if (e.tls) {
+    buf.set(PLAIN_TLS, p);
+    p += PLAIN_TLS.length;
+  }
+  if (e.phase === "draining") {
+    buf.set(PLAIN_DRAINING, p);
+    p += PLAIN_DRAINING.length;
+  }
+  b.length = p;
+}
+
+/** Whether `n` is a whole number from 0 up that the digit writer can print exactly. */
+function isCount(n: number): boolean {
+  return n >= 0 && n <= Number.MAX_SAFE_INTEGER && n === Math.floor(n);
+}
+
 const decoder = new TextDecoder();
 
 /**
@@ -696,13 +833,14 @@ export function formatAccess(format: LogFormat, e: AccessEntry, memo?: AccessMem
         escapeText(e.target)
       } ${e.protocol}" ` +
         `${e.status} ${e.bytes} "${escapeText(e.referer ?? "-")}" "${escapeText(e.ua ?? "-")}"`;
-    default:
-      return `${new Date(e.time).toISOString()} ${e.remote} "${escapeText(e.method)} ${
-        escapeText(e.target)
-      } ` +
-        `${e.protocol}" ${e.status} ${e.bytes} ${e.ms.toFixed(1)}ms conn=${e.conn} id=${e.id}` +
-        `${e.trace ? " trace=" + e.trace : ""}${e.tls ? " tls" : ""}${
+    default: {
+      // The duration in tenths of a millisecond, with integer arithmetic (toFixed is slow).
+      const tenths = Math.round(e.ms * 10);
+      return `${isoTime(e.time)} ${e.remote} "${escapeText(e.method)} ${escapeText(e.target)} ` +
+        `${e.protocol}" ${e.status} ${e.bytes} ${Math.floor(tenths / 10)}.${tenths % 10}ms conn=${e.conn} ` +
+        `id=${escapeText(e.id)}${e.trace ? " trace=" + escapeText(e.trace) : ""}${e.tls ? " tls" : ""}${
           e.phase === "draining" ? " draining" : ""
         }`;
+    }
   }
 }

@@ -440,6 +440,64 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
   );
 });
 
+Deno.test("access log: the logger writes every format's line as formatAccess renders it (property)", async () => {
+  const fc = (await import("fast-check")).default;
+  const { AccessMemo, formatAccess, Logger } = await import("../../src/log/logger.ts");
+  const huge = fc.oneof(fc.constantFrom(0, 13, 200, Number.MAX_SAFE_INTEGER), fc.maxSafeNat());
+  const entry = fc.record({
+    time: fc.integer({ min: 0, max: 4102444800000 }),
+    conn: huge,
+    id: fc.oneof(fc.constantFrom("q3k9x2-1a"), fc.string({ unit: "binary" })),
+    remote: fc.constantFrom("127.0.0.1", "::1"),
+    method: fc.oneof(fc.constantFrom("GET", "HEAD"), fc.string()),
+    target: fc.oneof(fc.constantFrom("/", "/hello"), fc.string({ unit: "binary" })),
+    protocol: fc.constantFrom("HTTP/1.1", "HTTP/1.0"),
+    status: fc.oneof(fc.constantFrom(200, 404), fc.integer({ min: 100, max: 999 })),
+    bytes: huge,
+    ms: fc.oneof(fc.double({ min: 0, max: 1e12, noNaN: true }), fc.constantFrom(0, 0.049, 0.05, 0.95)),
+    ua: fc.option(fc.oneof(fc.constantFrom("curl/8.5.0"), fc.string()), { nil: undefined }),
+    referer: fc.option(fc.string(), { nil: undefined }),
+    tls: fc.boolean(),
+    phase: fc.constantFrom("running", "draining"),
+    trace: fc.option(fc.constantFrom("4bf92f3577b34da6a3ce929d0e0e4736", 'a"b'), { nil: undefined }),
+  });
+  for (const format of ["plain", "combined", "json"] as const) {
+    let written = "";
+    const sink = {
+      write(p: Uint8Array) {
+        written += new TextDecoder().decode(p);
+        return Promise.resolve(p.length);
+      },
+    };
+    const log = new Logger(format, sink, sink);
+    const memo = new AccessMemo();
+    const expected: string[] = [];
+    // Thousands of lines, many with numbers of 16 digits: some land at the end of the batch
+    // buffer, where a line longer than the room it reserved would be cut short.
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 40 }), (entries) => {
+        for (const e of entries) {
+          log.access(e, memo);
+          expected.push(formatAccess(format, e));
+        }
+      }),
+      { numRuns: 150 },
+    );
+    await log.flush();
+    const lines = written.split("\n");
+    assert.equal(lines.pop(), "");
+    assert.equal(
+      lines.length,
+      expected.length,
+      `${format}: ${lines.length} lines, ${expected.length} expected`,
+    );
+    for (let i = 0; i < lines.length; i++) {
+      if (format === "json") assert.deepEqual(JSON.parse(lines[i]), JSON.parse(expected[i]), `line ${i}`);
+      else assert.equal(lines[i], expected[i], `line ${i}`);
+    }
+  }
+});
+
 Deno.test("access log: a line with every field and long numbers is whole at the end of a batch buffer", async () => {
   const { AccessMemo, formatAccess, Logger } = await import("../../src/log/logger.ts");
   // Lines are encoded into a 64 KiB batch buffer after reserving room for them; a line longer
@@ -471,7 +529,7 @@ Deno.test("access log: a line with every field and long numbers is whole at the 
   };
   const filler = (length: number) => ({ ...base, conn: 1, target: "/" + "f".repeat(length - 200) });
   const lineLength = (e: object) => formatAccess("json", e as never).length + 1;
-  for (const format of ["json"] as const) {
+  for (const format of ["json", "plain"] as const) {
     const size = (e: object) =>
       format === "json" ? lineLength(e) : formatAccess(format, e as never).length + 1;
     for (let gap = 1; gap <= 420; gap++) {
