@@ -440,9 +440,22 @@ Deno.test("access log: any strings survive a JSON line round trip (property)", a
   );
 });
 
+/** A logger of `format` whose access lines are kept in memory: `written()` is all of them so far. */
+async function capturingLogger(format: "plain" | "combined" | "json") {
+  const { Logger } = await import("../../src/log/logger.ts");
+  let text = "";
+  const sink = {
+    write(p: Uint8Array) {
+      text += new TextDecoder().decode(p);
+      return Promise.resolve(p.length);
+    },
+  };
+  return { log: new Logger(format, sink, sink), written: () => text };
+}
+
 Deno.test("access log: the logger writes every format's line as formatAccess renders it (property)", async () => {
   const fc = (await import("fast-check")).default;
-  const { AccessMemo, formatAccess, Logger } = await import("../../src/log/logger.ts");
+  const { AccessMemo, formatAccess } = await import("../../src/log/logger.ts");
   const huge = fc.oneof(fc.constantFrom(0, 13, 200, Number.MAX_SAFE_INTEGER), fc.maxSafeNat());
   const entry = fc.record({
     time: fc.integer({ min: 0, max: 4102444800000 }),
@@ -462,14 +475,7 @@ Deno.test("access log: the logger writes every format's line as formatAccess ren
     trace: fc.option(fc.constantFrom("4bf92f3577b34da6a3ce929d0e0e4736", 'a"b'), { nil: undefined }),
   });
   for (const format of ["plain", "combined", "json"] as const) {
-    let written = "";
-    const sink = {
-      write(p: Uint8Array) {
-        written += new TextDecoder().decode(p);
-        return Promise.resolve(p.length);
-      },
-    };
-    const log = new Logger(format, sink, sink);
+    const { log, written } = await capturingLogger(format);
     const memo = new AccessMemo();
     const expected: string[] = [];
     // Thousands of lines, many with numbers of 16 digits: some land at the end of the batch
@@ -484,7 +490,7 @@ Deno.test("access log: the logger writes every format's line as formatAccess ren
       { numRuns: 150 },
     );
     await log.flush();
-    const lines = written.split("\n");
+    const lines = written().split("\n");
     assert.equal(lines.pop(), "");
     assert.equal(
       lines.length,
@@ -499,7 +505,7 @@ Deno.test("access log: the logger writes every format's line as formatAccess ren
 });
 
 Deno.test("access log: a line with every field and long numbers is whole at the end of a batch buffer", async () => {
-  const { AccessMemo, formatAccess, Logger } = await import("../../src/log/logger.ts");
+  const { AccessMemo, formatAccess } = await import("../../src/log/logger.ts");
   // Lines are encoded into a 64 KiB batch buffer after reserving room for them; a line longer
   // than its reservation would be cut where the buffer ends. Land the longest line there at every
   // offset: fillers bring the buffer to within `gap` bytes of its end first.
@@ -528,19 +534,10 @@ Deno.test("access log: a line with every field and long numbers is whole at the 
     trace: "4bf92f3577b34da6a3ce929d0e0e4736",
   };
   const filler = (length: number) => ({ ...base, conn: 1, target: "/" + "f".repeat(length - 200) });
-  const lineLength = (e: object) => formatAccess("json", e as never).length + 1;
   for (const format of ["json", "plain"] as const) {
-    const size = (e: object) =>
-      format === "json" ? lineLength(e) : formatAccess(format, e as never).length + 1;
+    const size = (e: object) => formatAccess(format, e as never).length + 1;
     for (let gap = 1; gap <= 420; gap++) {
-      let written = "";
-      const sink = {
-        write(p: Uint8Array) {
-          written += new TextDecoder().decode(p);
-          return Promise.resolve(p.length);
-        },
-      };
-      const log = new Logger(format, sink, sink);
+      const { log, written } = await capturingLogger(format);
       // Fillers of 4,000 bytes, then one of the length left (at least 400 bytes).
       let left = BATCH - gap;
       const fillers: object[] = [];
@@ -556,7 +553,7 @@ Deno.test("access log: a line with every field and long numbers is whole at the 
       for (const f of fillers) log.access(f as never);
       log.access(long, new AccessMemo());
       await log.flush();
-      const lines = written.split("\n");
+      const lines = written().split("\n");
       assert.equal(lines.at(-2), formatAccess(format, long), `${format}, ${gap} bytes from the end`);
     }
   }
