@@ -386,14 +386,7 @@ function clfTime(ms: number): string {
 
 /** Escapes a value for a quoted field of the text formats: quotes, backslashes, controls, non-ASCII. */
 export function escapeText(s: string): string {
-  // Most values need nothing: return them as they are, without building a copy.
-  let i = 0;
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c || c < 0x20 || c >= 0x7f) break;
-    i++;
-  }
-  if (i === s.length) return s;
+  if (isAscii(s)) return s; // most values need nothing: no copy is built
   let out = "";
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -713,7 +706,7 @@ function asciiAt(buf: Uint8Array, p: number, s: string): number {
   return p;
 }
 
-/** Whether {@linkcode asciiAt} would copy `s`. */
+/** Whether `s` is printable ASCII with no quote or backslash: whether the text formats keep it as it is. */
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -756,8 +749,7 @@ function accessPlain(b: LineBuffer, e: AccessEntry): void {
   );
   const tenths = Math.round(e.ms * 10);
   if (!isCount(e.status) || !isCount(e.bytes) || !isCount(e.conn) || !isCount(tenths)) {
-    b.length = mark;
-    return b.text(formatAccess("plain", e));
+    return plainByString(b, mark, e);
   }
   isoTime(e.time);
   const t = isoAscii;
@@ -765,23 +757,17 @@ function accessPlain(b: LineBuffer, e: AccessEntry): void {
   for (let j = 0; j < t.length; j++) buf[p++] = t[j];
   buf[p++] = 0x20;
   p = asciiAt(buf, p, e.remote);
-  if (p >= 0) {
-    buf[p++] = 0x20;
-    buf[p++] = 0x22;
-    p = asciiAt(buf, p, e.method);
-  }
-  if (p >= 0) {
-    buf[p++] = 0x20;
-    p = asciiAt(buf, p, e.target);
-  }
-  if (p >= 0) {
-    buf[p++] = 0x20;
-    p = asciiAt(buf, p, e.protocol);
-  }
-  if (p < 0 || !isAscii(e.id) || (e.trace && !isAscii(e.trace))) {
-    b.length = mark;
-    return b.text(formatAccess("plain", e));
-  }
+  if (p < 0) return plainByString(b, mark, e);
+  buf[p++] = 0x20;
+  buf[p++] = 0x22;
+  p = asciiAt(buf, p, e.method);
+  if (p < 0) return plainByString(b, mark, e);
+  buf[p++] = 0x20;
+  p = asciiAt(buf, p, e.target);
+  if (p < 0) return plainByString(b, mark, e);
+  buf[p++] = 0x20;
+  p = asciiAt(buf, p, e.protocol);
+  if (p < 0) return plainByString(b, mark, e);
   buf[p++] = 0x22;
   buf[p++] = 0x20;
   p = digitsAt(buf, p, e.status);
@@ -795,9 +781,11 @@ function accessPlain(b: LineBuffer, e: AccessEntry): void {
   p = digitsAt(buf, p + PLAIN_CONN.length, e.conn);
   buf.set(PLAIN_ID, p);
   p = asciiAt(buf, p + PLAIN_ID.length, e.id);
+  if (p < 0) return plainByString(b, mark, e);
   if (e.trace) {
     buf.set(PLAIN_TRACE, p);
     p = asciiAt(buf, p + PLAIN_TRACE.length, e.trace);
+    if (p < 0) return plainByString(b, mark, e);
   }
   if (e.tls) {
     buf.set(PLAIN_TLS, p);
@@ -808,6 +796,12 @@ function accessPlain(b: LineBuffer, e: AccessEntry): void {
     p += PLAIN_DRAINING.length;
   }
   b.length = p;
+}
+
+/** {@linkcode accessPlain} for a line that needs escaping: replaces what was encoded from `mark`. */
+function plainByString(b: LineBuffer, mark: number, e: AccessEntry): void {
+  b.length = mark;
+  b.text(formatAccess("plain", e));
 }
 
 /** Whether `n` is a whole number from 0 up that the digit writer can print exactly. */
