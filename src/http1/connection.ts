@@ -673,7 +673,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   #entry: AccessEntry | undefined;
 
-  /** The end of this connection's JSON access lines, kept between requests. */
+  /** What this connection's JSON access lines repeat (its request and connection parts), kept between requests. */
   #accessMemo: AccessMemo | undefined;
 
   #countedOut = 0;
