@@ -12,7 +12,7 @@
 
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { CliError, parseCli } from "./src/cli.ts";
-import { serve } from "./src/mod.ts";
+import { createLogSinks, LogOwner, serve } from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
 import type { Server, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
@@ -147,6 +147,10 @@ async function runWorkers(
   // Metrics collections in progress: which worker asked, its request id, the replies so far.
   const collecting = new Map<number, { from: number; requestId: number; snapshots: StatsSnapshot[] }>();
   let round = 0;
+  // The one writer of the log files (and of stdout/stderr): workers that rotated one file each
+  // on their own lost lines.
+  const sinks = createLogSinks(options);
+  const logs = new LogOwner(sinks.access, sinks.errors);
 
   const start = (i: number, opts: ServerOptions) =>
     new Promise<FromWorker & { type: "listening" }>((resolve, reject) => {
@@ -191,6 +195,9 @@ async function runWorkers(
           case "reloaded":
             if (msg.error) console.error(`ferry: worker ${i}: certificate reload failed: ${msg.error}`);
             break;
+          case "log":
+            logs.receive(msg, (ack) => w.postMessage(ack satisfies ToWorker));
+            break;
         }
       };
       w.postMessage({ type: "start", id: i, options: opts, tls: material } satisfies ToWorker);
@@ -222,6 +229,8 @@ async function runWorkers(
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
   await finished;
+  // Every worker has flushed its log (each batch was acknowledged): finish the files.
+  await logs.close();
   for (const w of workers) w.terminate();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);

@@ -16,7 +16,7 @@
 import type { Handler, Mount } from "./dispatch.ts";
 import type { ServerOptions } from "./options.ts";
 import { Server, type ServerParts } from "./server.ts";
-import { Logger } from "./log/logger.ts";
+import { Logger, type LogSink } from "./log/logger.ts";
 import { exampleApp } from "./app/example_app.ts";
 import { wsgiHandler } from "./app/wsgi.ts";
 import { loadApp } from "./app/load.ts";
@@ -44,7 +44,8 @@ export { Body } from "./http1/body.ts";
 export { ParseError, type ParseErrorCode } from "./http1/parser.ts";
 export { STATUS, STATUS_TEXT } from "./http1/status.ts";
 export { Stats } from "./metrics/stats.ts";
-export { Logger } from "./log/logger.ts";
+export { Logger, type LogSink } from "./log/logger.ts";
+export { type LogBatch, LogOwner, type LogStream, type LogWritten, RelaySink } from "./log/relay.ts";
 export {
   type App,
   type Body as WsgiBody,
@@ -107,15 +108,29 @@ export function defaultMounts(
 }
 
 /**
- * The logger `options` ask for: access lines to `--log-file` (else stdout), errors to
- * `--error-log` (else stderr), files rotated and gzipped; dropped lines are counted in `stats`.
+ * Where `options` send log lines: access lines to `--log-file` (else stdout), errors to
+ * `--error-log` (else stderr), files rotated and gzipped.
  */
-export function createLogger(options: ServerOptions, stats: Stats): Logger {
+export function createLogSinks(options: ServerOptions): { access: LogSink; errors: LogSink } {
   const o = resolveOptions(options);
   const rotation = { size: o.logRotateSize, interval: o.logRotateInterval, keep: o.logRotateKeep };
-  const access = o.logFile !== "" ? fileSink(o.logFile, rotation) : Deno.stdout;
-  const errors = o.errorLog !== "" ? fileSink(o.errorLog, rotation) : Deno.stderr;
-  return new Logger(o.logFormat, access, errors, "info", () => stats.logLinesDropped++);
+  return {
+    access: o.logFile !== "" ? fileSink(o.logFile, rotation) : Deno.stdout,
+    errors: o.errorLog !== "" ? fileSink(o.errorLog, rotation) : Deno.stderr,
+  };
+}
+
+/**
+ * The logger `options` ask for, writing to `sinks` (by default {@linkcode createLogSinks}'s);
+ * dropped lines are counted in `stats`.
+ */
+export function createLogger(
+  options: ServerOptions,
+  stats: Stats,
+  sinks: { access: LogSink; errors: LogSink } = createLogSinks(options),
+): Logger {
+  const o = resolveOptions(options);
+  return new Logger(o.logFormat, sinks.access, sinks.errors, "info", () => stats.logLinesDropped++);
 }
 
 /**

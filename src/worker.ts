@@ -4,18 +4,21 @@
  * certificate reloads, and answers its requests for the other workers' counters (so that
  * `/_metrics` sums all of them).
  *
- * Messages in: `start`, `shutdown`, `tls`, `snapshot`, `collected`. Messages out: `listening`,
- * `stopped`, `failed`, `collect`, `snapshot-reply`, `reloaded`.
+ * Its log lines go to the main thread, which owns the log files (see `log/relay.ts`).
+ *
+ * Messages in: `start`, `shutdown`, `tls`, `snapshot`, `collected`, `logged`. Messages out:
+ * `listening`, `stopped`, `failed`, `collect`, `snapshot-reply`, `reloaded`, `log`.
  *
  * @module
  */
 
-import { serve } from "./mod.ts";
+import { createLogger, serve } from "./mod.ts";
+import { type LogBatch, type LogWritten, RelaySink } from "./log/relay.ts";
 import { Stats, type StatsSnapshot } from "./metrics/stats.ts";
 import type { Server, TlsMaterial } from "./server.ts";
 import type { ServerOptions } from "./options.ts";
 
-export type { ServerOptions, StatsSnapshot, TlsMaterial };
+export type { LogBatch, LogWritten, ServerOptions, StatsSnapshot, TlsMaterial };
 
 /** What the main thread sends. */
 export type ToWorker =
@@ -23,7 +26,8 @@ export type ToWorker =
   | { type: "shutdown" }
   | { type: "tls"; tls: TlsMaterial }
   | { type: "snapshot"; id: number }
-  | { type: "collected"; id: number; snapshots: StatsSnapshot[] };
+  | { type: "collected"; id: number; snapshots: StatsSnapshot[] }
+  | LogWritten;
 
 /** What a worker sends back. */
 export type FromWorker =
@@ -32,10 +36,11 @@ export type FromWorker =
   | { type: "failed"; error: string }
   | { type: "collect"; id: number }
   | { type: "snapshot-reply"; id: number; snapshot: StatsSnapshot }
-  | { type: "reloaded"; error?: string };
+  | { type: "reloaded"; error?: string }
+  | LogBatch;
 
 interface WorkerScope {
-  postMessage(msg: FromWorker): void;
+  postMessage(msg: FromWorker, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
 }
 
@@ -43,6 +48,9 @@ const scope = globalThis as unknown as WorkerScope;
 let server: Server | undefined;
 let nextCollect = 0;
 const waiting = new Map<number, (s: Stats[]) => void>();
+// Log batches go to the main thread, the one writer of the log files and of stdout/stderr.
+const post = (batch: LogBatch, transfer: ArrayBuffer[]) => scope.postMessage(batch, transfer);
+const relay = { access: new RelaySink("access", post), errors: new RelaySink("errors", post) };
 
 /** Asks the main thread for every worker's counters. */
 function collect(): Promise<Stats[]> {
@@ -60,9 +68,11 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
       try {
         const stats = new Stats();
         stats.worker = msg.id;
-        server = await serve({ ...msg.options, reusePort: true }, {
+        const options = { ...msg.options, reusePort: true };
+        server = await serve(options, {
           tls: msg.tls,
           stats,
+          log: createLogger(options, stats, relay),
           metricsSource: collect,
         });
         server.finished.then(() => scope.postMessage({ type: "stopped" }));
@@ -98,6 +108,9 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     case "collected":
       waiting.get(msg.id)?.(msg.snapshots.map((s) => Stats.fromSnapshot(s)));
       waiting.delete(msg.id);
+      break;
+    case "logged":
+      relay[msg.stream].settle(msg);
       break;
   }
 };

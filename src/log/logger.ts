@@ -354,11 +354,16 @@ export class Logger {
   /** Flushes, then closes the sinks that can be closed (log files). */
   async close(): Promise<void> {
     await this.flush();
-    for (const sink of new Set(this.#sinks)) {
-      const closable = sink as LogSink & { close?: () => Promise<void> | void };
-      if (typeof closable.close === "function" && sink !== Deno.stdout && sink !== Deno.stderr) {
-        await closable.close();
-      }
+    await closeSinks(this.#sinks);
+  }
+}
+
+/** Closes each of `sinks` that can be closed (a file finishes its gzip), once; never stdout or stderr. */
+export async function closeSinks(sinks: Iterable<LogSink>): Promise<void> {
+  for (const sink of new Set(sinks)) {
+    const closable = sink as LogSink & { close?: () => Promise<void> | void };
+    if (typeof closable.close === "function" && sink !== Deno.stdout && sink !== Deno.stderr) {
+      await closable.close();
     }
   }
 }

@@ -4,8 +4,9 @@
  */
 
 import assert from "assert";
-import { exchange, RawClient, text } from "../helpers/client.ts";
+import { exchange, header, RawClient, text } from "../helpers/client.ts";
 import { startChild } from "../helpers/server.ts";
+import zlib from "zlib";
 
 Deno.test("workers: two workers share the port, metrics sum them, SIGTERM drains both", async () => {
   const dir = await Deno.makeTempDir();
@@ -43,6 +44,76 @@ Deno.test("workers: two workers share the port, metrics sum them, SIGTERM drains
     assert.equal(status.code, 0);
     assert.match(child.stdout(), /draining 2 workers/);
     assert.match(child.stdout(), /stopped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers: two workers share one rotating log file, every line exactly once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = `${dir}/access.log`;
+    const errors = `${dir}/error.log`;
+    await using child = await startChild([
+      "--port",
+      "0",
+      "--no-https",
+      "--workers",
+      "2",
+      "--log-format",
+      "json",
+      "--log-file",
+      log,
+      "--error-log",
+      errors,
+      "--log-rotate-size",
+      "8K",
+      "--log-rotate-interval",
+      "",
+      "--log-rotate-keep",
+      "0",
+    ]);
+    const port = Number(new URL(child.urls[0]).port);
+    // Fresh connections, so that the kernel spreads them over both workers; each asks for a
+    // distinct target.
+    const n = 3000;
+    const ids = new Set<string>();
+    await Promise.all(Array.from({ length: 24 }, async (_, w) => {
+      await using c = await RawClient.connect(port);
+      for (let i = w; i < n; i += 24) {
+        await c.send(`GET /hello?r=${i} HTTP/1.1\r\nHost: t\r\n\r\n`);
+        const res = await c.response();
+        ids.add(header(res, "x-request-id")!);
+      }
+    }));
+    const m = JSON.parse(text(await exchange(port, "GET /_metrics HTTP/1.1\r\nHost: t\r\n\r\n")));
+    assert.ok(
+      m.per_worker.every((w: { requests_total: number }) => w.requests_total > 0),
+      `both workers served: ${JSON.stringify(m.per_worker)}`,
+    );
+    child.child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    const rotated = names.filter((f) => f.startsWith("access.log.") && f.endsWith(".gz"));
+    assert.ok(rotated.length >= 3, `rotated files: ${names.join(", ")}`);
+    assert.deepEqual(
+      names.filter((f) => f.startsWith("access.log") && f !== "access.log" && !f.endsWith(".gz")),
+      [],
+      "no rotated file is left uncompressed",
+    );
+    let all = await Deno.readTextFile(log);
+    for (const f of rotated) {
+      all += new TextDecoder().decode(zlib.gunzipSync(await Deno.readFile(`${dir}/${f}`)));
+    }
+    const seen = new Map<string, number>();
+    for (const line of all.split("\n")) {
+      if (line === "") continue;
+      const entry = JSON.parse(line); // every line whole
+      seen.set(entry.target, (seen.get(entry.target) ?? 0) + 1);
+      if (entry.target.startsWith("/hello?r=")) assert.ok(ids.has(entry.id), `the id sent back: ${entry.id}`);
+    }
+    for (let i = 0; i < n; i++) assert.equal(seen.get(`/hello?r=${i}`), 1, `/hello?r=${i}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
