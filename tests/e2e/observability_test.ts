@@ -628,3 +628,47 @@ Deno.test("log files: a path that is not a regular file (a FIFO) is written, nev
     assert.equal(await reading, batches.join(""));
   });
 });
+
+Deno.test("log relay: a batch the owner cannot write comes back as an error and counts as dropped", async () => {
+  const { LogOwner, RelaySink, Logger } = await import("../../src/mod.ts");
+  await inTempDir("ferry-relay-", async (dir) => {
+    // The error log's file is open for reading only: every write to it fails.
+    await Deno.writeTextFile(`${dir}/errors.log`, "");
+    const broken = await Deno.open(`${dir}/errors.log`, { read: true });
+    const access = await Deno.open(`${dir}/access.log`, { write: true, create: true, append: true });
+    const owner = new LogOwner(access, broken);
+    // The message hop of --workers, on one thread: each post reaches the owner a task later.
+    const sinks = {} as Record<"access" | "errors", InstanceType<typeof RelaySink>>;
+    for (const stream of ["access", "errors"] as const) {
+      sinks[stream] = new RelaySink(
+        stream,
+        (b) => setTimeout(() => owner.receive(b, (ack) => setTimeout(() => sinks[ack.stream].settle(ack)))),
+      );
+    }
+    let dropped = 0;
+    const log = new Logger("plain", sinks.access, sinks.errors, "info", () => dropped++);
+    for (let i = 0; i < 3; i++) log.error(`error ${i}`);
+    const entry = {
+      time: Date.UTC(2026, 10, 21),
+      conn: 1,
+      id: "r-1",
+      remote: "127.0.0.1",
+      method: "GET",
+      target: "/a",
+      protocol: "HTTP/1.1",
+      status: 200,
+      bytes: 2,
+      ms: 1,
+      tls: false,
+      phase: "running",
+    };
+    log.access(entry);
+    await log.flush();
+    await owner.close(); // closes both files
+    assert.ok(dropped >= 1, `dropped ${dropped}`);
+    assert.match(
+      await Deno.readTextFile(`${dir}/access.log`),
+      /^\S+ 127\.0\.0\.1 "GET \/a HTTP\/1\.1" 200 2 /,
+    );
+  });
+});
