@@ -9,6 +9,7 @@ import zlib from "zlib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
 import { startServer } from "../helpers/server.ts";
+import { countTargets, readRotatedJsonLog } from "../helpers/logs.ts";
 import { AllowList } from "../../src/metrics/cidr.ts";
 import { createLogger, type Handler } from "../../src/mod.ts";
 import { Stats } from "../../src/metrics/stats.ts";
@@ -359,19 +360,9 @@ Deno.test("log files: rotation under load yields .gz files and every line exactl
       }
     }));
     await s.server.shutdown(); // flushes and closes the log file
-    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
-    const rotated = names.filter((f) => f.endsWith(".gz"));
-    assert.ok(rotated.length >= 3, `rotated files: ${names.join(", ")}`);
-    let all = await Deno.readTextFile(`${dir}/access.log`);
-    for (const f of rotated) {
-      all += new TextDecoder().decode(zlib.gunzipSync(await Deno.readFile(`${dir}/${f}`)));
-    }
-    const seen = new Map<string, number>();
-    for (const line of all.split("\n")) {
-      if (line === "") continue;
-      const entry = JSON.parse(line); // every line whole
-      seen.set(entry.target, (seen.get(entry.target) ?? 0) + 1);
-    }
+    const { entries, rotated } = await readRotatedJsonLog(dir, "access.log"); // every line whole
+    assert.ok(rotated.length >= 3, `rotated files: ${rotated.join(", ")}`);
+    const seen = countTargets(entries);
     assert.equal(seen.size, n);
     for (let i = 0; i < n; i++) assert.equal(seen.get(`/r/${i}`), 1, `/r/${i}`);
     assert.equal(stats.logLinesDropped, 0);

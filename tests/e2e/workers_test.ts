@@ -6,7 +6,7 @@
 import assert from "assert";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
 import { startChild } from "../helpers/server.ts";
-import zlib from "zlib";
+import { countTargets, readRotatedJsonLog } from "../helpers/logs.ts";
 
 Deno.test("workers: two workers share the port, metrics sum them, SIGTERM drains both", async () => {
   const dir = await Deno.makeTempDir();
@@ -94,25 +94,18 @@ Deno.test("workers: two workers share one rotating log file, every line exactly 
     child.child.kill("SIGTERM");
     assert.equal((await child.status).code, 0);
 
+    const { entries, rotated } = await readRotatedJsonLog(dir, "access.log"); // every line whole
+    assert.ok(rotated.length >= 3, `rotated files: ${rotated.join(", ")}`);
     const names = [...Deno.readDirSync(dir)].map((e) => e.name);
-    const rotated = names.filter((f) => f.startsWith("access.log.") && f.endsWith(".gz"));
-    assert.ok(rotated.length >= 3, `rotated files: ${names.join(", ")}`);
     assert.deepEqual(
-      names.filter((f) => f.startsWith("access.log") && f !== "access.log" && !f.endsWith(".gz")),
+      names.filter((f) => f.startsWith("access.log.") && !f.endsWith(".gz")),
       [],
       "no rotated file is left uncompressed",
     );
-    let all = await Deno.readTextFile(log);
-    for (const f of rotated) {
-      all += new TextDecoder().decode(zlib.gunzipSync(await Deno.readFile(`${dir}/${f}`)));
+    for (const e of entries) {
+      if (e.target.startsWith("/hello?r=")) assert.ok(ids.has(e.id), `the id sent back: ${e.id}`);
     }
-    const seen = new Map<string, number>();
-    for (const line of all.split("\n")) {
-      if (line === "") continue;
-      const entry = JSON.parse(line); // every line whole
-      seen.set(entry.target, (seen.get(entry.target) ?? 0) + 1);
-      if (entry.target.startsWith("/hello?r=")) assert.ok(ids.has(entry.id), `the id sent back: ${entry.id}`);
-    }
+    const seen = countTargets(entries);
     for (let i = 0; i < n; i++) assert.equal(seen.get(`/hello?r=${i}`), 1, `/hello?r=${i}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
