@@ -298,8 +298,8 @@ export class Logger {
   }
 
   /**
-   * Writes one access line. `memo`, one per connection, lets a JSON line copy the end it shares
-   * with the connection's previous line instead of encoding it again.
+   * Writes one access line. `memo`, one per connection, lets a JSON line copy the request and
+   * connection parts it shares with the connection's earlier lines instead of encoding them again.
    */
   access(e: AccessEntry, memo?: AccessMemo): void {
     const w = this.#access;
@@ -639,11 +639,8 @@ function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined)
       buf[p++] = 0x22;
     } else if (typeof v === "string") {
       buf[p++] = 0x22;
-      for (let i = 0; i < v.length; i++) {
-        const c = v.charCodeAt(i);
-        if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return accessJsonEscaped(b, mark, e);
-        buf[p++] = c;
-      }
+      p = asciiAt(buf, p, v);
+      if (p < 0) return accessJsonEscaped(b, mark, e);
       buf[p++] = 0x22;
     } else if (typeof v === "number") {
       // A whole number, digit by digit from the right; the duration as milliseconds with three
