@@ -55,9 +55,26 @@ export function prepareInput(raw: string): Uint8Array {
   return out;
 }
 
-/** Reads every fixture whose meta type is exactly `request` (the strict ones). */
+/** Whether the fixtures are beside the repository (they are optional: CI lays them there). */
+export const FIXTURES_PRESENT: boolean = (() => {
+  try {
+    return Deno.statSync(FIXTURE_DIR).isDirectory;
+  } catch {
+    return false;
+  }
+})();
+
+/** Why the llhttp replay did not run, for the name of the test that stands in for it. */
+export const SKIPPED_NOTE = `llhttp fixtures: SKIPPED, ${FIXTURE_DIR} is absent ` +
+  "(ferry's own table in tests/http1/conformance_table.ts still runs)";
+
+/**
+ * Reads every fixture whose meta type is exactly `request` (the strict ones); none when the
+ * fixtures are absent.
+ */
 export function loadStrictFixtures(): Fixture[] {
   const fixtures: Fixture[] = [];
+  if (!FIXTURES_PRESENT) return fixtures;
   const files = [...Deno.readDirSync(FIXTURE_DIR)].map((e) => e.name).filter((n) => n.endsWith(".md")).sort();
   for (const file of files) {
     const text = Deno.readTextFileSync(join(FIXTURE_DIR, file));
