@@ -14,6 +14,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { CliError, parseCli } from "./src/cli.ts";
 import { createLogSinks, LogOwner, serve } from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
+import { onStopSignals } from "./src/stop_signals.ts";
 import type { Server, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
 import type { FromWorker, ToWorker } from "./src/worker.ts";
@@ -104,24 +105,18 @@ export async function main(args: string[]): Promise<number> {
     );
   }
 
-  let signals = 0;
-  const stop = () => {
-    signals++;
-    if (signals === 1) {
+  const offStop = onStopSignals({
+    drain: () => {
       console.log("ferry: draining (signal again to stop at once)");
       server.shutdown();
-    } else {
-      Deno.exit(1);
-    }
-  };
+    },
+    now: () => Deno.exit(1),
+  });
   // SIGHUP: reload the certificate and key from disk for new connections.
   const reload = () => reloadCertificate(options, tls, (material) => server.reloadTls(material));
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  offStop();
   Deno.removeSignalListener("SIGHUP", reload);
   console.log("ferry: stopped");
   return 0;
@@ -214,26 +209,24 @@ async function runWorkers(
     console.log(`ferry listening on ${u}${u.startsWith("https") ? certNote : ""} (${n} workers)`);
   }
 
-  let signals = 0;
-  const stop = () => {
-    if (++signals > 1) Deno.exit(1);
-    console.log(`ferry: draining ${n} workers (signal again to stop at once)`);
-    for (const w of workers) w.postMessage({ type: "shutdown" } satisfies ToWorker);
-  };
+  const offStop = onStopSignals({
+    drain: () => {
+      console.log(`ferry: draining ${n} workers (signal again to stop at once)`);
+      for (const w of workers) w.postMessage({ type: "shutdown" } satisfies ToWorker);
+    },
+    now: () => Deno.exit(1),
+  });
   const reload = () =>
     reloadCertificate(options, tls, (material) => {
       for (const w of workers) w.postMessage({ type: "tls", tls: material } satisfies ToWorker);
       return Promise.resolve();
     });
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
   await finished;
   // Every worker has flushed its log (each batch was acknowledged): finish the files.
   await logs.close();
   for (const w of workers) w.terminate();
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  offStop();
   Deno.removeSignalListener("SIGHUP", reload);
   console.log("ferry: stopped");
   return 0;

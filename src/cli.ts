@@ -165,6 +165,12 @@ export function program(): Command {
       seconds,
       d.bodyTimeout,
     )
+    .option(
+      "--min-body-rate <bytes/s>",
+      "slowest average a request body may arrive at, after a grace of --body-timeout (0: no floor)",
+      integer(0),
+      d.minBodyRate,
+    )
     .option("--drain-timeout <s>", "seconds a shutdown waits for in-flight requests", seconds, d.drainTimeout)
     .option("--no-metrics", "do not record latency or serve /_metrics")
     .option("--metrics-allow <cidrs>", "who may read /_metrics (comma-separated CIDR blocks)", d.metricsAllow)
@@ -236,6 +242,7 @@ export function parseCli(args: string[]): CliConfig {
       headerTimeout: f.headerTimeout,
       keepaliveTimeout: f.keepaliveTimeout,
       bodyTimeout: f.bodyTimeout,
+      minBodyRate: f.minBodyRate,
       drainTimeout: f.drainTimeout,
       logFormat: f.logFormat,
       redirectHttp: f.redirectHttp ?? false,

@@ -144,6 +144,14 @@ export interface ServerOptions {
    */
   bodyTimeout?: number;
   /**
+   * Slowest average a request body may arrive at, in bytes per second, after a grace of
+   * `bodyTimeout` seconds from its first read (Apache mod_reqtimeout's `MinRate`): a body that
+   * advances one byte every few seconds is timed out (408) instead of holding its connection for
+   * ever. 0: no floor, only `bodyTimeout` between reads.
+   * @default {500}
+   */
+  minBodyRate?: number;
+  /**
    * Seconds that a graceful shutdown waits for in-flight requests before closing what is left.
    * 0: close at once.
    * @default {10}
@@ -244,6 +252,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   headerTimeout: 10,
   keepaliveTimeout: 5,
   bodyTimeout: 30,
+  minBodyRate: 500,
   drainTimeout: 10,
   redirectHttp: false,
   workers: 1,
@@ -297,6 +306,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxHeaderCount", 1, 10000);
   int("maxBodyBytes", 0);
   int("maxDrainBytes", 0);
+  int("minBodyRate", 0);
   int("maxUploadBytes", 0);
   int("hsts", 0);
   int("workers", 0, 256);

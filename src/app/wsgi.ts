@@ -21,6 +21,7 @@ import type { ResponseWriter } from "../http1/writer.ts";
 import type { Logger } from "../log/logger.ts";
 import { stripPort } from "../server.ts";
 import { percentDecode } from "../static/path.ts";
+import { BoundedMap } from "../bounded_map.ts";
 
 /** The request as a WSGI app sees it. */
 export type Environ = {
@@ -91,13 +92,14 @@ export function decodePath(raw: string): string {
 }
 
 /** `HTTP_*` keys by lower-case header name, so repeated names cost a lookup, not string work. */
-const httpKeys = new Map<string, `HTTP_${string}`>();
+/** Header name → environ key; bounded by bytes, since the names come from clients. */
+const httpKeys = new BoundedMap<`HTTP_${string}`>(256 * 1024, (k) => k.length * 2);
 
 function httpKey(name: string): `HTTP_${string}` {
   let key = httpKeys.get(name);
   if (key === undefined) {
     key = `HTTP_${name.toUpperCase().replaceAll("-", "_")}`;
-    if (httpKeys.size < 4096) httpKeys.set(name, key);
+    httpKeys.set(name, key);
   }
   return key;
 }

@@ -199,6 +199,15 @@ export class EmptyBody extends Body {
   }
 }
 
+/**
+ * The first `n` bytes of a freshly read `into`, in an array of their own when the read fell short:
+ * a handler may keep every chunk it reads, so a chunk must never pin a larger buffer behind it
+ * (a 10-byte read must not hold 64 KiB).
+ */
+function exactly(into: Uint8Array, n: number): Uint8Array {
+  return n === into.length ? into : into.slice(0, n);
+}
+
 function incomplete(): ParseError {
   return new ParseError(STATUS.BadRequest, "body_incomplete", "connection closed before the body ended");
 }
@@ -246,8 +255,7 @@ export class FixedBody extends Body {
     if (want === 0) return null;
     const avail = this.#src.end - this.#src.start;
     const into = new Uint8Array(avail > 0 ? Math.min(avail, want) : Math.min(want, DIRECT_READ_BYTES));
-    const n = (await this.readIntoChunk(into))!;
-    return n === into.length ? into : into.subarray(0, n);
+    return exactly(into, (await this.readIntoChunk(into))!);
   }
 }
 
@@ -352,8 +360,7 @@ export class ChunkedBody extends Body {
     const avail = this.#src.end - this.#src.start;
     const want = this.#remaining;
     const into = new Uint8Array(avail > 0 ? Math.min(avail, want) : Math.min(want, DIRECT_READ_BYTES));
-    const n = (await this.readIntoChunk(into))!;
-    return n === into.length ? into : into.subarray(0, n);
+    return exactly(into, (await this.readIntoChunk(into))!);
   }
 
   /** Advances the framing state machine over `buf[p..end)`; returns the new position. */

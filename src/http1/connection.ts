@@ -116,6 +116,10 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   #eof = false;
   #maxBuffer: number;
   #timedOut: TimeoutKind | undefined;
+  /** When this exchange's first body read began (ms since the epoch); 0 before it. */
+  #bodyStart = 0;
+  /** Body bytes this exchange has read from the socket (not those already buffered with the head). */
+  #bodyBytes = 0;
   /** When the last read completed: the start time of every request parsed from it. */
   #arrival = 0;
 
@@ -183,7 +187,9 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Flushes the response unless more pipelined requests are already buffered. */
   endOfResponse(): Promise<void> {
-    if (this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return SETTLED;
+    // Buffered bytes are the next pipelined request only once this request's body is read.
+    const bodyDone = this.#current === undefined || this.#current.body.done;
+    if (bodyDone && this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return SETTLED;
     return this.out.flush();
   }
 
@@ -198,6 +204,22 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     return true;
   }
 
+  /**
+   * When the body read about to start must end: `bodyTimeout` from now, and no later than the
+   * minimum body rate allows for the bytes received so far (after a grace of `bodyTimeout`).
+   */
+  #bodyDeadline(): number {
+    const { bodyTimeout, minBodyRate } = this.#ctx.options;
+    const now = Date.now();
+    if (this.#bodyStart === 0) this.#bodyStart = now;
+    let deadline = bodyTimeout > 0 ? now + bodyTimeout * 1000 : Infinity;
+    if (minBodyRate > 0) {
+      const floor = this.#bodyStart + (bodyTimeout + this.#bodyBytes / minBodyRate) * 1000;
+      if (floor < deadline) deadline = floor;
+    }
+    return deadline;
+  }
+
   /** Reads from the socket into `into` (the body reader's large reads). */
   readDirect(into: Uint8Array): Promise<number | null> {
     return this.#read(into);
@@ -207,14 +229,18 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     if (this.#socketClosed) return null;
     const inHandler = this.#phase === PHASE.handler;
     if (inHandler) {
+      // Answers already made (earlier pipelined ones, or this one's) go out before the wait.
+      if (this.out.pending > 0) await this.out.flush();
       this.#phase = PHASE.body;
-      const t = this.#ctx.options.bodyTimeout;
-      this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+      this.deadline = this.#bodyDeadline();
     }
     try {
       const n = await this.#conn.read(into);
       if (n === null) this.#eof = true;
-      else this.#ctx.stats.bytesIn += n;
+      else {
+        this.#ctx.stats.bytesIn += n;
+        if (inHandler) this.#bodyBytes += n;
+      }
       return n;
     } catch (e) {
       if (isConnectionError(e)) return null;
@@ -363,10 +389,13 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   /** Sends a small text error response with `Connection: close`. */
   async #sendError(status: number, message: string, headers: Array<[string, string]> = []): Promise<void> {
     this.#closing = true;
-    const res = this.#current?.res.headersSent === false ? this.#current.res : new ResponseWriter(this);
+    const cur = this.#current;
+    const res = cur?.res.headersSent === false ? cur.res : new ResponseWriter(this);
     try {
       await res.send(status, [["Content-Type", "text/plain; charset=utf-8"], ...headers], `${message}\n`);
-      this.#record(res, this.#current?.req, this.#current?.mount);
+      // The exchange's own response is recorded once, where the exchange ends; an error outside
+      // any exchange (a bad head, a head timeout) is recorded here.
+      if (cur === undefined || res !== cur.res) this.#record(res, cur?.req, cur?.mount);
     } catch (e) {
       if (!isConnectionError(e)) throw e;
     }
@@ -383,6 +412,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const options = ctx.options;
     this.#phase = PHASE.handler;
     this.deadline = Infinity;
+    this.#bodyStart = 0;
+    this.#bodyBytes = 0;
     stats.requestsTotal++;
     if (this.#served > 0) stats.keepAliveReuse++;
     this.#served++;
@@ -439,9 +470,28 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Requests that no mount sees: shutting down, CONNECT, a body declared too large, `OPTIONS *`. */
   async #serveSpecial(cur: Exchange, limit: number): Promise<boolean> {
+    try {
+      if (await this.#refuseSpecial(cur, limit)) {
+        this.#record(cur.res, cur.req, cur.mount);
+        return false;
+      }
+      return await this.#afterHandler(cur, cur.req!);
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+      return false;
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  /**
+   * The answers of {@linkcode Connection.#serveSpecial}: 503, 501 or 413 (true: refused, the
+   * connection closes), or 204 for `OPTIONS *` (false).
+   */
+  async #refuseSpecial(cur: Exchange, limit: number): Promise<boolean> {
     const ctx = this.#ctx;
     const stats = ctx.stats;
-    try {
+    {
       if (ctx.draining) {
         stats.drainRejections++;
         this.#linger = true;
@@ -449,29 +499,24 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
           "Retry-After",
           ctx.retryAfter(),
         ]]);
-        return false;
+        return true;
       }
       if (cur.head.method === "CONNECT") {
         bump(stats.rejections, "connect");
         this.#linger = true;
         await this.#sendError(STATUS.NotImplemented, "CONNECT is not supported: ferry is not a proxy");
-        return false;
+        return true;
       }
       if (cur.head.contentLength > limit) {
         // RFC 9110 §15.5.14: refuse from the declared length, without reading the body.
         bump(stats.rejections, "body_too_large");
         this.#linger = true;
         await this.#sendError(STATUS.ContentTooLarge, `request body is larger than ${limit} bytes`);
-        return false;
+        return true;
       }
       // OPTIONS * (RFC 9110 §9.3.7): the server's own capabilities.
       await cur.res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
-      return await this.#afterHandler(cur, cur.req!);
-    } catch (e) {
-      if (!isConnectionError(e)) throw e;
       return false;
-    } finally {
-      this.#current = undefined;
     }
   }
 
@@ -536,8 +581,9 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     {
       const ctx = this.#ctx;
       if (e instanceof ParseError) {
-        // The body's framing failed (or it was too large): the stream is out of sync.
-        bump(ctx.stats.rejections, e.code);
+        // The body's framing failed (or it was too large): the stream is out of sync. A body cut
+        // short by a timeout was counted as that timeout already.
+        if (this.#timedOut === undefined) bump(ctx.stats.rejections, e.code);
         this.#closing = true;
         this.#linger = true;
         if (!res.headersSent && e.code !== "body_incomplete" && !this.#socketClosed) {

@@ -10,7 +10,13 @@ import { join, sep } from "path";
 import { STATUS } from "../http1/status.ts";
 
 /** A decoded, checked path relative to the root, or the status that refuses it. */
-export type SafePath = { ok: true; rel: string; segments: string[] } | {
+export type SafePath = {
+  ok: true;
+  rel: string;
+  segments: string[];
+  /** The decoded path ends with `/`: it can name a directory, never a file. */
+  trailingSlash: boolean;
+} | {
   ok: false;
   status: number;
   reason: string;
@@ -70,7 +76,7 @@ export function safePath(raw: string, allowDotfiles: boolean): SafePath {
     }
     if (s.startsWith(".") && !allowDotfiles) return { ok: false, status: STATUS.NotFound, reason: "dotfile" };
   }
-  return { ok: true, rel: segments.join("/"), segments };
+  return { ok: true, rel: segments.join("/"), segments, trailingSlash: decoded.endsWith("/") };
 }
 
 /** Whether `real` (a resolved path) is `root` or inside it. */

@@ -18,7 +18,8 @@ import type { Logger } from "../log/logger.ts";
 import { FileCache } from "./cache.ts";
 import { checkIfRange, collectConditionals, evaluatePreconditions } from "./conditional.ts";
 import { chooseCoding, type Coding, contentTypeFor, isActiveContent, isCompressible } from "./media.ts";
-import { inside, safePath, under } from "./path.ts";
+import { inside, type SafePath, safePath, under } from "./path.ts";
+import { BoundedMap } from "../bounded_map.ts";
 import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
 
 /** Options of {@linkcode staticHandler}. */
@@ -68,6 +69,11 @@ export interface StaticOptions {
   log?: Logger;
 }
 
+/** Bytes of each of the two path caches (request path → checked path → real path). */
+const PATH_CACHE_BYTES = 4 * 1024 * 1024;
+/** Bytes of the per-file metadata cache, and what one entry (its prepared headers) is counted as. */
+const META_CACHE_BYTES = 16 * 1024 * 1024;
+const META_ENTRY_BYTES = 2048;
 /** Files up to this size are cached in memory (and compressed once). */
 const CACHE_FILE_BYTES = 256 * 1024;
 /** Files smaller than this are not worth compressing. */
@@ -93,9 +99,10 @@ export function staticHandler(options: StaticOptions): Handler {
   const prefix = options.prefix ?? "/static/";
   const fallback = options.fallback;
   const cache = new FileCache(options.cacheMaxBytes ?? 64 * 1024 * 1024, CACHE_FILE_BYTES);
-  const realPaths = new Map<string, { ino: number; real: string }>();
+  // Checked path → its real path. Both maps are bounded by bytes: their keys come from clients.
+  const realPaths = new BoundedMap<{ ino: number; real: string }>(PATH_CACHE_BYTES, (v) => v.real.length * 2);
   // Raw request path → checked path relative to the root (the checks are pure, so cacheable).
-  const checked = new Map<string, ReturnType<typeof safePath>>();
+  const checked = new BoundedMap<SafePath>(PATH_CACHE_BYTES, (v) => (v.ok ? v.rel.length * 4 : 64));
   let rootReal: Promise<string | undefined> | undefined;
   const root = () =>
     rootReal ??= Deno.realPath(options.root).catch((e) => {
@@ -121,7 +128,6 @@ export function staticHandler(options: StaticOptions): Handler {
     let safe = checked.get(req.path);
     if (safe === undefined) {
       safe = safePath(req.path.slice(prefix.length), options.dotfiles ?? false);
-      if (checked.size >= 10000) checked.clear();
       checked.set(req.path, safe);
     }
     if (!safe.ok) {
@@ -138,9 +144,10 @@ export function staticHandler(options: StaticOptions): Handler {
     } catch {
       return await notFound(req, res);
     }
+    let index = "";
     if (stat.isDirectory) {
       if (!req.path.endsWith("/")) return await redirect(res, req.path + "/" + query);
-      const index = join(path, "index.html");
+      index = join(path, "index.html");
       let indexStat: Deno.FileInfo | undefined;
       try {
         indexStat = Deno.statSync(index);
@@ -158,7 +165,8 @@ export function staticHandler(options: StaticOptions): Handler {
         return await notFound(req, res);
       }
     }
-    if (!stat.isFile) return await notFound(req, res);
+    // A file is not a directory: `/hello.txt/` (or `/hello.txt%2f`) names nothing.
+    if (!stat.isFile || (safe.trailingSlash && path !== index)) return await notFound(req, res);
 
     // Containment: the resolved path must stay inside the root (a symlink may not lead out).
     let known = realPaths.get(path);
@@ -166,7 +174,6 @@ export function staticHandler(options: StaticOptions): Handler {
       const real = await Deno.realPath(path).catch(() => undefined);
       if (real === undefined) return await notFound(req, res);
       known = { ino: stat.ino ?? 0, real };
-      if (realPaths.size > 10000) realPaths.clear();
       realPaths.set(path, known);
     }
     if (!inside(rootPath, known.real)) return await notFound(req, res);
@@ -193,12 +200,14 @@ interface FileMeta {
   preparedFor(coding: Coding, etag: string): PreparedHeaders;
 }
 
-const metas = new WeakMap<StaticOptions, Map<string, FileMeta>>();
+const metas = new WeakMap<StaticOptions, BoundedMap<FileMeta>>();
 
 /** The metadata of `path` as `stat` describes it, built once per version of the file. */
 function fileMeta(path: string, stat: Deno.FileInfo, options: StaticOptions): FileMeta {
   let byPath = metas.get(options);
-  if (byPath === undefined) metas.set(options, byPath = new Map());
+  if (byPath === undefined) {
+    metas.set(options, byPath = new BoundedMap<FileMeta>(META_CACHE_BYTES, () => META_ENTRY_BYTES));
+  }
   const mtimeMs = stat.mtime?.getTime() ?? 0;
   const ino = stat.ino ?? 0;
   const known = byPath.get(path);
@@ -246,7 +255,6 @@ function fileMeta(path: string, stat: Deno.FileInfo, options: StaticOptions): Fi
       return p;
     },
   };
-  if (byPath.size >= 10000) byPath.clear();
   byPath.set(path, meta);
   return meta;
 }

@@ -22,6 +22,7 @@ import type { Stats } from "../metrics/stats.ts";
 import { staticHandler } from "../static/serve_static.ts";
 import { safePath } from "../static/path.ts";
 import { constantTimeEqual, FailureThrottle, parseBasic, type ThrottleOptions } from "./auth.ts";
+import { removeStaleUploads, tempUploadName } from "./stale.ts";
 
 /** Options of {@linkcode uploadHandler}. */
 export interface UploadOptions {
@@ -78,9 +79,18 @@ export function uploadHandler(options: UploadOptions): Handler {
     cacheMaxBytes: 8 * 1024 * 1024,
     log: options.log,
   });
+  // Temporary files of uploads a crash cut short are removed before the first upload request.
+  const swept = removeStaleUploads(options.dir).then((paths) => {
+    if (paths.length > 0) {
+      options.log?.warn("removed temporary files of interrupted uploads", {
+        dir: options.dir,
+        count: paths.length,
+      });
+    }
+  });
   let ensured: Promise<void> | undefined;
   const ensureDir = () =>
-    ensured ??= Deno.mkdir(options.dir, { recursive: true }).catch((e) => {
+    ensured ??= swept.then(() => Deno.mkdir(options.dir, { recursive: true })).catch((e) => {
       ensured = undefined;
       throw e;
     });
@@ -221,7 +231,7 @@ async function postFile(req: ServerRequest, rel: string, target: string): Promis
 export function checkWritePath(raw: string): string {
   const safe = safePath(raw, true);
   if (!safe.ok) throw new Refusal(STATUS.BadRequest, safe.reason);
-  if (safe.rel === "" || raw.endsWith("/")) throw new Refusal(STATUS.BadRequest, "a file name is required");
+  if (safe.rel === "" || safe.trailingSlash) throw new Refusal(STATUS.BadRequest, "a file name is required");
   if (safe.segments.some((s) => s.startsWith("."))) {
     throw new Refusal(STATUS.BadRequest, "names starting with . are not allowed");
   }
@@ -263,7 +273,7 @@ async function prepareParents(dir: string, rel: string): Promise<string> {
 
 /** Streams the body into a new temporary file in `dir`, flushed to disk. */
 async function receive(req: ServerRequest, dir: string): Promise<{ path: string; bytes: number }> {
-  const path = join(dir, `.ferry-upload-${crypto.randomUUID()}.tmp`);
+  const path = join(dir, tempUploadName());
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
   let bytes = 0;
   let ok = false;

@@ -1,0 +1,199 @@
+/**
+ * The engine bugs an attack pass found (issue 16), each over a real socket: body chunks that pin
+ * 64 KiB, answers held back by unread bodies, refusals counted twice, bodies with no rate floor,
+ * files served under a trailing slash, temporary upload files left by a crash, and Ctrl+C under
+ * `deno task start`.
+ */
+
+import assert from "assert";
+import { join } from "path";
+import { exchange, header, RawClient } from "../helpers/client.ts";
+import { MemorySink, ROOT, startServer, until } from "../helpers/server.ts";
+import type { Handler } from "../../src/mod.ts";
+import { Logger } from "../../src/log/logger.ts";
+
+const H = "Host: t\r\n";
+
+Deno.test("hardening: a chunk read from the socket is sized to its bytes, never a slice of 64 KiB", async () => {
+  const chunks: Uint8Array[] = [];
+  const handler: Handler = async (req, res) => {
+    for await (const c of req.body) chunks.push(c);
+    await res.send(200, [], String(chunks.length));
+  };
+  await using s = await startServer({ handler });
+  await using c = await RawClient.connect(s.port);
+  await c.send(`POST / HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\n`);
+  for (let i = 0; i < 10; i++) {
+    await c.send("x".repeat(10));
+    await until(() => chunks.reduce((n, b) => n + b.length, 0) >= (i + 1) * 10, "the piece to be read");
+  }
+  const res = await c.response();
+  assert.equal(res.status, 200);
+  assert.ok(chunks.length >= 2, "the body came in several reads");
+  for (const b of chunks) {
+    assert.equal(
+      b.buffer.byteLength,
+      b.length,
+      `a ${b.length}-byte chunk holds ${b.buffer.byteLength} bytes`,
+    );
+  }
+});
+
+Deno.test("hardening: an answer that does not read the body goes out before the body arrives", async () => {
+  const handler: Handler = (_req, res) => res.send(401, [["WWW-Authenticate", 'Basic realm="t"']], "no\n");
+  await using s = await startServer({ handler });
+  await using c = await RawClient.connect(s.port);
+  // 100 KB declared (under the drain bound), 10 bytes sent: the 401 must not wait for the rest.
+  await c.send(`PUT /f HTTP/1.1\r\n${H}Content-Length: 100000\r\n\r\n${"x".repeat(10)}`);
+  const res = await c.response();
+  assert.equal(res.status, 401);
+  // The body is then drained and the connection goes on.
+  await c.send("x".repeat(100000 - 10) + `GET /next HTTP/1.1\r\n${H}\r\n`);
+  assert.equal((await c.response()).status, 401);
+});
+
+Deno.test("hardening: pipelined answers go out while a later request's body is still incomplete", async () => {
+  const echo: Handler = async (req, res) => await res.send(200, [], await req.body.bytes());
+  await using s = await startServer({ handler: echo });
+  await using c = await RawClient.connect(s.port);
+  const post = (body: string, declared = body.length) =>
+    `POST / HTTP/1.1\r\n${H}Content-Length: ${declared}\r\n\r\n${body}`;
+  await c.send(post("one") + post("two") + post("thr", 5));
+  const first = await c.response();
+  const second = await c.response();
+  assert.deepEqual([first.status, new TextDecoder().decode(first.body)], [200, "one"]);
+  assert.deepEqual([second.status, new TextDecoder().decode(second.body)], [200, "two"]);
+  await c.send("ee");
+  assert.equal(new TextDecoder().decode((await c.response()).body), "three");
+});
+
+Deno.test("hardening: a bad chunk is counted, answered and logged once", async () => {
+  const sink = new MemorySink();
+  const log = new Logger("json", sink, sink, "info");
+  const echo: Handler = async (req, res) => await res.send(200, [], await req.body.bytes());
+  await using s = await startServer({ handler: echo, log, logFormat: "json" });
+  const res = await exchange(
+    s.port,
+    `POST /bad HTTP/1.1\r\n${H}X-Request-Id: bad-chunk-1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+  );
+  assert.equal(res.status, 400);
+  await s.server.shutdown();
+  await log.flush();
+  assert.equal(s.server.stats.responses.get(400), 1);
+  assert.equal(s.server.stats.rejections.get("bad_chunk_size"), 1);
+  const lines = sink.text.split("\n").filter((l) => l.includes('"bad-chunk-1"'));
+  assert.equal(lines.length, 1, lines.join("\n"));
+});
+
+Deno.test("hardening: a body timeout is counted once, as a timeout, with one 408", async () => {
+  const echo: Handler = async (req, res) => await res.send(200, [], await req.body.bytes());
+  await using s = await startServer({ handler: echo, bodyTimeout: 0.3 });
+  await using c = await RawClient.connect(s.port);
+  await c.send(`POST / HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nab`);
+  const res = await c.response();
+  assert.equal(res.status, 408);
+  assert.ok(await c.closed());
+  await until(() => s.server.stats.responses.get(408) !== undefined, "the 408 to be counted");
+  assert.equal(s.server.stats.responses.get(408), 1);
+  assert.equal(s.server.stats.timeouts.get("body"), 1);
+  assert.equal(s.server.stats.rejections.get("body_incomplete"), undefined);
+});
+
+Deno.test("hardening: a body that keeps trickling below --min-body-rate gets 408", async () => {
+  const echo: Handler = async (req, res) => await res.send(200, [], await req.body.bytes());
+  // Each byte comes well within --body-timeout of the last, but far below 100 bytes/s on average.
+  await using s = await startServer({ handler: echo, bodyTimeout: 1, minBodyRate: 100 });
+  await using c = await RawClient.connect(s.port);
+  await c.send(`POST / HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\n`);
+  let answered = false;
+  let sent = 0;
+  for (; sent < 60 && !answered; sent++) {
+    try {
+      await c.send("x");
+    } catch {
+      break; // the server closed
+    }
+    answered = (await c.poll(200)) > 0;
+  }
+  // Answered while the client was still trickling, not after it fell silent.
+  assert.ok(answered && sent < 60, `no answer while 60 bytes trickled in (${sent} sent)`);
+  const res = await c.response();
+  assert.equal(res.status, 408);
+  assert.equal(s.server.stats.timeouts.get("body"), 1);
+});
+
+Deno.test("hardening: a file asked for with a trailing slash is 404", async () => {
+  await using s = await startServer({ root: join(ROOT, "static") });
+  assert.equal((await exchange(s.port, `GET /static/hello.txt HTTP/1.1\r\n${H}\r\n`)).status, 200);
+  assert.equal((await exchange(s.port, `GET /static/hello.txt/ HTTP/1.1\r\n${H}\r\n`)).status, 404);
+  assert.equal((await exchange(s.port, `GET /static/hello.txt%2f HTTP/1.1\r\n${H}\r\n`)).status, 404);
+  assert.equal((await exchange(s.port, `GET /static/hello.txt%2F HTTP/1.1\r\n${H}\r\n`)).status, 404);
+});
+
+Deno.test("hardening: temporary files of uploads cut short by a crash are removed at start", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "sub"));
+    const uuid = crypto.randomUUID();
+    // A pid that cannot be running (above the kernel's pid_max), an old name with no pid, and a
+    // live process's file (this test's own pid) that must stay.
+    const dead = join(dir, "sub", `.ferry-upload-99999999-${uuid}.tmp`);
+    const old = join(dir, `.ferry-upload-${uuid}.tmp`);
+    const live = join(dir, `.ferry-upload-${Deno.pid}-${uuid}.tmp`);
+    const kept = join(dir, "keep.txt");
+    for (const p of [dead, old, live, kept]) await Deno.writeTextFile(p, "partial");
+    await using s = await startServer({ uploadDir: dir });
+    const res = await exchange(s.port, `GET /uploads/keep.txt HTTP/1.1\r\n${H}\r\n`);
+    assert.equal(res.status, 200);
+    const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
+    assert.equal(await exists(dead), false);
+    assert.equal(await exists(old), false);
+    assert.equal(await exists(live), true);
+    assert.equal(await exists(kept), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hardening: Ctrl+C to the process group of `deno task start` drains the request in flight", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(join(ROOT, "deno.json"), join(cwd, "deno.json"));
+    await Deno.copyFile(join(ROOT, "deno.lock"), join(cwd, "deno.lock"));
+    await Deno.symlink(join(ROOT, "main.ts"), join(cwd, "main.ts"));
+    await Deno.symlink(join(ROOT, "src"), join(cwd, "src"));
+    // setsid: a process group of its own, as a terminal gives a foreground job.
+    const child = new Deno.Command("setsid", {
+      args: [Deno.execPath(), "task", "start", "--port", "0", "--no-https", "--log-format", "none"],
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    let out = "";
+    const dec = new TextDecoder();
+    const pump = (async () => {
+      for await (const chunk of child.stdout) out += dec.decode(chunk, { stream: true });
+    })();
+    const errs = new Response(child.stderr).text();
+    await until(() => /listening on http:\/\/[^:]+:(\d+)/.test(out), `ferry to start: ${out}`, 60000);
+    const port = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
+    await using c = await RawClient.connect(port);
+    await c.send(`POST /submit HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nhello`);
+    // The request is in flight (its body half sent): SIGINT to the whole group, as Ctrl+C does.
+    const kill = await new Deno.Command("kill", { args: ["-INT", "--", `-${child.pid}`] }).output();
+    assert.ok(kill.success);
+    await until(() => out.includes("draining"), `the drain to begin: ${out}`);
+    await c.send("world");
+    const res = await c.response();
+    assert.equal(res.status, 200);
+    assert.equal(new TextDecoder().decode(res.body), "helloworld");
+    assert.match(header(res, "connection") ?? "", /close/);
+    const status = await child.status;
+    await pump;
+    assert.equal(status.code, 0, `exit ${status.code}; stderr: ${await errs}`);
+    assert.match(out, /ferry: stopped/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
