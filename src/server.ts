@@ -68,6 +68,13 @@ export class Server implements ConnectionContext {
   #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
   #conns = new Set<Connection>();
   #handshaking = new Set<Deno.Conn>();
+  /** Handshakes given up on whose descriptor the runtime still holds (see `tlsAbandonedHeld`);
+   * they stay in #handshaking too until their handshake settles. */
+  #abandoned = new Set<Deno.Conn>();
+  /** Most TLS sockets in a handshake or abandoned at once: a share of RLIMIT_NOFILE. */
+  #tlsBudget = tlsSocketBudget();
+  /** Accept loops waiting for a handshake to settle (see {@linkcode tlsSocketBudget}). */
+  #handshakeSettled: Array<() => void> = [];
   #refusing = 0;
   #nextConnId = 1;
   #nextRequest = 0;
@@ -168,6 +175,16 @@ export class Server implements ConnectionContext {
     let backoff = 5;
     for (;;) {
       let conn: Deno.Conn;
+      if (secure && this.#handshaking.size >= this.#tlsBudget) {
+        // A TLS socket in its handshake holds its descriptor until the peer sends or hangs up,
+        // even once closed (Deno 2.9.6). Past the budget, stop accepting TLS until a handshake
+        // settles: new TLS clients wait in the kernel's backlog, which costs no descriptor here,
+        // and plain HTTP keeps the descriptors it needs.
+        this.stats.tlsAcceptPauses++;
+        await new Promise<void>((resolve) => this.#handshakeSettled.push(resolve));
+        if (this.#draining || this.#stopped) return;
+        continue;
+      }
       try {
         conn = await listener.accept();
         backoff = 5;
@@ -205,7 +222,12 @@ export class Server implements ConnectionContext {
     c.run();
   }
 
-  /** TLS: the handshake must finish within the header timeout, or the socket is closed. */
+  /**
+   * TLS: the handshake must finish within the header timeout. One that does not is abandoned: it
+   * is counted (`tlsAbandonedHeld`) and closed when it settles. Closing it at once would not free
+   * its descriptor (Deno 2.9.6 keeps the socket until the peer sends or hangs up, measured with
+   * /proc/self/fd), and would hide it from the budget that keeps plain HTTP serving.
+   */
   async #handshake(conn: Deno.TlsConn): Promise<void> {
     this.#handshaking.add(conn);
     const t = this.options.headerTimeout;
@@ -213,21 +235,25 @@ export class Server implements ConnectionContext {
     const timer = t > 0
       ? setTimeout(() => {
         timedOut = true;
-        closeQuietly(conn);
+        bump(this.stats.timeouts, "handshake");
+        this.#abandoned.add(conn);
+        this.stats.tlsAbandonedHeld = this.#abandoned.size;
       }, t * 1000)
       : undefined;
     try {
       await conn.handshake();
+      if (timedOut) throw new Error("handshake finished after the header timeout");
       this.stats.tlsHandshakesOk++;
     } catch (e) {
       this.stats.tlsHandshakesFailed++;
-      if (timedOut) bump(this.stats.timeouts, "handshake");
       this.log.debug("TLS handshake failed", { error: timedOut ? "timeout" : String(e) });
       closeQuietly(conn);
       return;
     } finally {
       clearTimeout(timer);
       this.#handshaking.delete(conn);
+      if (this.#abandoned.delete(conn)) this.stats.tlsAbandonedHeld = this.#abandoned.size;
+      for (const resume of this.#handshakeSettled.splice(0)) resume();
     }
     if (this.#draining) {
       closeQuietly(conn);
@@ -320,6 +346,7 @@ export class Server implements ConnectionContext {
       }
     }
     for (const conn of this.#handshaking) closeQuietly(conn);
+    for (const resume of this.#handshakeSettled.splice(0)) resume(); // paused accept loops end
     for (const c of this.#conns) c.drain();
     const t = this.options.drainTimeout;
     this.#drainTimer = setTimeout(() => {
@@ -440,6 +467,22 @@ export function stripPort(authority: string): string {
   if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
   const colon = authority.indexOf(":");
   return colon === -1 ? authority : authority.slice(0, colon);
+}
+
+/**
+ * How many TLS sockets may be in a handshake (or abandoned in one) at once: a quarter of the
+ * process's open-file limit (RLIMIT_NOFILE, from /proc/self/limits), at least 16; 4096 where the
+ * limit cannot be read.
+ */
+export function tlsSocketBudget(): number {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+    if (soft === undefined || soft === "unlimited") return 4096;
+    return Math.max(16, Math.floor(Number(soft) / 4));
+  } catch {
+    return 4096;
+  }
 }
 
 function closeQuietly(conn: Deno.Conn): void {

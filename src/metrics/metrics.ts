@@ -100,6 +100,8 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
     tls: {
       handshakes_ok: sum((s) => s.tlsHandshakesOk),
       handshakes_failed: sum((s) => s.tlsHandshakesFailed),
+      abandoned_held: sum((s) => s.tlsAbandonedHeld),
+      accept_pauses: sum((s) => s.tlsAcceptPauses),
     },
     uploads: { stored: sum((s) => s.uploadsStored), bytes: sum((s) => s.uploadBytes) },
     routes,
@@ -182,6 +184,18 @@ export function metricsPrometheus(all: Stats[]): string {
   family("ferry_tls_handshakes_total", "counter", "TLS handshakes by result.");
   sample("ferry_tls_handshakes_total", { result: "ok" }, sum((s) => s.tlsHandshakesOk));
   sample("ferry_tls_handshakes_total", { result: "failed" }, sum((s) => s.tlsHandshakesFailed));
+  family(
+    "ferry_tls_abandoned_sockets",
+    "gauge",
+    "TLS sockets whose handshake timed out but whose descriptor the runtime still holds.",
+  );
+  sample("ferry_tls_abandoned_sockets", {}, sum((s) => s.tlsAbandonedHeld));
+  family(
+    "ferry_tls_accept_pauses_total",
+    "counter",
+    "Times the TLS listener stopped accepting because pending handshakes held their descriptor budget.",
+  );
+  sample("ferry_tls_accept_pauses_total", {}, sum((s) => s.tlsAcceptPauses));
   labelled(
     "ferry_parse_errors_total",
     "Requests refused by the parser, by reason.",

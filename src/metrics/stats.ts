@@ -199,6 +199,13 @@ export class Stats {
   tlsHandshakesOk = 0;
   /** TLS handshakes that failed or timed out. */
   tlsHandshakesFailed = 0;
+  /**
+   * TLS sockets given up on (handshake timed out and closed) whose descriptor the runtime still
+   * holds, because a handshake in progress keeps it until the peer sends or hangs up. A gauge.
+   */
+  tlsAbandonedHeld = 0;
+  /** Times the TLS listener stopped accepting because handshakes held their descriptor budget. */
+  tlsAcceptPauses = 0;
   /** Responses by status code. */
   readonly responses: Map<number, number> = new Map();
   /** Requests by mount name, then by method. */

@@ -197,3 +197,55 @@ Deno.test("hardening: Ctrl+C to the process group of `deno task start` drains th
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("hardening: a request sent during a large on-the-fly brotli transfer completes before it", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // 15 MB of text that compresses like prose (random words, no long repeats).
+    const words = ["alpha", "beta", "gamma", "delta", "ferry", "server", "range", "chunk", "static", "http"];
+    const rnd = new Uint32Array(15_000_000 / 6);
+    for (let i = 0; i < rnd.length; i += 16384) crypto.getRandomValues(rnd.subarray(i, i + 16384));
+    const parts: string[] = [];
+    for (let i = 0; i < rnd.length; i++) parts.push(words[rnd[i] % 10], i % 16 === 15 ? "\n" : " ");
+    await Deno.writeTextFile(join(root, "big.txt"), parts.join(""));
+    await using s = await startServer({ root, handler: (_req, res) => res.send(200, [], "hello\n") });
+    // Four large transfers from other processes (curl), so that their reading does not share our
+    // loop; a /hello sent once they are under way must be answered before another quarter of
+    // their bytes has gone out (before the fix it waited while each file went out in one go).
+    const out = (k: number) => join(root, `got${k}.br`);
+    const curls = [0, 1, 2, 3].map((k) =>
+      new Deno.Command("curl", {
+        args: [
+          "-s",
+          "-N",
+          "-o",
+          out(k),
+          "-H",
+          "Accept-Encoding: br",
+          `http://127.0.0.1:${s.port}/static/big.txt`,
+        ],
+      }).spawn()
+    );
+    const sizeOf = (k: number) => {
+      try {
+        return Deno.statSync(out(k)).size;
+      } catch {
+        return 0;
+      }
+    };
+    const received = () => [0, 1, 2, 3].reduce((n, k) => n + sizeOf(k), 0);
+    await until(() => [0, 1, 2, 3].every((k) => sizeOf(k) > 0), "the transfers to begin");
+    const before = received();
+    const hello = await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}\r\n`);
+    const atHello = received();
+    assert.equal(hello.status, 200);
+    for (const c of curls) assert.ok((await c.status).success);
+    const total = received();
+    assert.ok(
+      atHello - before < total / 4,
+      `/hello was answered only after ${atHello - before} more of ${total} compressed bytes`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

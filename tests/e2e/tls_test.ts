@@ -9,7 +9,7 @@ import assert from "assert";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
-import { startChild, startServer, until } from "../helpers/server.ts";
+import { ROOT, startChild, startServer, until } from "../helpers/server.ts";
 import { loadCertificate, makeSelfSigned } from "../../src/tls/cert.ts";
 import { httpsLocation } from "../../src/server.ts";
 import type { Handler } from "../../src/mod.ts";
@@ -194,5 +194,54 @@ Deno.test("tls: main.ts says where the certificate is, and SIGHUP reloads it for
     assert.equal(text(await before.response()), "Hello, World!");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tls: sockets that never send a ClientHello cannot starve plain HTTP of descriptors", async () => {
+  // 256 descriptors: 300 silent TLS sockets would take them all without the budget (a quarter).
+  const child = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -n 256 && exec "${Deno.execPath()}" run --allow-all --unstable-net "${ROOT}main.ts" ` +
+      `--host 127.0.0.1 --port 0 --https-port 0 --header-timeout 0.5 --log-format none --cert-dir "$CERTS"`,
+    ],
+    env: { CERTS: await Deno.makeTempDir() },
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  let out = "";
+  const pump = (async () => {
+    for await (const c of child.stdout) out += new TextDecoder().decode(c);
+  })();
+  const silent: Deno.Conn[] = [];
+  try {
+    await until(() => (out.match(/listening on /g) ?? []).length >= 2, `ferry to start: ${out}`, 30000);
+    const httpPort = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
+    const httpsPort = Number(/listening on https:\/\/[^:]+:(\d+)/.exec(out)![1]);
+    for (let i = 0; i < 300; i++) silent.push(await Deno.connect({ hostname: "127.0.0.1", port: httpsPort }));
+    const metrics = async () => {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/_metrics`);
+      return (await r.json()).tls as { abandoned_held: number; accept_pauses: number };
+    };
+    // The handshakes time out and are abandoned; the sockets past the budget were refused.
+    let tls = { abandoned_held: 0, accept_pauses: 0 };
+    for (let i = 0; i < 100 && tls.abandoned_held === 0; i++) {
+      tls = await metrics();
+      if (tls.abandoned_held === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(tls.abandoned_held > 0 && tls.abandoned_held <= 64, `abandoned ${tls.abandoned_held}`);
+    assert.ok(tls.accept_pauses >= 1, `the TLS listener never paused`);
+    // Plain HTTP still has descriptors for new connections.
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/hello`);
+      assert.equal(r.status, 200);
+      await r.body?.cancel();
+    }
+  } finally {
+    for (const c of silent) c.close();
+    child.kill("SIGKILL");
+    await child.status;
+    await pump;
   }
 });
