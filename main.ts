@@ -12,10 +12,21 @@
 
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { CliError, parseCli } from "./src/cli.ts";
-import { createLogSinks, LogOwner, serve } from "./src/mod.ts";
+import {
+  createLogger,
+  createLogSinks,
+  LogOwner,
+  pythonHandler,
+  PythonPool,
+  resolveWsgiOptions,
+  serve,
+  Stats,
+  type WsgiGatewayOptions,
+  WsgiImportError,
+} from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
 import { onStopSignals } from "./src/stop_signals.ts";
-import type { Server, TlsMaterial } from "./src/server.ts";
+import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
 import type { FromWorker, ToWorker } from "./src/worker.ts";
 import type { StatsSnapshot } from "./src/metrics/stats.ts";
@@ -56,6 +67,40 @@ async function defaultRoot(): Promise<string> {
   return fromFileUrl(new URL("./static/", import.meta.url));
 }
 
+/**
+ * Starts the Python workers for `--wsgi` before any listener opens; an app that does not import
+ * is exit status 2, with the traceback.
+ */
+async function startPython(
+  wsgi: WsgiGatewayOptions,
+  options: ServerOptions,
+): Promise<number | { pool: PythonPool; parts: Partial<ServerParts> }> {
+  let resolved;
+  try {
+    resolved = resolveWsgiOptions(wsgi);
+  } catch (e) {
+    console.error(`ferry: ${e instanceof Error ? e.message : e}`);
+    return 2;
+  }
+  const stats = new Stats();
+  const log = createLogger(options, stats);
+  const pool = new PythonPool(resolved, log, stats);
+  try {
+    await pool.start();
+  } catch (e) {
+    await log.close();
+    if (e instanceof WsgiImportError) {
+      console.error(`ferry: ${e.message}\n${e.traceback.trimEnd()}\n(check --wsgi, --wsgi-chdir and --wsgi-pythonpath)`);
+    } else console.error(`ferry: the Python workers did not start: ${e instanceof Error ? e.message : e}`);
+    return 2;
+  }
+  console.log(`ferry: ${pool.size} Python workers serve ${resolved.app} (${resolved.python})`);
+  return {
+    pool,
+    parts: { app: pythonHandler(pool, { log, stats }), log, stats, stopping: () => pool.close() },
+  };
+}
+
 /** Runs ferry with `args`; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
   let config;
@@ -77,6 +122,7 @@ export async function main(args: string[]): Promise<number> {
   options.authUser = Deno.env.get("FERRY_AUTH_USER") ?? "";
   options.authPass = Deno.env.get("FERRY_AUTH_PASS") ?? "";
   let server: Server;
+  let pool: PythonPool | undefined;
   let certNote = "";
   try {
     let material;
@@ -90,8 +136,19 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     const workers = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
-    if (workers > 1) return await runWorkers(workers, options, tls, material, certNote);
-    server = await serve(options, { tls: material });
+    if (config.wsgi !== undefined) {
+      if (workers > 1) {
+        console.error("ferry: --wsgi runs its own worker processes: use --wsgi-workers, not --workers");
+        return 2;
+      }
+      const started = await startPython(config.wsgi, options);
+      if (typeof started === "number") return started;
+      server = await serve(options, { tls: material, ...started.parts });
+      pool = started.pool;
+    } else {
+      if (workers > 1) return await runWorkers(workers, options, tls, material, certNote);
+      server = await serve(options, { tls: material });
+    }
   } catch (e) {
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
@@ -112,8 +169,12 @@ export async function main(args: string[]): Promise<number> {
     },
     now: () => Deno.exit(1),
   });
-  // SIGHUP: reload the certificate and key from disk for new connections.
-  const reload = () => reloadCertificate(options, tls, (material) => server.reloadTls(material));
+  // SIGHUP: reload the certificate and key from disk for new connections, and restart the Python
+  // workers one by one with fresh code.
+  const reload = () => {
+    pool?.reload();
+    return reloadCertificate(options, tls, (material) => server.reloadTls(material));
+  };
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
   offStop();

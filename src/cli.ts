@@ -8,6 +8,7 @@
 
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DEFAULT_OPTIONS, type LogFormat, type ServerOptions } from "./options.ts";
+import type { WsgiGatewayOptions } from "./app/python/pool.ts";
 
 /** Everything the command line configures. */
 export interface CliConfig {
@@ -15,6 +16,8 @@ export interface CliConfig {
   options: ServerOptions;
   /** TLS: certificate file, key file, directory of the self-signed pair. */
   tls: { cert: string; key: string; certDir: string };
+  /** The Python WSGI gateway, when `--wsgi` is given. */
+  wsgi?: WsgiGatewayOptions;
 }
 
 /** A command line that cannot be used; `exitCode` is 0 for --help and --version. */
@@ -187,6 +190,18 @@ export function program(): Command {
       d.logRotateInterval,
     )
     .option("--log-rotate-keep <n>", "rotated log files kept (0: all)", integer(0), d.logRotateKeep)
+    .option("--wsgi <module:callable>", "serve a Python WSGI app (Flask, Django...): MODULE:CALLABLE or MODULE:factory()")
+    .option("--wsgi-python <path>", "the Python interpreter for --wsgi", "python3")
+    .option("--wsgi-chdir <dir>", "working directory of the Python workers, first on sys.path", ".")
+    .option("--wsgi-pythonpath <dirs>", "more directories for sys.path, comma-separated", "")
+    .option("--wsgi-workers <n>", "Python worker processes (0: CPUs, at least 2)", integer(0, 1024), 0)
+    .option("--wsgi-timeout <s>", "seconds a Python request may run before 504 (0: no limit)", seconds, 30)
+    .option("--wsgi-max-requests <n>", "recycle a Python worker after N requests (0: never)", integer(0), 0)
+    .option("--wsgi-max-requests-jitter <n>", "up to N more requests before recycling, at random", integer(0), 0)
+    .option("--wsgi-max-queue <n>", "requests waiting for a Python worker at most (then 503)", integer(0), 100)
+    .option("--wsgi-queue-timeout <s>", "seconds a request waits for a Python worker (then 503)", seconds, 10)
+    .option("--wsgi-graceful-timeout <s>", "seconds a Python worker gets to exit before SIGKILL", seconds, 30)
+    .option("--wsgi-max-rss <size>", "recycle a Python worker whose memory passes SIZE, like 512M (0: no bound)", bytes(0), 0)
     .option("--workers <n|auto>", "worker isolates sharing the ports (auto: one per CPU)", workersArg, 1)
     .option("--log-format <format>", "access log: plain, json, combined or none", logFormat, d.logFormat)
     .allowExcessArguments(false)
@@ -257,5 +272,29 @@ export function parseCli(args: string[]): CliConfig {
       hsts: f.hsts,
     },
     tls: { cert: f.cert, key: f.key, certDir: f.certDir },
+    wsgi: f.wsgi === undefined ? undefined : wsgiConfig(f),
+  };
+}
+
+function wsgiConfig(f: Record<string, string | number | undefined>): WsgiGatewayOptions {
+  if (f.app !== undefined && f.app !== "") {
+    throw new CliError("--wsgi and --app exclude each other: choose the Python app or the TypeScript one", 2);
+  }
+  if (!/^[A-Za-z_][\w.]*:.+$/.test(String(f.wsgi))) {
+    throw new CliError(`--wsgi must look like MODULE:CALLABLE (mysite.wsgi:application), got ${f.wsgi}`, 2);
+  }
+  return {
+    app: String(f.wsgi),
+    python: String(f.wsgiPython),
+    chdir: String(f.wsgiChdir),
+    pythonpath: String(f.wsgiPythonpath).split(/[,:]/).filter((p) => p !== ""),
+    workers: Number(f.wsgiWorkers),
+    timeout: Number(f.wsgiTimeout),
+    maxRequests: Number(f.wsgiMaxRequests),
+    maxRequestsJitter: Number(f.wsgiMaxRequestsJitter),
+    maxQueue: Number(f.wsgiMaxQueue),
+    queueTimeout: Number(f.wsgiQueueTimeout),
+    gracefulTimeout: Number(f.wsgiGracefulTimeout),
+    maxRss: Number(f.wsgiMaxRss),
   };
 }

@@ -59,6 +59,16 @@ export { appFromExport, loadApp } from "./app/load.ts";
 export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
+export { pythonHandler, type PythonHandlerOptions } from "./app/python/gateway.ts";
+export {
+  PoolBusy,
+  PythonPool,
+  resolveWsgiOptions,
+  type ResolvedWsgiOptions,
+  type RestartCause,
+  type WsgiGatewayOptions,
+} from "./app/python/pool.ts";
+export { PythonWorker, type PythonWorkerSpec, WorkerGone, WsgiImportError } from "./app/python/python_worker.ts";
 export { metricsHandler, metricsJson, metricsPrometheus } from "./metrics/metrics.ts";
 export { AllowList } from "./metrics/cidr.ts";
 
@@ -159,6 +169,7 @@ export async function serve(
     tls: parts.tls,
     log,
     stats,
+    stopping: parts.stopping,
   });
   await server.listen();
   return server;

@@ -35,6 +35,11 @@ export interface ServerParts {
   log?: Logger;
   /** Counters (pass one to share it with a metrics mount). */
   stats?: Stats;
+  /**
+   * Called once every connection has closed, before the log closes: where parts the server does
+   * not own stop (the Python workers).
+   */
+  stopping?: () => Promise<void>;
 }
 
 /** How long an over-capacity client is given to read its 503 before the socket closes. */
@@ -65,6 +70,7 @@ export class Server implements ConnectionContext {
 
   #resolveFinished!: () => void;
   #tls: TlsMaterial | undefined;
+  #stopping: (() => Promise<void>) | undefined;
   #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
   #conns = new Set<Connection>();
   #handshaking = new Set<Deno.Conn>();
@@ -94,6 +100,7 @@ export class Server implements ConnectionContext {
     this.stats = parts.stats ?? new Stats();
     this.log = parts.log ?? new Logger(this.options.logFormat, Deno.stdout, Deno.stderr);
     this.#tls = parts.tls;
+    this.#stopping = parts.stopping;
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     if (this.options.hsts > 0) {
       this.#secureHead = new TextEncoder().encode(
@@ -368,6 +375,7 @@ export class Server implements ConnectionContext {
     clearTimeout(this.#drainTimer);
     await Promise.allSettled(this.#acceptLoops);
     try {
+      await this.#stopping?.().catch((e) => this.log.error("stopping failed", { error: String(e) }));
       await this.log.close();
     } catch {
       // a log file that cannot be closed must not keep the server from stopping

@@ -42,7 +42,9 @@ export const STATUS = {
   RequestHeaderFieldsTooLarge: 431,
   InternalServerError: 500,
   NotImplemented: 501,
+  BadGateway: 502,
   ServiceUnavailable: 503,
+  GatewayTimeout: 504,
   HTTPVersionNotSupported: 505,
 } as const;
 

@@ -104,6 +104,16 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
       accept_pauses: sum((s) => s.tlsAcceptPauses),
     },
     uploads: { stored: sum((s) => s.uploadsStored), bytes: sum((s) => s.uploadBytes) },
+    wsgi: {
+      workers: sum((s) => s.wsgiWorkers),
+      busy: sum((s) => s.wsgiBusy),
+      idle: sum((s) => s.wsgiIdle),
+      queued: sum((s) => s.wsgiQueued),
+      restarts: obj(sumMaps(all.map((s) => s.wsgiRestarts))),
+      bad_gateway: sum((s) => s.wsgiBadGateway),
+      gateway_timeout: sum((s) => s.wsgiGatewayTimeout),
+      refused: sum((s) => s.wsgiRefused),
+    },
     routes,
     errors: {
       parse: obj(sumMaps(all.map((s) => s.rejections))),
@@ -184,6 +194,19 @@ export function metricsPrometheus(all: Stats[]): string {
   family("ferry_tls_handshakes_total", "counter", "TLS handshakes by result.");
   sample("ferry_tls_handshakes_total", { result: "ok" }, sum((s) => s.tlsHandshakesOk));
   sample("ferry_tls_handshakes_total", { result: "failed" }, sum((s) => s.tlsHandshakesFailed));
+  family("ferry_wsgi_workers", "gauge", "Python WSGI workers by state.");
+  sample("ferry_wsgi_workers", { state: "busy" }, sum((s) => s.wsgiBusy));
+  sample("ferry_wsgi_workers", { state: "idle" }, sum((s) => s.wsgiIdle));
+  family("ferry_wsgi_queue_length", "gauge", "Requests waiting for a free Python worker.");
+  sample("ferry_wsgi_queue_length", {}, sum((s) => s.wsgiQueued));
+  family("ferry_wsgi_restarts_total", "counter", "Python workers replaced, by cause.");
+  for (const [cause, n] of sumMaps(all.map((s) => s.wsgiRestarts))) {
+    sample("ferry_wsgi_restarts_total", { cause }, n);
+  }
+  family("ferry_wsgi_errors_total", "counter", "Python gateway failures by status (502, 503, 504).");
+  sample("ferry_wsgi_errors_total", { code: "502" }, sum((s) => s.wsgiBadGateway));
+  sample("ferry_wsgi_errors_total", { code: "503" }, sum((s) => s.wsgiRefused));
+  sample("ferry_wsgi_errors_total", { code: "504" }, sum((s) => s.wsgiGatewayTimeout));
   family(
     "ferry_tls_abandoned_sockets",
     "gauge",

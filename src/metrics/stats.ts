@@ -206,6 +206,22 @@ export class Stats {
   tlsAbandonedHeld = 0;
   /** Times the TLS listener stopped accepting because handshakes held their descriptor budget. */
   tlsAcceptPauses = 0;
+  /** Python WSGI workers alive (a gauge; 0 without `--wsgi`). */
+  wsgiWorkers = 0;
+  /** Python workers serving a request (a gauge). */
+  wsgiBusy = 0;
+  /** Python workers waiting for a request (a gauge). */
+  wsgiIdle = 0;
+  /** Requests waiting for a free Python worker (a gauge). */
+  wsgiQueued = 0;
+  /** Python workers replaced, by cause (crash, timeout, max_requests, max_rss, reload, cancel). */
+  readonly wsgiRestarts: Map<string, number> = new Map();
+  /** 502s: a worker died or sent garbage before the response head. */
+  wsgiBadGateway = 0;
+  /** 504s: a request ran past `--wsgi-timeout`. */
+  wsgiGatewayTimeout = 0;
+  /** 503s: no worker free within the queue bounds. */
+  wsgiRefused = 0;
   /** Responses by status code. */
   readonly responses: Map<number, number> = new Map();
   /** Requests by mount name, then by method. */
@@ -234,9 +250,10 @@ export class Stats {
 
   /** A structured-cloneable copy, for sending to another worker. */
   snapshot(): StatsSnapshot {
-    const { latency, requests, responses, rejections, timeouts, ...plain } = this;
+    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, ...plain } = this;
     return {
       ...plain,
+      wsgiRestarts: [...wsgiRestarts],
       requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
       responses: [...responses],
       rejections: [...rejections],
@@ -253,8 +270,9 @@ export class Stats {
   /** Rebuilds counters from a {@linkcode Stats.snapshot}. */
   static fromSnapshot(s: StatsSnapshot): Stats {
     const out = new Stats();
-    const { latency, requests, responses, rejections, timeouts, ...plain } = s;
+    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, ...plain } = s;
     Object.assign(out, plain);
+    for (const [k, v] of (wsgiRestarts as Array<[string, number]> | undefined) ?? []) out.wsgiRestarts.set(k, v);
     for (const [m, byMethod] of requests) out.requests.set(m, new Map(byMethod));
     for (const [k, v] of responses) out.responses.set(k, v);
     for (const [k, v] of rejections) out.rejections.set(k, v);

@@ -1,0 +1,181 @@
+/**
+ * The framing between ferry and its Python WSGI workers (the other side is `worker.py`). Every
+ * frame is a 9-byte header, type (u8), stream id (u32) and payload length (u32), big-endian,
+ * then the payload. The stream id names the request, so that threaded workers can come later.
+ *
+ * @module
+ */
+
+/** Frame types, both ways. */
+export const FRAME = {
+  /** ferry → worker: a request (credit, environ, inline body). */
+  Request: 1,
+  /** ferry → worker: more response bytes may be sent (u32). */
+  Credit: 4,
+  /** ferry → worker: stop this request (the client went away). */
+  Cancel: 5,
+  /** worker → ferry: status and headers. */
+  Head: 10,
+  /** worker → ferry: response body bytes. */
+  Data: 11,
+  /** worker → ferry: the response is complete (close() has run). */
+  End: 12,
+  /** worker → ferry: the app raised (u8: 0 before the head, 1 after), then the traceback. */
+  Error: 13,
+  /** worker → ferry: a line written to wsgi.errors. */
+  Log: 14,
+  /** worker → ferry: the token and the pid, first thing. */
+  Hello: 20,
+  /** worker → ferry: the app imported. */
+  Ready: 21,
+  /** worker → ferry: the app did not import (the traceback). */
+  ImportError: 22,
+} as const;
+
+/** Bytes of a frame header. */
+export const FRAME_HEADER_BYTES = 9;
+/** Largest payload accepted from a worker (a HEAD or a DATA frame is far smaller). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** One frame. */
+export interface Frame {
+  /** A {@linkcode FRAME} value. */
+  type: number;
+  /** The request it belongs to (0 for the worker's own frames). */
+  stream: number;
+  /** The payload. */
+  payload: Uint8Array;
+}
+
+/**
+ * A frame's bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, FRAME } from "./frames.ts";
+ * console.log(encodeFrame(FRAME.Cancel, 7).length); // 9
+ * ```
+ */
+export function encodeFrame(type: number, stream: number, payload?: Uint8Array): Uint8Array {
+  const n = payload?.length ?? 0;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + n);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, type);
+  v.setUint32(1, stream);
+  v.setUint32(5, n);
+  if (payload !== undefined) out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** The payload of a CREDIT frame granting `bytes`. */
+export function creditPayload(bytes: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, bytes);
+  return out;
+}
+
+/**
+ * A REQUEST frame: the initial credit, the environ's string pairs (latin-1, one byte a char), and
+ * the body when it travels inline.
+ */
+export function requestFrame(
+  stream: number,
+  credit: number,
+  environ: ReadonlyArray<readonly [string, string]>,
+  body: Uint8Array | undefined,
+): Uint8Array {
+  let size = 8;
+  for (const [k, v] of environ) size += 8 + k.length + v.length;
+  const bodyBytes = body?.length ?? 0;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + size + bodyBytes);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, FRAME.Request);
+  v.setUint32(1, stream);
+  v.setUint32(5, size + bodyBytes);
+  let p = FRAME_HEADER_BYTES;
+  v.setUint32(p, credit);
+  v.setUint32(p + 4, environ.length);
+  p += 8;
+  for (const pair of environ) {
+    for (const s of pair) {
+      v.setUint32(p, s.length);
+      p += 4;
+      for (let i = 0; i < s.length; i++) out[p++] = s.charCodeAt(i) & 0xff;
+    }
+  }
+  if (body !== undefined) out.set(body, p);
+  return out;
+}
+
+/** Reads frames out of a growing byte buffer (the worker's socket). */
+export class FrameReader {
+  #buf = new Uint8Array(64 * 1024);
+  #start = 0;
+  #end = 0;
+
+  /** Where the next read should land (grown or compacted as needed). */
+  space(): Uint8Array {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#buf.length - this.#end < 16 * 1024) {
+      const live = this.#end - this.#start;
+      const need = live + 64 * 1024;
+      const next = need > this.#buf.length ? new Uint8Array(Math.max(need, this.#buf.length * 2)) : this.#buf;
+      next.set(this.#buf.subarray(this.#start, this.#end), 0);
+      this.#buf = next;
+      this.#start = 0;
+      this.#end = live;
+    }
+    return this.#buf.subarray(this.#end);
+  }
+
+  /** Counts `n` bytes just read into {@linkcode FrameReader.space}. */
+  added(n: number): void {
+    this.#end += n;
+  }
+
+  /** The next whole frame, or undefined until more bytes arrive; throws on a frame too large. */
+  next(): Frame | undefined {
+    const avail = this.#end - this.#start;
+    if (avail < FRAME_HEADER_BYTES) return undefined;
+    const v = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#start);
+    const length = v.getUint32(5);
+    if (length > MAX_FRAME_BYTES) throw new RangeError(`worker sent a frame of ${length} bytes`);
+    if (avail < FRAME_HEADER_BYTES + length) return undefined;
+    const type = v.getUint8(0);
+    const stream = v.getUint32(1);
+    const from = this.#start + FRAME_HEADER_BYTES;
+    // A copy: the payload outlives this buffer's next compaction.
+    const payload = this.#buf.slice(from, from + length);
+    this.#start = from + length;
+    return { type, stream, payload };
+  }
+}
+
+/** Decodes latin-1 bytes as a string, one char a byte. */
+export function latin1Text(bytes: Uint8Array, from = 0, to = bytes.length): string {
+  let s = "";
+  for (let i = from; i < to; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, Math.min(to, i + 8192)));
+  }
+  return s;
+}
+
+/** The status line and header pairs of a HEAD frame. */
+export function decodeHead(payload: Uint8Array): { status: string; headers: Array<[string, string]> } {
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  let p = 0;
+  const str = () => {
+    const n = v.getUint32(p);
+    p += 4;
+    if (p + n > payload.length) throw new RangeError("HEAD frame is truncated");
+    const s = latin1Text(payload, p, p + n);
+    p += n;
+    return s;
+  };
+  const status = str();
+  const count = v.getUint32(p);
+  p += 4;
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i < count; i++) headers.push([str(), str()]);
+  return { status, headers };
+}

@@ -1,0 +1,338 @@
+/**
+ * The Python WSGI gateway as a ferry handler: ferry owns the client connection, buffers the
+ * request body (memory up to 1 MiB, then a temporary file in the private directory, bounded by
+ * `--max-body-bytes` as every body is), builds the PEP 3333 environ, hands the request to a free
+ * worker and streams its response back under a credit window, so a slow reader holds a worker but
+ * never more than a window of ferry's memory.
+ *
+ * Failures, by when they happen: the app raised before its head → 500 (traceback to the error
+ * log with the request id); the worker died or sent garbage before the head → 502; no worker free
+ * within the queue bounds → 503 with Retry-After; past `--wsgi-timeout` → 504, the worker's
+ * stacks dumped and the worker replaced. After the head, the response is cut short instead (no
+ * final chunk, the connection closes), so the client cannot take it for complete.
+ *
+ * @module
+ */
+
+import { join } from "path";
+import type { Handler } from "../../dispatch.ts";
+import type { ServerRequest } from "../../http1/request.ts";
+import type { ResponseWriter } from "../../http1/writer.ts";
+import { STATUS } from "../../http1/status.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { Stats } from "../../metrics/stats.ts";
+import { creditPayload, decodeHead, FRAME, latin1Text, requestFrame } from "./frames.ts";
+import { PoolBusy, type PythonPool } from "./pool.ts";
+import type { PythonWorker } from "./python_worker.ts";
+
+/** Request bodies up to this size travel in memory; larger ones through a temporary file. */
+export const MEMORY_BODY_BYTES = 1024 * 1024;
+/** Response bytes a worker may send ahead of what the client has taken. */
+export const CREDIT_WINDOW_BYTES = 256 * 1024;
+
+const TEXT: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
+/** RFC 9110 §7.6.1: connection-specific fields a gateway must not forward. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "trailers",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** What the gateway needs besides the pool. */
+export interface PythonHandlerOptions {
+  /** The error log (tracebacks, wsgi.errors) and notes. */
+  log: Logger;
+  /** Counters. */
+  stats: Stats;
+  /** A Retry-After value for 503s. */
+  retryAfter?: () => string;
+}
+
+/** A buffered request body. */
+interface BufferedBody {
+  bytes?: Uint8Array;
+  file?: string;
+  length: number;
+}
+
+let nextStream = 1;
+
+/**
+ * The handler that serves requests with the pool's Python app.
+ *
+ * @example
+ * ```ts ignore
+ * const app = pythonHandler(pool, { log, stats });
+ * ```
+ */
+export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
+  const { log, stats } = options;
+  const retryAfter = options.retryAfter ?? (() => "1");
+  const timeoutMs = pool.options.timeout * 1000;
+
+  return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    const body = await bufferBody(req, pool.dir);
+    try {
+      let worker: PythonWorker;
+      try {
+        worker = await pool.acquire();
+      } catch (e) {
+        if (!(e instanceof PoolBusy)) throw e;
+        stats.wsgiRefused++;
+        log.warn("no Python worker free", { id: req.id, reason: e.message });
+        return await res.send(
+          STATUS.ServiceUnavailable,
+          [TEXT, ["Retry-After", retryAfter()]],
+          "Service Unavailable: every worker is busy, try again shortly\n",
+        );
+      }
+      await exchange(pool, worker, req, res, body, timeoutMs, log, stats);
+    } finally {
+      if (body.file !== undefined) await Deno.remove(body.file).catch(() => {});
+    }
+  };
+}
+
+/** Reads the whole body: in memory up to {@linkcode MEMORY_BODY_BYTES}, then into a file. */
+async function bufferBody(req: ServerRequest, dir: string): Promise<BufferedBody> {
+  if (req.body.done) return { length: 0 };
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  let file: Deno.FsFile | undefined;
+  let path: string | undefined;
+  const buf = new Uint8Array(64 * 1024);
+  try {
+    for (;;) {
+      const n = await req.body.readInto(buf);
+      if (n === null) break;
+      if (file === undefined && length + n <= MEMORY_BODY_BYTES) {
+        parts.push(buf.slice(0, n));
+        length += n;
+        continue;
+      }
+      if (file === undefined) {
+        path = join(dir, `body-${crypto.randomUUID()}`);
+        file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+        for (const p of parts) await writeAll(file, p);
+        parts.length = 0;
+      }
+      await writeAll(file, buf.subarray(0, n));
+      length += n;
+    }
+  } catch (e) {
+    file?.close();
+    if (path !== undefined) await Deno.remove(path).catch(() => {});
+    throw e;
+  }
+  if (file !== undefined) {
+    file.close();
+    return { file: path, length };
+  }
+  if (parts.length === 1) return { bytes: parts[0], length };
+  const bytes = new Uint8Array(length);
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  return { bytes, length };
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+}
+
+/** Percent-decodes a path to bytes and returns them as latin-1 text ("bytes as unicode"). */
+export function pathInfo(path: string): string {
+  if (!path.includes("%")) return path;
+  let out = "";
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = path.slice(i + 1, i + 3);
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        out += String.fromCharCode(parseInt(hex, 16));
+        i += 2;
+        continue;
+      }
+    }
+    out += path[i];
+  }
+  return out;
+}
+
+/** The PEP 3333 environ as string pairs (native strings, latin-1). */
+export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[string, string]> {
+  const conn = req.conn;
+  const env: Array<[string, string]> = [
+    ["REQUEST_METHOD", req.method],
+    ["SCRIPT_NAME", ""],
+    ["PATH_INFO", pathInfo(req.path)],
+    ["QUERY_STRING", req.query],
+    ["SERVER_PROTOCOL", req.protocol],
+    ["REMOTE_ADDR", conn.remoteAddr],
+    ["REMOTE_PORT", String(conn.remotePort)],
+    ["ferry.url_scheme", conn.secure ? "https" : "http"],
+    ["ferry.request_id", req.id],
+  ];
+  const { name, port } = serverName(req.host, conn.localAddr, conn.localPort, conn.secure);
+  env.push(["SERVER_NAME", name], ["SERVER_PORT", port]);
+  if (body.length > 0 || req.contentLength >= 0 || req.chunked) env.push(["CONTENT_LENGTH", String(body.length)]);
+  if (body.file !== undefined) env.push(["ferry.body_file", body.file]);
+  const seen = new Map<string, number>();
+  const names = req.headers.names;
+  const values = req.headers.values;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    // A name with "_" would land on the same key as its "-" twin: drop it (as gunicorn and nginx do).
+    if (n.includes("_")) continue;
+    let key: string;
+    if (n === "content-type") key = "CONTENT_TYPE";
+    else if (n === "content-length") continue; // CONTENT_LENGTH is the buffered length
+    else key = "HTTP_" + n.toUpperCase().replaceAll("-", "_");
+    const at = seen.get(key);
+    if (at !== undefined) {
+      env[at][1] += (n === "cookie" ? "; " : ", ") + values[i];
+    } else {
+      seen.set(key, env.length);
+      env.push([key, values[i]]);
+    }
+  }
+  return env;
+}
+
+function serverName(host: string, localAddr: string, localPort: number, secure: boolean) {
+  if (host === "") return { name: localAddr, port: String(localPort) };
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host);
+  const name = m?.[1] ?? host;
+  const port = m?.[2] || (secure ? "443" : "80");
+  return { name, port };
+}
+
+/** Serves one request on `worker` and gives the worker back (or has it replaced). */
+async function exchange(
+  pool: PythonPool,
+  worker: PythonWorker,
+  req: ServerRequest,
+  res: ResponseWriter,
+  body: BufferedBody,
+  timeoutMs: number,
+  log: Logger,
+  stats: Stats,
+): Promise<void> {
+  const sid = nextStream++ >>> 0;
+  worker.requestId = req.id;
+  let timedOut = false;
+  const timer = timeoutMs > 0
+    ? setTimeout(() => {
+      timedOut = true;
+      log.error("python request timed out; the worker's stacks follow, then it is replaced", {
+        id: req.id,
+        pid: worker.pid,
+        timeoutSeconds: timeoutMs / 1000,
+      });
+      pool.discard(worker, "timeout", true);
+    }, timeoutMs)
+    : undefined;
+  let clientGone = false;
+  let workerOk = false;
+  let owed = 0;
+  try {
+    await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, buildEnviron(req, body), body.bytes));
+    for (;;) {
+      const f = await worker.nextFrame();
+      if (f.stream !== sid) continue; // a stale frame of an earlier, cancelled request
+      if (f.type === FRAME.Data) {
+        if (!clientGone) {
+          try {
+            await res.write(f.payload);
+          } catch (e) {
+            clientGone = true;
+            if (e instanceof RangeError) {
+              log.error("python app sent more than its Content-Length", { id: req.id });
+            }
+            res.abort();
+            worker.post(FRAME.Cancel, sid);
+            continue;
+          }
+          // Credit goes back in quarters of the window: one small frame per 64 KiB, none at all
+          // for a small response.
+          owed += f.payload.length;
+          if (owed >= CREDIT_WINDOW_BYTES / 4) {
+            worker.post(FRAME.Credit, sid, creditPayload(owed));
+            owed = 0;
+          }
+        }
+      } else if (f.type === FRAME.Head) {
+        if (!writeHead(f.payload, req, res, log)) {
+          clientGone = true;
+          worker.post(FRAME.Cancel, sid);
+        }
+      } else if (f.type === FRAME.End) {
+        workerOk = true;
+        if (!clientGone) await res.end();
+        return;
+      } else if (f.type === FRAME.Error) {
+        workerOk = true;
+        const afterHead = f.payload[0] === 1;
+        stats.handlerErrors++;
+        log.error("python app raised", { id: req.id, pid: worker.pid, traceback: latin1Text(f.payload, 1) });
+        if (!afterHead && !res.headersSent) {
+          await res.send(STATUS.InternalServerError, [TEXT], "Internal Server Error\n");
+        } else res.abort();
+        return;
+      } else if (f.type === FRAME.Log) {
+        log.error("wsgi.errors", { id: req.id, pid: worker.pid, line: new TextDecoder().decode(f.payload) });
+      } else {
+        throw new Error(`unexpected frame type ${f.type} from the Python worker`);
+      }
+    }
+  } catch (e) {
+    // The worker died, timed out, or broke the protocol: it is not trusted again.
+    if (!timedOut) {
+      log.error("python worker failed during a request", { id: req.id, pid: worker.pid, error: String(e) });
+      pool.discard(worker, "crash", false);
+    }
+    if (res.finished) return;
+    if (!res.headersSent) {
+      if (timedOut) {
+        stats.wsgiGatewayTimeout++;
+        await res.send(STATUS.GatewayTimeout, [TEXT], "Gateway Timeout: the app did not answer in time\n");
+      } else {
+        stats.wsgiBadGateway++;
+        await res.send(STATUS.BadGateway, [TEXT], "Bad Gateway: the app's worker failed\n");
+      }
+    } else res.abort();
+  } finally {
+    clearTimeout(timer);
+    if (workerOk && !timedOut) pool.release(worker);
+  }
+}
+
+/** Writes the app's head; false when it is unusable (answered 500 instead). */
+function writeHead(payload: Uint8Array, req: ServerRequest, res: ResponseWriter, log: Logger): boolean {
+  let status: number;
+  let headers: Array<[string, string]>;
+  try {
+    const head = decodeHead(payload);
+    status = Number(head.status.slice(0, 3));
+    headers = head.headers.filter(([name]) => {
+      if (!HOP_BY_HOP.has(name.toLowerCase())) return true;
+      log.warn("python app sent a hop-by-hop header; dropped", { id: req.id, header: name });
+      return false;
+    });
+    res.writeHead(status, headers);
+    return true;
+  } catch (e) {
+    log.error("python app sent an invalid response head", { id: req.id, error: String(e) });
+    res.send(STATUS.InternalServerError, [TEXT], "Internal Server Error\n").catch(() => {});
+    return false;
+  }
+}

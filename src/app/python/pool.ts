@@ -1,0 +1,394 @@
+/**
+ * The supervised pool of Python WSGI workers: it starts them, hands one to each request (or
+ * queues the request, within bounds), replaces a worker that dies, times out, grows past its
+ * memory bound or has served its share of requests, restarts them one by one with fresh code on
+ * reload, and stops them at shutdown. A crash loop backs off.
+ *
+ * @module
+ */
+
+import { join } from "path";
+import type { Logger } from "../../log/logger.ts";
+import { bump, type Stats } from "../../metrics/stats.ts";
+import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
+
+/** Options of the Python gateway: the `--wsgi-*` flags. */
+export interface WsgiGatewayOptions {
+  /** `MODULE:CALLABLE` or `MODULE:factory(...)` (`--wsgi`). */
+  app: string;
+  /**
+   * The interpreter (`--wsgi-python`).
+   * @default {"python3"}
+   */
+  python?: string;
+  /**
+   * Working directory of the workers, first on `sys.path` (`--wsgi-chdir`).
+   * @default {"."}
+   */
+  chdir?: string;
+  /**
+   * More directories for `sys.path` (`--wsgi-pythonpath`, comma- or colon-separated on the CLI).
+   * @default {[]}
+   */
+  pythonpath?: string[];
+  /**
+   * Worker processes (`--wsgi-workers`). 0: the number of CPUs, at least 2.
+   * @default {0}
+   */
+  workers?: number;
+  /**
+   * Seconds a request may run in the app before ferry answers 504, dumps the worker's stacks to
+   * the error log and replaces it (`--wsgi-timeout`). 0: no limit.
+   * @default {30}
+   */
+  timeout?: number;
+  /**
+   * Recycle a worker after this many requests (`--wsgi-max-requests`). 0: never.
+   * @default {0}
+   */
+  maxRequests?: number;
+  /**
+   * Add up to this many (at random, per worker) to `maxRequests`, so workers do not all recycle at
+   * once (`--wsgi-max-requests-jitter`).
+   * @default {0}
+   */
+  maxRequestsJitter?: number;
+  /**
+   * Requests waiting for a free worker at most; one more gets 503 (`--wsgi-max-queue`).
+   * @default {100}
+   */
+  maxQueue?: number;
+  /**
+   * Seconds a request may wait for a free worker before 503 (`--wsgi-queue-timeout`). 0: no limit.
+   * @default {10}
+   */
+  queueTimeout?: number;
+  /**
+   * Seconds a worker gets to exit after SIGTERM before SIGKILL, at shutdown and on reload
+   * (`--wsgi-graceful-timeout`).
+   * @default {30}
+   */
+  gracefulTimeout?: number;
+  /**
+   * Recycle a worker whose resident memory passes this many bytes, after its current request
+   * (`--wsgi-max-rss`). 0: no bound.
+   * @default {0}
+   */
+  maxRss?: number;
+  /**
+   * Seconds a new worker gets to import the app.
+   * @default {60}
+   */
+  startTimeout?: number;
+}
+
+/** The options with every default filled in. */
+export type ResolvedWsgiOptions = Required<WsgiGatewayOptions>;
+
+/** Fills in defaults and checks values; throws `RangeError` naming the flag. */
+export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
+  if (!/^[A-Za-z_][\w.]*:.+$/.test(o.app)) {
+    throw new RangeError(`--wsgi must look like MODULE:CALLABLE (mysite.wsgi:application), got ${o.app}`);
+  }
+  const r: ResolvedWsgiOptions = {
+    app: o.app,
+    python: o.python ?? "python3",
+    chdir: o.chdir ?? ".",
+    pythonpath: o.pythonpath ?? [],
+    workers: o.workers ?? 0,
+    timeout: o.timeout ?? 30,
+    maxRequests: o.maxRequests ?? 0,
+    maxRequestsJitter: o.maxRequestsJitter ?? 0,
+    maxQueue: o.maxQueue ?? 100,
+    queueTimeout: o.queueTimeout ?? 10,
+    gracefulTimeout: o.gracefulTimeout ?? 30,
+    maxRss: o.maxRss ?? 0,
+    startTimeout: o.startTimeout ?? 60,
+  };
+  if (r.workers === 0) r.workers = Math.max(2, navigator.hardwareConcurrency);
+  for (const [flag, v] of [["--wsgi-workers", r.workers], ["--wsgi-max-queue", r.maxQueue]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${flag} must be a whole number >= 0, got ${v}`);
+  }
+  return r;
+}
+
+/** No worker could be had: the queue is full or the wait timed out (503). */
+export class PoolBusy extends Error {
+  /** Why. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PoolBusy";
+  }
+}
+
+/** Why a worker was replaced, as counted in `/_metrics`. */
+export type RestartCause = "crash" | "timeout" | "max_requests" | "max_rss" | "reload" | "cancel";
+
+interface Waiter {
+  resolve: (w: PythonWorker) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const WORKER_SCRIPT = new URL("./worker.py", import.meta.url);
+
+/**
+ * The pool. {@linkcode PythonPool.start} resolves when every worker has imported the app, or
+ * throws {@linkcode WsgiImportError}.
+ *
+ * @example
+ * ```ts ignore
+ * const pool = new PythonPool(resolveWsgiOptions({ app: "app:app" }), log, stats);
+ * await pool.start();
+ * const worker = await pool.acquire();
+ * pool.release(worker);
+ * await pool.close();
+ * ```
+ */
+export class PythonPool {
+  /** The options in force. */
+  readonly options: ResolvedWsgiOptions;
+  /** ferry's private directory (0700): worker sockets and spilled request bodies. */
+  dir = "";
+  #log: Logger;
+  #stats: Stats;
+  #spec: PythonWorkerSpec | undefined;
+  #all = new Set<PythonWorker>();
+  #idle: PythonWorker[] = [];
+  #queue: Waiter[] = [];
+  #closing = false;
+  #crashes = 0; // consecutive workers that died without serving
+  #starting = 0;
+  #reloading: Promise<void> | undefined;
+
+  /** A pool for `options`, counting into `stats`. */
+  constructor(options: ResolvedWsgiOptions, log: Logger, stats: Stats) {
+    this.options = options;
+    this.#log = log;
+    this.#stats = stats;
+  }
+
+  /** Creates the private directory and starts every worker. */
+  async start(): Promise<void> {
+    this.dir = await Deno.makeTempDir({ prefix: "ferry-wsgi-" });
+    await Deno.chmod(this.dir, 0o700);
+    const script = join(this.dir, "ferry_wsgi_worker.py");
+    await Deno.writeTextFile(script, await Deno.readTextFile(WORKER_SCRIPT), { mode: 0o600 });
+    const o = this.options;
+    this.#spec = {
+      python: o.python,
+      app: o.app,
+      chdir: o.chdir,
+      pythonpath: o.pythonpath,
+      dir: this.dir,
+      script,
+      startTimeoutMs: o.startTimeout * 1000,
+      log: this.#log,
+    };
+    try {
+      const started = await Promise.allSettled(Array.from({ length: o.workers }, () => this.#spawn()));
+      const failed = started.find((s) => s.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      for (const s of started) this.#add((s as PromiseFulfilledResult<PythonWorker>).value);
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  /** A free worker, now or when one is released; rejects with {@linkcode PoolBusy}. */
+  acquire(): Promise<PythonWorker> {
+    const w = this.#takeIdle();
+    if (w !== undefined) return Promise.resolve(w);
+    if (this.#closing) return Promise.reject(new PoolBusy("the Python workers are stopping"));
+    if (this.#queue.length >= this.options.maxQueue) {
+      return Promise.reject(new PoolBusy(`all ${this.options.workers} Python workers are busy and the queue is full`));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      const t = this.options.queueTimeout;
+      if (t > 0) {
+        waiter.timer = setTimeout(() => {
+          const i = this.#queue.indexOf(waiter);
+          if (i >= 0) this.#queue.splice(i, 1);
+          this.#gauges();
+          reject(new PoolBusy(`no Python worker was free within ${t} s`));
+        }, t * 1000);
+      }
+      this.#queue.push(waiter);
+      this.#gauges();
+    });
+  }
+
+  /** Gives a worker back after its request. */
+  release(w: PythonWorker): void {
+    w.requestId = undefined;
+    w.served++;
+    this.#crashes = 0;
+    if (w.gone) return; // its exit handler replaces it
+    if (w.maxRequests > 0 && w.served >= w.maxRequests) w.retireReason ??= "max_requests";
+    if (this.options.maxRss > 0 && w.rss() > this.options.maxRss) w.retireReason ??= "max_rss";
+    if (w.retireReason !== undefined || this.#closing) {
+      this.#retire(w, (w.retireReason ?? "reload") as RestartCause);
+      return;
+    }
+    this.#handOut(w);
+  }
+
+  /**
+   * Ends a worker whose request cannot finish normally (timed out, or its stream is in doubt):
+   * its stacks go to the error log first when `dumpStacks`.
+   */
+  async discard(w: PythonWorker, cause: RestartCause, dumpStacks: boolean): Promise<void> {
+    w.retireReason = cause;
+    if (dumpStacks) {
+      w.kill("SIGUSR1"); // faulthandler: every thread's stack to stderr, which ferry logs
+      await Promise.race([w.exited, new Promise((r) => setTimeout(r, 500))]);
+    }
+    w.kill("SIGKILL");
+  }
+
+  /**
+   * Restarts the workers one by one with fresh code: a new worker is up before an old one
+   * retires. When the new code does not import, the old workers stay and the error is logged.
+   */
+  reload(): Promise<void> {
+    return this.#reloading ??= this.#reload().finally(() => this.#reloading = undefined);
+  }
+
+  async #reload(): Promise<void> {
+    const old = [...this.#all];
+    this.#log.info("reloading the Python workers", { workers: old.length });
+    for (const w of old) {
+      if (this.#closing) return;
+      let fresh: PythonWorker;
+      try {
+        fresh = await this.#spawn();
+      } catch (e) {
+        this.#log.error("reload failed: the new code does not load; the running workers stay", {
+          error: e instanceof WsgiImportError ? e.traceback : String(e),
+        });
+        return;
+      }
+      this.#add(fresh);
+      if (!this.#all.has(w)) continue; // it died meanwhile and was replaced
+      const i = this.#idle.indexOf(w);
+      if (i >= 0) {
+        this.#idle.splice(i, 1);
+        this.#retire(w, "reload", false);
+      } else w.retireReason ??= "reload"; // retires when its request ends
+    }
+  }
+
+  /** Stops every worker (SIGTERM, then SIGKILL after the graceful timeout) and removes the directory. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const q of this.#queue.splice(0)) {
+      clearTimeout(q.timer);
+      q.reject(new PoolBusy("the Python workers are stopping"));
+    }
+    await Promise.all([...this.#all].map((w) => w.stop(this.options.gracefulTimeout * 1000)));
+    this.#all.clear();
+    this.#idle = [];
+    this.#gauges();
+    if (this.dir !== "") await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+
+  /** Workers alive now. */
+  get size(): number {
+    return this.#all.size;
+  }
+
+  #takeIdle(): PythonWorker | undefined {
+    const w = this.#idle.pop();
+    if (w !== undefined) this.#gauges();
+    return w;
+  }
+
+  #handOut(w: PythonWorker): void {
+    const next = this.#queue.shift();
+    if (next !== undefined) {
+      clearTimeout(next.timer);
+      this.#gauges();
+      next.resolve(w);
+      return;
+    }
+    this.#idle.push(w);
+    this.#gauges();
+  }
+
+  async #spawn(): Promise<PythonWorker> {
+    this.#starting++;
+    try {
+      const w = await PythonWorker.start(this.#spec!);
+      const jitter = this.options.maxRequestsJitter;
+      if (this.options.maxRequests > 0) {
+        w.maxRequests = this.options.maxRequests + Math.floor(Math.random() * (jitter + 1));
+      }
+      return w;
+    } finally {
+      this.#starting--;
+    }
+  }
+
+  #add(w: PythonWorker): void {
+    this.#all.add(w);
+    w.exited.then((status) => this.#exited(w, status));
+    this.#log.info("python worker ready", { pid: w.pid, app: this.options.app });
+    this.#handOut(w);
+  }
+
+  #exited(w: PythonWorker, status: Deno.CommandStatus): void {
+    if (!this.#all.delete(w)) return;
+    const i = this.#idle.indexOf(w);
+    if (i >= 0) this.#idle.splice(i, 1);
+    this.#gauges();
+    if (this.#closing) return;
+    const cause = (w.retireReason ?? "crash") as RestartCause;
+    if (cause === "crash") {
+      this.#crashes++;
+      this.#log.error("python worker died", { pid: w.pid, code: status.code, signal: status.signal ?? "-" });
+    }
+    bump(this.#stats.wsgiRestarts, cause);
+    this.#replace();
+  }
+
+  /** Starts a replacement, after a back-off that grows while workers keep dying unused. */
+  #replace(): void {
+    const delay = this.#crashes <= 1 ? 0 : Math.min(10_000, 100 * 2 ** (this.#crashes - 2));
+    setTimeout(async () => {
+      if (this.#closing || this.#all.size + this.#starting >= this.options.workers) return;
+      try {
+        const w = await this.#spawn();
+        if (this.#closing) return void w.stop(0);
+        this.#add(w);
+      } catch (e) {
+        this.#crashes++;
+        this.#log.error("a replacement Python worker failed to start", {
+          error: e instanceof WsgiImportError ? e.traceback : String(e),
+        });
+        this.#replace();
+      }
+    }, delay);
+  }
+
+  /** Stops a worker that is not serving; its exit handler starts the replacement. */
+  #retire(w: PythonWorker, cause: RestartCause, replace = true): void {
+    w.retireReason = cause;
+    if (!replace) {
+      // The replacement is already up (reload): account for it here and keep the count.
+      this.#all.delete(w);
+      bump(this.#stats.wsgiRestarts, cause);
+      this.#gauges();
+    }
+    w.stop(this.options.gracefulTimeout * 1000);
+  }
+
+  #gauges(): void {
+    const s = this.#stats;
+    s.wsgiWorkers = this.#all.size;
+    s.wsgiIdle = this.#idle.length;
+    s.wsgiBusy = this.#all.size - this.#idle.length;
+    s.wsgiQueued = this.#queue.length;
+  }
+}

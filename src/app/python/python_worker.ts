@@ -1,0 +1,306 @@
+/**
+ * One Python WSGI worker process: started with `worker.py`, reached over its own Unix domain
+ * socket in ferry's private directory, proven by a token, serving one request at a time. Its
+ * stdout and stderr are logged line by line, tagged with its pid and the request it is serving.
+ *
+ * @module
+ */
+
+import { join } from "path";
+import { timingSafeEqual } from "node:crypto";
+import type { Logger } from "../../log/logger.ts";
+import { encodeFrame, FRAME, type Frame, FrameReader, latin1Text } from "./frames.ts";
+
+/** How a worker is started. */
+export interface PythonWorkerSpec {
+  /** The Python interpreter. */
+  python: string;
+  /** `MODULE:CALLABLE` or `MODULE:factory(...)`. */
+  app: string;
+  /** Working directory of the worker (also first on `sys.path`). */
+  chdir: string;
+  /** More directories for `sys.path`. */
+  pythonpath: string[];
+  /** ferry's private (0700) directory: sockets and spilled bodies. */
+  dir: string;
+  /** The worker script's path inside {@linkcode PythonWorkerSpec.dir}. */
+  script: string;
+  /** Most milliseconds from spawn to READY (the app's import included). */
+  startTimeoutMs: number;
+  /** Where the worker's output and ferry's notes about it go. */
+  log: Logger;
+}
+
+/** The app failed to import: the traceback's last line, and the whole traceback. */
+export class WsgiImportError extends Error {
+  /** The whole traceback. */
+  readonly traceback: string;
+  /** Wraps a worker's IMPORT_ERROR. */
+  constructor(app: string, traceback: string) {
+    const last = traceback.trim().split("\n").at(-1) ?? "import failed";
+    super(`the WSGI app ${app} could not be loaded: ${last}`);
+    this.name = "WsgiImportError";
+    this.traceback = traceback;
+  }
+}
+
+/** The worker process ended (or its socket broke) while ferry needed it. */
+export class WorkerGone extends Error {
+  /** Makes the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerGone";
+  }
+}
+
+let nextWorkerId = 1;
+
+/**
+ * A running worker. {@linkcode PythonWorker.start} resolves once the app has imported.
+ *
+ * @example
+ * ```ts ignore
+ * const w = await PythonWorker.start(spec);
+ * await w.send(requestFrame(1, 65536, environ, body));
+ * const frame = await w.nextFrame();
+ * ```
+ */
+export class PythonWorker {
+  /** ferry's number for the worker. */
+  readonly id: number = nextWorkerId++;
+  /** The process id. */
+  readonly pid: number;
+  /** Requests served. */
+  served = 0;
+  /** Recycle after this many requests (0: never). */
+  maxRequests = 0;
+  /** Set when the worker must not take another request (max requests, RSS, reload). */
+  retireReason: string | undefined;
+  /** The request being served, for tagging the worker's output. */
+  requestId: string | undefined;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<Deno.CommandStatus>;
+
+  #child: Deno.ChildProcess;
+  #conn: Deno.UnixConn | undefined;
+  #reader = new FrameReader();
+  #frames: Frame[] = [];
+  #waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
+  #gone: WorkerGone | undefined;
+  #log: Logger;
+  #pumps: Promise<void>;
+
+  private constructor(child: Deno.ChildProcess, log: Logger) {
+    this.#child = child;
+    this.pid = child.pid;
+    this.#log = log;
+    this.exited = child.status;
+    this.#pumps = Promise.all([
+      this.#lines(child.stdout, "info", "stdout"),
+      this.#lines(child.stderr, "error", "stderr"),
+    ]).then(() => {});
+    this.exited.then((s) => this.#fail(`the worker exited (${s.signal ?? `code ${s.code}`})`));
+  }
+
+  /** Starts a worker and waits until its app has imported; throws {@linkcode WsgiImportError}. */
+  static async start(spec: PythonWorkerSpec): Promise<PythonWorker> {
+    const token = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    const socketPath = join(spec.dir, `worker-${nextWorkerId}-${crypto.randomUUID().slice(0, 8)}.sock`);
+    const listener = Deno.listen({ transport: "unix", path: socketPath });
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(spec.python, {
+        args: [spec.script],
+        cwd: spec.chdir,
+        env: {
+          FERRY_WSGI_SOCKET: socketPath,
+          FERRY_WSGI_TOKEN: token,
+          FERRY_WSGI_APP: spec.app,
+          FERRY_WSGI_PATH: [spec.chdir, ...spec.pythonpath].join(":"),
+          PYTHONUNBUFFERED: "1",
+        },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      listener.close();
+      await Deno.remove(socketPath).catch(() => {});
+      throw new Error(
+        `cannot start the Python interpreter ${spec.python}: ${e instanceof Error ? e.message : e} ` +
+          "(set --wsgi-python to a working python3)",
+      );
+    }
+    const w = new PythonWorker(child, spec.log);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const accepted = await Promise.race([
+        listener.accept(),
+        w.exited.then((s) => {
+          throw new WorkerGone(`the Python worker exited before connecting (code ${s.code})`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new WorkerGone(`the Python worker did not connect within ${spec.startTimeoutMs} ms`)),
+            spec.startTimeoutMs,
+          );
+        }),
+      ]);
+      w.#conn = accepted as Deno.UnixConn;
+      w.#readLoop();
+      const hello = await w.nextFrame();
+      const expected = new TextEncoder().encode(`${token} ${w.pid}`);
+      if (hello.type !== FRAME.Hello || hello.payload.length !== expected.length ||
+        !timingSafeEqual(hello.payload, expected)) {
+        throw new WorkerGone("the process on the worker socket did not present the worker's token");
+      }
+      const ready = await Promise.race([
+        w.nextFrame(),
+        new Promise<never>((_, reject) => {
+          clearTimeout(timer);
+          timer = setTimeout(
+            () => reject(new WorkerGone(`the WSGI app did not load within ${spec.startTimeoutMs} ms`)),
+            spec.startTimeoutMs,
+          );
+        }),
+      ]);
+      if (ready.type === FRAME.ImportError) throw new WsgiImportError(spec.app, latin1Text(ready.payload));
+      if (ready.type !== FRAME.Ready) throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
+      return w;
+    } catch (e) {
+      w.kill("SIGKILL");
+      await w.exited;
+      await w.#pumps;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      listener.close();
+      await Deno.remove(socketPath).catch(() => {});
+    }
+  }
+
+  /** Whether the worker is gone (exited or its socket broke). */
+  get gone(): boolean {
+    return this.#gone !== undefined;
+  }
+
+  /** Sends bytes to the worker. */
+  async send(bytes: Uint8Array): Promise<void> {
+    if (this.#gone) throw this.#gone;
+    const conn = this.#conn!;
+    let off = 0;
+    try {
+      while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
+    } catch (e) {
+      this.#fail(`writing to the worker failed: ${e instanceof Error ? e.message : e}`);
+      throw this.#gone!;
+    }
+  }
+
+  /** Sends a frame without waiting (credit, cancel): a failure shows up as the worker gone. */
+  post(type: number, stream: number, payload?: Uint8Array): void {
+    this.send(encodeFrame(type, stream, payload)).catch(() => {});
+  }
+
+  /** The next frame from the worker; rejects with {@linkcode WorkerGone} when it is gone. */
+  nextFrame(): Promise<Frame> {
+    const f = this.#frames.shift();
+    if (f !== undefined) return Promise.resolve(f);
+    if (this.#gone) return Promise.reject(this.#gone);
+    return new Promise((resolve, reject) => this.#waiter = { resolve, reject });
+  }
+
+  /** Sends a signal to the process (ignored when it is gone already). */
+  kill(signal: Deno.Signal): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // exited
+    }
+  }
+
+  /** Asks the worker to exit (SIGTERM), then kills it after `graceMs`; resolves when it is gone. */
+  async stop(graceMs: number): Promise<void> {
+    this.#fail("the worker was stopped");
+    try {
+      this.#conn?.close();
+    } catch {
+      // closed
+    }
+    this.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.exited,
+      new Promise<void>((r) => timer = setTimeout(() => (this.kill("SIGKILL"), r()), graceMs)),
+    ]);
+    clearTimeout(timer);
+    await this.exited;
+    await this.#pumps;
+  }
+
+  /** Resident memory of the process in bytes (0 where /proc cannot tell). */
+  rss(): number {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Resolves when the worker's output has been logged to its end. */
+  get drained(): Promise<void> {
+    return this.#pumps;
+  }
+
+  #fail(message: string): void {
+    if (this.#gone) return;
+    this.#gone = new WorkerGone(message);
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.reject(this.#gone);
+  }
+
+  async #readLoop(): Promise<void> {
+    const conn = this.#conn!;
+    try {
+      for (;;) {
+        const n = await conn.read(this.#reader.space());
+        if (n === null) break;
+        this.#reader.added(n);
+        for (let f = this.#reader.next(); f !== undefined; f = this.#reader.next()) {
+          const w = this.#waiter;
+          if (w !== undefined) {
+            this.#waiter = undefined;
+            w.resolve(f);
+          } else this.#frames.push(f);
+        }
+      }
+      this.#fail("the worker closed its socket");
+    } catch (e) {
+      this.#fail(`the worker's socket failed: ${e instanceof Error ? e.message : e}`);
+      this.kill("SIGKILL");
+    }
+  }
+
+  async #lines(stream: ReadableStream<Uint8Array>, level: "info" | "error", name: string): Promise<void> {
+    let pending = "";
+    const decoder = new TextDecoder();
+    const emit = (line: string) => {
+      const fields = { pid: this.pid, id: this.requestId ?? "-", stream: name, line };
+      if (level === "error") this.#log.error("python", fields);
+      else this.#log.info("python", fields);
+    };
+    for await (const chunk of stream) {
+      pending += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        emit(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    }
+    pending += decoder.decode();
+    if (pending !== "") emit(pending);
+  }
+}

@@ -1,0 +1,326 @@
+"""ferry's Python WSGI worker (PEP 3333), standard library only.
+
+ferry starts one of these per worker process. It connects to the Unix domain socket named by
+FERRY_WSGI_SOCKET (in a private 0700 directory), proves itself with FERRY_WSGI_TOKEN, imports
+the app named by FERRY_WSGI_APP ("module:callable" or "module:factory(...)"), then serves one
+request at a time. ferry owns the client connection; this process only runs the app.
+
+Frames, both ways: a 9-byte header (type u8, stream id u32, payload length u32, big-endian),
+then the payload. The stream id names the request, so that threaded workers can come later.
+"""
+
+import faulthandler
+import io
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import traceback
+
+# ferry -> worker
+REQUEST, CREDIT, CANCEL = 1, 4, 5
+# worker -> ferry
+HEAD, DATA, END, ERROR, LOG, HELLO, READY, IMPORT_ERROR = 10, 11, 12, 13, 14, 20, 21, 22
+
+HEADER = struct.Struct(">BII")
+U32 = struct.Struct(">I")
+PIECE = 64 * 1024  # most body bytes in one DATA frame
+
+
+class Cancelled(Exception):
+    """ferry gave up on the request (the client went away)."""
+
+
+class Link:
+    """The framed socket to ferry. Frames collect in `out` until flush(): a small response's
+    HEAD, DATA and END leave in one write."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+        self.out = []
+        self.pending = 0
+
+    def send(self, kind, sid, payload=b""):
+        self.out.append(HEADER.pack(kind, sid, len(payload)))
+        if payload:
+            self.out.append(payload)
+        self.pending += HEADER.size + len(payload)
+        if self.pending >= PIECE:
+            self.flush()
+
+    def flush(self):
+        if self.out:
+            self.sock.sendall(b"".join(self.out))
+            self.out = []
+            self.pending = 0
+
+    def _fill(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                raise EOFError("ferry closed the socket")
+            self.buf += chunk
+
+    def recv(self):
+        self.flush()
+        self._fill(HEADER.size)
+        kind, sid, length = HEADER.unpack_from(self.buf)
+        self._fill(HEADER.size + length)
+        payload = bytes(self.buf[HEADER.size:HEADER.size + length])
+        del self.buf[:HEADER.size + length]
+        return kind, sid, payload
+
+    def ready(self):
+        """Whether a frame (or part of one) is waiting, without blocking."""
+        if self.buf:
+            return True
+        r, _, _ = select.select([self.sock], [], [], 0)
+        return bool(r)
+
+
+def latin1(s, what):
+    if not isinstance(s, str):
+        raise TypeError("%s must be a str, got %r" % (what, type(s).__name__))
+    return s.encode("latin-1")
+
+
+def strings(pairs):
+    out = [U32.pack(len(pairs))]
+    for k, v in pairs:
+        for b in (k, v):
+            out.append(U32.pack(len(b)))
+            out.append(b)
+    return b"".join(out)
+
+
+def parse_request(payload):
+    credit, count = struct.unpack_from(">II", payload)
+    off = 8
+    environ = {}
+    for _ in range(count):
+        (kl,) = U32.unpack_from(payload, off)
+        k = payload[off + 4:off + 4 + kl].decode("latin-1")
+        off += 4 + kl
+        (vl,) = U32.unpack_from(payload, off)
+        environ[k] = payload[off + 4:off + 4 + vl].decode("latin-1")
+        off += 4 + vl
+    return credit, environ, payload[off:]
+
+
+class ErrorStream:
+    """wsgi.errors: text goes to ferry's error log, tagged with the request id."""
+
+    def __init__(self, link, sid):
+        self.link, self.sid, self.pending = link, sid, ""
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError("wsgi.errors.write() takes a str")
+        self.pending += s
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            self.link.send(LOG, self.sid, line.encode("utf-8", "replace"))
+        return len(s)
+
+    def writelines(self, seq):
+        for s in seq:
+            self.write(s)
+
+    def flush(self):
+        if self.pending:
+            self.link.send(LOG, self.sid, self.pending.encode("utf-8", "replace"))
+            self.pending = ""
+
+
+class FileWrapper:
+    """wsgi.file_wrapper: a file's bytes from its current position, in blocks."""
+
+    def __init__(self, filelike, blksize=65536):
+        self.filelike, self.blksize = filelike, blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+
+class Exchange:
+    """One request: start_response, write() and the credit window."""
+
+    def __init__(self, link, sid, credit):
+        self.link, self.sid, self.credit = link, sid, credit
+        self.status = None
+        self.headers = None
+        self.sent = False
+        self.streaming = True  # look for a CANCEL before each piece (not for a whole list)
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info:
+            try:
+                if self.sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("start_response() called again without exc_info")
+        latin1(status, "status")
+        if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+            raise ValueError("status must look like '200 OK', got %r" % (status,))
+        if not isinstance(headers, list):
+            raise TypeError("response headers must be a list, got %r" % type(headers).__name__)
+        for h in headers:
+            if not isinstance(h, tuple) or len(h) != 2:
+                raise TypeError("each response header must be a (name, value) tuple, got %r" % (h,))
+            latin1(h[0], "header name")
+            latin1(h[1], "header value")
+        self.status, self.headers = status, headers
+        return self.write
+
+    def head(self):
+        if self.status is None:
+            raise AssertionError("the app returned without calling start_response()")
+        pairs = [(latin1(k, "header name"), latin1(v, "header value")) for k, v in self.headers]
+        self.link.send(HEAD, self.sid, U32.pack(len(self.status)) + self.status.encode("latin-1") + strings(pairs))
+        self.sent = True
+
+    def poll(self):
+        """Takes in the frames ferry has sent (credit, cancel) without blocking."""
+        while self.link.ready():
+            self.take(*self.link.recv())
+
+    def take(self, kind, sid, payload):
+        if kind == CREDIT:
+            self.credit += U32.unpack(payload)[0]
+        elif kind == CANCEL:
+            raise Cancelled()
+
+    def write(self, data):
+        """The write() callable of start_response: sent before it returns."""
+        self.send_body(data)
+        self.link.flush()
+
+    def send_body(self, data):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("the body must be bytes, got %r" % type(data).__name__)
+        if not self.sent:
+            self.head()
+        view = memoryview(data)
+        while len(view) > 0:
+            if self.streaming:
+                self.poll()
+            while self.credit <= 0:
+                self.take(*self.link.recv())
+            n = min(len(view), self.credit, PIECE)
+            self.link.send(DATA, self.sid, bytes(view[:n]))
+            self.credit -= n
+            view = view[n:]
+
+
+def serve(link, app, sid, payload):
+    credit, environ, body = parse_request(payload)
+    body_file = environ.pop("ferry.body_file", None)
+    stream = open(body_file, "rb") if body_file else io.BytesIO(body)
+    ex = Exchange(link, sid, credit)
+    errors = ErrorStream(link, sid)
+    environ.update({
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": environ.pop("ferry.url_scheme", "http"),
+        "wsgi.input": stream,
+        "wsgi.errors": errors,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+    })
+    result = None
+    outcome = None
+    try:
+        result = app(environ, ex.start_response)
+        # PEP 3333: a block is transmitted before the next is asked for, so a streamed body is
+        # flushed chunk by chunk; a list is already whole and leaves with END in one write.
+        whole = isinstance(result, (list, tuple))
+        ex.streaming = not whole
+        for chunk in result:
+            if not isinstance(chunk, (bytes, bytearray)):
+                raise TypeError("the app yielded %r, not bytes" % type(chunk).__name__)
+            if chunk:
+                ex.send_body(chunk)
+                if not whole:
+                    link.flush()
+        if not ex.sent:
+            ex.head()
+    except Cancelled:
+        outcome = "cancelled"
+    except BaseException as e:
+        outcome = (b"\x01" if ex.sent else b"\x00") + traceback.format_exc().encode("utf-8", "replace")
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+    finally:
+        # PEP 3333: close() is called whatever happened; before END, so that what it does (Django's
+        # request_finished) has happened when the response is complete.
+        if hasattr(result, "close"):
+            try:
+                result.close()
+            except BaseException:
+                errors.write("exception in close():\n" + traceback.format_exc())
+        errors.flush()
+        stream.close()
+    if outcome is None or outcome == "cancelled":
+        link.send(END, sid)
+    else:
+        link.send(ERROR, sid, outcome)
+    link.flush()
+
+
+def load(spec):
+    module_name, _, expr = spec.partition(":")
+    if not module_name or not expr:
+        raise ValueError("the app must be given as MODULE:CALLABLE, got %r" % spec)
+    module = __import__(module_name, fromlist=["_"])
+    namespace = dict(vars(module))
+    app = eval(expr, namespace) if expr.endswith(")") else getattr(module, expr)
+    if not callable(app):
+        raise TypeError("%s is not callable" % spec)
+    return app
+
+
+def main():
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for p in reversed([p for p in os.environ.get("FERRY_WSGI_PATH", "").split(os.pathsep) if p]):
+        sys.path.insert(0, p)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(os.environ["FERRY_WSGI_SOCKET"])
+    link = Link(sock)
+    link.send(HELLO, 0, os.environ.pop("FERRY_WSGI_TOKEN").encode() + b" " + str(os.getpid()).encode())
+    link.flush()
+    try:
+        app = load(os.environ["FERRY_WSGI_APP"])
+    except BaseException:
+        link.send(IMPORT_ERROR, 0, traceback.format_exc().encode("utf-8", "replace"))
+        link.flush()
+        return 3
+    link.send(READY, 0)
+    link.flush()
+    while True:
+        try:
+            kind, sid, payload = link.recv()
+        except EOFError:
+            return 0
+        if kind == REQUEST:
+            serve(link, app, sid, payload)
+        # a CREDIT or CANCEL for a request already finished is stale: ignore it
+
+
+if __name__ == "__main__":
+    sys.exit(main())
