@@ -90,7 +90,9 @@ async function startPython(
   } catch (e) {
     await log.close();
     if (e instanceof WsgiImportError) {
-      console.error(`ferry: ${e.message}\n${e.traceback.trimEnd()}\n(check --wsgi, --wsgi-chdir and --wsgi-pythonpath)`);
+      console.error(
+        `ferry: ${e.message}\n${e.traceback.trimEnd()}\n(check --wsgi, --wsgi-chdir and --wsgi-pythonpath)`,
+      );
     } else console.error(`ferry: the Python workers did not start: ${e instanceof Error ? e.message : e}`);
     return 2;
   }

@@ -190,18 +190,36 @@ export function program(): Command {
       d.logRotateInterval,
     )
     .option("--log-rotate-keep <n>", "rotated log files kept (0: all)", integer(0), d.logRotateKeep)
-    .option("--wsgi <module:callable>", "serve a Python WSGI app (Flask, Django...): MODULE:CALLABLE or MODULE:factory()")
+    .option(
+      "--wsgi <module:callable>",
+      "serve a Python WSGI app (Flask, Django...): MODULE:CALLABLE or MODULE:factory()",
+    )
     .option("--wsgi-python <path>", "the Python interpreter for --wsgi", "python3")
     .option("--wsgi-chdir <dir>", "working directory of the Python workers, first on sys.path", ".")
     .option("--wsgi-pythonpath <dirs>", "more directories for sys.path, comma-separated", "")
     .option("--wsgi-workers <n>", "Python worker processes (0: CPUs, at least 2)", integer(0, 1024), 0)
     .option("--wsgi-timeout <s>", "seconds a Python request may run before 504 (0: no limit)", seconds, 30)
     .option("--wsgi-max-requests <n>", "recycle a Python worker after N requests (0: never)", integer(0), 0)
-    .option("--wsgi-max-requests-jitter <n>", "up to N more requests before recycling, at random", integer(0), 0)
-    .option("--wsgi-max-queue <n>", "requests waiting for a Python worker at most (then 503)", integer(0), 100)
+    .option(
+      "--wsgi-max-requests-jitter <n>",
+      "up to N more requests before recycling, at random",
+      integer(0),
+      0,
+    )
+    .option(
+      "--wsgi-max-queue <n>",
+      "requests waiting for a Python worker at most (then 503)",
+      integer(0),
+      100,
+    )
     .option("--wsgi-queue-timeout <s>", "seconds a request waits for a Python worker (then 503)", seconds, 10)
     .option("--wsgi-graceful-timeout <s>", "seconds a Python worker gets to exit before SIGKILL", seconds, 30)
-    .option("--wsgi-max-rss <size>", "recycle a Python worker whose memory passes SIZE, like 512M (0: no bound)", bytes(0), 0)
+    .option(
+      "--wsgi-max-rss <size>",
+      "recycle a Python worker whose memory passes SIZE, like 512M (0: no bound)",
+      bytes(0),
+      0,
+    )
     .option("--workers <n|auto>", "worker isolates sharing the ports (auto: one per CPU)", workersArg, 1)
     .option("--log-format <format>", "access log: plain, json, combined or none", logFormat, d.logFormat)
     .allowExcessArguments(false)

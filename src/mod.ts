@@ -63,12 +63,17 @@ export { pythonHandler, type PythonHandlerOptions } from "./app/python/gateway.t
 export {
   PoolBusy,
   PythonPool,
-  resolveWsgiOptions,
   type ResolvedWsgiOptions,
+  resolveWsgiOptions,
   type RestartCause,
   type WsgiGatewayOptions,
 } from "./app/python/pool.ts";
-export { PythonWorker, type PythonWorkerSpec, WorkerGone, WsgiImportError } from "./app/python/python_worker.ts";
+export {
+  PythonWorker,
+  type PythonWorkerSpec,
+  WorkerGone,
+  WsgiImportError,
+} from "./app/python/python_worker.ts";
 export { metricsHandler, metricsJson, metricsPrometheus } from "./metrics/metrics.ts";
 export { AllowList } from "./metrics/cidr.ts";
 

@@ -272,7 +272,9 @@ export class Stats {
     const out = new Stats();
     const { latency, requests, responses, rejections, timeouts, wsgiRestarts, ...plain } = s;
     Object.assign(out, plain);
-    for (const [k, v] of (wsgiRestarts as Array<[string, number]> | undefined) ?? []) out.wsgiRestarts.set(k, v);
+    for (const [k, v] of (wsgiRestarts as Array<[string, number]> | undefined) ?? []) {
+      out.wsgiRestarts.set(k, v);
+    }
     for (const [m, byMethod] of requests) out.requests.set(m, new Map(byMethod));
     for (const [k, v] of responses) out.responses.set(k, v);
     for (const [k, v] of rejections) out.rejections.set(k, v);

@@ -184,7 +184,9 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
   ];
   const { name, port } = serverName(req.host, conn.localAddr, conn.localPort, conn.secure);
   env.push(["SERVER_NAME", name], ["SERVER_PORT", port]);
-  if (body.length > 0 || req.contentLength >= 0 || req.chunked) env.push(["CONTENT_LENGTH", String(body.length)]);
+  if (body.length > 0 || req.contentLength >= 0 || req.chunked) {
+    env.push(["CONTENT_LENGTH", String(body.length)]);
+  }
   if (body.file !== undefined) env.push(["ferry.body_file", body.file]);
   const seen = new Map<string, number>();
   const names = req.headers.names;
@@ -195,8 +197,11 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     if (n.includes("_")) continue;
     let key: string;
     if (n === "content-type") key = "CONTENT_TYPE";
-    else if (n === "content-length") continue; // CONTENT_LENGTH is the buffered length
-    else key = "HTTP_" + n.toUpperCase().replaceAll("-", "_");
+    else if (n === "content-length" || n === "transfer-encoding") {
+      // The body is de-chunked and CONTENT_LENGTH is its real length: a Transfer-Encoding left in
+      // the environ would make frameworks (Werkzeug) ignore CONTENT_LENGTH.
+      continue;
+    } else key = "HTTP_" + n.toUpperCase().replaceAll("-", "_");
     const at = seen.get(key);
     if (at !== undefined) {
       env[at][1] += (n === "cookie" ? "; " : ", ") + values[i];

@@ -202,7 +202,9 @@ export class PythonPool {
     if (w !== undefined) return Promise.resolve(w);
     if (this.#closing) return Promise.reject(new PoolBusy("the Python workers are stopping"));
     if (this.#queue.length >= this.options.maxQueue) {
-      return Promise.reject(new PoolBusy(`all ${this.options.workers} Python workers are busy and the queue is full`));
+      return Promise.reject(
+        new PoolBusy(`all ${this.options.workers} Python workers are busy and the queue is full`),
+      );
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined };

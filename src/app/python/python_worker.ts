@@ -104,7 +104,10 @@ export class PythonWorker {
 
   /** Starts a worker and waits until its app has imported; throws {@linkcode WsgiImportError}. */
   static async start(spec: PythonWorkerSpec): Promise<PythonWorker> {
-    const token = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0"))
+    const token = Array.from(
+      crypto.getRandomValues(new Uint8Array(24)),
+      (b) => b.toString(16).padStart(2, "0"),
+    )
       .join("");
     const socketPath = join(spec.dir, `worker-${nextWorkerId}-${crypto.randomUUID().slice(0, 8)}.sock`);
     const listener = Deno.listen({ transport: "unix", path: socketPath });
@@ -142,7 +145,8 @@ export class PythonWorker {
         }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new WorkerGone(`the Python worker did not connect within ${spec.startTimeoutMs} ms`)),
+            () =>
+              reject(new WorkerGone(`the Python worker did not connect within ${spec.startTimeoutMs} ms`)),
             spec.startTimeoutMs,
           );
         }),
@@ -151,8 +155,10 @@ export class PythonWorker {
       w.#readLoop();
       const hello = await w.nextFrame();
       const expected = new TextEncoder().encode(`${token} ${w.pid}`);
-      if (hello.type !== FRAME.Hello || hello.payload.length !== expected.length ||
-        !timingSafeEqual(hello.payload, expected)) {
+      if (
+        hello.type !== FRAME.Hello || hello.payload.length !== expected.length ||
+        !timingSafeEqual(hello.payload, expected)
+      ) {
         throw new WorkerGone("the process on the worker socket did not present the worker's token");
       }
       const ready = await Promise.race([
@@ -166,7 +172,9 @@ export class PythonWorker {
         }),
       ]);
       if (ready.type === FRAME.ImportError) throw new WsgiImportError(spec.app, latin1Text(ready.payload));
-      if (ready.type !== FRAME.Ready) throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
+      if (ready.type !== FRAME.Ready) {
+        throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
+      }
       return w;
     } catch (e) {
       w.kill("SIGKILL");

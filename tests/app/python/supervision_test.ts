@@ -1,0 +1,131 @@
+/**
+ * Supervision of the Python workers, with real processes: a crash is a 502 and a replacement, a
+ * request past --wsgi-timeout is a 504 with the worker's stacks in the log, a full queue is a 503,
+ * workers recycle after --wsgi-max-requests and past --wsgi-max-rss, a reload replaces every
+ * worker without a failed request, and a reload whose new code does not import keeps the old
+ * workers. Everything is counted in /_metrics.
+ */
+
+import assert from "assert";
+import { exchange, text } from "../../helpers/client.ts";
+import { APPS, startWsgi } from "../../helpers/python.ts";
+import { until } from "../../helpers/server.ts";
+import { join } from "../../helpers/paths.ts";
+
+const H = "Host: t\r\n";
+const get = (port: number, target: string, extra = "") =>
+  exchange(port, `GET ${target} HTTP/1.1\r\n${H}${extra}\r\n`);
+
+Deno.test("wsgi supervision: a worker that dies mid-request → 502, a replacement, and the next request served", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1 });
+  const before = text(await get(s.port, "/pid"));
+  const res = await get(s.port, "/crash");
+  assert.equal(res.status, 502);
+  await until(() => s.pool.size === 1 && s.stats.wsgiIdle === 1, "a replacement worker");
+  const after = await get(s.port, "/pid");
+  assert.equal(after.status, 200);
+  assert.notEqual(text(after), before);
+  assert.equal(s.stats.wsgiBadGateway, 1);
+  assert.equal(s.stats.wsgiRestarts.get("crash"), 1);
+  // After the head, a death cuts the response short instead.
+  const late = await get(s.port, "/crash-late");
+  assert.equal(late.status, 200);
+  assert.equal(late.complete, false);
+  const metrics = await (await fetch(`http://127.0.0.1:${s.port}/_metrics`)).json();
+  assert.equal(metrics.wsgi.bad_gateway, 1);
+  assert.ok(metrics.wsgi.restarts.crash >= 1);
+});
+
+Deno.test("wsgi supervision: past --wsgi-timeout → 504, the worker's Python stack in the log, a replacement", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, timeout: 0.5 });
+  const res = await get(s.port, "/sleep?30", "X-Request-Id: slow-1\r\n");
+  assert.equal(res.status, 504);
+  await until(() => s.logText().includes("sleepy_function_for_the_stack"), "the stack dump in the log");
+  assert.match(s.logText(), /python request timed out.*id=slow-1/);
+  await until(() => s.stats.wsgiIdle === 1, "a replacement worker");
+  assert.equal((await get(s.port, "/sleep?0")).status, 200);
+  assert.equal(s.stats.wsgiGatewayTimeout, 1);
+  assert.equal(s.stats.wsgiRestarts.get("timeout"), 1);
+  const prom = await (await fetch(`http://127.0.0.1:${s.port}/_metrics?format=prometheus`)).text();
+  assert.match(prom, /ferry_wsgi_errors_total\{code="504"\} 1/);
+  assert.match(prom, /ferry_wsgi_restarts_total\{cause="timeout"\} 1/);
+});
+
+Deno.test("wsgi supervision: a full queue → 503 with Retry-After; a queue timeout → 503", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, maxQueue: 1, queueTimeout: 0.3 });
+  const busy = get(s.port, "/sleep?1.5"); // holds the only worker
+  await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
+  const queued = get(s.port, "/pid"); // waits in the queue, then times out
+  await until(() => s.stats.wsgiQueued === 1, "the request to queue");
+  const refused = await get(s.port, "/pid"); // the queue is full
+  assert.equal(refused.status, 503);
+  assert.ok(Number(refused.headers.find(([n]) => n === "retry-after")?.[1]) >= 1);
+  assert.equal((await queued).status, 503);
+  assert.equal((await busy).status, 200);
+  assert.equal(s.stats.wsgiRefused, 2);
+});
+
+Deno.test("wsgi supervision: --wsgi-max-requests recycles a worker, and the pool keeps its size", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, maxRequests: 3 });
+  const pids: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    await until(() => s.stats.wsgiIdle === 1, "a free worker");
+    pids.push(text(await get(s.port, "/pid")));
+  }
+  assert.equal(new Set(pids.slice(0, 3)).size, 1);
+  assert.notEqual(pids[3], pids[2]);
+  assert.equal(new Set(pids).size, 3);
+  assert.equal(s.stats.wsgiRestarts.get("max_requests"), 2);
+  assert.equal(s.pool.size, 1);
+});
+
+Deno.test("wsgi supervision: --wsgi-max-rss recycles a worker after its request", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, maxRss: 1024 * 1024 });
+  const first = await get(s.port, "/pid");
+  assert.equal(first.status, 200, "the request over the bound is still served");
+  await until(() => (s.stats.wsgiRestarts.get("max_rss") ?? 0) === 1 && s.stats.wsgiIdle === 1, "a recycle");
+  assert.notEqual(text(await get(s.port, "/pid")), text(first));
+});
+
+Deno.test("wsgi supervision: reload replaces every worker under load with no failed request", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 2 });
+  const oldPids = new Set<string>();
+  for (let i = 0; i < 6; i++) oldPids.add(text(await get(s.port, "/pid")));
+  let failures = 0;
+  let served = 0;
+  let stop = false;
+  const load = Promise.all(Array.from({ length: 4 }, async () => {
+    while (!stop) {
+      const r = await get(s.port, "/pid");
+      if (r.status === 200) served++;
+      else failures++;
+    }
+  }));
+  await until(() => served > 20, "load to run");
+  await s.pool.reload();
+  const at = served;
+  await until(() => served > at + 20, "load to continue after the reload");
+  stop = true;
+  await load;
+  assert.equal(failures, 0);
+  assert.equal(s.stats.wsgiRestarts.get("reload"), 2);
+  const newPids = new Set<string>();
+  for (let i = 0; i < 6; i++) newPids.add(text(await get(s.port, "/pid")));
+  for (const p of newPids) assert.ok(!oldPids.has(p), `worker ${p} survived the reload`);
+});
+
+Deno.test("wsgi supervision: a reload whose new code does not import keeps the old workers", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mod = join(dir, "swapped.py");
+    await Deno.copyFile(join(APPS, "plain_apps.py"), mod);
+    await using s = await startWsgi("swapped:app", { workers: 1, chdir: dir });
+    const pid = text(await get(s.port, "/pid"));
+    await Deno.writeTextFile(mod, "raise ImportError('new code is broken')\n");
+    await s.pool.reload();
+    assert.match(s.logText(), /reload failed: the new code does not load.*new code is broken/s);
+    assert.equal(text(await get(s.port, "/pid")), pid, "the old worker still serves");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
