@@ -74,6 +74,7 @@ export {
   WorkerGone,
   WsgiImportError,
 } from "./app/python/python_worker.ts";
+export { type Frame } from "./app/python/frames.ts";
 export { metricsHandler, metricsJson, metricsPrometheus } from "./metrics/metrics.ts";
 export { AllowList } from "./metrics/cidr.ts";
 
