@@ -215,6 +215,89 @@ http {
   return { name: "nginx", child, http, logged };
 }
 
+const gunicornBin = (await which("gunicorn")) ??
+  ((await Deno.stat("/usr/bin/gunicorn").catch(() => null)) ? "/usr/bin/gunicorn" : undefined);
+/** Debian's Python, which has Flask (the python3 on PATH may not). */
+const PYTHON = "/usr/bin/python3";
+
+/**
+ * The Python gateway against gunicorn's sync worker: the same single CPU, one worker each, a pure
+ * WSGI hello and a Flask hello.
+ */
+async function wsgiRows(
+  dir: string,
+  measure: (t: Array<{ name: string; url: string }>, connections: number, metric: "rps") => Promise<
+    Record<string, number>
+  >,
+): Promise<Row[]> {
+  if (!gunicornBin) {
+    console.error("bench: gunicorn is missing (apt-get install gunicorn): the wsgi rows are skipped");
+    return [];
+  }
+  const apps = join(dir, "wsgi");
+  await Deno.mkdir(apps, { recursive: true });
+  await Deno.writeTextFile(
+    join(apps, "pure.py"),
+    `def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
+    return [b"Hello world\\n"]
+`,
+  );
+  await Deno.writeTextFile(
+    join(apps, "flaskhello.py"),
+    `from flask import Flask
+app = Flask(__name__)
+
+@app.route("/hello")
+def hello():
+    return "Hello world\\n"
+`,
+  );
+  const rows: Row[] = [];
+  for (
+    const [label, app, target] of [["pure WSGI", "pure:app", 2], ["Flask", "flaskhello:app", 1.1]] as const
+  ) {
+    const ferry = await startFerry("ferry --wsgi", dir, [
+      "--log-format",
+      "none",
+      "--wsgi",
+      app,
+      "--wsgi-workers",
+      "1",
+      "--wsgi-python",
+      PYTHON,
+      "--wsgi-chdir",
+      apps,
+    ]);
+    const port = freePort();
+    const gunicorn = spawn(
+      pinned(0, [gunicornBin, "-w", "1", "-b", `127.0.0.1:${port}`, "--chdir", apps, app]),
+    );
+    const guPeer: Peer = { name: "gunicorn", child: gunicorn, http: port };
+    try {
+      await waitForPort(port, gunicorn, "gunicorn");
+      const r = await measure(
+        [
+          { name: "ferry", url: `http://127.0.0.1:${ferry.http}/hello` },
+          { name: "gunicorn", url: `http://127.0.0.1:${port}/hello` },
+        ],
+        10,
+        "rps",
+      );
+      rows.push({
+        scenario: `${label} hello, 1 Python worker each, 10 connections`,
+        unit: "req/s",
+        results: r,
+        comparisons: [{ peer: "gunicorn (sync)", ratio: r.ferry / r.gunicorn, target }],
+      });
+    } finally {
+      await stop(ferry);
+      await stop(guPeer);
+    }
+  }
+  return rows;
+}
+
 async function stop(p: Peer): Promise<void> {
   try {
     p.child.kill("SIGTERM");
@@ -593,6 +676,7 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
         comparisons,
       });
     }
+    if (want("wsgi")) rows.push(...await wsgiRows(dir, measure));
     if (want("idle")) {
       const n = args.rounds === 1 && args.duration <= 1 ? 1000 : 10000;
       const f = await idleMemory(ferry, n);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "path";
+import { join, resolve } from "path";
 import type { Logger } from "../../log/logger.ts";
 import { bump, type Stats } from "../../metrics/stats.ts";
 import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
@@ -93,8 +93,9 @@ export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
   const r: ResolvedWsgiOptions = {
     app: o.app,
     python: o.python ?? "python3",
-    chdir: o.chdir ?? ".",
-    pythonpath: o.pythonpath ?? [],
+    // Absolute, so that sys.path means the same from the worker's working directory.
+    chdir: resolve(o.chdir ?? "."),
+    pythonpath: (o.pythonpath ?? []).map((p) => resolve(p)),
     workers: o.workers ?? 0,
     timeout: o.timeout ?? 30,
     maxRequests: o.maxRequests ?? 0,
@@ -105,6 +106,13 @@ export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
     maxRss: o.maxRss ?? 0,
     startTimeout: o.startTimeout ?? 60,
   };
+  let isDir = false;
+  try {
+    isDir = Deno.statSync(r.chdir).isDirectory;
+  } catch {
+    // missing
+  }
+  if (!isDir) throw new RangeError(`--wsgi-chdir ${r.chdir} is not a directory`);
   if (r.workers === 0) r.workers = Math.max(2, navigator.hardwareConcurrency);
   for (const [flag, v] of [["--wsgi-workers", r.workers], ["--wsgi-max-queue", r.maxQueue]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${flag} must be a whole number >= 0, got ${v}`);

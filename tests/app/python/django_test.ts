@@ -8,6 +8,7 @@ import assert from "assert";
 import { exchange, text } from "../../helpers/client.ts";
 import { APPS, pythonHas, startWsgi } from "../../helpers/python.ts";
 import { join } from "../../helpers/paths.ts";
+import { ROOT } from "../../helpers/server.ts";
 
 if (!pythonHas("django")) throw new Error("Django is missing: apt-get install python3-django (.ci/run does)");
 
@@ -42,4 +43,17 @@ Deno.test("django: StreamingHttpResponse, FileResponse, a non-ASCII path, and cl
   assert.equal(await (await fetch(`${base}/`)).text(), "django says hello");
   // The /finished request itself also finishes: +1 for "/" and +1 for the first /finished.
   assert.equal(await finished(), before + 2);
+});
+
+Deno.test("django: the example project in examples/python serves its views", async () => {
+  await using s = await startWsgi("mysite.wsgi:application", {
+    workers: 1,
+    chdir: join(ROOT, "examples", "python"),
+  });
+  assert.equal(
+    await (await fetch(`http://127.0.0.1:${s.port}/`)).text(),
+    "Hello from Django, served by ferry\n",
+  );
+  const echo = await (await fetch(`http://127.0.0.1:${s.port}/echo`, { method: "POST", body: "abc" })).json();
+  assert.deepEqual(echo, { size: 3, method: "POST" });
 });

@@ -8,6 +8,7 @@ import assert from "assert";
 import { exchange, text } from "../../helpers/client.ts";
 import { APPS, pythonHas, startWsgi } from "../../helpers/python.ts";
 import { join } from "../../helpers/paths.ts";
+import { ROOT } from "../../helpers/server.ts";
 
 if (!pythonHas("flask")) throw new Error("Flask is missing: apt-get install python3-flask (.ci/run does)");
 
@@ -57,4 +58,10 @@ Deno.test("flask: a streamed response, send_file, cookies and the session", asyn
   assert.ok(cookies.some((c) => c.startsWith("session=")), `cookies: ${cookies}`);
   const who = await (await fetch(`${base}/whoami`, { headers: { cookie: cookies.join("; ") } })).json();
   assert.deepEqual(who, { user: "ada", plain: "cookie-value" });
+});
+
+Deno.test("flask: the example app in examples/python serves its routes", async () => {
+  await using s = await startWsgi("flask_app:app", { workers: 1, chdir: join(ROOT, "examples", "python") });
+  const hello = await (await fetch(`http://127.0.0.1:${s.port}/hello/ada`)).json();
+  assert.deepEqual(hello, { hello: "ada", scheme: "http", client: "127.0.0.1" });
 });
