@@ -215,6 +215,12 @@ export function program(): Command {
     .option("--wsgi-queue-timeout <s>", "seconds a request waits for a Python worker (then 503)", seconds, 10)
     .option("--wsgi-graceful-timeout <s>", "seconds a Python worker gets to exit before SIGKILL", seconds, 30)
     .option(
+      "--wsgi-pipeline <n>",
+      "requests sent to a busy Python worker at once (1: one at a time)",
+      integer(1, 16),
+      4,
+    )
+    .option(
       "--wsgi-max-rss <size>",
       "recycle a Python worker whose memory passes SIZE, like 512M (0: no bound)",
       bytes(0),
@@ -314,5 +320,6 @@ function wsgiConfig(f: Record<string, string | number | undefined>): WsgiGateway
     queueTimeout: Number(f.wsgiQueueTimeout),
     gracefulTimeout: Number(f.wsgiGracefulTimeout),
     maxRss: Number(f.wsgiMaxRss),
+    pipeline: Number(f.wsgiPipeline),
   };
 }

@@ -113,6 +113,7 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
       bad_gateway: sum((s) => s.wsgiBadGateway),
       gateway_timeout: sum((s) => s.wsgiGatewayTimeout),
       refused: sum((s) => s.wsgiRefused),
+      retried: sum((s) => s.wsgiRetried),
     },
     routes,
     errors: {

@@ -222,6 +222,8 @@ export class Stats {
   wsgiGatewayTimeout = 0;
   /** 503s: no worker free within the queue bounds. */
   wsgiRefused = 0;
+  /** Requests a worker died before beginning, handed to another worker. */
+  wsgiRetried = 0;
   /** Responses by status code. */
   readonly responses: Map<number, number> = new Map();
   /** Requests by mount name, then by method. */

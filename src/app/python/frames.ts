@@ -75,8 +75,9 @@ export function creditPayload(bytes: number): Uint8Array {
 }
 
 /**
- * A REQUEST frame: the initial credit, the environ's string pairs (latin-1, one byte a char), and
- * the body when it travels inline.
+ * A REQUEST frame: the initial credit (u32), the environ's size (u32), the environ as latin-1
+ * text, `key NUL value NUL key NUL value` (one byte a char; no key or value holds a NUL), then the
+ * body when it travels inline.
  */
 export function requestFrame(
   stream: number,
@@ -84,24 +85,24 @@ export function requestFrame(
   environ: ReadonlyArray<readonly [string, string]>,
   body: Uint8Array | undefined,
 ): Uint8Array {
-  let size = 8;
-  for (const [k, v] of environ) size += 8 + k.length + v.length;
+  let size = 0;
+  for (const [k, v] of environ) size += k.length + v.length + 2;
+  if (size > 0) size--; // no NUL after the last value
   const bodyBytes = body?.length ?? 0;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + size + bodyBytes);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + size + bodyBytes);
   const v = new DataView(out.buffer);
   v.setUint8(0, FRAME.Request);
   v.setUint32(1, stream);
-  v.setUint32(5, size + bodyBytes);
-  let p = FRAME_HEADER_BYTES;
-  v.setUint32(p, credit);
-  v.setUint32(p + 4, environ.length);
-  p += 8;
-  for (const pair of environ) {
-    for (const s of pair) {
-      v.setUint32(p, s.length);
-      p += 4;
-      for (let i = 0; i < s.length; i++) out[p++] = s.charCodeAt(i) & 0xff;
-    }
+  v.setUint32(5, 8 + size + bodyBytes);
+  v.setUint32(FRAME_HEADER_BYTES, credit);
+  v.setUint32(FRAME_HEADER_BYTES + 4, size);
+  let p = FRAME_HEADER_BYTES + 8;
+  for (let i = 0; i < environ.length; i++) {
+    const [key, value] = environ[i];
+    for (let j = 0; j < key.length; j++) out[p++] = key.charCodeAt(j);
+    p++; // NUL
+    for (let j = 0; j < value.length; j++) out[p++] = value.charCodeAt(j) & 0xff;
+    if (i < environ.length - 1) p++;
   }
   if (body !== undefined) out.set(body, p);
   return out;

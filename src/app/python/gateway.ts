@@ -77,6 +77,10 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
   const timeoutMs = pool.options.timeout * 1000;
 
   return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    // The environ travels NUL-separated; only a percent-decoded path can hold a NUL.
+    if (req.path.includes("%00")) {
+      return await res.send(STATUS.BadRequest, [TEXT], "Bad Request: NUL in the request path\n");
+    }
     const body = await bufferBody(req, pool.dir);
     try {
       let worker: PythonWorker;
@@ -92,7 +96,20 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
           "Service Unavailable: every worker is busy, try again shortly\n",
         );
       }
-      await exchange(pool, worker, req, res, body, timeoutMs, log, stats);
+      // A request the worker never began (it was queued behind one that killed the worker) is
+      // safe to hand to another worker: it has had no effect yet.
+      for (let attempt = 1;; attempt++) {
+        const outcome = await exchange(pool, worker, req, res, body, timeoutMs, log, stats, attempt < 3);
+        if (outcome !== "retry") break;
+        stats.wsgiRetried++;
+        try {
+          worker = await pool.acquire();
+        } catch (e) {
+          if (!(e instanceof PoolBusy)) throw e;
+          stats.wsgiBadGateway++;
+          return await res.send(STATUS.BadGateway, [TEXT], "Bad Gateway: the app's worker failed\n");
+        }
+      }
     } finally {
       if (body.file !== undefined) await Deno.remove(body.file).catch(() => {});
     }
@@ -221,7 +238,10 @@ function serverName(host: string, localAddr: string, localPort: number, secure: 
   return { name, port };
 }
 
-/** Serves one request on `worker` and gives the worker back (or has it replaced). */
+/**
+ * Serves one request on `worker` and gives the worker back (or has it replaced). "retry" when
+ * the worker died before it began this request (and `mayRetry`): nothing was sent to the client.
+ */
 async function exchange(
   pool: PythonPool,
   worker: PythonWorker,
@@ -231,12 +251,15 @@ async function exchange(
   timeoutMs: number,
   log: Logger,
   stats: Stats,
-): Promise<void> {
+  mayRetry: boolean,
+): Promise<"done" | "retry"> {
   const sid = nextStream++ >>> 0;
-  worker.requestId = req.id;
   let timedOut = false;
-  const timer = timeoutMs > 0
-    ? setTimeout(() => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The clock starts when the worker begins this request, not while it waits behind another.
+  worker.open(sid, req.id, () => {
+    if (timeoutMs <= 0) return;
+    timer = setTimeout(() => {
       timedOut = true;
       log.error("python request timed out; the worker's stacks follow, then it is replaced", {
         id: req.id,
@@ -244,16 +267,15 @@ async function exchange(
         timeoutSeconds: timeoutMs / 1000,
       });
       pool.discard(worker, "timeout", true);
-    }, timeoutMs)
-    : undefined;
+    }, timeoutMs);
+  });
   let clientGone = false;
   let workerOk = false;
   let owed = 0;
   try {
     await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, buildEnviron(req, body), body.bytes));
     for (;;) {
-      const f = await worker.nextFrame();
-      if (f.stream !== sid) continue; // a stale frame of an earlier, cancelled request
+      const f = await worker.streamFrame(sid);
       if (f.type === FRAME.Data) {
         if (!clientGone) {
           try {
@@ -283,7 +305,7 @@ async function exchange(
       } else if (f.type === FRAME.End) {
         workerOk = true;
         if (!clientGone) await res.end();
-        return;
+        return "done";
       } else if (f.type === FRAME.Error) {
         workerOk = true;
         const afterHead = f.payload[0] === 1;
@@ -292,7 +314,7 @@ async function exchange(
         if (!afterHead && !res.headersSent) {
           await res.send(STATUS.InternalServerError, [TEXT], "Internal Server Error\n");
         } else res.abort();
-        return;
+        return "done";
       } else if (f.type === FRAME.Log) {
         log.error("wsgi.errors", { id: req.id, pid: worker.pid, line: new TextDecoder().decode(f.payload) });
       } else {
@@ -300,12 +322,13 @@ async function exchange(
       }
     }
   } catch (e) {
+    if (mayRetry && !worker.started(sid) && !res.headersSent) return "retry";
     // The worker died, timed out, or broke the protocol: it is not trusted again.
     if (!timedOut) {
       log.error("python worker failed during a request", { id: req.id, pid: worker.pid, error: String(e) });
       pool.discard(worker, "crash", false);
     }
-    if (res.finished) return;
+    if (res.finished) return "done";
     if (!res.headersSent) {
       if (timedOut) {
         stats.wsgiGatewayTimeout++;
@@ -315,9 +338,12 @@ async function exchange(
         await res.send(STATUS.BadGateway, [TEXT], "Bad Gateway: the app's worker failed\n");
       }
     } else res.abort();
+    return "done";
   } finally {
     clearTimeout(timer);
+    worker.close(sid);
     if (workerOk && !timedOut) pool.release(worker);
+    else pool.forget(worker);
   }
 }
 

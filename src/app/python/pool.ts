@@ -80,6 +80,15 @@ export interface WsgiGatewayOptions {
    * @default {60}
    */
   startTimeout?: number;
+  /**
+   * Requests sent to one worker at once when every worker is busy (`--wsgi-pipeline`): the
+   * worker still runs them one at a time, but the next one is already in its socket when it
+   * finishes, which saves a round of process switches. A request the worker never began is
+   * handed to another worker if this one dies. The price: a request sent behind a slow one waits
+   * for it even if another worker frees up meanwhile. 1: one request at a time.
+   * @default {4}
+   */
+  pipeline?: number;
 }
 
 /** The options with every default filled in. */
@@ -105,6 +114,7 @@ export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
     gracefulTimeout: o.gracefulTimeout ?? 30,
     maxRss: o.maxRss ?? 0,
     startTimeout: o.startTimeout ?? 60,
+    pipeline: o.pipeline ?? 4,
   };
   let isDir = false;
   try {
@@ -114,6 +124,9 @@ export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
   }
   if (!isDir) throw new RangeError(`--wsgi-chdir ${r.chdir} is not a directory`);
   if (r.workers === 0) r.workers = Math.max(2, navigator.hardwareConcurrency);
+  if (!Number.isInteger(r.pipeline) || r.pipeline < 1 || r.pipeline > 16) {
+    throw new RangeError(`--wsgi-pipeline must be a whole number from 1 to 16, got ${r.pipeline}`);
+  }
   for (const [flag, v] of [["--wsgi-workers", r.workers], ["--wsgi-max-queue", r.maxQueue]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${flag} must be a whole number >= 0, got ${v}`);
   }
@@ -206,8 +219,11 @@ export class PythonPool {
 
   /** A free worker, now or when one is released; rejects with {@linkcode PoolBusy}. */
   acquire(): Promise<PythonWorker> {
-    const w = this.#takeIdle();
-    if (w !== undefined) return Promise.resolve(w);
+    const w = this.#takeIdle() ?? this.#pipelined();
+    if (w !== undefined) {
+      w.assigned++;
+      return Promise.resolve(w);
+    }
     if (this.#closing) return Promise.reject(new PoolBusy("the Python workers are stopping"));
     if (this.#queue.length >= this.options.maxQueue) {
       return Promise.reject(
@@ -232,17 +248,44 @@ export class PythonPool {
 
   /** Gives a worker back after its request. */
   release(w: PythonWorker): void {
-    w.requestId = undefined;
+    w.assigned--;
     w.served++;
     this.#crashes = 0;
     if (w.gone) return; // its exit handler replaces it
-    if (w.maxRequests > 0 && w.served >= w.maxRequests) w.retireReason ??= "max_requests";
+    if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) w.retireReason ??= "max_requests";
     if (this.options.maxRss > 0 && w.rss() > this.options.maxRss) w.retireReason ??= "max_rss";
+    if (w.assigned > 0) {
+      // Still serving a pipelined request: it may take one more waiting request.
+      if (w.retireReason === undefined && !this.#closing && this.#queue.length > 0) {
+        w.assigned++;
+        this.#resolveNext(w);
+      }
+      return;
+    }
     if (w.retireReason !== undefined || this.#closing) {
       this.#retire(w, (w.retireReason ?? "reload") as RestartCause);
       return;
     }
     this.#handOut(w);
+  }
+
+  /** Takes back a request from a worker that failed it (the worker is being replaced). */
+  forget(w: PythonWorker): void {
+    w.assigned--;
+  }
+
+  /** A busy worker that may take one more request behind its current one, fewest first. */
+  #pipelined(): PythonWorker | undefined {
+    if (this.options.pipeline <= 1) return undefined;
+    let best: PythonWorker | undefined;
+    for (const w of this.#all) {
+      if (w.gone || w.retireReason !== undefined || w.assigned === 0 || w.assigned >= this.options.pipeline) {
+        continue;
+      }
+      if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) continue;
+      if (best === undefined || w.assigned < best.assigned) best = w;
+    }
+    return best;
   }
 
   /**
@@ -316,15 +359,20 @@ export class PythonPool {
   }
 
   #handOut(w: PythonWorker): void {
-    const next = this.#queue.shift();
-    if (next !== undefined) {
-      clearTimeout(next.timer);
-      this.#gauges();
-      next.resolve(w);
+    if (this.#queue.length > 0) {
+      w.assigned++;
+      this.#resolveNext(w);
       return;
     }
     this.#idle.push(w);
     this.#gauges();
+  }
+
+  #resolveNext(w: PythonWorker): void {
+    const next = this.#queue.shift()!;
+    clearTimeout(next.timer);
+    this.#gauges();
+    next.resolve(w);
   }
 
   async #spawn(): Promise<PythonWorker> {

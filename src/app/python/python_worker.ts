@@ -53,6 +53,16 @@ export class WorkerGone extends Error {
   }
 }
 
+/** One request's frames on a worker. */
+interface StreamState {
+  frames: Frame[];
+  waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
+  requestId: string;
+  onStart: () => void;
+  /** queued: sent, behind another; running: the worker is serving it; done: its END arrived. */
+  phase: "queued" | "running" | "done";
+}
+
 let nextWorkerId = 1;
 
 /**
@@ -72,6 +82,8 @@ export class PythonWorker {
   readonly pid: number;
   /** Requests served. */
   served = 0;
+  /** Requests the pool has handed this worker and not had back (more than 1 when pipelined). */
+  assigned = 0;
   /** Recycle after this many requests (0: never). */
   maxRequests = 0;
   /** Set when the worker must not take another request (max requests, RSS, reload). */
@@ -86,6 +98,8 @@ export class PythonWorker {
   #reader = new FrameReader();
   #frames: Frame[] = [];
   #waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
+  /** Open request streams, in the order their REQUEST frames were sent. */
+  #streams = new Map<number, StreamState>();
   #gone: WorkerGone | undefined;
   #log: Logger;
   #pumps: Promise<void>;
@@ -211,12 +225,66 @@ export class PythonWorker {
     this.send(encodeFrame(type, stream, payload)).catch(() => {});
   }
 
-  /** The next frame from the worker; rejects with {@linkcode WorkerGone} when it is gone. */
+  /** The next frame of the worker's own stream (0: the handshake); rejects when it is gone. */
   nextFrame(): Promise<Frame> {
     const f = this.#frames.shift();
     if (f !== undefined) return Promise.resolve(f);
     if (this.#gone) return Promise.reject(this.#gone);
     return new Promise((resolve, reject) => this.#waiter = { resolve, reject });
+  }
+
+  /**
+   * Opens a request's stream before its REQUEST frame is sent. The worker serves requests in the
+   * order they were sent; `onStart` runs when this one is at the head of that order (at once when
+   * nothing is ahead of it), which is when its clock starts.
+   */
+  open(sid: number, requestId: string, onStart: () => void): void {
+    this.#streams.set(sid, { frames: [], waiter: undefined, requestId, onStart, phase: "queued" });
+    this.#advance();
+  }
+
+  /** The next frame of stream `sid`; rejects with {@linkcode WorkerGone} when the worker is gone. */
+  streamFrame(sid: number): Promise<Frame> {
+    const st = this.#streams.get(sid);
+    if (st === undefined) return Promise.reject(new Error(`stream ${sid} is not open`));
+    const f = st.frames.shift();
+    if (f !== undefined) return Promise.resolve(f);
+    if (this.#gone) return Promise.reject(this.#gone);
+    return new Promise((resolve, reject) => st.waiter = { resolve, reject });
+  }
+
+  /** Whether the worker began serving stream `sid` (a request it never began may go elsewhere). */
+  started(sid: number): boolean {
+    const phase = this.#streams.get(sid)?.phase;
+    return phase !== undefined && phase !== "queued";
+  }
+
+  /** Forgets stream `sid` (its exchange is over). */
+  close(sid: number): void {
+    const st = this.#streams.get(sid);
+    if (st === undefined) return;
+    this.#streams.delete(sid);
+    if (st.phase === "running") this.#advance();
+  }
+
+  /** Requests sent to the worker and not yet closed. */
+  get inflight(): number {
+    return this.#streams.size;
+  }
+
+  /** Starts the first queued stream when none is running. */
+  #advance(): void {
+    let next: StreamState | undefined;
+    for (const st of this.#streams.values()) {
+      if (st.phase === "running") return;
+      if (st.phase === "queued" && next === undefined) next = st;
+    }
+    // With nothing next, the last request keeps the tag: what it printed may reach ferry's end of
+    // the pipe after its END frame came through the socket.
+    if (next === undefined) return;
+    next.phase = "running";
+    this.requestId = next.requestId;
+    next.onStart();
   }
 
   /** Sends a signal to the process (ignored when it is gone already). */
@@ -268,6 +336,34 @@ export class PythonWorker {
     const w = this.#waiter;
     this.#waiter = undefined;
     w?.reject(this.#gone);
+    for (const st of this.#streams.values()) {
+      const sw = st.waiter;
+      st.waiter = undefined;
+      sw?.reject(this.#gone);
+    }
+  }
+
+  /** Routes a frame to its stream; the end of the running stream starts the next one. */
+  #route(f: Frame): void {
+    if (f.stream === 0) {
+      const w = this.#waiter;
+      if (w !== undefined) {
+        this.#waiter = undefined;
+        w.resolve(f);
+      } else this.#frames.push(f);
+      return;
+    }
+    const st = this.#streams.get(f.stream);
+    if (st === undefined) return; // a stream already closed (its client went away)
+    const sw = st.waiter;
+    if (sw !== undefined) {
+      st.waiter = undefined;
+      sw.resolve(f);
+    } else st.frames.push(f);
+    if ((f.type === FRAME.End || f.type === FRAME.Error) && st.phase === "running") {
+      st.phase = "done"; // the worker has moved on to the next request already
+      this.#advance();
+    }
   }
 
   async #readLoop(): Promise<void> {
@@ -277,13 +373,7 @@ export class PythonWorker {
         const n = await conn.read(this.#reader.space());
         if (n === null) break;
         this.#reader.added(n);
-        for (let f = this.#reader.next(); f !== undefined; f = this.#reader.next()) {
-          const w = this.#waiter;
-          if (w !== undefined) {
-            this.#waiter = undefined;
-            w.resolve(f);
-          } else this.#frames.push(f);
-        }
+        for (let f = this.#reader.next(); f !== undefined; f = this.#reader.next()) this.#route(f);
       }
       this.#fail("the worker closed its socket");
     } catch (e) {

@@ -9,6 +9,7 @@ Frames, both ways: a 9-byte header (type u8, stream id u32, payload length u32, 
 then the payload. The stream id names the request, so that threaded workers can come later.
 """
 
+import collections
 import faulthandler
 import io
 import os
@@ -42,6 +43,7 @@ class Link:
         self.buf = bytearray()
         self.out = []
         self.pending = 0
+        self.backlog = collections.deque()  # REQUEST frames that arrived while serving another
 
     def send(self, kind, sid, payload=b""):
         self.out.append(HEADER.pack(kind, sid, len(payload)))
@@ -97,17 +99,10 @@ def strings(pairs):
 
 
 def parse_request(payload):
-    credit, count = struct.unpack_from(">II", payload)
-    off = 8
-    environ = {}
-    for _ in range(count):
-        (kl,) = U32.unpack_from(payload, off)
-        k = payload[off + 4:off + 4 + kl].decode("latin-1")
-        off += 4 + kl
-        (vl,) = U32.unpack_from(payload, off)
-        environ[k] = payload[off + 4:off + 4 + vl].decode("latin-1")
-        off += 4 + vl
-    return credit, environ, payload[off:]
+    """credit (u32), environ size (u32), the environ as latin-1 "key NUL value NUL ...", the body."""
+    credit, size = struct.unpack_from(">II", payload)
+    fields = iter(payload[8:8 + size].decode("latin-1").split("\0")) if size else iter(())
+    return credit, dict(zip(fields, fields)), payload[8 + size:]
 
 
 class ErrorStream:
@@ -198,6 +193,11 @@ class Exchange:
             self.take(*self.link.recv())
 
     def take(self, kind, sid, payload):
+        if kind == REQUEST:
+            self.link.backlog.append((kind, sid, payload))  # pipelined: served after this one
+            return
+        if sid != self.sid:
+            return  # credit or cancel for a request already finished
         if kind == CREDIT:
             self.credit += U32.unpack(payload)[0]
         elif kind == CANCEL:
@@ -225,23 +225,26 @@ class Exchange:
             view = view[n:]
 
 
+WSGI_CONSTANTS = {
+    "wsgi.version": (1, 0),
+    "wsgi.multithread": False,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+    "wsgi.file_wrapper": FileWrapper,
+}
+
+
 def serve(link, app, sid, payload):
     credit, environ, body = parse_request(payload)
     body_file = environ.pop("ferry.body_file", None)
     stream = open(body_file, "rb") if body_file else io.BytesIO(body)
     ex = Exchange(link, sid, credit)
     errors = ErrorStream(link, sid)
-    environ.update({
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": environ.pop("ferry.url_scheme", "http"),
-        "wsgi.input": stream,
-        "wsgi.errors": errors,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "wsgi.file_wrapper": FileWrapper,
-    })
+    environ.update(WSGI_CONSTANTS)
+    environ["wsgi.url_scheme"] = environ.pop("ferry.url_scheme", "http")
+    environ["wsgi.input"] = stream
+    environ["wsgi.errors"] = errors
     result = None
     outcome = None
     try:
@@ -314,7 +317,7 @@ def main():
     link.flush()
     while True:
         try:
-            kind, sid, payload = link.recv()
+            kind, sid, payload = link.backlog.popleft() if link.backlog else link.recv()
         except EOFError:
             return 0
         if kind == REQUEST:

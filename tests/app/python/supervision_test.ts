@@ -52,7 +52,12 @@ Deno.test("wsgi supervision: past --wsgi-timeout → 504, the worker's Python st
 });
 
 Deno.test("wsgi supervision: a full queue → 503 with Retry-After; a queue timeout → 503", async () => {
-  await using s = await startWsgi("plain_apps:app", { workers: 1, maxQueue: 1, queueTimeout: 0.3 });
+  await using s = await startWsgi("plain_apps:app", {
+    workers: 1,
+    maxQueue: 1,
+    queueTimeout: 0.3,
+    pipeline: 1,
+  });
   const busy = get(s.port, "/sleep?1.5"); // holds the only worker
   await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
   const queued = get(s.port, "/pid"); // waits in the queue, then times out
@@ -128,4 +133,25 @@ Deno.test("wsgi supervision: a reload whose new code does not import keeps the o
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("wsgi supervision: a request pipelined behind one that kills the worker is served by the replacement", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, pipeline: 2 });
+  const first = get(s.port, "/sleep-crash"); // running: sleeps, then kills its worker
+  await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
+  const behind = get(s.port, "/pid"); // pipelined behind it on the same worker
+  assert.equal((await first).status, 502);
+  const after = await behind;
+  assert.equal(after.status, 200, "a request the dead worker never began goes to the replacement");
+  assert.equal(s.stats.wsgiRetried, 1);
+});
+
+Deno.test("wsgi supervision: a pipelined request's clock starts when the worker begins it", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, pipeline: 2, timeout: 1 });
+  const a = get(s.port, "/sleep?0.7");
+  await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
+  const b = get(s.port, "/sleep?0.7"); // waits 0.7 s behind a, then runs 0.7 s: within its 1 s
+  assert.equal((await a).status, 200);
+  assert.equal((await b).status, 200);
+  assert.equal(s.stats.wsgiGatewayTimeout, 0);
 });

@@ -99,6 +99,11 @@ def _crash(environ, start_response):
     os._exit(9)
 
 
+def _sleep_crash(environ, start_response):
+    time.sleep(0.3)
+    os._exit(9)
+
+
 def _crash_late(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     yield b"partial"
@@ -161,6 +166,7 @@ ROUTES = {
     "/boom-late": _boom_late,
     "/crash": _crash,
     "/crash-late": _crash_late,
+    "/sleep-crash": _sleep_crash,
     "/sleep": _sleep,
     "/pid": _pid,
     "/closing": _closing,
