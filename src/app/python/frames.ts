@@ -152,8 +152,19 @@ export class FrameReader {
   }
 }
 
+const ascii = new TextDecoder();
+
 /** Decodes latin-1 bytes as a string, one char a byte. */
 export function latin1Text(bytes: Uint8Array, from = 0, to = bytes.length): string {
+  let plain = true;
+  for (let i = from; i < to; i++) {
+    if (bytes[i] > 0x7f) {
+      plain = false;
+      break;
+    }
+  }
+  // ASCII is the same in latin-1 and UTF-8, and the native decoder is the fast one.
+  if (plain) return ascii.decode(bytes.subarray(from, to));
   let s = "";
   for (let i = from; i < to; i += 8192) {
     s += String.fromCharCode(...bytes.subarray(i, Math.min(to, i + 8192)));

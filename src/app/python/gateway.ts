@@ -21,7 +21,7 @@ import type { ResponseWriter } from "../../http1/writer.ts";
 import { STATUS } from "../../http1/status.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../metrics/stats.ts";
-import { creditPayload, decodeHead, FRAME, latin1Text, requestFrame } from "./frames.ts";
+import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
 
@@ -255,11 +255,11 @@ async function exchange(
 ): Promise<"done" | "retry"> {
   const sid = nextStream++ >>> 0;
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let unwatch: (() => void) | undefined;
   // The clock starts when the worker begins this request, not while it waits behind another.
   worker.open(sid, req.id, () => {
     if (timeoutMs <= 0) return;
-    timer = setTimeout(() => {
+    unwatch = pool.watch(timeoutMs, () => {
       timedOut = true;
       log.error("python request timed out; the worker's stacks follow, then it is replaced", {
         id: req.id,
@@ -267,7 +267,7 @@ async function exchange(
         timeoutSeconds: timeoutMs / 1000,
       });
       pool.discard(worker, "timeout", true);
-    }, timeoutMs);
+    });
   });
   let clientGone = false;
   let workerOk = false;
@@ -310,7 +310,11 @@ async function exchange(
         workerOk = true;
         const afterHead = f.payload[0] === 1;
         stats.handlerErrors++;
-        log.error("python app raised", { id: req.id, pid: worker.pid, traceback: latin1Text(f.payload, 1) });
+        log.error("python app raised", {
+          id: req.id,
+          pid: worker.pid,
+          traceback: new TextDecoder().decode(f.payload.subarray(1)),
+        });
         if (!afterHead && !res.headersSent) {
           await res.send(STATUS.InternalServerError, [TEXT], "Internal Server Error\n");
         } else res.abort();
@@ -340,7 +344,7 @@ async function exchange(
     } else res.abort();
     return "done";
   } finally {
-    clearTimeout(timer);
+    unwatch?.();
     worker.close(sid);
     if (workerOk && !timedOut) pool.release(worker);
     else pool.forget(worker);

@@ -181,12 +181,33 @@ export class PythonPool {
   #crashes = 0; // consecutive workers that died without serving
   #starting = 0;
   #reloading: Promise<void> | undefined;
+  /** Request deadlines: one sweep every 100 ms instead of a timer per request. */
+  #deadlines = new Set<{ at: number; expire: () => void }>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /** A pool for `options`, counting into `stats`. */
   constructor(options: ResolvedWsgiOptions, log: Logger, stats: Stats) {
     this.options = options;
     this.#log = log;
     this.#stats = stats;
+  }
+
+  /**
+   * Calls `expire` once `ms` have passed, unless the returned function is called first. The
+   * deadlines are swept every 100 ms, so `expire` runs up to 100 ms late.
+   */
+  watch(ms: number, expire: () => void): () => void {
+    const d = { at: performance.now() + ms, expire };
+    this.#deadlines.add(d);
+    this.#sweeper ??= setInterval(() => {
+      const now = performance.now();
+      for (const x of this.#deadlines) {
+        if (x.at > now) continue;
+        this.#deadlines.delete(x);
+        x.expire();
+      }
+    }, 100);
+    return () => this.#deadlines.delete(d);
   }
 
   /** Creates the private directory and starts every worker. */
@@ -336,6 +357,9 @@ export class PythonPool {
   /** Stops every worker (SIGTERM, then SIGKILL after the graceful timeout) and removes the directory. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#deadlines.clear();
     for (const q of this.#queue.splice(0)) {
       clearTimeout(q.timer);
       q.reject(new PoolBusy("the Python workers are stopping"));

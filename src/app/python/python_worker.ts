@@ -9,7 +9,7 @@
 import { join } from "path";
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../log/logger.ts";
-import { encodeFrame, FRAME, type Frame, FrameReader, latin1Text } from "./frames.ts";
+import { encodeFrame, FRAME, type Frame, FrameReader } from "./frames.ts";
 
 /** How a worker is started. */
 export interface PythonWorkerSpec {
@@ -185,7 +185,9 @@ export class PythonWorker {
           );
         }),
       ]);
-      if (ready.type === FRAME.ImportError) throw new WsgiImportError(spec.app, latin1Text(ready.payload));
+      if (ready.type === FRAME.ImportError) {
+        throw new WsgiImportError(spec.app, new TextDecoder().decode(ready.payload));
+      }
       if (ready.type !== FRAME.Ready) {
         throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
       }
