@@ -11,7 +11,8 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { CliError, parseCli } from "./src/cli.ts";
+import { CliError, parseCli, VERSION } from "./src/cli.ts";
+import { dirname } from "node:path";
 import {
   createLogger,
   createLogSinks,
@@ -103,6 +104,48 @@ async function startPython(
   };
 }
 
+/** Why `root` cannot serve files (not a readable directory); undefined when it can. */
+function rootProblem(root: string): string | undefined {
+  try {
+    if (!Deno.statSync(root).isDirectory) return `--root ${root} is not a directory`;
+    for (const _ of Deno.readDirSync(root)) break;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return `--root ${root} cannot be read (${why}): give a directory of files to serve`;
+  }
+  return undefined;
+}
+
+/** A `--log-file` or `--error-log` that cannot be opened for appending; undefined when both can. */
+function logProblem(options: ServerOptions): string | undefined {
+  for (const [flag, path] of [["--log-file", options.logFile], ["--error-log", options.errorLog]] as const) {
+    if (!path) continue;
+    try {
+      const parent = dirname(path);
+      if (!Deno.statSync(parent).isDirectory) return `${flag} ${path}: ${parent} is not a directory`;
+      Deno.openSync(path, { append: true, create: true }).close();
+    } catch (e) {
+      return `${flag} ${path} cannot be opened for writing (${e instanceof Error ? e.message : e}); ` +
+        "create its directory or choose another path";
+    }
+  }
+  return undefined;
+}
+
+/** The start-up line that says what this ferry serves and where it logs. */
+function banner(options: ServerOptions, wsgi: string | undefined, workers: number): string {
+  const app = wsgi !== undefined
+    ? `--wsgi ${wsgi}`
+    : options.app
+    ? `--app ${options.app}`
+    : "the built-in app";
+  const access = options.logFormat === "none"
+    ? "off"
+    : `${options.logFile || "stdout"} (${options.logFormat ?? "plain"})`;
+  return `ferry ${VERSION}: root ${options.root}, app ${app}, access log ${access}, ` +
+    `errors ${options.errorLog || "stderr"}, ${workers} worker${workers === 1 ? "" : "s"}`;
+}
+
 /** Runs ferry with `args`; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
   let config;
@@ -118,18 +161,37 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const { options, tls } = config;
-  if (!args.includes("--root") && !args.some((a) => a.startsWith("--root="))) {
-    options.root = await defaultRoot();
-  }
+  const rootGiven = args.includes("--root") || args.some((a) => a.startsWith("--root="));
+  if (!rootGiven) options.root = await defaultRoot();
   options.authUser = Deno.env.get("FERRY_AUTH_USER") ?? "";
   options.authPass = Deno.env.get("FERRY_AUTH_PASS") ?? "";
+  const rootIssue = rootProblem(options.root ?? "./static");
+  if (rootIssue !== undefined) {
+    if (rootGiven) {
+      console.error(`ferry: ${rootIssue}`);
+      return 2;
+    }
+    // The default root is missing (a copy without static/): serve the rest, and say so.
+    console.error(`ferry: warning: ${rootIssue}; every /static/ request gets 404 until it exists`);
+  }
+  const logIssue = logProblem(options);
+  if (logIssue !== undefined) {
+    console.error(`ferry: ${logIssue}`);
+    return 2;
+  }
   let server: Server;
   let pool: PythonPool | undefined;
   let certNote = "";
   try {
     let material;
     if (options.https !== false) {
-      const loaded = await loadCertificate(tls);
+      let loaded;
+      try {
+        loaded = await loadCertificate(tls);
+      } catch (e) {
+        console.error(`ferry: ${e instanceof Error ? e.message : e}`);
+        return 2;
+      }
       material = loaded.material;
       if (loaded.selfSigned) {
         certNote =
@@ -145,19 +207,21 @@ export async function main(args: string[]): Promise<number> {
       }
       const started = await startPython(config.wsgi, options);
       if (typeof started === "number") return started;
-      server = await serve(options, { tls: material, ...started.parts });
       pool = started.pool;
+      server = await serve(options, { tls: material, ...started.parts });
     } else {
       if (workers > 1) return await runWorkers(workers, options, tls, material, certNote);
       server = await serve(options, { tls: material });
     }
   } catch (e) {
+    await pool?.close();
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
   for (const url of server.urls) {
     console.log(`ferry listening on ${url}${url.startsWith("https") ? certNote : ""}`);
   }
+  console.log(banner(options, config.wsgi?.app, 1));
   if (options.authUser === "" || options.authPass === "") {
     console.log(
       "ferry: uploads are read-only: set FERRY_AUTH_USER and FERRY_AUTH_PASS to allow PUT, POST and DELETE",
@@ -271,6 +335,7 @@ async function runWorkers(
   for (const u of first.urls) {
     console.log(`ferry listening on ${u}${u.startsWith("https") ? certNote : ""} (${n} workers)`);
   }
+  console.log(banner(options, undefined, n));
 
   const offStop = onStopSignals({
     drain: () => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { parseInterval, parseSize } from "./units.ts";
+
 /** Access log formats. */
 export type LogFormat = "plain" | "json" | "combined" | "none";
 
@@ -312,12 +314,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("workers", 0, 256);
   int("cacheMaxBytes", 0);
   int("logRotateKeep", 0);
-  if (o.logRotateSize !== "" && !/^\d+[BKMG]$/.test(o.logRotateSize)) {
-    throw new RangeError(`logRotateSize must look like 10M (B, K, M or G), got ${o.logRotateSize}`);
-  }
-  if (o.logRotateInterval !== "" && !/^\d+[smhdM]$/.test(o.logRotateInterval)) {
-    throw new RangeError(`logRotateInterval must look like 1d (s, m, h, d or M), got ${o.logRotateInterval}`);
-  }
+  if (o.logRotateSize !== "") parseSize(o.logRotateSize);
+  if (o.logRotateInterval !== "") parseInterval(o.logRotateInterval);
   if (!o.staticPrefix.startsWith("/") || !o.staticPrefix.endsWith("/")) {
     throw new RangeError(`staticPrefix must start and end with /, got ${o.staticPrefix}`);
   }

@@ -143,12 +143,15 @@ export class Server implements ConnectionContext {
   /** Opens the listeners and starts accepting. */
   listen(): Promise<void> {
     const o = this.options;
+    let which = "";
     try {
       if (o.http) {
+        which = "http";
         const opts = { hostname: o.host, port: o.port, ...(o.reusePort ? { reusePort: true } : {}) };
         this.#listeners.push({ listener: Deno.listen(opts as Deno.TcpListenOptions), secure: false });
       }
       if (o.https) {
+        which = "https";
         if (this.#tls === undefined) throw new TypeError("https is on but no certificate and key were given");
         const listener = Deno.listenTls(
           {
@@ -165,7 +168,7 @@ export class Server implements ConnectionContext {
     } catch (e) {
       for (const { listener } of this.#listeners) listener.close();
       this.#listeners = [];
-      throw e;
+      throw listenError(e, which, o.host, which === "http" ? o.port : o.httpsPort);
     }
     if (this.#listeners.length === 0) {
       throw new TypeError("both listeners are off (--no-http and --no-https)");
@@ -475,6 +478,30 @@ export function stripPort(authority: string): string {
   if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
   const colon = authority.indexOf(":");
   return colon === -1 ? authority : authority.slice(0, colon);
+}
+
+/** A listen failure that names the address, the listener and the flag to change. */
+function listenError(e: unknown, which: string, host: string, port: number): unknown {
+  const flag = which === "http" ? "--port" : "--https-port";
+  const where = `${hostPort(host, port)} (the ${which === "http" ? "HTTP" : "HTTPS"} listener)`;
+  if (e instanceof Deno.errors.AddrInUse) {
+    return new Error(
+      `cannot listen on ${where}: the address is in use, by another server? Choose another with ${flag}`,
+    );
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return new Error(
+      `cannot listen on ${where}: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE ` +
+        `(see the README's Deploy section), or choose another with ${flag}`,
+    );
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) {
+    return new Error(`cannot listen on ${where}: --host ${host} is not an address of this machine`);
+  }
+  if (e instanceof Error && !(e instanceof TypeError)) {
+    return new Error(`cannot listen on ${where}: ${e.message}`);
+  }
+  return e;
 }
 
 /**

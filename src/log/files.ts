@@ -10,6 +10,7 @@
 import { basename, dirname, join } from "path";
 import { gzipSync } from "zlib";
 import type { LogSink } from "./logger.ts";
+import { parseInterval, parseSize } from "../units.ts";
 
 export type { LogSink };
 
@@ -21,7 +22,7 @@ export interface RotationOptions {
    */
   size?: string;
   /**
-   * Rotate at this interval (`30s`, `30m`, `12h`, `1d`); empty: never by age.
+   * Rotate at this interval (`30s`, `30m`, `12h`, `1d`, `1w`); empty: never by age.
    * @default {"1d"}
    */
   interval?: string;
@@ -38,29 +39,14 @@ export interface FileSink extends LogSink {
   close(): Promise<void>;
 }
 
-const SIZE_UNITS: Record<string, number> = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-const TIME_UNITS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  M: 30 * 86_400_000,
-};
-
 /** `10M` → bytes (0 for empty). */
-export function parseSize(s: string): number {
-  if (s === "") return 0;
-  const m = /^(\d+)([BKMG])$/.exec(s);
-  if (!m) throw new RangeError(`bad size ${s} (like 10M)`);
-  return Number(m[1]) * SIZE_UNITS[m[2]];
+function sizeOrNever(s: string): number {
+  return s === "" ? 0 : parseSize(s);
 }
 
 /** `1d` → milliseconds (0 for empty). */
-export function parseInterval(s: string): number {
-  if (s === "") return 0;
-  const m = /^(\d+)([smhdM])$/.exec(s);
-  if (!m) throw new RangeError(`bad interval ${s} (like 1d)`);
-  return Number(m[1]) * TIME_UNITS[m[2]];
+function intervalOrNever(s: string): number {
+  return s === "" ? 0 : parseInterval(s);
 }
 
 function stamp(d: Date): string {
@@ -78,8 +64,8 @@ function stamp(d: Date): string {
  * ```
  */
 export function fileSink(path: string, options: RotationOptions = {}): FileSink {
-  const maxBytes = parseSize(options.size ?? "10M");
-  const everyMs = parseInterval(options.interval ?? "1d");
+  const maxBytes = sizeOrNever(options.size ?? "10M");
+  const everyMs = intervalOrNever(options.interval ?? "1d");
   const keep = options.keep ?? 30;
   const dir = dirname(path);
   const name = basename(path);

@@ -9,6 +9,8 @@
 import "reflect-metadata"; // @peculiar/x509's dependency injection needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { dirname, join } from "path";
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import type { Buffer } from "node:buffer";
 import type { TlsMaterial } from "../server.ts";
 
 x509.cryptoProvider.set(crypto);
@@ -58,9 +60,47 @@ export const SELF_SIGNED_KEY = "localhost-key.pem";
 const RENEW_BEFORE_MS = 24 * 3600 * 1000;
 const VALID_DAYS = 365;
 
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new TypeError(`cannot read ${flag} ${path}: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/**
+ * Checks that `material` holds a PEM certificate and a PEM private key that belong together;
+ * throws `TypeError` naming the file at fault.
+ *
+ * @example
+ * ```ts ignore
+ * checkPair({ cert, key }, "cert.pem", "key.pem");
+ * ```
+ */
+export function checkPair(material: TlsMaterial, certPath: string, keyPath: string): void {
+  let certKey: Buffer;
+  try {
+    certKey = new X509Certificate(material.cert).publicKey.export({ type: "spki", format: "der" });
+  } catch (e) {
+    throw new TypeError(
+      `--cert ${certPath} is not a PEM certificate (${e instanceof Error ? e.message : e})`,
+    );
+  }
+  let ownKey: Buffer;
+  try {
+    ownKey = createPublicKey(createPrivateKey(material.key)).export({ type: "spki", format: "der" });
+  } catch (e) {
+    throw new TypeError(`--key ${keyPath} is not a PEM private key (${e instanceof Error ? e.message : e})`);
+  }
+  if (!certKey.equals(ownKey)) {
+    throw new TypeError(`--key ${keyPath} does not belong to --cert ${certPath}: they are not a pair`);
+  }
+}
+
 /**
  * Loads the configured certificate, or the self-signed one, making it when it is missing or
- * expiring. Throws when only one of cert and key is given, or a file cannot be read.
+ * expiring. Throws `TypeError` naming the flag and file when only one of cert and key is given, a file
+ * cannot be read, or they are not a PEM certificate and its private key.
  *
  * @example
  * ```ts ignore
@@ -74,7 +114,8 @@ export async function loadCertificate(options: CertificateOptions = {}): Promise
     throw new TypeError("--cert and --key go together: give both or neither");
   }
   if (cert !== "") {
-    const material = { cert: await Deno.readTextFile(cert), key: await Deno.readTextFile(key) };
+    const material = { cert: await readPem(cert, "--cert"), key: await readPem(key, "--key") };
+    checkPair(material, cert, key);
     return {
       material,
       certPath: cert,

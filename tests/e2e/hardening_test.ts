@@ -162,6 +162,7 @@ Deno.test("hardening: Ctrl+C to the process group of `deno task start` drains th
     await Deno.copyFile(join(ROOT, "deno.lock"), join(cwd, "deno.lock"));
     await Deno.symlink(join(ROOT, "main.ts"), join(cwd, "main.ts"));
     await Deno.symlink(join(ROOT, "src"), join(cwd, "src"));
+    await Deno.symlink(join(ROOT, "static"), join(cwd, "static"));
     // setsid: a process group of its own, as a terminal gives a foreground job.
     const child = new Deno.Command("setsid", {
       args: [Deno.execPath(), "task", "start", "--port", "0", "--no-https", "--log-format", "none"],
