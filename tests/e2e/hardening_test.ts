@@ -180,7 +180,10 @@ Deno.test("hardening: Ctrl+C to the process group of `deno task start` drains th
     await until(() => /listening on http:\/\/[^:]+:(\d+)/.test(out), `ferry to start: ${out}`, 60000);
     const port = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
     await using c = await RawClient.connect(port);
-    await c.send(`POST /submit HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nhello`);
+    // 100 Continue comes once the handler reads the body: then the request is surely in flight.
+    await c.send(`POST /submit HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 10\r\n\r\n`);
+    assert.equal((await c.response()).status, 100);
+    await c.send("hello");
     // The request is in flight (its body half sent): SIGINT to the whole group, as Ctrl+C does.
     const kill = await new Deno.Command("kill", { args: ["-INT", "--", `-${child.pid}`] }).output();
     assert.ok(kill.success);

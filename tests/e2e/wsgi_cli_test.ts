@@ -91,7 +91,11 @@ Deno.test("wsgi cli: SIGHUP restarts every worker under load with no failed requ
 Deno.test("wsgi cli: SIGTERM drains a Python request in flight, then stops the workers", async () => {
   await using child = await startChild([...BASE, ...WSGI, "--wsgi", "plain_apps:app", "--wsgi-workers", "1"]);
   const slow = fetch(`${child.urls[0]}sleep?0.5`);
-  await new Promise((r) => setTimeout(r, 100)); // let the request reach the worker
+  // In flight once the worker is busy with it.
+  for (let i = 0; i < 200; i++) {
+    const m = await (await fetch(`${child.urls[0]}_metrics`)).json();
+    if (m.wsgi.busy === 1) break;
+  }
   child.child.kill("SIGTERM");
   const res = await slow;
   assert.equal(res.status, 200);
