@@ -74,8 +74,10 @@ export async function sendResponse(response: Response, res: ResponseWriter): Pro
     return;
   }
   if (res.discardsBodyFor(response.status)) {
-    await body.cancel();
-    res.writeHead(response.status, headers);
+    // HEAD: the length a GET would have sent, when the body is already complete (as Deno.serve
+    // does); 204 and 304 carry none.
+    const length = response.status === 204 || response.status === 304 ? -1 : await completeLength(body);
+    res.writeHead(response.status, headers, length);
     await res.end();
     return;
   }
@@ -115,6 +117,24 @@ export async function sendResponse(response: Response, res: ResponseWriter): Pro
 }
 
 const NOT_YET = Symbol("not yet");
+
+/** The byte length of a body that is already complete; -1 (and the body cancelled) for a stream. */
+async function completeLength(body: ReadableStream<Uint8Array>): Promise<number> {
+  const reader = body.getReader();
+  try {
+    let total = 0;
+    for (let i = 0; i < 2; i++) {
+      const step = await Promise.race([reader.read(), nextTurn()]);
+      if (step === NOT_YET) break;
+      if (step.done) return total;
+      total += step.value.length;
+    }
+    await reader.cancel();
+    return -1;
+  } finally {
+    reader.releaseLock();
+  }
+}
 
 /** Resolves after pending I/O callbacks have run: long enough for a finished stream to say so. */
 function nextTurn(): Promise<typeof NOT_YET> {

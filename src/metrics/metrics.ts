@@ -141,6 +141,67 @@ function num(n: number): string {
   return String(n);
 }
 
+/** CPU ticks per second on Linux (`getconf CLK_TCK`, 100 on every common kernel). */
+const CLOCK_TICKS = 100;
+
+/**
+ * The standard process metrics of Prometheus client libraries, from /proc/self (where there is
+ * none, only the start time).
+ */
+function processSamples(): Array<{ name: string; type: string; help: string; value: number }> {
+  const out: Array<{ name: string; type: string; help: string; value: number }> = [];
+  const add = (name: string, type: string, help: string, value: number) =>
+    out.push({ name, type, help, value });
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    add(
+      "process_cpu_seconds_total",
+      "counter",
+      "Total user and system CPU time spent in seconds.",
+      (Number(f[11]) + Number(f[12])) / CLOCK_TICKS,
+    );
+    const bootTime = Number(/^btime (\d+)/m.exec(Deno.readTextFileSync("/proc/stat"))?.[1] ?? 0);
+    add(
+      "process_start_time_seconds",
+      "gauge",
+      "Start time of the process since unix epoch in seconds.",
+      bootTime + Number(f[19]) / CLOCK_TICKS,
+    );
+    const status = Deno.readTextFileSync("/proc/self/status");
+    add(
+      "process_resident_memory_bytes",
+      "gauge",
+      "Resident memory size in bytes.",
+      Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
+    );
+    add(
+      "process_virtual_memory_bytes",
+      "gauge",
+      "Virtual memory size in bytes.",
+      Number(/VmSize:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
+    );
+    let fds = 0;
+    for (const _ of Deno.readDirSync("/proc/self/fd")) fds++;
+    add("process_open_fds", "gauge", "Number of open file descriptors.", fds);
+    const limit = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/limits"))?.[1];
+    if (limit !== undefined) {
+      add("process_max_fds", "gauge", "Maximum number of open file descriptors.", Number(limit));
+    }
+  } catch {
+    add(
+      "process_start_time_seconds",
+      "gauge",
+      "Start time of the process since unix epoch in seconds.",
+      Math.round(PROCESS_START / 1000),
+    );
+  }
+  return out;
+}
+
+const PROCESS_START = Date.now();
+
 /** The Prometheus text exposition format, version 0.0.4. */
 export function metricsPrometheus(all: Stats[]): string {
   const lines: string[] = [];
@@ -167,6 +228,12 @@ export function metricsPrometheus(all: Stats[]): string {
     {},
     Math.round((Date.now() - Math.min(...all.map((s) => s.startedAt))) / 1000),
   );
+  family("ferry_log_lines_dropped_total", "counter", "Log lines dropped because the log could not keep up.");
+  sample("ferry_log_lines_dropped_total", {}, sum((s) => s.logLinesDropped));
+  for (const p of processSamples()) {
+    family(p.name, p.type, p.help);
+    sample(p.name, {}, p.value);
+  }
   family("ferry_requests_total", "counter", "Requests by mount and method.");
   for (const [key, v] of [...requestCounts(all)].sort()) {
     const [mount, method] = key.split(" ");

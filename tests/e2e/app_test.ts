@@ -401,3 +401,15 @@ Deno.test("example app: /, /hello, /stream, /submit, /env", async () => {
   assert.equal(env.PATH, undefined, "no process environment");
   assert.equal(env.HOME, undefined);
 });
+
+Deno.test("fetch: HEAD sends the Content-Length a GET would, and no body", async () => {
+  const handler = fetchHandler({ fetch: () => new Response("hello, head") });
+  await using s = await startServer({ handler });
+  await using c = await RawClient.connect(s.port);
+  await c.send(`HEAD /x HTTP/1.1\r\n${H}\r\nGET /x HTTP/1.1\r\n${H}\r\n`);
+  const head = await c.response("HEAD");
+  assert.equal(head.status, 200);
+  assert.equal(header(head, "content-length"), "11");
+  assert.equal(head.body.length, 0);
+  assert.equal(text(await c.response()), "hello, head", "nothing of the HEAD body was on the wire");
+});

@@ -663,3 +663,20 @@ Deno.test("log relay: a batch the owner cannot write comes back as an error and 
     );
   });
 });
+
+Deno.test("metrics: Prometheus has the dropped-lines counter and the standard process metrics", async () => {
+  await using s = await startServer();
+  s.server.stats.logLinesDropped = 3;
+  const body = text(await metrics(s.port, "?format=prometheus"));
+  assert.deepEqual(lintPrometheus(body), []);
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
+  assert.equal(value("ferry_log_lines_dropped_total"), 3);
+  const rss = value("process_resident_memory_bytes");
+  assert.ok(rss > 10 * 1024 * 1024 && rss < 4 * 1024 ** 3, `rss ${rss}`);
+  assert.ok(value("process_cpu_seconds_total") > 0);
+  assert.ok(value("process_open_fds") >= 3);
+  assert.ok(value("process_max_fds") >= value("process_open_fds"));
+  const start = value("process_start_time_seconds");
+  assert.ok(Math.abs(start - Date.now() / 1000) < 24 * 3600, `start ${start}`);
+  assert.ok(start <= Date.now() / 1000 + 1);
+});
