@@ -8,6 +8,7 @@
 import { extname } from "path";
 import mime from "mime-types";
 import Negotiator from "negotiator";
+import compressible from "compressible";
 
 /** Media type for a file name, with a charset for text; `application/octet-stream` when unknown. */
 export function contentTypeFor(path: string): string {
@@ -15,28 +16,16 @@ export function contentTypeFor(path: string): string {
   return t === false ? "application/octet-stream" : t;
 }
 
-const COMPRESSIBLE_APP = new Set([
-  "application/javascript",
-  "application/json",
-  "application/xml",
-  "application/wasm",
-  "application/xhtml+xml",
-  "application/rss+xml",
-  "application/atom+xml",
-  "application/manifest+json",
-  "application/x-javascript",
-  "image/svg+xml",
-  "image/x-icon",
-  "image/bmp",
-  "font/ttf",
-  "font/otf",
-]);
-
-/** Whether a media type compresses well (text, JSON, XML, SVG, …; not images, video, archives). */
+/**
+ * Whether a media type compresses well, by mime-db's own `compressible` field (through
+ * `npm:compressible`, which also covers `text/*` and `+json` / `+xml` suffixes). Computed once per
+ * file version (file metadata is cached), so the library's cost is off the hot path.
+ */
 export function isCompressible(contentType: string): boolean {
   const base = contentType.split(";")[0].trim().toLowerCase();
-  return base.startsWith("text/") || COMPRESSIBLE_APP.has(base) || base.endsWith("+json") ||
-    base.endsWith("+xml");
+  // mime-db calls application/octet-stream compressible, but it is what unknown files get, and
+  // those are mostly binary: leave them alone.
+  return base !== "application/octet-stream" && compressible(base) === true;
 }
 
 /**

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { createHash, timingSafeEqual } from "node:crypto";
+
 /** Credentials from `Authorization: Basic …`, or why there are none. */
 export type BasicCredentials = { user: string; pass: string } | { error: "missing" | "malformed" };
 
@@ -36,19 +38,21 @@ export function parseBasic(header: string | undefined): BasicCredentials {
   return { user: text.slice(0, colon), pass: text.slice(colon + 1) };
 }
 
-async function digest(s: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
-}
-
 /**
- * Compares two secrets in time that does not depend on where they differ: both are hashed, then
- * every byte of the digests is compared.
+ * Compares two secrets in time that does not depend on where they differ: both are hashed (so
+ * their lengths leak nothing and the inputs to `timingSafeEqual` are equal in length), then the
+ * digests are compared with `node:crypto`'s `timingSafeEqual`.
+ *
+ * @example
+ * ```ts
+ * import { constantTimeEqual } from "./auth.ts";
+ * console.log(constantTimeEqual("secret", "secret"), constantTimeEqual("secret", "guess")); // true false
+ * ```
  */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = createHash("sha256").update(a, "utf8").digest();
+  const y = createHash("sha256").update(b, "utf8").digest();
+  return timingSafeEqual(x, y);
 }
 
 /** Options of {@linkcode FailureThrottle}. */

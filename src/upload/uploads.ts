@@ -126,10 +126,8 @@ export function uploadHandler(options: UploadOptions): Handler {
     let ok = false;
     if ("user" in creds) {
       // Both halves are always compared, so the timing says nothing about which one was wrong.
-      const [user, pass] = await Promise.all([
-        constantTimeEqual(creds.user, options.user!),
-        constantTimeEqual(creds.pass, options.pass!),
-      ]);
+      const user = constantTimeEqual(creds.user, options.user!);
+      const pass = constantTimeEqual(creds.pass, options.pass!);
       ok = user && pass;
     }
     if (!ok) {
