@@ -12,6 +12,7 @@ import { type Body, type ByteSource, ChunkedBody, EmptyBody, FixedBody } from ".
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import { type ConnectionInfo, ServerRequest } from "./request.ts";
 import { STATUS } from "./status.ts";
+import { sendError } from "./error_page.ts";
 import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
 import type { Dispatcher, Mount } from "../dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
@@ -392,7 +393,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const cur = this.#current;
     const res = cur?.res.headersSent === false ? cur.res : new ResponseWriter(this);
     try {
-      await res.send(status, [["Content-Type", "text/plain; charset=utf-8"], ...headers], `${message}\n`);
+      await sendError(res, cur?.head.headers.get("accept"), status, message, headers);
       // The exchange's own response is recorded once, where the exchange ends; an error outside
       // any exchange (a bad head, a head timeout) is recorded here.
       if (cur === undefined || res !== cur.res) this.#record(res, cur?.req, cur?.mount);
@@ -611,10 +612,11 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   async #internalError(res: ResponseWriter): Promise<void> {
-    await res.send(
+    await sendError(
+      res,
+      this.#current?.head.headers.get("accept"),
       STATUS.InternalServerError,
-      [["Content-Type", "text/plain; charset=utf-8"]],
-      "Internal Server Error\n",
+      "Internal Server Error",
     );
   }
 

@@ -13,6 +13,7 @@ import type { Handler } from "../dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import { PreparedHeaders, type ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";
+import { sendError } from "../http1/error_page.ts";
 import type { Logger } from "../log/logger.ts";
 import { FileCache } from "./cache.ts";
 import { checkIfRange, collectConditionals, evaluatePreconditions } from "./conditional.ts";
@@ -111,14 +112,19 @@ export function staticHandler(options: StaticOptions): Handler {
     });
 
   const notFound = (req: ServerRequest, res: ResponseWriter) =>
-    fallback !== undefined ? fallback(req, res) : res.send(STATUS.NotFound, [TEXT], "Not Found\n");
+    fallback !== undefined
+      ? fallback(req, res)
+      : sendError(res, req.headers.get("accept"), STATUS.NotFound, "Not Found");
 
   return async function staticFiles(req: ServerRequest, res: ResponseWriter): Promise<void> {
     const method = req.method;
     if (method !== "GET" && method !== "HEAD") {
       if (fallback !== undefined) return await fallback(req, res);
       if (method === "OPTIONS") return await res.send(STATUS.NoContent, [["Allow", ALLOW]]);
-      return await res.send(STATUS.MethodNotAllowed, [["Allow", ALLOW], TEXT], "Method Not Allowed\n");
+      return await sendError(res, req.headers.get("accept"), STATUS.MethodNotAllowed, "Method Not Allowed", [[
+        "Allow",
+        ALLOW,
+      ]]);
     }
     const query = req.query !== "" ? "?" + req.query : "";
     if (prefix !== "/" && req.path.length === prefix.length - 1) {
@@ -131,7 +137,7 @@ export function staticHandler(options: StaticOptions): Handler {
     }
     if (!safe.ok) {
       if (safe.status === STATUS.NotFound) return await notFound(req, res);
-      return await res.send(safe.status, [TEXT], `${safe.reason}\n`);
+      return await sendError(res, req.headers.get("accept"), safe.status, safe.reason);
     }
     const rootPath = await root();
     if (rootPath === undefined) return await notFound(req, res);
@@ -159,7 +165,7 @@ export function staticHandler(options: StaticOptions): Handler {
       } else if (options.dirListing) {
         const real = await Deno.realPath(path).catch(() => undefined);
         if (real === undefined || !inside(rootPath, real)) return await notFound(req, res);
-        return await listing(res, real, safe.rel, options.dotfiles ?? false);
+        return await listing(res, real, safe.rel, options.dotfiles ?? false, req.query);
       } else {
         return await notFound(req, res);
       }
@@ -318,7 +324,9 @@ export async function serveFile(
     const keep = new Set(["etag", "last-modified", "cache-control", "vary"]);
     return await res.send(STATUS.NotModified, headers.filter(([n]) => keep.has(n.toLowerCase())));
   }
-  if (pre === 412) return await res.send(STATUS.PreconditionFailed, [TEXT], "Precondition Failed\n");
+  if (pre === 412) {
+    return await sendError(res, req.headers.get("accept"), STATUS.PreconditionFailed, "Precondition Failed");
+  }
 
   if (plan.kind === "unsatisfiable") {
     return await res.send(
@@ -523,22 +531,99 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
-async function listing(res: ResponseWriter, dir: string, rel: string, dotfiles: boolean): Promise<void> {
-  const entries: Array<{ name: string; dir: boolean }> = [];
+/** One row of a directory listing. */
+interface ListingEntry {
+  name: string;
+  dir: boolean;
+  size: number;
+  mtime: number;
+}
+
+const LISTING_STYLE =
+  `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
+h1{font-size:1.3rem;font-weight:600;word-break:break-all}table{border-collapse:collapse;width:100%}
+th,td{padding:.35rem .6rem;text-align:left;border-bottom:1px solid #e5e7eb}th a{color:inherit}
+td.n{font-variant-numeric:tabular-nums;text-align:right;white-space:nowrap}th.n{text-align:right}
+tr:hover td{background:#f6f7f9}a{color:#1d4ed8;text-decoration:none}a:hover{text-decoration:underline}
+footer{color:#888;font-size:.85rem;margin-top:1rem}`;
+
+/** `1.5 MiB`, `12 KiB`, `980 B`. */
+function humanSize(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/**
+ * An HTML listing of `dir`: directories first, then files, with size and modification time,
+ * sortable by name, size or time (`?sort=size&order=desc`, as Caddy's browse page does).
+ */
+async function listing(
+  res: ResponseWriter,
+  dir: string,
+  rel: string,
+  dotfiles: boolean,
+  query: string,
+): Promise<void> {
+  const params = new URLSearchParams(query);
+  const sort = ["name", "size", "modified"].includes(params.get("sort") ?? "") ? params.get("sort")! : "name";
+  const desc = params.get("order") === "desc";
+  const entries: ListingEntry[] = [];
   for await (const e of Deno.readDir(dir)) {
     if (!dotfiles && e.name.startsWith(".")) continue;
-    entries.push({ name: e.name, dir: e.isDirectory });
+    let size = 0;
+    let mtime = 0;
+    try {
+      const st = await Deno.lstat(join(dir, e.name));
+      size = st.size;
+      mtime = st.mtime?.getTime() ?? 0;
+    } catch {
+      // gone meanwhile: listed without details
+    }
+    entries.push({ name: e.name, dir: e.isDirectory, size, mtime });
   }
-  entries.sort((a, b) => (a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1));
+  const by = (a: ListingEntry, b: ListingEntry) =>
+    sort === "size"
+      ? a.size - b.size
+      : sort === "modified"
+      ? a.mtime - b.mtime
+      : a.name.localeCompare(b.name);
+  entries.sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : (desc ? -by(a, b) : by(a, b))));
   const title = escapeHtml("/" + rel);
-  const items = entries.map((e) => {
+  const head = (key: string, label: string, numeric = false) => {
+    const next = sort === key && !desc ? "desc" : "asc";
+    const mark = sort === key ? (desc ? " ↓" : " ↑") : "";
+    return `<th${
+      numeric ? ' class="n"' : ""
+    }><a href="?sort=${key}&amp;order=${next}">${label}${mark}</a></th>`;
+  };
+  const rows = entries.map((e) => {
     const href = encodeURIComponent(e.name) + (e.dir ? "/" : "");
-    return `<li><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.dir ? "/" : ""}</a></li>`;
+    const when = e.mtime > 0 ? new Date(e.mtime).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "";
+    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.dir ? "/" : ""}</a></td>` +
+      `<td class="n">${e.dir ? "—" : humanSize(e.size)}</td><td class="n">${when}</td></tr>`;
   });
-  if (rel !== "") items.unshift(`<li><a href="../">../</a></li>`);
-  const html =
-    `<!doctype html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n` +
-    `<body><h1>Index of ${title}</h1>\n<ul>\n${items.join("\n")}\n</ul></body></html>\n`;
+  if (rel !== "") {
+    rows.unshift(`<tr><td><a href="../">../</a></td><td class="n"></td><td class="n"></td></tr>`);
+  }
+  const files = entries.filter((e) => !e.dir).length;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Index of ${title}</title><style>${LISTING_STYLE}</style></head>
+<body><h1>Index of ${title}</h1>
+<table><thead><tr>${head("name", "Name")}${head("size", "Size", true)}${
+    head("modified", "Modified", true)
+  }</tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody></table>
+<footer>${entries.length - files} directories, ${files} files · ferry</footer></body></html>
+`;
   await res.send(STATUS.OK, [["Content-Type", "text/html; charset=utf-8"], [
     "X-Content-Type-Options",
     "nosniff",

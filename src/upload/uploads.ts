@@ -17,6 +17,7 @@ import type { Handler } from "../dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";
+import { sendError } from "../http1/error_page.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../metrics/stats.ts";
 import { staticHandler } from "../static/serve_static.ts";
@@ -46,7 +47,6 @@ export interface UploadOptions {
 }
 
 const ALLOW = "GET, HEAD, PUT, POST, DELETE, OPTIONS";
-const TEXT: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
 const CHALLENGE: [string, string] = ["WWW-Authenticate", 'Basic realm="ferry", charset="UTF-8"'];
 /** Most `name(N).ext` candidates a POST tries. */
 const MAX_POST_SUFFIX = 10_000;
@@ -97,30 +97,31 @@ export function uploadHandler(options: UploadOptions): Handler {
 
   return async function uploads(req: ServerRequest, res: ResponseWriter): Promise<void> {
     const method = req.method;
+    const accept = req.headers.get("accept");
     if (method === "GET" || method === "HEAD") {
       await ensureDir();
       return await read(req, res);
     }
     if (method === "OPTIONS") return await res.send(STATUS.NoContent, [["Allow", ALLOW]]);
     if (method !== "PUT" && method !== "POST" && method !== "DELETE") {
-      return await res.send(STATUS.MethodNotAllowed, [["Allow", ALLOW], TEXT], "Method Not Allowed\n");
+      return await sendError(res, accept, STATUS.MethodNotAllowed, "Method Not Allowed", [["Allow", ALLOW]]);
     }
     if (!enabled) {
-      return await res.send(
+      return await sendError(
+        res,
+        accept,
         STATUS.Forbidden,
-        [TEXT],
-        "uploads are disabled: set FERRY_AUTH_USER and FERRY_AUTH_PASS to enable them\n",
+        "uploads are disabled: set FERRY_AUTH_USER and FERRY_AUTH_PASS to enable them",
       );
     }
     // Authentication first: nothing about the file system is revealed to strangers.
     const addr = req.conn.remoteAddr;
     const wait = throttle.retryAfter(addr);
     if (wait > 0) {
-      return await res.send(
-        STATUS.TooManyRequests,
-        [["Retry-After", String(wait)], TEXT],
-        "Too Many Requests\n",
-      );
+      return await sendError(res, accept, STATUS.TooManyRequests, "Too Many Requests", [[
+        "Retry-After",
+        String(wait),
+      ]]);
     }
     const creds = parseBasic(req.headers.get("authorization"));
     let ok = false;
@@ -138,14 +139,14 @@ export function uploadHandler(options: UploadOptions): Handler {
         remote: addr,
         why: "user" in creds ? "wrong" : creds.error,
       });
-      return await res.send(STATUS.Unauthorized, [CHALLENGE, TEXT], "Unauthorized\n");
+      return await sendError(res, accept, STATUS.Unauthorized, "Unauthorized", [CHALLENGE]);
     }
     throttle.succeed(addr);
 
     try {
       await ensureDir();
       const rel = checkWritePath(req.path.slice(prefix.length));
-      if (method === "DELETE") return await remove(res, options.dir, rel);
+      if (method === "DELETE") return await remove(res, accept, options.dir, rel);
       if (req.contentLength < 0 && !req.chunked) {
         throw new Refusal(STATUS.LengthRequired, "a Content-Length or a chunked body is required");
       }
@@ -163,7 +164,7 @@ export function uploadHandler(options: UploadOptions): Handler {
         JSON.stringify({ path: location, bytes: stored.bytes }) + "\n",
       );
     } catch (e) {
-      if (e instanceof Refusal) return await res.send(e.status, [TEXT], e.message + "\n");
+      if (e instanceof Refusal) return await sendError(res, accept, e.status, e.message);
       throw e;
     }
   };
@@ -294,7 +295,12 @@ async function receive(req: ServerRequest, dir: string): Promise<{ path: string;
   return { path, bytes };
 }
 
-async function remove(res: ResponseWriter, dir: string, rel: string): Promise<void> {
+async function remove(
+  res: ResponseWriter,
+  accept: string | undefined,
+  dir: string,
+  rel: string,
+): Promise<void> {
   const path = join(dir, rel);
   // Refuse a path through a symlinked directory, as for writes.
   const parts = rel.split("/");
@@ -302,17 +308,17 @@ async function remove(res: ResponseWriter, dir: string, rel: string): Promise<vo
   for (const p of parts.slice(0, -1)) {
     walk = join(walk, p);
     const st = await lstatOrUndefined(walk);
-    if (st === undefined) return await res.send(STATUS.NotFound, [TEXT], "Not Found\n");
+    if (st === undefined) return await sendError(res, accept, STATUS.NotFound, "Not Found");
     if (st.isSymlink) throw new Refusal(STATUS.BadRequest, "symlinks are not followed for writes");
   }
   const st = await lstatOrUndefined(path);
-  if (st === undefined) return await res.send(STATUS.NotFound, [TEXT], "Not Found\n");
+  if (st === undefined) return await sendError(res, accept, STATUS.NotFound, "Not Found");
   if (st.isSymlink) throw new Refusal(STATUS.BadRequest, "symlinks are not followed for writes");
   if (st.isDirectory) throw new Refusal(STATUS.Conflict, "a directory has that name");
   try {
     await Deno.remove(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return await res.send(STATUS.NotFound, [TEXT], "Not Found\n");
+    if (e instanceof Deno.errors.NotFound) return await sendError(res, accept, STATUS.NotFound, "Not Found");
     throw e;
   }
   await res.send(STATUS.NoContent);

@@ -462,3 +462,67 @@ Deno.test({
     await Deno.remove(outside, { recursive: true });
   },
 });
+
+Deno.test("static: a listing shows size and time, sorts by name, size or time, directories first", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/b-small.txt`, "x");
+    await Deno.writeFile(`${dir}/a-large.bin`, new Uint8Array(3 * 1024 * 1024));
+    await Deno.mkdir(`${dir}/z-dir`);
+    await Deno.utime(
+      `${dir}/b-small.txt`,
+      new Date("2020-01-02T03:04:00Z"),
+      new Date("2020-01-02T03:04:00Z"),
+    );
+    await using s = await startServer({ root: dir, dirListing: true });
+    const names = (html: string) =>
+      [...html.matchAll(/<tr><td><a href="[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+    const byName = text(await get(s.port, "/static/"));
+    assert.deepEqual(names(byName), ["z-dir/", "a-large.bin", "b-small.txt"]);
+    assert.match(byName, /<td class="n">3\.0 MiB<\/td>/);
+    assert.match(byName, /<td class="n">1 B<\/td><td class="n">2020-01-02 03:04 UTC<\/td>/);
+    assert.match(byName, /<style>/);
+    assert.doesNotMatch(byName, /https?:\/\//, "nothing from elsewhere");
+    assert.deepEqual(names(text(await get(s.port, "/static/?sort=size&order=desc"))), [
+      "z-dir/",
+      "a-large.bin",
+      "b-small.txt",
+    ]);
+    assert.deepEqual(names(text(await get(s.port, "/static/?sort=size"))), [
+      "z-dir/",
+      "b-small.txt",
+      "a-large.bin",
+    ]);
+    assert.deepEqual(names(text(await get(s.port, "/static/?sort=modified"))), [
+      "z-dir/",
+      "b-small.txt",
+      "a-large.bin",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("static: errors are a small HTML page for a browser, plain text for everyone else", async () => {
+  await using s = await serve();
+  const browser = "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n";
+  const page = await get(s.port, "/static/missing.txt", browser);
+  assert.equal(page.status, 404);
+  assert.equal(header(page, "content-type"), "text/html; charset=utf-8");
+  assert.match(text(page), /<title>404 Not Found<\/title>/);
+  const plain = await get(s.port, "/static/missing.txt", "Accept: */*\r\n");
+  assert.equal(header(plain, "content-type"), "text/plain; charset=utf-8");
+  assert.equal(text(plain), "Not Found\n");
+  const none = await get(s.port, "/static/missing.txt");
+  assert.equal(text(none), "Not Found\n");
+  const method = await get(s.port, "/static/a.txt", browser, "DELETE");
+  assert.equal(method.status, 405);
+  assert.match(text(method), /<h1>405 Method Not Allowed<\/h1>/);
+  assert.equal(header(method, "allow"), "GET, HEAD, OPTIONS");
+  const big = await exchange(
+    s.port,
+    `POST /hello HTTP/1.1\r\n${H}${browser}Content-Length: 999999999999\r\n\r\n`,
+  );
+  assert.equal(big.status, 413);
+  assert.match(text(big), /<h1>413 Content Too Large<\/h1>[\s\S]*request body is larger than/);
+});
