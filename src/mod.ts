@@ -25,6 +25,7 @@ import { staticHandler } from "./static/serve_static.ts";
 import { uploadHandler } from "./upload/uploads.ts";
 import { Stats } from "./metrics/stats.ts";
 import { AllowList } from "./metrics/cidr.ts";
+import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
 
@@ -76,6 +77,12 @@ export {
 } from "./app/python/python_worker.ts";
 export { type Frame } from "./app/python/frames.ts";
 export { metricsHandler, metricsJson, metricsPrometheus } from "./metrics/metrics.ts";
+export {
+  dashboardHandler,
+  type DashboardOptions,
+  type DashboardSample,
+  dashboardSample,
+} from "./metrics/dashboard.ts";
 export { AllowList } from "./metrics/cidr.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
@@ -112,6 +119,11 @@ export function defaultMounts(
       name: "metrics",
       prefix: "/_metrics",
       handler: o.metrics ? metricsHandler({ stats: metricsSource, allow }) : notFound,
+    },
+    {
+      name: "dashboard",
+      prefix: "/_dashboard/",
+      handler: o.metrics ? dashboardHandler({ stats: metricsSource, allow }) : notFound,
     },
     {
       name: "uploads",
