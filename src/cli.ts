@@ -187,6 +187,9 @@ export function program(): Command {
     opt("--no-http", "do not open the HTTP listener"),
     opt("--no-https", "do not open the HTTPS listener"),
     opt("--workers <n|auto>", "worker isolates sharing the ports (auto: one per CPU)", workersArg, 1),
+    opt("--proxy-protocol", "expect a PROXY protocol v1/v2 header on every HTTP connection (HAProxy send-proxy)"),
+    opt("--trusted-proxies <cidrs>", "believe Forwarded / X-Forwarded-* only from these addresses", cidrsArg),
+    opt("--drain-delay <s>", "at shutdown, seconds /_ready answers 503 while serving on", seconds, d.drainDelay),
   ]);
   group("TLS:", [
     opt("--cert <file>", "PEM certificate chain for HTTPS (with --key)", undefined, ""),
@@ -412,6 +415,9 @@ export function parseCli(args: string[]): CliConfig {
       bodyTimeout: f.bodyTimeout,
       minBodyRate: f.minBodyRate,
       drainTimeout: f.drainTimeout,
+      drainDelay: f.drainDelay,
+      trustedProxies: f.trustedProxies ?? "",
+      proxyProtocol: f.proxyProtocol ?? false,
       logFormat: f.logFormat,
       redirectHttp: f.redirectHttp ?? false,
       metrics: f.metrics,

@@ -160,6 +160,27 @@ export interface ServerOptions {
    */
   drainTimeout?: number;
   /**
+   * Seconds between going unready (`/_ready` answers 503) and closing the listeners at a graceful
+   * shutdown, while everything is still served, so a load balancer takes the instance out before
+   * it stops accepting (Caddy's `shutdown_delay`). 0: close at once.
+   * @default {0}
+   */
+  drainDelay?: number;
+  /**
+   * Proxies whose `Forwarded` / `X-Forwarded-For`, `-Proto` and `-Host` headers are believed
+   * (comma-separated CIDR blocks); from anyone else these headers pass to the app untouched and
+   * are never believed. Empty: none.
+   * @default {""}
+   */
+  trustedProxies?: string;
+  /**
+   * Expect a PROXY protocol header (v1 or v2, HAProxy's `send-proxy`) before every connection on
+   * the HTTP listener; a connection without a valid one is closed. Not possible on the HTTPS
+   * listener: Deno's TLS listener starts the handshake before ferry sees a byte.
+   * @default {false}
+   */
+  proxyProtocol?: boolean;
+  /**
    * Answer every request on the HTTP listener with `308 Permanent Redirect` to the same target on
    * the HTTPS listener.
    * @default {false}
@@ -256,6 +277,9 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   bodyTimeout: 30,
   minBodyRate: 500,
   drainTimeout: 10,
+  drainDelay: 0,
+  trustedProxies: "",
+  proxyProtocol: false,
   redirectHttp: false,
   workers: 1,
   reusePort: false,
@@ -325,6 +349,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   seconds("keepaliveTimeout");
   seconds("bodyTimeout");
   seconds("drainTimeout");
+  seconds("drainDelay");
   if (typeof o.host !== "string" || o.host === "") throw new TypeError("host must be a non-empty string");
   if (!LOG_FORMATS.has(o.logFormat)) {
     throw new RangeError(`logFormat must be plain, json, combined or none, got ${String(o.logFormat)}`);

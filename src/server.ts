@@ -11,7 +11,10 @@ import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./opti
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./metrics/stats.ts";
 import { httpDate } from "./http1/writer.ts";
-import { hostPort, type ServerRequest } from "./http1/request.ts";
+import { type ClientView, hostPort, type ServerRequest } from "./http1/request.ts";
+import type { HeaderList } from "./http1/headers.ts";
+import { AllowList } from "./metrics/cidr.ts";
+import { forwardedClient } from "./proxy/forwarded.ts";
 import type { ResponseWriter } from "./http1/writer.ts";
 import { STATUS } from "./http1/status.ts";
 
@@ -86,6 +89,8 @@ export class Server implements ConnectionContext {
   #nextRequest = 0;
   #requestPrefix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
   #draining = false;
+  #unready = false;
+  #delayTimer: ReturnType<typeof setTimeout> | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #acceptLoops: Promise<void>[] = [];
@@ -96,7 +101,15 @@ export class Server implements ConnectionContext {
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
     this.options = resolveOptions(options);
-    this.dispatcher = new Dispatcher(parts.mounts ?? [], { name: "app", prefix: "/", handler: parts.app });
+    this.dispatcher = new Dispatcher([...this.#healthMounts(), ...(parts.mounts ?? [])], {
+      name: "app",
+      prefix: "/",
+      handler: parts.app,
+    });
+    if (this.options.trustedProxies !== "") {
+      const trusted = AllowList.parse(this.options.trustedProxies);
+      this.clientOf = (headers, peer) => forwardedClient(headers, peer, trusted);
+    }
     this.stats = parts.stats ?? new Stats();
     this.log = parts.log ?? new Logger(this.options.logFormat, Deno.stdout, Deno.stderr);
     this.#tls = parts.tls;
@@ -115,6 +128,35 @@ export class Server implements ConnectionContext {
   /** Whether a graceful shutdown is under way. */
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** What trusted proxies say of a client (`--trusted-proxies`); undefined when none is trusted. */
+  readonly clientOf: ((headers: HeaderList, peer: string) => ClientView | undefined) | undefined;
+
+  /** Whether the server takes new work: false from the moment a shutdown begins (`/_ready` → 503). */
+  get ready(): boolean {
+    return !this.#unready;
+  }
+
+  /** `/_health` (alive: 200) and `/_ready` (200 while serving, 503 once a shutdown begins). */
+  #healthMounts(): Mount[] {
+    const noStore: [string, string] = ["Cache-Control", "no-store"];
+    const text: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
+    return [
+      {
+        name: "health",
+        prefix: "/_health",
+        handler: (_req, res) => res.send(STATUS.OK, [text, noStore], "ok\n"),
+      },
+      {
+        name: "ready",
+        prefix: "/_ready",
+        handler: (_req, res) =>
+          this.#unready
+            ? res.send(STATUS.ServiceUnavailable, [text, noStore, ["Retry-After", "5"]], "draining\n")
+            : res.send(STATUS.OK, [text, noStore], "ready\n"),
+      },
+    ];
   }
 
   /** Open connections. */
@@ -346,7 +388,20 @@ export class Server implements ConnectionContext {
    * `drainTimeout` seconds close whatever is left. Resolves when everything is closed.
    */
   shutdown(): Promise<void> {
-    if (this.#draining) return this.finished;
+    if (this.#unready) return this.finished;
+    this.#unready = true;
+    const delay = this.options.drainDelay;
+    if (delay > 0) {
+      // Unready first: a balancer polling /_ready takes this instance out while it still serves.
+      this.log.info("unready: serving on until the drain delay has passed", { seconds: delay });
+      this.#delayTimer = setTimeout(() => this.#drain(), delay * 1000);
+    } else this.#drain();
+    return this.finished;
+  }
+
+  /** Stops accepting, closes idle connections, lets busy ones finish. */
+  #drain(): void {
+    if (this.#draining) return;
     this.#draining = true;
     for (const { listener } of this.#listeners) {
       try {
@@ -368,7 +423,6 @@ export class Server implements ConnectionContext {
       }
     }, t * 1000);
     this.#maybeFinished();
-    return this.finished;
   }
 
   async #maybeFinished(): Promise<void> {

@@ -52,7 +52,7 @@ export function fetchHandler(app: FetchApp): Handler {
     const completed = new Promise<void>((r) => done = r);
     try {
       const info: FetchInfo = {
-        remoteAddr: { transport: "tcp", hostname: req.conn.remoteAddr, port: req.conn.remotePort },
+        remoteAddr: { transport: "tcp", hostname: req.clientAddr, port: req.clientPort },
         completed,
       };
       const response = await app.fetch(toRequest(req), info);

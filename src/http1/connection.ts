@@ -10,7 +10,9 @@
 
 import { type Body, type ByteSource, ChunkedBody, EmptyBody, FixedBody } from "./body.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
-import { type ConnectionInfo, ServerRequest } from "./request.ts";
+import { type ClientView, type ConnectionInfo, ServerRequest } from "./request.ts";
+import type { HeaderList } from "./headers.ts";
+import { parseProxyHeader, ProxyHeaderError } from "../proxy/proxy_protocol.ts";
 import { STATUS } from "./status.ts";
 import { sendError } from "./error_page.ts";
 import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
@@ -39,6 +41,11 @@ export interface ConnectionContext {
   readonly secureHead: Uint8Array | undefined;
   /** On a plain-HTTP connection with `redirectHttp`: the mount that redirects to HTTPS. */
   readonly redirectMount: Mount | undefined;
+  /**
+   * What trusted proxies say of the client behind `peer` (undefined: the peer is the client);
+   * absent when no proxy is trusted.
+   */
+  readonly clientOf: ((headers: HeaderList, peer: string) => ClientView | undefined) | undefined;
   /** Called once when the connection has closed. */
   closed(conn: Connection): void;
 }
@@ -84,10 +91,10 @@ interface Exchange {
 export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   /** Connection id. */
   readonly id: number;
-  /** Client address. */
-  readonly remoteAddr: string;
-  /** Client port. */
-  readonly remotePort: number;
+  /** The peer's address (the one a PROXY protocol header names, when the listener expects one). */
+  remoteAddr: string;
+  /** The peer's port (likewise). */
+  remotePort: number;
   /** Server address. */
   readonly localAddr: string;
   /** Server port. */
@@ -261,6 +268,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const t = this.#ctx.options.headerTimeout;
     this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
     try {
+      if (this.#ctx.options.proxyProtocol && !this.secure && !(await this.#readProxyHeader())) return;
       for (;;) {
         let head: RequestHead | null;
         try {
@@ -283,6 +291,33 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       }
     } finally {
       await this.#close();
+    }
+  }
+
+  /**
+   * Reads the PROXY protocol header that must open the connection, and takes the client's address
+   * from it; false (the connection is to close, unanswered) when it is missing or malformed.
+   */
+  async #readProxyHeader(): Promise<boolean> {
+    for (;;) {
+      let header;
+      try {
+        header = parseProxyHeader(this.buf, this.start, this.end);
+      } catch (e) {
+        if (!(e instanceof ProxyHeaderError)) throw e;
+        bump(this.#ctx.stats.rejections, "proxy_protocol");
+        this.#ctx.log.debug("PROXY protocol header refused", { conn: this.id, reason: e.message });
+        return false;
+      }
+      if (header !== undefined) {
+        this.start += header.length;
+        if (header.source !== undefined) {
+          this.remoteAddr = header.source.addr;
+          this.remotePort = header.source.port;
+        }
+        return true;
+      }
+      if (!(await this.fill())) return false;
     }
   }
 
@@ -431,7 +466,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const res = new ResponseWriter(this);
     const incomingId = head.headers.get("x-request-id");
     const id = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : ctx.nextRequestId();
-    const req = new ServerRequest(head, body, this, id, start);
+    const client = ctx.clientOf?.(head.headers, this.remoteAddr);
+    const req = new ServerRequest(head, body, this, id, start, client);
     const cur: Exchange = { head, body, res, req, mount: mount.name };
     this.#current = cur;
 
@@ -705,6 +741,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       trace: undefined,
     };
     e.time = wall + (req !== undefined ? req.start : now);
+    e.remote = req?.clientAddr ?? this.remoteAddr;
     e.id = req?.id ?? "-";
     e.method = req?.method ?? "-";
     e.target = req?.target ?? "-";

@@ -24,6 +24,18 @@ export interface ConnectionInfo {
   readonly secure: boolean;
 }
 
+/** The client as trusted proxies describe it (see `src/proxy/forwarded.ts`). */
+export interface ClientView {
+  /** The client's address. */
+  addr: string;
+  /** The client's port (0 when no proxy said). */
+  port: number;
+  /** The scheme the client used, when a proxy said. */
+  proto: "http" | "https" | undefined;
+  /** The Host the client sent, when a proxy said. */
+  host: string | undefined;
+}
+
 /**
  * One HTTP request. Header names are lower-case; `path` and `query` are raw (still
  * percent-encoded): each module decodes what it uses, by its own rules.
@@ -65,9 +77,22 @@ export class ServerRequest {
   readonly contentLength: number;
   /** Whether the body is chunked. */
   readonly chunked: boolean;
+  /** The client's address: the peer's, or what a trusted proxy says. */
+  readonly clientAddr: string;
+  /** The client's port: the peer's, or what a trusted proxy says (0 when it says none). */
+  readonly clientPort: number;
+  /** Whether the client's own connection is TLS: this one's, or what a trusted proxy says. */
+  readonly secure: boolean;
 
-  /** Builds the request from a parsed head. */
-  constructor(head: RequestHead, body: Body, conn: ConnectionInfo, id: string, start: number) {
+  /** Builds the request from a parsed head, with what trusted proxies say of the client. */
+  constructor(
+    head: RequestHead,
+    body: Body,
+    conn: ConnectionInfo,
+    id: string,
+    start: number,
+    client?: ClientView,
+  ) {
     this.method = head.method;
     this.target = head.target;
     this.form = head.form;
@@ -75,13 +100,16 @@ export class ServerRequest {
     this.query = head.query;
     this.versionMinor = head.versionMinor;
     this.headers = head.headers;
-    this.host = head.host;
+    this.host = client?.host ?? head.host;
     this.body = body;
     this.conn = conn;
     this.id = id;
     this.start = start;
     this.contentLength = head.contentLength;
     this.chunked = head.chunked;
+    this.clientAddr = client?.addr ?? conn.remoteAddr;
+    this.clientPort = client !== undefined ? client.port : conn.remotePort;
+    this.secure = client?.proto !== undefined ? client.proto === "https" : conn.secure;
   }
 
   /** `"HTTP/1.1"` or `"HTTP/1.0"`. */
@@ -89,9 +117,9 @@ export class ServerRequest {
     return this.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
   }
 
-  /** `"https"` on a TLS connection, else `"http"`. */
-  get scheme(): string {
-    return this.conn.secure ? "https" : "http";
+  /** `"https"` when the client's connection is TLS (see {@linkcode ServerRequest.secure}), else `"http"`. */
+  get scheme(): "http" | "https" {
+    return this.secure ? "https" : "http";
   }
 
   /**

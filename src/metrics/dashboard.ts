@@ -80,7 +80,7 @@ export interface DashboardOptions {
 export function dashboardHandler(options: DashboardOptions): Handler {
   const noStore: [string, string] = ["Cache-Control", "no-store"];
   return async function dashboard(req, res): Promise<void> {
-    if (!options.allow.allows(req.conn.remoteAddr)) {
+    if (!options.allow.allows(req.clientAddr)) {
       return await res.send(STATUS.Forbidden, [["Content-Type", "text/plain; charset=utf-8"]], "Forbidden\n");
     }
     if (req.method !== "GET" && req.method !== "HEAD") {

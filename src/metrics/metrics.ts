@@ -347,7 +347,7 @@ function wantsPrometheus(req: ServerRequest): boolean {
  */
 export function metricsHandler(options: MetricsOptions): Handler {
   return async function metrics(req: ServerRequest, res: ResponseWriter): Promise<void> {
-    if (!options.allow.allows(req.conn.remoteAddr)) {
+    if (!options.allow.allows(req.clientAddr)) {
       return await res.send(STATUS.Forbidden, [["Content-Type", "text/plain; charset=utf-8"]], "Forbidden\n");
     }
     if (req.method !== "GET" && req.method !== "HEAD") {

@@ -115,7 +115,7 @@ export function uploadHandler(options: UploadOptions): Handler {
       );
     }
     // Authentication first: nothing about the file system is revealed to strangers.
-    const addr = req.conn.remoteAddr;
+    const addr = req.clientAddr;
     const wait = throttle.retryAfter(addr);
     if (wait > 0) {
       return await sendError(res, accept, STATUS.TooManyRequests, "Too Many Requests", [[

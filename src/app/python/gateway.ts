@@ -194,12 +194,12 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     ["PATH_INFO", pathInfo(req.path)],
     ["QUERY_STRING", req.query],
     ["SERVER_PROTOCOL", req.protocol],
-    ["REMOTE_ADDR", conn.remoteAddr],
-    ["REMOTE_PORT", String(conn.remotePort)],
-    ["ferry.url_scheme", conn.secure ? "https" : "http"],
+    ["REMOTE_ADDR", req.clientAddr],
+    ["REMOTE_PORT", String(req.clientPort)],
+    ["ferry.url_scheme", req.scheme],
     ["ferry.request_id", req.id],
   ];
-  const { name, port } = serverName(req.host, conn.localAddr, conn.localPort, conn.secure);
+  const { name, port } = serverName(req.host, conn.localAddr, conn.localPort, req.secure);
   env.push(["SERVER_NAME", name], ["SERVER_PORT", port]);
   if (body.length > 0 || req.contentLength >= 0 || req.chunked) {
     env.push(["CONTENT_LENGTH", String(body.length)]);
