@@ -187,9 +187,17 @@ export function program(): Command {
     opt("--no-http", "do not open the HTTP listener"),
     opt("--no-https", "do not open the HTTPS listener"),
     opt("--workers <n|auto>", "worker isolates sharing the ports (auto: one per CPU)", workersArg, 1),
-    opt("--proxy-protocol", "expect a PROXY protocol v1/v2 header on every HTTP connection (HAProxy send-proxy)"),
+    opt(
+      "--proxy-protocol",
+      "expect a PROXY protocol v1/v2 header on every HTTP connection (HAProxy send-proxy)",
+    ),
     opt("--trusted-proxies <cidrs>", "believe Forwarded / X-Forwarded-* only from these addresses", cidrsArg),
-    opt("--drain-delay <s>", "at shutdown, seconds /_ready answers 503 while serving on", seconds, d.drainDelay),
+    opt(
+      "--drain-delay <s>",
+      "at shutdown, seconds /_ready answers 503 while serving on",
+      seconds,
+      d.drainDelay,
+    ),
   ]);
   group("TLS:", [
     opt("--cert <file>", "PEM certificate chain for HTTPS (with --key)", undefined, ""),

@@ -472,6 +472,11 @@ export class ResponseWriter {
     }
   }
 
+  /** Body bytes the declared Content-Length still allows; -1 when the body is not fixed-length. */
+  get remainingLength(): number {
+    return this.#mode === MODE_FIXED ? this.#remaining : -1;
+  }
+
   /** Whether a response with `status` to this request would carry no body (HEAD, 204, 304). */
   discardsBodyFor(status: number): boolean {
     return this.#sink.isHead || status === 204 || status === 304;

@@ -97,7 +97,8 @@ function splitOutsideQuotes(s: string, sep: string): string[] {
 function parseXForwarded(headers: HeaderList): Hop[] | undefined {
   const xff = headers.get("x-forwarded-for");
   if (xff === undefined) return undefined;
-  const list = (v: string | undefined) => v === undefined ? [] : v.split(",").map((p) => p.trim()).filter(Boolean);
+  const list = (v: string | undefined) =>
+    v === undefined ? [] : v.split(",").map((p) => p.trim()).filter(Boolean);
   const addrs = list(xff);
   const protos = list(headers.get("x-forwarded-proto"));
   const hosts = list(headers.get("x-forwarded-host"));
@@ -122,7 +123,11 @@ function parseXForwarded(headers: HeaderList): Hop[] | undefined {
  * const c = forwardedClient(req.headers, "10.0.0.2", AllowList.parse("10.0.0.0/8"));
  * ```
  */
-export function forwardedClient(headers: HeaderList, peer: string, trusted: AllowList): ForwardedClient | undefined {
+export function forwardedClient(
+  headers: HeaderList,
+  peer: string,
+  trusted: AllowList,
+): ForwardedClient | undefined {
   if (!trusted.allows(peer)) return undefined;
   const forwarded = headers.get("forwarded");
   const hops = forwarded !== undefined ? parseForwarded(forwarded) : parseXForwarded(headers);

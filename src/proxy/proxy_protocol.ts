@@ -78,7 +78,8 @@ function parseV1(buf: Uint8Array, start: number, end: number): ProxyHeader | und
   }
   const [, family, src, dst, sport, dport] = parts;
   const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-  const okAddr = (a: string) => family === "TCP4" ? v4.test(a) : /^[0-9a-fA-F:.]+$/.test(a) && a.includes(":");
+  const okAddr = (a: string) =>
+    family === "TCP4" ? v4.test(a) : /^[0-9a-fA-F:.]+$/.test(a) && a.includes(":");
   const okPort = (p: string) => /^(0|[1-9]\d{0,4})$/.test(p) && Number(p) <= 65535;
   if (!okAddr(src) || !okAddr(dst) || !okPort(sport) || !okPort(dport)) {
     throw new ProxyHeaderError("malformed address or port in the PROXY v1 header");

@@ -278,13 +278,23 @@ async function exchange(
       const f = await worker.streamFrame(sid);
       if (f.type === FRAME.Data) {
         if (!clientGone) {
+          const room = res.remainingLength;
+          if (room >= 0 && f.payload.length > room) {
+            // More than the app's Content-Length: send what it declared, then end the exchange.
+            log.error("python app sent more than its Content-Length; the response is cut there", {
+              id: req.id,
+            });
+            await res.write(f.payload.subarray(0, room)).catch(() => {});
+            await res.flush().catch(() => {});
+            clientGone = true;
+            res.abort();
+            worker.post(FRAME.Cancel, sid);
+            continue;
+          }
           try {
             await res.write(f.payload);
-          } catch (e) {
+          } catch {
             clientGone = true;
-            if (e instanceof RangeError) {
-              log.error("python app sent more than its Content-Length", { id: req.id });
-            }
             res.abort();
             worker.post(FRAME.Cancel, sid);
             continue;

@@ -183,3 +183,29 @@ Deno.test("wsgi: HTTPS sets wsgi.url_scheme to https", async () => {
   assert.equal(j.environ["wsgi.url_scheme"], "https");
   assert.equal(j.environ.SERVER_PORT, "443");
 });
+
+Deno.test("wsgi: more bytes than the declared Content-Length are never sent; the connection closes", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1 });
+  await using c = await RawClient.connect(s.port);
+  await c.send(`GET /long HTTP/1.1\r\n${H}\r\n`);
+  const raw = new TextDecoder().decode(await c.readAll());
+  assert.match(raw, /Content-Length: 3\r\n/);
+  assert.ok(raw.endsWith("\r\n\r\n012"), JSON.stringify(raw.slice(-20)));
+  assert.equal((await get(s.port, "/pid")).status, 200, "the worker goes on serving");
+});
+
+Deno.test("wsgi: close() runs when the client goes away in the middle of a stream", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  await conn.write(new TextEncoder().encode(`GET /endless HTTP/1.1\r\n${H}\r\n`));
+  const buf = new Uint8Array(65536);
+  let got = 0;
+  while (got < 200_000) got += (await conn.read(buf)) ?? 0;
+  conn.close();
+  let closed = false;
+  for (let i = 0; i < 100 && !closed; i++) {
+    closed = JSON.parse(text(await get(s.port, "/closed"))).includes("/endless");
+    if (!closed) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(closed, "close() ran after the client left");
+});

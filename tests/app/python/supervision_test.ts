@@ -119,12 +119,22 @@ Deno.test("wsgi supervision: reload replaces every worker under load with no fai
   for (const p of newPids) assert.ok(!oldPids.has(p), `worker ${p} survived the reload`);
 });
 
-Deno.test("wsgi supervision: a reload whose new code does not import keeps the old workers", async () => {
+Deno.test("wsgi supervision: a reload loads fresh code; one whose new code does not import keeps the old workers", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const mod = join(dir, "swapped.py");
     await Deno.copyFile(join(APPS, "plain_apps.py"), mod);
     await using s = await startWsgi("swapped:app", { workers: 1, chdir: dir });
+    // Fresh code first: after a reload the new module answers.
+    await Deno.writeTextFile(
+      mod,
+      (await Deno.readTextFile(mod)) + "\n\ndef _fresh(environ, start_response):\n" +
+        '    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"fresh code"]\n\n\n' +
+        'ROUTES["/fresh"] = _fresh\n',
+    );
+    assert.notEqual(text(await get(s.port, "/fresh")), "fresh code");
+    await s.pool.reload();
+    assert.equal(text(await get(s.port, "/fresh")), "fresh code");
     const pid = text(await get(s.port, "/pid"));
     await Deno.writeTextFile(mod, "raise ImportError('new code is broken')\n");
     await s.pool.reload();

@@ -77,6 +77,32 @@ def _short(environ, start_response):
     return [b"12345"]
 
 
+def _long(environ, start_response):
+    """Declares 3 bytes, sends 10: ferry must send 3 and close."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
+    return [b"0123456789"]
+
+
+class _Endless:
+    """A long stream whose close() is recorded: the client goes away in the middle."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __iter__(self):
+        piece = b"y" * 65536
+        for _ in range(100000):
+            yield piece
+
+    def close(self):
+        _Closing.closed.append(self.path)
+
+
+def _endless(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return _Endless(environ["PATH_INFO"])
+
+
 def _print(environ, start_response):
     print("hello from the app")
     sys.stderr.write("to stderr\n")
@@ -162,6 +188,8 @@ ROUTES = {
     "/hop": _hop,
     "/short": _short,
     "/print": _print,
+    "/long": _long,
+    "/endless": _endless,
     "/boom": _boom,
     "/boom-late": _boom_late,
     "/crash": _crash,
