@@ -76,6 +76,8 @@ export {
   WsgiImportError,
 } from "./app/python/python_worker.ts";
 export { type Frame } from "./app/python/frames.ts";
+export { type ForwardedClient, forwardedClient } from "./proxy/forwarded.ts";
+export { parseProxyHeader, type ProxyHeader, ProxyHeaderError } from "./proxy/proxy_protocol.ts";
 export { metricsHandler, metricsJson, metricsPrometheus } from "./metrics/metrics.ts";
 export {
   dashboardHandler,
@@ -198,7 +200,7 @@ export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
 export { Output, PreparedHeaders, type ResponseSink } from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
 export { Connection, type ConnectionContext } from "./http1/connection.ts";
-export { type ConnectionInfo } from "./http1/request.ts";
+export { type ClientView, type ConnectionInfo } from "./http1/request.ts";
 export { type RequestHead, type TargetForm } from "./http1/parser.ts";
 export {
   type LatencyHistogram,
