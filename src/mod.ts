@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Handler, Mount } from "./dispatch.ts";
+import type { Handler, Mount } from "./http1/dispatch.ts";
 import type { ServerOptions } from "./options.ts";
 import { Server, type ServerParts } from "./server.ts";
 import { Logger, type LogSink } from "./log/logger.ts";
@@ -29,7 +29,7 @@ import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
 
-export { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
+export { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
 export {
   DEFAULT_OPTIONS,
   type LogFormat,

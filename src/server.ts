@@ -6,25 +6,21 @@
  */
 
 import { Connection, type ConnectionContext, isConnectionError } from "./http1/connection.ts";
-import { Dispatcher, type Handler, type Mount } from "./dispatch.ts";
+import { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./metrics/stats.ts";
 import { httpDate } from "./http1/writer.ts";
-import { type ClientView, hostPort, type ServerRequest } from "./http1/request.ts";
+import { type ClientView, hostPort } from "./http1/request.ts";
+import type { TlsMaterial } from "./tls/material.ts";
+import { tlsSocketBudget } from "./tls/budget.ts";
+import { healthMounts } from "./health.ts";
+import { redirectToHttps } from "./redirect.ts";
+
+export type { TlsMaterial };
 import type { HeaderList } from "./http1/headers.ts";
 import { AllowList } from "./metrics/cidr.ts";
 import { forwardedClient } from "./proxy/forwarded.ts";
-import type { ResponseWriter } from "./http1/writer.ts";
-import { STATUS } from "./http1/status.ts";
-
-/** A certificate chain and private key, PEM-encoded. */
-export interface TlsMaterial {
-  /** The certificate chain (PEM). */
-  cert: string;
-  /** The private key (PEM). */
-  key: string;
-}
 
 /** What a server is built from, besides its options. */
 export interface ServerParts {
@@ -101,7 +97,7 @@ export class Server implements ConnectionContext {
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
     this.options = resolveOptions(options);
-    this.dispatcher = new Dispatcher([...this.#healthMounts(), ...(parts.mounts ?? [])], {
+    this.dispatcher = new Dispatcher([...healthMounts(() => !this.#unready), ...(parts.mounts ?? [])], {
       name: "app",
       prefix: "/",
       handler: parts.app,
@@ -121,7 +117,12 @@ export class Server implements ConnectionContext {
       );
     }
     if (this.options.redirectHttp && this.options.https) {
-      this.#redirect = { name: "redirect", prefix: "/", handler: this.#redirectHandler() };
+      const o = this.options;
+      this.#redirect = {
+        name: "redirect",
+        prefix: "/",
+        handler: redirectToHttps(o.host, () => this.httpsAddr?.port ?? o.httpsPort),
+      };
     }
   }
 
@@ -136,27 +137,6 @@ export class Server implements ConnectionContext {
   /** Whether the server takes new work: false from the moment a shutdown begins (`/_ready` → 503). */
   get ready(): boolean {
     return !this.#unready;
-  }
-
-  /** `/_health` (alive: 200) and `/_ready` (200 while serving, 503 once a shutdown begins). */
-  #healthMounts(): Mount[] {
-    const noStore: [string, string] = ["Cache-Control", "no-store"];
-    const text: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
-    return [
-      {
-        name: "health",
-        prefix: "/_health",
-        handler: (_req, res) => res.send(STATUS.OK, [text, noStore], "ok\n"),
-      },
-      {
-        name: "ready",
-        prefix: "/_ready",
-        handler: (_req, res) =>
-          this.#unready
-            ? res.send(STATUS.ServiceUnavailable, [text, noStore, ["Retry-After", "5"]], "draining\n")
-            : res.send(STATUS.OK, [text, noStore], "ready\n"),
-      },
-    ];
   }
 
   /** Open connections. */
@@ -494,44 +474,6 @@ export class Server implements ConnectionContext {
   get redirectMount(): Mount | undefined {
     return this.#redirect;
   }
-
-  #redirectHandler(): Handler {
-    const o = this.options;
-    const httpsPort = () => this.httpsAddr?.port ?? o.httpsPort;
-    return async function redirectToHttps(req: ServerRequest, res: ResponseWriter): Promise<void> {
-      // The host comes from the validated Host (or target authority); never echoed unchecked.
-      const host = req.host !== "" ? req.host : (o.host.includes(":") ? `[${o.host}]` : o.host);
-      const location = httpsLocation(host, httpsPort(), req.form === "asterisk" ? "/" : req.path, req.query);
-      await res.send(
-        STATUS.PermanentRedirect,
-        [["Location", location], ["Content-Type", "text/plain; charset=utf-8"]],
-        `Moved to ${location}\n`,
-      );
-    };
-  }
-}
-
-/**
- * Where an HTTP request is redirected: `https://host[:port]path[?query]`, the port left out when
- * it is 443 (RFC 9110 §4.2.2).
- *
- * @example
- * ```ts
- * import { httpsLocation } from "./server.ts";
- * console.log(httpsLocation("example.org:8080", 443, "/a", "b=1")); // "https://example.org/a?b=1"
- * ```
- */
-export function httpsLocation(authority: string, port: number, path: string, query: string): string {
-  return `https://${stripPort(authority)}${port === 443 ? "" : ":" + port}${path}${
-    query !== "" ? "?" + query : ""
-  }`;
-}
-
-/** The host part of an authority: `[::1]:8080` → `[::1]`, `a.b:80` → `a.b`. */
-export function stripPort(authority: string): string {
-  if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
-  const colon = authority.indexOf(":");
-  return colon === -1 ? authority : authority.slice(0, colon);
 }
 
 /** A listen failure that names the address, the listener and the flag to change. */
@@ -556,22 +498,6 @@ function listenError(e: unknown, which: string, host: string, port: number): unk
     return new Error(`cannot listen on ${where}: ${e.message}`);
   }
   return e;
-}
-
-/**
- * How many TLS sockets may be in a handshake (or abandoned in one) at once: a quarter of the
- * process's open-file limit (RLIMIT_NOFILE, from /proc/self/limits), at least 16; 4096 where the
- * limit cannot be read.
- */
-export function tlsSocketBudget(): number {
-  try {
-    const limits = Deno.readTextFileSync("/proc/self/limits");
-    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
-    if (soft === undefined || soft === "unlimited") return 4096;
-    return Math.max(16, Math.floor(Number(soft) / 4));
-  } catch {
-    return 4096;
-  }
 }
 
 function closeQuietly(conn: Deno.Conn): void {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Handler } from "../dispatch.ts";
+import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 

@@ -15,12 +15,12 @@
  * @module
  */
 
-import type { Handler } from "../dispatch.ts";
+import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import type { Logger } from "../log/logger.ts";
-import { stripPort } from "../server.ts";
-import { percentDecode } from "../static/path.ts";
+import { stripPort } from "../http1/request.ts";
+import { percentDecode } from "../http1/percent.ts";
 import { BoundedMap } from "../bounded_map.ts";
 
 /** The request as a WSGI app sees it. */

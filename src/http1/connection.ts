@@ -16,7 +16,7 @@ import { parseProxyHeader, ProxyHeaderError } from "../proxy/proxy_protocol.ts";
 import { STATUS } from "./status.ts";
 import { sendError } from "./error_page.ts";
 import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
-import type { Dispatcher, Mount } from "../dispatch.ts";
+import type { Dispatcher, Mount } from "./dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { type AccessEntry, AccessMemo, type Logger } from "../log/logger.ts";
 import { bump, type Stats, type TimeoutKind } from "../metrics/stats.ts";

@@ -137,3 +137,10 @@ export class ServerRequest {
 export function hostPort(addr: string, port: number): string {
   return addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
+
+/** The host part of an authority: `[::1]:8080` → `[::1]`, `a.b:80` → `a.b`. */
+export function stripPort(authority: string): string {
+  if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
+  const colon = authority.indexOf(":");
+  return colon === -1 ? authority : authority.slice(0, colon);
+}

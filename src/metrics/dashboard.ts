@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Handler } from "../dispatch.ts";
+import type { Handler } from "../http1/dispatch.ts";
 import { STATUS } from "../http1/status.ts";
 import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";

@@ -9,7 +9,7 @@
 
 import { basename, join } from "path";
 import zlib from "zlib";
-import type { Handler } from "../dispatch.ts";
+import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import { PreparedHeaders, type ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";

@@ -11,7 +11,7 @@ import * as x509 from "@peculiar/x509";
 import { dirname, join } from "path";
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import type { Buffer } from "node:buffer";
-import type { TlsMaterial } from "../server.ts";
+import type { TlsMaterial } from "./material.ts";
 
 x509.cryptoProvider.set(crypto);
 

@@ -13,7 +13,7 @@
  */
 
 import { basename, dirname, extname, join } from "path";
-import type { Handler } from "../dispatch.ts";
+import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";

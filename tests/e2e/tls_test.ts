@@ -11,7 +11,7 @@ import * as x509 from "@peculiar/x509";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
 import { ROOT, startChild, startServer, until } from "../helpers/server.ts";
 import { loadCertificate, makeSelfSigned } from "../../src/tls/cert.ts";
-import { httpsLocation } from "../../src/server.ts";
+import { httpsLocation } from "../../src/redirect.ts";
 import type { Handler } from "../../src/mod.ts";
 
 const material = await makeSelfSigned();

@@ -1,13 +1,14 @@
 /**
- * The dispatcher: a mount table from path prefixes to handlers. ferry's default table is, in
- * order, `/_metrics` (metrics), `/uploads/` (uploads), `/static/` (static files), then the app for
- * every other path.
+ * The handler contract the connection loop calls (`Handler`, `Mount`), kept beside that loop so
+ * nothing in http1 imports upward, and the dispatcher: a mount table from path prefixes to
+ * handlers. ferry's default table is, in order, `/_health` and `/_ready`, `/_metrics`,
+ * `/_dashboard/`, `/uploads/`, the static files, then the app for every other path.
  *
  * @module
  */
 
-import type { ServerRequest } from "./http1/request.ts";
-import type { ResponseWriter } from "./http1/writer.ts";
+import type { ServerRequest } from "./request.ts";
+import type { ResponseWriter } from "./writer.ts";
 
 /**
  * A request handler. It answers through `res` and may read `req.body`; it never sees the socket.
