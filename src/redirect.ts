@@ -6,7 +6,7 @@
  */
 
 import type { Handler } from "./http1/dispatch.ts";
-import { stripPort } from "./http1/request.ts";
+import { stripPort } from "./http1/target.ts";
 import { STATUS } from "./http1/status.ts";
 
 /**

@@ -11,7 +11,8 @@ import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./opti
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./metrics/stats.ts";
 import { httpDate } from "./http1/writer.ts";
-import { type ClientView, hostPort } from "./http1/request.ts";
+import type { ClientView } from "./http1/request.ts";
+import { hostPort } from "./http1/target.ts";
 import type { TlsMaterial } from "./tls/material.ts";
 import { tlsSocketBudget } from "./tls/budget.ts";
 import { healthMounts } from "./health.ts";

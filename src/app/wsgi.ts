@@ -19,7 +19,7 @@ import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import type { Logger } from "../log/logger.ts";
-import { stripPort } from "../http1/request.ts";
+import { stripPort } from "../http1/target.ts";
 import { percentDecode } from "../http1/percent.ts";
 import { BoundedMap } from "../bounded_map.ts";
 

@@ -7,6 +7,7 @@
 import type { Body } from "./body.ts";
 import type { HeaderList } from "./headers.ts";
 import type { RequestHead, TargetForm } from "./parser.ts";
+import { hostPort } from "./target.ts";
 
 /** Facts about the connection a request arrived on. */
 export interface ConnectionInfo {
@@ -131,16 +132,4 @@ export class ServerRequest {
     const path = this.form === "asterisk" ? "/" : this.path;
     return `${this.scheme}://${host}${path}${this.query !== "" ? "?" + this.query : ""}`;
   }
-}
-
-/** `addr:port`, with brackets around an IPv6 address. */
-export function hostPort(addr: string, port: number): string {
-  return addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
-/** The host part of an authority: `[::1]:8080` → `[::1]`, `a.b:80` → `a.b`. */
-export function stripPort(authority: string): string {
-  if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
-  const colon = authority.indexOf(":");
-  return colon === -1 ? authority : authority.slice(0, colon);
 }
