@@ -193,20 +193,24 @@ backend be
   balance roundrobin
   option httpchk GET /_ready
   default-server inter 100ms fall 1 rise 1
+  http-response set-header X-Served-By %[srv_name]
 ${ports.map((p, i) => `  server s${i} 127.0.0.1:${p} check`).join("\n")}
 `,
     fe,
   );
   let stop = false;
   let served = 0;
+  const servedBy = [0, 0];
   const failures: string[] = [];
   const load = Promise.all(Array.from({ length: 4 }, async () => {
     while (!stop) {
       try {
         const r = await fetch(`http://127.0.0.1:${fe}/hello`);
         const body = await r.text();
-        if (r.status === 200) served++;
-        else failures.push(`${r.status} ${body.slice(0, 60)}`);
+        if (r.status === 200) {
+          served++;
+          servedBy[Number(r.headers.get("x-served-by")?.slice(1))]++;
+        } else failures.push(`${r.status} ${body.slice(0, 60)}`);
       } catch (e) {
         failures.push(String(e));
       }
@@ -220,8 +224,9 @@ ${ports.map((p, i) => `  server s${i} 127.0.0.1:${p} check`).join("\n")}
       const at = served;
       await until(() => served > at + 30, "the other instance to carry the load");
       children[i] = await start(ports[i]);
-      const back = served;
-      await until(() => served > back + 30, "load after the restart");
+      // As an operator would: the next instance goes only once this one is back in rotation.
+      const before = servedBy[i];
+      await until(() => servedBy[i] > before + 10, `s${i} to be back in rotation`);
     }
   } finally {
     stop = true;
