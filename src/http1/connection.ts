@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type Body, type ByteSource, ChunkedBody, EmptyBody, FixedBody } from "./body.ts";
+import type { Body, ByteSource } from "./body.ts";
+import { bodyFor } from "./body_for.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import { type ClientView, type ConnectionInfo, ServerRequest } from "./request.ts";
 import type { HeaderList } from "./headers.ts";
@@ -70,7 +71,6 @@ const NEW_CONNECTION_GRACE_MS = 1000;
 /** Most bytes discarded while lingering. */
 const LINGER_BYTES = 1024 * 1024;
 
-const EMPTY_BODY = new EmptyBody();
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 /** W3C traceparent: version-traceid-parentid-flags. */
@@ -458,11 +458,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
     const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path);
     const limit = mount.maxBodyBytes ?? options.maxBodyBytes;
-    let body: Body;
-    if (head.chunked) body = new ChunkedBody(this, limit, options.maxHeaderBytes);
-    else if (head.contentLength > 0 && head.contentLength <= limit) {
-      body = new FixedBody(this, head.contentLength);
-    } else body = EMPTY_BODY;
+    const body = bodyFor(head, this, limit, options.maxHeaderBytes);
     const res = new ResponseWriter(this);
     const incomingId = head.headers.get("x-request-id");
     const id = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : ctx.nextRequestId();

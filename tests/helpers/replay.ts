@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type Body, type ByteSource, ChunkedBody, EmptyBody, FixedBody } from "../../src/http1/body.ts";
+import type { ByteSource } from "../../src/http1/body.ts";
+import { bodyFor } from "../../src/http1/body_for.ts";
 import { ParseError, type ParserLimits, type RequestHead, RequestParser } from "../../src/http1/parser.ts";
 
 /** A received message: its head and its whole body. */
@@ -115,10 +116,7 @@ export async function replay(
       if (head.method === "CONNECT") {
         throw new ParseError(501, "unknown_method", "CONNECT is not supported (ferry is not a proxy)");
       }
-      let body: Body;
-      if (head.chunked) body = new ChunkedBody(src, maxBodyBytes);
-      else if (head.contentLength > 0) body = new FixedBody(src, head.contentLength);
-      else body = new EmptyBody();
+      const body = bodyFor(head, src, maxBodyBytes, 16384);
       let bytes: Uint8Array;
       try {
         bytes = await body.bytes();
