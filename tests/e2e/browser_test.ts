@@ -6,22 +6,15 @@
  */
 
 import assert from "assert";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { ROOT, startServer } from "../helpers/server.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 Deno.test({
   name: "browser: the sample page renders, runs its script and plays the video through Range requests",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    try {
-      await Deno.stat(CHROMIUM);
-    } catch {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    }
     const tlsMaterial = await makeSelfSigned();
     await using s = await startServer({
       https: true,
@@ -30,20 +23,7 @@ Deno.test({
       root: `${ROOT}static`,
       logFormat: "json",
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--autoplay-policy=no-user-gesture-required",
-      ],
-    });
+    const browser = await launchChromium(["--autoplay-policy=no-user-gesture-required"]);
     try {
       const context = await browser.newContext({
         ignoreHTTPSErrors: true,

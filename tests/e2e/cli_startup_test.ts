@@ -6,29 +6,11 @@
 
 import assert from "assert";
 import { join } from "../helpers/paths.ts";
-import { ROOT, startChild } from "../helpers/server.ts";
+import { runFerry, startChild } from "../helpers/server.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
 import { parseCli } from "../../src/cli.ts";
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-net",
-      `${ROOT}main.ts`,
-      "--port",
-      "0",
-      "--https-port",
-      "0",
-      ...args,
-    ],
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = (args: string[]) => runFerry(["--port", "0", "--https-port", "0", ...args]);
 
 Deno.test("cli startup: each bad value names its flag, says what is expected, and exits 2", async () => {
   const cases: Array<[string[], RegExp]> = [

@@ -5,18 +5,10 @@
 
 import assert from "assert";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
-import { ROOT, startChild } from "../helpers/server.ts";
+import { ROOT, runFerry, startChild } from "../helpers/server.ts";
 import { parseCli } from "../../src/cli.ts";
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}main.ts`, ...args],
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = runFerry;
 
 Deno.test("cli: an unknown flag prints one line and exits 2", async () => {
   const r = await run(["--no-such-flag"]);

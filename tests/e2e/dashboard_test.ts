@@ -5,12 +5,11 @@
  */
 
 import assert from "assert";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { exchange } from "../helpers/client.ts";
 import { ROOT, startServer } from "../helpers/server.ts";
 import { join } from "../helpers/paths.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const H = "Host: t\r\n";
 
 Deno.test("dashboard: its data has rates' raw counters, by status class and by mount; others are refused", async () => {
@@ -38,25 +37,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    try {
-      await Deno.stat(CHROMIUM);
-    } catch {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    }
     await using s = await startServer({ root: `${ROOT}static` });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     let stop = false;
     const load = (async () => {
       while (!stop) {

@@ -14,6 +14,15 @@ import type { Handler } from "../../src/mod.ts";
 
 const H = "Host: t\r\n";
 
+/** What every HAProxy here starts with: HTTP mode, short timeouts, retries on another server. */
+const HAPROXY_DEFAULTS = `defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+  retries 3
+  option redispatch`;
+
 /** Answers who ferry thinks the client is. */
 const whoami: Handler = (req, res) =>
   res.send(
@@ -92,15 +101,7 @@ async function twoBehindHaproxy(mode: "proxy-v2" | "xff") {
   const port = freePort();
   const send = mode === "proxy-v2" ? "send-proxy-v2 check-send-proxy" : "";
   const haproxy = await startHaproxy(
-    `global
-  maxconn 500
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-  retries 3
-  option redispatch
+    `${HAPROXY_DEFAULTS}
 frontend fe
   bind 127.0.0.1:${port}
   default_backend be
@@ -178,13 +179,7 @@ Deno.test("proxy: a rolling restart behind HAProxy under continuous load loses n
   const children = [await start(ports[0]), await start(ports[1])];
   const fe = freePort();
   await using _haproxy = await startHaproxy(
-    `defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-  retries 3
-  option redispatch
+    `${HAPROXY_DEFAULTS}
   retry-on all-retryable-errors
 frontend fe
   bind 127.0.0.1:${fe}

@@ -7,20 +7,12 @@
 
 import assert from "assert";
 import { APPS, PYTHON } from "../helpers/python.ts";
-import { ROOT, rssOf, startChild, until } from "../helpers/server.ts";
+import { rssOf, runFerry, startChild, until } from "../helpers/server.ts";
 
 const WSGI = ["--wsgi-python", PYTHON, "--wsgi-chdir", APPS];
 const BASE = ["--port", "0", "--no-https", "--log-format", "none"];
 
-async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-net", `${ROOT}main.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const run = runFerry;
 
 Deno.test("wsgi cli: an app that does not import → exit 2 with the traceback's message", async () => {
   const r = await run([...BASE, ...WSGI, "--wsgi", "broken_app:app"]);

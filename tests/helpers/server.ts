@@ -161,3 +161,26 @@ export async function startChild(
     },
   };
 }
+
+/** What a finished `main.ts` run printed, and its exit status. */
+export interface FerryRun {
+  /** Exit status. */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+}
+
+/** Runs `deno run main.ts ...args` to its end (for start-up errors and --help). */
+export async function runFerry(args: string[]): Promise<FerryRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--unstable-net", `${ROOT}main.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

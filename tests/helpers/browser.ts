@@ -1,0 +1,34 @@
+/**
+ * Debian's Chromium, headless, through playwright-core, with the flags this closed network needs
+ * (no background networking, no component updates, no sync, no QUIC).
+ *
+ * @module
+ */
+
+import { type Browser, chromium } from "playwright-core";
+
+/** Where Debian installs Chromium. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Launches Chromium; fails naming the package when it is missing. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  try {
+    await Deno.stat(CHROMIUM);
+  } catch {
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  }
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      ...extraArgs,
+    ],
+  });
+}
