@@ -1,0 +1,289 @@
+/**
+ * The JSON access line, encoded straight into bytes in one pass; what a connection's lines repeat
+ * ({@linkcode AccessMemo}) is copied whole. A line with a value that needs escaping falls back to
+ * `JSON.stringify` of the same fields.
+ *
+ * @module
+ */
+
+import type { AccessEntry } from "./logger.ts";
+import { encoder, type LineBuffer } from "./line_writer.ts";
+import { asciiAt, isoAscii, isoTime } from "./text_helpers.ts";
+
+/**
+ * What one connection's JSON access lines repeat, kept between its requests as encoded bytes.
+ * Two parts, each checked and copied whole with one `set()` while its values stay the same:
+ *
+ * - the request: method, target, status and body bytes. A keep-alive client that repeats a
+ *   request (a health check, a poller, an API client, a load balancer) repeats these;
+ * - the connection: connection id, client address, protocol, TLS, phase, user agent and
+ *   referer, which seldom change on a keep-alive connection (a browser's user agent alone is a
+ *   hundred bytes or more).
+ *
+ * A connection passes its own memo to {@linkcode Logger.access}.
+ *
+ * @example
+ * ```ts ignore
+ * const memo = new AccessMemo(); // one per connection
+ * logger.access(entry, memo);
+ * ```
+ */
+export class AccessMemo {
+  #method = "";
+  #target = "";
+  #status = -1;
+  #bytes = -1;
+  #request: Uint8Array | null = null;
+  #conn = -1;
+  #remote = "";
+  #protocol = "";
+  #tls = false;
+  #phase = "";
+  #ua: string | undefined;
+  #referer: string | undefined;
+  #connection: Uint8Array | null = null;
+
+  /**
+   * The encoded request part for `e` if it is kept; `null` if `e` repeats the previous request
+   * but its bytes are not kept yet (keep them with {@linkcode AccessMemo.keepRequest});
+   * `undefined` if `e` differs, and then `e` is the request remembered from now on. Bytes are
+   * kept only once a request repeats: a browser fetching one page after another costs no copy.
+   */
+  request(e: AccessEntry): Uint8Array | null | undefined {
+    if (
+      this.#status === e.status && this.#bytes === e.bytes && this.#method === e.method &&
+      this.#target === e.target
+    ) {
+      return this.#request;
+    }
+    this.#method = e.method;
+    this.#target = e.target;
+    this.#status = e.status;
+    this.#bytes = e.bytes;
+    this.#request = null;
+    return undefined;
+  }
+
+  /** Keeps `bytes` as the encoded request part of the request remembered. */
+  keepRequest(bytes: Uint8Array): void {
+    this.#request = bytes;
+  }
+
+  /** {@linkcode AccessMemo.request} for the connection part. */
+  connection(e: AccessEntry): Uint8Array | null | undefined {
+    if (
+      this.#conn === e.conn && this.#remote === e.remote && this.#protocol === e.protocol &&
+      this.#tls === e.tls && this.#phase === e.phase && this.#ua === e.ua && this.#referer === e.referer
+    ) {
+      return this.#connection;
+    }
+    this.#conn = e.conn;
+    this.#remote = e.remote;
+    this.#protocol = e.protocol;
+    this.#tls = e.tls;
+    this.#phase = e.phase;
+    this.#ua = e.ua;
+    this.#referer = e.referer;
+    this.#connection = null;
+    return undefined;
+  }
+
+  /** Keeps `bytes` as the encoded connection part of the connection remembered. */
+  keepConnection(bytes: Uint8Array): void {
+    this.#connection = bytes;
+  }
+}
+
+/**
+ * The JSON keys in line order, each with the punctuation before it: the time and request id,
+ * then the request part and the connection part of {@linkcode AccessMemo}, then what differs on
+ * every request, the trace id and the duration. Absent optional values (`ua`, `referer`,
+ * `trace`) are left out.
+ */
+const KEY_NAMES = [
+  "time",
+  "id",
+  "method",
+  "target",
+  "status",
+  "bytes",
+  "conn",
+  "remote",
+  "protocol",
+  "tls",
+  "phase",
+  "ua",
+  "referer",
+  "trace",
+  "ms",
+];
+/** All keys in one array (a line reads them from a few cache lines), `KEY_AT[f]` to `KEY_AT[f + 1]`. */
+const KEY_BYTES = encoder.encode(KEY_NAMES.map((k, i) => `${i === 0 ? "{" : ","}"${k}":`).join(""));
+const KEY_AT = KEY_NAMES.reduce((at, k, i) => [...at, at[i] + k.length + 4], [0]); // `,"k":` or `{"k":`
+const FIELDS = KEY_NAMES.length;
+/** The request part: fields `REQUEST` to `CONNECTION - 1`. */
+const REQUEST = 2;
+/** The connection part: fields `CONNECTION` to `PER_REQUEST - 1`. */
+const CONNECTION = 6;
+/** The fields after both parts. */
+const PER_REQUEST = 13;
+const K_MS = FIELDS - 1;
+/**
+ * The most a line takes besides its strings: every key, the time, the quotes of nine strings,
+ * four numbers of up to 16 digits and a point, `false` and the closing brace. (A larger number
+ * or a string that is not plain ASCII goes through `JSON.stringify` instead.)
+ */
+const JSON_FIXED = KEY_BYTES.length + 26 + 2 * 9 + 4 * 17 + 5 + 1;
+const TRUE = encoder.encode("true");
+const FALSE = encoder.encode("false");
+
+/**
+ * Encodes one access entry as a JSON object into `b`, in one pass with no call per field; a part
+ * that `memo` holds is copied instead of encoded. Numbers and booleans are ours; a string of
+ * printable ASCII is copied as it is, and a line with any other string (a quote, backslash,
+ * control or non-ASCII character) is serialised whole by `JSON.stringify` instead, so no value
+ * can break the line.
+ */
+export function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined): void {
+  const mark = b.length;
+  // A part's bytes: kept (copy them), null (encode and keep them) or undefined (encode them).
+  const request = memo?.request(e);
+  const connection = memo?.connection(e);
+  const room = JSON_FIXED + e.id.length + (e.trace?.length ?? 0) +
+    (request ? request.length : e.method.length + e.target.length) +
+    (connection
+      ? connection.length
+      : e.remote.length + e.protocol.length + e.phase.length + (e.ua?.length ?? 0) +
+        (e.referer?.length ?? 0));
+  const buf = b.reserve(room);
+  isoTime(e.time);
+  let p = mark;
+  let partStart = 0;
+  for (let f = 0; f < FIELDS; f++) {
+    // Where a part ends, remember it if it was encoded here.
+    if (f === CONNECTION && request === null) memo!.keepRequest(buf.slice(partStart, p));
+    else if (f === PER_REQUEST && connection === null) memo!.keepConnection(buf.slice(partStart, p));
+    // Where a part starts, copy it if it is remembered.
+    if (f === REQUEST || f === CONNECTION) {
+      const part = f === REQUEST ? request : connection;
+      if (part) {
+        buf.set(part, p);
+        p += part.length;
+        f = f === REQUEST ? CONNECTION - 1 : PER_REQUEST - 1;
+        continue;
+      }
+      partStart = p;
+    }
+    let v: string | number | boolean | undefined;
+    switch (f) {
+      case 0:
+        v = undefined; // the time, from its cached bytes
+        break;
+      case 1:
+        v = e.id;
+        break;
+      case 2:
+        v = e.method;
+        break;
+      case 3:
+        v = e.target;
+        break;
+      case 4:
+        v = e.status;
+        break;
+      case 5:
+        v = e.bytes;
+        break;
+      case 6:
+        v = e.conn;
+        break;
+      case 7:
+        v = e.remote;
+        break;
+      case 8:
+        v = e.protocol;
+        break;
+      case 9:
+        v = e.tls;
+        break;
+      case 10:
+        v = e.phase;
+        break;
+      case 11:
+        v = e.ua;
+        if (v === undefined) continue;
+        break;
+      case 12:
+        v = e.referer;
+        if (v === undefined) continue;
+        break;
+      case 13:
+        v = e.trace;
+        if (v === undefined) continue;
+        break;
+      default:
+        v = Math.round(e.ms * 1000); // whole microseconds
+    }
+    for (let j = KEY_AT[f], end = KEY_AT[f + 1]; j < end; j++) buf[p++] = KEY_BYTES[j];
+    if (f === 0) {
+      const t = isoAscii;
+      buf[p++] = 0x22;
+      for (let j = 0; j < t.length; j++) buf[p++] = t[j];
+      buf[p++] = 0x22;
+    } else if (typeof v === "string") {
+      buf[p++] = 0x22;
+      p = asciiAt(buf, p, v);
+      if (p < 0) return accessJsonEscaped(b, mark, e);
+      buf[p++] = 0x22;
+    } else if (typeof v === "number") {
+      // A whole number, digit by digit from the right; the duration as milliseconds with three
+      // decimals (49 µs → 0.049).
+      if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER && v === Math.floor(v))) {
+        return accessJsonEscaped(b, mark, e);
+      }
+      let digits = 1;
+      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+      if (f === K_MS && digits < 4) digits = 4;
+      const point = f === K_MS ? 1 : 0;
+      let q = p + digits + point;
+      let x = v;
+      for (let d = 0; d < digits; d++) {
+        buf[--q] = 0x30 + x % 10;
+        x = Math.floor(x / 10);
+        if (d === 2 && point === 1) buf[--q] = 0x2e;
+      }
+      p += digits + point;
+    } else {
+      const word = v ? TRUE : FALSE;
+      for (let j = 0; j < word.length; j++) buf[p++] = word[j];
+    }
+  }
+  buf[p++] = 0x7d;
+  b.length = p;
+}
+
+/**
+ * {@linkcode accessJson} for a line with a string that needs escaping (or a number that is not a
+ * whole one): the same fields in the same order through `JSON.stringify`, which also leaves out
+ * absent values. Replaces whatever was encoded into `b` from `mark`.
+ */
+function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
+  b.length = mark;
+  b.text(JSON.stringify({
+    time: isoTime(e.time),
+    id: e.id,
+    method: e.method,
+    target: e.target,
+    status: e.status,
+    bytes: e.bytes,
+    conn: e.conn,
+    remote: e.remote,
+    protocol: e.protocol,
+    tls: e.tls,
+    phase: e.phase,
+    ua: e.ua,
+    referer: e.referer,
+    trace: e.trace,
+    ms: Math.round(e.ms * 1000) / 1000,
+  }));
+}
