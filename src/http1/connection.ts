@@ -19,7 +19,8 @@ import { sendError } from "./error_page.ts";
 import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
 import type { Dispatcher, Mount } from "./dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
-import { type AccessEntry, AccessMemo, type Logger } from "../log/logger.ts";
+import type { Logger } from "../log/logger.ts";
+import { ExchangeRecorder } from "./recorder.ts";
 import { bump, type Stats, type TimeoutKind } from "../metrics/stats.ts";
 
 /** What a connection needs from its server. */
@@ -74,7 +75,6 @@ const LINGER_BYTES = 1024 * 1024;
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 /** W3C traceparent: version-traceid-parentid-flags. */
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 interface Exchange {
   head: RequestHead;
@@ -114,6 +114,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   #conn: Deno.Conn;
   #ctx: ConnectionContext;
+  /** Counts, times and logs each finished exchange. */
+  #recorder: ExchangeRecorder;
   #parser: RequestParser;
   #phase: Phase = PHASE.idle;
   #current: Exchange | undefined;
@@ -152,6 +154,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     this.#maxBuffer = o.maxHeaderBytes + 1024;
     this.buf = new Uint8Array(READ_BUFFER_BYTES);
     this.out = new Output(conn);
+    this.#recorder = new ExchangeRecorder(ctx, this, () => this.#closing);
   }
 
   // --- ResponseSink ----------------------------------------------------------------------------
@@ -366,7 +369,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       }
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
-      this.#recordBurst();
+      this.#recorder.flush();
       // The read, inline: the head path costs one await per read.
       this.#prepareBuffer();
       if (this.#socketClosed) return null;
@@ -431,7 +434,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       await sendError(res, cur?.head.headers.get("accept"), status, message, headers);
       // The exchange's own response is recorded once, where the exchange ends; an error outside
       // any exchange (a bad head, a head timeout) is recorded here.
-      if (cur === undefined || res !== cur.res) this.#record(res, cur?.req, cur?.mount);
+      if (cur === undefined || res !== cur.res) this.#recorder.record(res, cur?.req, cur?.mount);
     } catch (e) {
       if (!isConnectionError(e)) throw e;
     }
@@ -496,7 +499,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Records a finished exchange; whether the connection goes on. */
   #completed(cur: Exchange, req: ServerRequest): boolean {
-    this.#record(cur.res, req, cur.mount);
+    this.#recorder.record(cur.res, req, cur.mount);
     this.#current = undefined;
     return !cur.res.closeAfter && !this.#closing && !this.out.failed;
   }
@@ -505,7 +508,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   async #serveSpecial(cur: Exchange, limit: number): Promise<boolean> {
     try {
       if (await this.#refuseSpecial(cur, limit)) {
-        this.#record(cur.res, cur.req, cur.mount);
+        this.#recorder.record(cur.res, cur.req, cur.mount);
         return false;
       }
       return await this.#afterHandler(cur, cur.req!);
@@ -589,7 +592,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         await res.end();
       }
     }
-    this.#record(res, req, cur.mount);
+    this.#recorder.record(res, req, cur.mount);
     if (!body.done) {
       if (body.failed || (head.expectContinue && !body.started) || res.closeAfter) {
         this.#linger = true;
@@ -650,120 +653,6 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       STATUS.InternalServerError,
       "Internal Server Error",
     );
-  }
-
-  /** Counts the response, its latency and bytes, and writes its access-log line. */
-  #record(res: ResponseWriter, req: ServerRequest | undefined, mount: string | undefined): void {
-    const stats = this.#ctx.stats;
-    if (res.status !== 0) bump(stats.responses, res.status);
-    this.#accountOut();
-    const burst = this.#burst;
-    burst.push(res, req, mount);
-    // A burst of pipelined responses is timed (and logged) together, with one clock reading,
-    // when the connection next waits for input or closes.
-    if (burst.length >= 3 * 64 || this.#closing) this.#recordBurst();
-  }
-
-  /** Responses finished since the last clock reading: writer, request, mount, … */
-  #burst: Array<ResponseWriter | ServerRequest | string | undefined> = [];
-
-  /** Times and logs the responses of {@linkcode Connection.#burst}. */
-  #recordBurst(): void {
-    const burst = this.#burst;
-    if (burst.length === 0) return;
-    const now = performance.now();
-    // Wall-clock ms at performance.now() = 0: a request's start time is then wall + req.start.
-    const wall = this.#ctx.log.accessEnabled ? this.#ctx.log.wallAtZero(now) : 0;
-    for (let i = 0; i < burst.length; i += 3) {
-      this.#recordOne(
-        burst[i] as ResponseWriter,
-        burst[i + 1] as ServerRequest | undefined,
-        burst[i + 2] as string | undefined,
-        now,
-        wall,
-      );
-    }
-    burst.length = 0;
-  }
-
-  #recordOne(
-    res: ResponseWriter,
-    req: ServerRequest | undefined,
-    mount: string | undefined,
-    now: number,
-    wall: number,
-  ): void {
-    const ctx = this.#ctx;
-    const stats = ctx.stats;
-    if (req !== undefined && mount !== undefined && ctx.options.metrics) {
-      stats.observe(mount, now - req.start);
-    }
-    const log = ctx.log;
-    if (!log.accessEnabled) return;
-    // One pass over the header names for the three fields the line carries.
-    let ua: string | undefined;
-    let referer: string | undefined;
-    let traceparent: string | undefined;
-    if (req !== undefined) {
-      const names = req.headers.names;
-      const values = req.headers.values;
-      for (let i = 0; i < names.length; i++) {
-        const n = names[i];
-        if (n.length === 10 && n === "user-agent") ua = ua === undefined ? values[i] : `${ua}, ${values[i]}`;
-        else if (n.length === 7 && n === "referer") {
-          referer = referer === undefined ? values[i] : `${referer}, ${values[i]}`;
-        } else if (n.length === 11 && n === "traceparent") {
-          // A repeated traceparent is invalid (W3C Trace Context §3.2): joined, it will not match.
-          traceparent = traceparent === undefined ? values[i] : `${traceparent}, ${values[i]}`;
-        }
-      }
-    }
-    // One entry object per connection, refilled: the logger is done with it when access() returns.
-    const e = this.#entry ??= {
-      time: 0,
-      conn: this.id,
-      id: "-",
-      remote: this.remoteAddr,
-      method: "-",
-      target: "-",
-      protocol: "HTTP/1.1",
-      status: 0,
-      bytes: 0,
-      ms: 0,
-      ua: undefined,
-      referer: undefined,
-      tls: this.secure,
-      phase: "running",
-      trace: undefined,
-    };
-    e.time = wall + (req !== undefined ? req.start : now);
-    e.remote = req?.clientAddr ?? this.remoteAddr;
-    e.id = req?.id ?? "-";
-    e.method = req?.method ?? "-";
-    e.target = req?.target ?? "-";
-    e.protocol = req?.protocol ?? "HTTP/1.1";
-    e.status = res.status;
-    e.bytes = res.bodyBytes;
-    e.ms = req !== undefined ? now - req.start : 0;
-    e.ua = ua;
-    e.referer = referer;
-    e.phase = ctx.draining ? "draining" : "running";
-    e.trace = traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
-    log.access(e, this.#accessMemo ??= new AccessMemo());
-  }
-
-  #entry: AccessEntry | undefined;
-
-  /** What this connection's JSON access lines repeat (its request and connection parts), kept between requests. */
-  #accessMemo: AccessMemo | undefined;
-
-  #countedOut = 0;
-
-  /** Adds the bytes written since the last call to the server's total. */
-  #accountOut(): void {
-    const written = this.out.bytesWritten;
-    this.#ctx.stats.bytesOut += written - this.#countedOut;
-    this.#countedOut = written;
   }
 
   // --- Timeouts and shutdown -------------------------------------------------------------------
@@ -842,8 +731,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     if (this.#linger && !this.#socketClosed && !this.#eof && !this.out.failed) await this.#lingerClose();
     this.#closeSocket();
     this.out.release();
-    this.#recordBurst();
-    this.#accountOut();
+    this.#recorder.flush();
+    this.#recorder.accountOut();
     this.#ctx.stats.socketWrites += this.out.writes;
     this.#ctx.closed(this);
   }
