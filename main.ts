@@ -30,7 +30,7 @@ import { onStopSignals } from "./src/stop_signals.ts";
 import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
 import type { FromWorker, ToWorker } from "./src/worker.ts";
-import type { StatsSnapshot } from "./src/metrics/stats.ts";
+import type { StatsSnapshot } from "./src/stats.ts";
 
 /**
  * SIGHUP: loads the certificate and key again (or makes a new self-signed pair if it expired)

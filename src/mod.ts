@@ -23,7 +23,7 @@ import { loadApp } from "./app/load.ts";
 import { resolveOptions } from "./options.ts";
 import { staticHandler } from "./static/serve_static.ts";
 import { uploadHandler } from "./upload/uploads.ts";
-import { Stats } from "./metrics/stats.ts";
+import { Stats } from "./stats.ts";
 import { AllowList } from "./metrics/cidr.ts";
 import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
@@ -44,7 +44,7 @@ export { HeaderList } from "./http1/headers.ts";
 export { Body } from "./http1/body.ts";
 export { ParseError, type ParseErrorCode } from "./http1/parser.ts";
 export { STATUS, STATUS_TEXT } from "./http1/status.ts";
-export { Stats } from "./metrics/stats.ts";
+export { Stats } from "./stats.ts";
 export { Logger, type LogSink } from "./log/logger.ts";
 export { type LogBatch, LogOwner, type LogStream, type LogWritten, RelaySink } from "./log/relay.ts";
 export {
@@ -202,12 +202,7 @@ export { type ByteSource } from "./http1/body.ts";
 export { Connection, type ConnectionContext } from "./http1/connection.ts";
 export { type ClientView, type ConnectionInfo } from "./http1/request.ts";
 export { type RequestHead, type TargetForm } from "./http1/parser.ts";
-export {
-  type LatencyHistogram,
-  RouteLatency,
-  type StatsSnapshot,
-  type TimeoutKind,
-} from "./metrics/stats.ts";
+export { type LatencyHistogram, RouteLatency, type StatsSnapshot, type TimeoutKind } from "./stats.ts";
 export { type ThrottleOptions } from "./upload/auth.ts";
 export { type AppKind } from "./app/load.ts";
 export { type MetricsOptions } from "./metrics/metrics.ts";

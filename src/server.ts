@@ -9,7 +9,7 @@ import { Connection, type ConnectionContext, isConnectionError } from "./http1/c
 import { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";
-import { bump, Stats } from "./metrics/stats.ts";
+import { bump, Stats } from "./stats.ts";
 import { httpDate } from "./http1/writer.ts";
 import type { ClientView } from "./http1/request.ts";
 import { hostPort } from "./http1/target.ts";

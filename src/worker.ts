@@ -14,7 +14,7 @@
 
 import { createLogger, serve } from "./mod.ts";
 import { type LogBatch, type LogWritten, RelaySink } from "./log/relay.ts";
-import { Stats, type StatsSnapshot } from "./metrics/stats.ts";
+import { Stats, type StatsSnapshot } from "./stats.ts";
 import type { Server, TlsMaterial } from "./server.ts";
 import type { ServerOptions } from "./options.ts";
 

@@ -21,7 +21,7 @@ import type { Dispatcher, Mount } from "./dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Logger } from "../log/logger.ts";
 import { ExchangeRecorder } from "./recorder.ts";
-import { bump, type Stats, type TimeoutKind } from "../metrics/stats.ts";
+import { bump, type Stats, type TimeoutKind } from "../stats.ts";
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {

@@ -8,7 +8,7 @@
  */
 
 import { type AccessEntry, AccessMemo, type Logger } from "../log/logger.ts";
-import { bump, type Stats } from "../metrics/stats.ts";
+import { bump, type Stats } from "../stats.ts";
 import type { Output } from "./output.ts";
 import type { ServerRequest } from "./request.ts";
 import type { ResponseWriter } from "./writer.ts";

@@ -11,7 +11,7 @@ import { STATUS } from "../http1/status.ts";
 import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
-import { LATENCY_BUCKETS, type Stats } from "./stats.ts";
+import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
 
 /** What the page reads each second. */
 export interface DashboardSample {

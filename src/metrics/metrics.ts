@@ -11,7 +11,7 @@ import type { ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";
 import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";
-import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "./stats.ts";
+import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 
 /** Live values that are not counters. */
 export interface Gauges {

@@ -19,7 +19,7 @@ import type { ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";
 import { sendError } from "../http1/error_page.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Stats } from "../metrics/stats.ts";
+import type { Stats } from "../stats.ts";
 import { staticHandler } from "../static/serve_static.ts";
 import { safePath } from "../static/path.ts";
 import { constantTimeEqual, FailureThrottle, parseBasic, type ThrottleOptions } from "./auth.ts";

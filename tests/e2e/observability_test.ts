@@ -12,7 +12,7 @@ import { startServer } from "../helpers/server.ts";
 import { countTargets, readRotatedJsonLog } from "../helpers/logs.ts";
 import { AllowList } from "../../src/metrics/cidr.ts";
 import { createLogger, type Handler } from "../../src/mod.ts";
-import { Stats } from "../../src/metrics/stats.ts";
+import { Stats } from "../../src/stats.ts";
 
 const H = "Host: t\r\n";
 
@@ -176,7 +176,7 @@ Deno.test("metrics: --metrics-allow refuses an address outside the list (403)", 
 
 Deno.test("metrics: latency slots give the percentiles that hdr-histogram-js gives value by value (property)", async () => {
   const fc = (await import("fast-check")).default;
-  const { RouteLatency, newLatencyHistogram } = await import("../../src/metrics/stats.ts");
+  const { RouteLatency, newLatencyHistogram } = await import("../../src/stats.ts");
   const ms = fc.oneof(
     fc.double({ min: 0, max: 5, noNaN: true }), // the usual: microseconds to milliseconds
     fc.double({ min: 0, max: 4_000_000, noNaN: true }), // up to past an hour (clamped)

@@ -9,7 +9,7 @@
 import { join } from "./paths.ts";
 import { MemorySink, ROOT, type StartOptions, startServer, type TestServer } from "./server.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { Stats } from "../../src/metrics/stats.ts";
+import { Stats } from "../../src/stats.ts";
 import { pythonHandler } from "../../src/app/python/gateway.ts";
 import { PythonPool, resolveWsgiOptions, type WsgiGatewayOptions } from "../../src/app/python/pool.ts";
 

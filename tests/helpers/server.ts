@@ -10,7 +10,7 @@ import { defaultMounts } from "../../src/mod.ts";
 import { exampleApp } from "../../src/app/example_app.ts";
 import { wsgiHandler } from "../../src/app/wsgi.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { Stats } from "../../src/metrics/stats.ts";
+import { Stats } from "../../src/stats.ts";
 import { fromFileUrl } from "./paths.ts";
 
 /** The repository root. */

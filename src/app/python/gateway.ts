@@ -20,7 +20,7 @@ import type { ServerRequest } from "../../http1/request.ts";
 import type { ResponseWriter } from "../../http1/writer.ts";
 import { STATUS } from "../../http1/status.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { Stats } from "../../metrics/stats.ts";
+import type { Stats } from "../../stats.ts";
 import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";

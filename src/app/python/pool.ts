@@ -9,7 +9,7 @@
 
 import { join, resolve } from "path";
 import type { Logger } from "../../log/logger.ts";
-import { bump, type Stats } from "../../metrics/stats.ts";
+import { bump, type Stats } from "../../stats.ts";
 import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
 
 /** Options of the Python gateway: the `--wsgi-*` flags. */

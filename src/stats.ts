@@ -1,5 +1,6 @@
 /**
- * The server's counters: what the engine counts as it works. The metrics module renders them.
+ * The server's counters: what the engine (connections, modules, the Python pool) counts as it works.
+ * They live outside the `/_metrics` module, which only renders them.
  *
  * @module
  */
