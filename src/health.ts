@@ -8,6 +8,7 @@
 
 import type { Mount } from "./http1/dispatch.ts";
 import { STATUS } from "./http1/status.ts";
+import { TEXT_PLAIN } from "./http1/error_page.ts";
 
 /**
  * The two mounts; `ready` tells whether the server takes new work.
@@ -19,20 +20,19 @@ import { STATUS } from "./http1/status.ts";
  */
 export function healthMounts(ready: () => boolean): Mount[] {
   const noStore: [string, string] = ["Cache-Control", "no-store"];
-  const text: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
   return [
     {
       name: "health",
       prefix: "/_health",
-      handler: (_req, res) => res.send(STATUS.OK, [text, noStore], "ok\n"),
+      handler: (_req, res) => res.send(STATUS.OK, [TEXT_PLAIN, noStore], "ok\n"),
     },
     {
       name: "ready",
       prefix: "/_ready",
       handler: (_req, res) =>
         ready()
-          ? res.send(STATUS.OK, [text, noStore], "ready\n")
-          : res.send(STATUS.ServiceUnavailable, [text, noStore, ["Retry-After", "5"]], "draining\n"),
+          ? res.send(STATUS.OK, [TEXT_PLAIN, noStore], "ready\n")
+          : res.send(STATUS.ServiceUnavailable, [TEXT_PLAIN, noStore, ["Retry-After", "5"]], "draining\n"),
     },
   ];
 }

@@ -28,6 +28,7 @@ import { AllowList } from "./metrics/cidr.ts";
 import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
+import { TEXT_PLAIN } from "./http1/error_page.ts";
 
 export { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
 export {
@@ -89,7 +90,7 @@ export { AllowList } from "./metrics/cidr.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {
-  await res.send(404, [["Content-Type", "text/plain; charset=utf-8"]], "Not Found\n");
+  await res.send(404, [TEXT_PLAIN], "Not Found\n");
 };
 
 /**

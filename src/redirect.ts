@@ -8,6 +8,7 @@
 import type { Handler } from "./http1/dispatch.ts";
 import { stripPort } from "./http1/target.ts";
 import { STATUS } from "./http1/status.ts";
+import { TEXT_PLAIN } from "./http1/error_page.ts";
 
 /**
  * The redirecting handler; `httpsPort` is read per request (the HTTPS port may be picked at listen
@@ -25,7 +26,7 @@ export function redirectToHttps(listenHost: string, httpsPort: () => number): Ha
     const location = httpsLocation(host, httpsPort(), req.form === "asterisk" ? "/" : req.path, req.query);
     await res.send(
       STATUS.PermanentRedirect,
-      [["Location", location], ["Content-Type", "text/plain; charset=utf-8"]],
+      [["Location", location], TEXT_PLAIN],
       `Moved to ${location}\n`,
     );
   };

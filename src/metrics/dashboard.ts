@@ -12,6 +12,7 @@ import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
+import { TEXT_PLAIN } from "../http1/error_page.ts";
 
 /** What the page reads each second. */
 export interface DashboardSample {
@@ -81,7 +82,7 @@ export function dashboardHandler(options: DashboardOptions): Handler {
   const noStore: [string, string] = ["Cache-Control", "no-store"];
   return async function dashboard(req, res): Promise<void> {
     if (!options.allow.allows(req.clientAddr)) {
-      return await res.send(STATUS.Forbidden, [["Content-Type", "text/plain; charset=utf-8"]], "Forbidden\n");
+      return await res.send(STATUS.Forbidden, [TEXT_PLAIN], "Forbidden\n");
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return await res.send(STATUS.MethodNotAllowed, [["Allow", "GET, HEAD"]], "");
@@ -98,7 +99,7 @@ export function dashboardHandler(options: DashboardOptions): Handler {
       );
     }
     if (req.path !== "/_dashboard/") {
-      return await res.send(STATUS.NotFound, [["Content-Type", "text/plain; charset=utf-8"]], "Not Found\n");
+      return await res.send(STATUS.NotFound, [TEXT_PLAIN], "Not Found\n");
     }
     await res.send(STATUS.OK, [
       ["Content-Type", "text/html; charset=utf-8"],

@@ -12,6 +12,7 @@ import { STATUS } from "../http1/status.ts";
 import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
+import { TEXT_PLAIN } from "../http1/error_page.ts";
 
 /** Live values that are not counters. */
 export interface Gauges {
@@ -348,7 +349,7 @@ function wantsPrometheus(req: ServerRequest): boolean {
 export function metricsHandler(options: MetricsOptions): Handler {
   return async function metrics(req: ServerRequest, res: ResponseWriter): Promise<void> {
     if (!options.allow.allows(req.clientAddr)) {
-      return await res.send(STATUS.Forbidden, [["Content-Type", "text/plain; charset=utf-8"]], "Forbidden\n");
+      return await res.send(STATUS.Forbidden, [TEXT_PLAIN], "Forbidden\n");
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return await res.send(STATUS.MethodNotAllowed, [["Allow", "GET, HEAD"]], "");

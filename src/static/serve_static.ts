@@ -21,6 +21,7 @@ import { chooseCoding, type Coding, contentTypeFor, isActiveContent, isCompressi
 import { inside, type SafePath, safePath, under } from "./path.ts";
 import { BoundedMap } from "../bounded_map.ts";
 import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
+import { TEXT_PLAIN } from "../http1/error_page.ts";
 
 /** Options of {@linkcode staticHandler}. */
 export interface StaticOptions {
@@ -84,7 +85,6 @@ const MAX_ON_THE_FLY_BYTES = 16 * 1024 * 1024;
 const STREAM_CHUNK_BYTES = 256 * 1024;
 
 const ALLOW = "GET, HEAD, OPTIONS";
-const TEXT: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
 const encoder = new TextEncoder();
 
 /**
@@ -187,7 +187,7 @@ export function staticHandler(options: StaticOptions): Handler {
 }
 
 async function redirect(res: ResponseWriter, location: string): Promise<void> {
-  await res.send(STATUS.MovedPermanently, [["Location", location], TEXT], `Moved to ${location}\n`);
+  await res.send(STATUS.MovedPermanently, [["Location", location], TEXT_PLAIN], `Moved to ${location}\n`);
 }
 
 /** What is known of a file between requests; valid while its size, mtime and inode hold. */
@@ -331,7 +331,7 @@ export async function serveFile(
   if (plan.kind === "unsatisfiable") {
     return await res.send(
       STATUS.RangeNotSatisfiable,
-      [["Content-Range", `bytes */${size}`], TEXT, ["Accept-Ranges", "bytes"]],
+      [["Content-Range", `bytes */${size}`], TEXT_PLAIN, ["Accept-Ranges", "bytes"]],
       "Range Not Satisfiable\n",
     );
   }

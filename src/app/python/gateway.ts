@@ -24,13 +24,13 @@ import type { Stats } from "../../stats.ts";
 import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
+import { TEXT_PLAIN } from "../../http1/error_page.ts";
 
 /** Request bodies up to this size travel in memory; larger ones through a temporary file. */
 export const MEMORY_BODY_BYTES = 1024 * 1024;
 /** Response bytes a worker may send ahead of what the client has taken. */
 export const CREDIT_WINDOW_BYTES = 256 * 1024;
 
-const TEXT: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
 /** RFC 9110 §7.6.1: connection-specific fields a gateway must not forward. */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -79,7 +79,7 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
   return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
     // The environ travels NUL-separated; only a percent-decoded path can hold a NUL.
     if (req.path.includes("%00")) {
-      return await res.send(STATUS.BadRequest, [TEXT], "Bad Request: NUL in the request path\n");
+      return await res.send(STATUS.BadRequest, [TEXT_PLAIN], "Bad Request: NUL in the request path\n");
     }
     const body = await bufferBody(req, pool.dir);
     try {
@@ -92,7 +92,7 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
         log.warn("no Python worker free", { id: req.id, reason: e.message });
         return await res.send(
           STATUS.ServiceUnavailable,
-          [TEXT, ["Retry-After", retryAfter()]],
+          [TEXT_PLAIN, ["Retry-After", retryAfter()]],
           "Service Unavailable: every worker is busy, try again shortly\n",
         );
       }
@@ -107,7 +107,7 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
         } catch (e) {
           if (!(e instanceof PoolBusy)) throw e;
           stats.wsgiBadGateway++;
-          return await res.send(STATUS.BadGateway, [TEXT], "Bad Gateway: the app's worker failed\n");
+          return await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
         }
       }
     } finally {
@@ -326,7 +326,7 @@ async function exchange(
           traceback: new TextDecoder().decode(f.payload.subarray(1)),
         });
         if (!afterHead && !res.headersSent) {
-          await res.send(STATUS.InternalServerError, [TEXT], "Internal Server Error\n");
+          await res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n");
         } else res.abort();
         return "done";
       } else if (f.type === FRAME.Log) {
@@ -346,10 +346,14 @@ async function exchange(
     if (!res.headersSent) {
       if (timedOut) {
         stats.wsgiGatewayTimeout++;
-        await res.send(STATUS.GatewayTimeout, [TEXT], "Gateway Timeout: the app did not answer in time\n");
+        await res.send(
+          STATUS.GatewayTimeout,
+          [TEXT_PLAIN],
+          "Gateway Timeout: the app did not answer in time\n",
+        );
       } else {
         stats.wsgiBadGateway++;
-        await res.send(STATUS.BadGateway, [TEXT], "Bad Gateway: the app's worker failed\n");
+        await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
       }
     } else res.abort();
     return "done";
@@ -377,7 +381,7 @@ function writeHead(payload: Uint8Array, req: ServerRequest, res: ResponseWriter,
     return true;
   } catch (e) {
     log.error("python app sent an invalid response head", { id: req.id, error: String(e) });
-    res.send(STATUS.InternalServerError, [TEXT], "Internal Server Error\n").catch(() => {});
+    res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n").catch(() => {});
     return false;
   }
 }
