@@ -117,17 +117,34 @@ const KEY_NAMES = [
   "trace",
   "ms",
 ];
+/** Field positions, in the order of {@linkcode KEY_NAMES}. */
+const F_TIME = 0;
+const F_ID = 1;
+const F_METHOD = 2;
+const F_TARGET = 3;
+const F_STATUS = 4;
+const F_BYTES = 5;
+const F_CONN = 6;
+const F_REMOTE = 7;
+const F_PROTOCOL = 8;
+const F_TLS = 9;
+const F_PHASE = 10;
+const F_UA = 11;
+const F_REFERER = 12;
+const F_TRACE = 13;
+const F_MS = 14;
+
 /** All keys in one array (a line reads them from a few cache lines), `KEY_AT[f]` to `KEY_AT[f + 1]`. */
 const KEY_BYTES = encoder.encode(KEY_NAMES.map((k, i) => `${i === 0 ? "{" : ","}"${k}":`).join(""));
 const KEY_AT = KEY_NAMES.reduce((at, k, i) => [...at, at[i] + k.length + 4], [0]); // `,"k":` or `{"k":`
 const FIELDS = KEY_NAMES.length;
 /** The request part: fields `REQUEST` to `CONNECTION - 1`. */
-const REQUEST = 2;
+const REQUEST = F_METHOD;
 /** The connection part: fields `CONNECTION` to `PER_REQUEST - 1`. */
-const CONNECTION = 6;
+const CONNECTION = F_CONN;
 /** The fields after both parts. */
-const PER_REQUEST = 13;
-const K_MS = FIELDS - 1;
+const PER_REQUEST = F_TRACE;
+const K_MS = F_MS;
 /**
  * The most a line takes besides its strings: every key, the time, the quotes of nine strings,
  * four numbers of up to 16 digits and a point, `false` and the closing brace. (A larger number
@@ -176,48 +193,48 @@ export function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | und
     }
     let v: string | number | boolean | undefined;
     switch (f) {
-      case 0:
+      case F_TIME:
         v = undefined; // the time, from its cached bytes
         break;
-      case 1:
+      case F_ID:
         v = e.id;
         break;
-      case 2:
+      case F_METHOD:
         v = e.method;
         break;
-      case 3:
+      case F_TARGET:
         v = e.target;
         break;
-      case 4:
+      case F_STATUS:
         v = e.status;
         break;
-      case 5:
+      case F_BYTES:
         v = e.bytes;
         break;
-      case 6:
+      case F_CONN:
         v = e.conn;
         break;
-      case 7:
+      case F_REMOTE:
         v = e.remote;
         break;
-      case 8:
+      case F_PROTOCOL:
         v = e.protocol;
         break;
-      case 9:
+      case F_TLS:
         v = e.tls;
         break;
-      case 10:
+      case F_PHASE:
         v = e.phase;
         break;
-      case 11:
+      case F_UA:
         v = e.ua;
         if (v === undefined) continue;
         break;
-      case 12:
+      case F_REFERER:
         v = e.referer;
         if (v === undefined) continue;
         break;
-      case 13:
+      case F_TRACE:
         v = e.trace;
         if (v === undefined) continue;
         break;
@@ -225,7 +242,7 @@ export function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | und
         v = Math.round(e.ms * 1000); // whole microseconds
     }
     for (let j = KEY_AT[f], end = KEY_AT[f + 1]; j < end; j++) buf[p++] = KEY_BYTES[j];
-    if (f === 0) {
+    if (f === F_TIME) {
       const t = isoAscii;
       buf[p++] = 0x22;
       for (let j = 0; j < t.length; j++) buf[p++] = t[j];
