@@ -181,6 +181,7 @@ export async function serve(
   options: ServerOptions = {},
   parts: Partial<ServerParts> & { metricsSource?: () => Stats[] | Promise<Stats[]> } = {},
 ): Promise<Server> {
+  options = resolveOptions(options); // once; every layer below gets the resolved object
   const stats = parts.stats ?? new Stats();
   const log = parts.log ?? createLogger(options, stats);
   const app = parts.app ?? await createApp(options, log);

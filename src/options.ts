@@ -294,11 +294,15 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   logFormat: "plain" as LogFormat,
 });
 
+/** Options objects made by {@linkcode resolveOptions} (never changed after). */
+const RESOLVED = new WeakSet<object>();
+
 const LOG_FORMATS: ReadonlySet<string> = new Set(["plain", "json", "combined", "none"]);
 
 /**
  * Fills defaults in and checks every value; throws `RangeError` or `TypeError` naming the
- * offending option.
+ * offending option. Options it has resolved already come back as they are, so every layer may
+ * ask without the work being done twice.
  *
  * @example
  * ```ts
@@ -308,6 +312,7 @@ const LOG_FORMATS: ReadonlySet<string> = new Set(["plain", "json", "combined", "
  * ```
  */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  if (RESOLVED.has(options)) return options as ResolvedOptions;
   const o = { ...DEFAULT_OPTIONS } as ResolvedOptions;
   for (const [k, v] of Object.entries(options)) {
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
@@ -354,5 +359,6 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (!LOG_FORMATS.has(o.logFormat)) {
     throw new RangeError(`logFormat must be plain, json, combined or none, got ${String(o.logFormat)}`);
   }
+  RESOLVED.add(Object.freeze(o));
   return o;
 }
