@@ -1,0 +1,110 @@
+/**
+ * The response writer driven with bytes (its output is collected from a byte sink): framing by
+ * Content-Length, chunked and close-delimited bodies, HEAD/204/304, and its refusals: CR or LF in
+ * a value, a bad field name, a body longer than its Content-Length.
+ */
+
+import assert from "assert";
+import { Output, type ResponseSink, ResponseWriter } from "../../src/http1/writer.ts";
+
+/** A sink for one exchange; `bytes()` is what went to the "socket". */
+function sink(opts: { head?: boolean; minor?: number; close?: boolean } = {}) {
+  const chunks: Uint8Array[] = [];
+  const out = new Output({
+    write: (p: Uint8Array) => {
+      chunks.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+  });
+  const s: ResponseSink = {
+    out,
+    isHead: opts.head ?? false,
+    versionMinor: opts.minor ?? 1,
+    mustClose: () => opts.close ?? false,
+    endOfResponse: () => out.flush(),
+    extraHead: undefined,
+    requestId: "req-1",
+  };
+  const text = () => new TextDecoder().decode(Uint8Array.from(chunks.flatMap((c) => [...c])));
+  return { s, text };
+}
+
+Deno.test("writer: a Content-Length body, the X-Request-Id, Date and Server once", async () => {
+  const { s, text } = sink();
+  await new ResponseWriter(s).send(200, [["Content-Type", "text/plain"]], "hello");
+  const t = text();
+  assert.match(t, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(t, /\r\nContent-Length: 5\r\n/);
+  assert.match(t, /\r\nX-Request-Id: req-1\r\n/);
+  assert.equal(t.match(/\r\nDate: /g)?.length, 1);
+  assert.equal(t.match(/\r\nServer: ferry\r\n/g)?.length, 1);
+  assert.ok(t.endsWith("\r\n\r\nhello"));
+});
+
+Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on HTTP/1.0", async () => {
+  const one = sink();
+  const w = new ResponseWriter(one.s);
+  w.writeHead(200, []);
+  await w.write("ab");
+  await w.write("cde");
+  await w.end();
+  assert.match(one.text(), /Transfer-Encoding: chunked\r\n/);
+  assert.ok(one.text().endsWith("\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"));
+  const old = sink({ minor: 0 });
+  const w0 = new ResponseWriter(old.s);
+  w0.writeHead(200, []);
+  await w0.write("ab");
+  await w0.end();
+  assert.match(old.text(), /Connection: close\r\n/);
+  assert.doesNotMatch(old.text(), /Transfer-Encoding/);
+  assert.equal(w0.closeAfter, true);
+});
+
+Deno.test("writer: HEAD, 204 and 304 carry no body", async () => {
+  const head = sink({ head: true });
+  await new ResponseWriter(head.s).send(200, [], "not sent");
+  assert.match(head.text(), /Content-Length: 8\r\n/);
+  assert.ok(head.text().endsWith("\r\n\r\n"));
+  const none = sink();
+  await new ResponseWriter(none.s).send(204, [], "ignored");
+  assert.doesNotMatch(none.text(), /Content-Length|ignored/);
+  const notModified = sink();
+  await new ResponseWriter(notModified.s).send(304, [["ETag", '"x"']]);
+  assert.match(notModified.text(), /^HTTP\/1\.1 304 Not Modified\r\n/);
+  assert.match(notModified.text(), /\r\nETag: "x"\r\n/);
+  assert.ok(notModified.text().endsWith("\r\n\r\n"), "no body after the head");
+  assert.doesNotMatch(notModified.text(), /Content-Length/);
+});
+
+Deno.test("writer: CR or LF in a value, a bad name, or a bad status is refused and nothing is sent", () => {
+  for (
+    const [status, headers] of [
+      [200, [["X-A", "a\r\nInjected: yes"]]],
+      [200, [["X-A", "a\nb"]]],
+      [200, [["Bad Name", "v"]]],
+      [200, [["", "v"]]],
+      [99, []],
+    ] as Array<[number, Array<[string, string]>]>
+  ) {
+    const { s, text } = sink();
+    const w = new ResponseWriter(s);
+    assert.throws(() => w.writeHead(status, headers), `${status} ${JSON.stringify(headers)}`);
+    assert.equal(s.out.pending, 0, "nothing of a rejected head is buffered");
+    assert.equal(text(), "");
+  }
+});
+
+Deno.test("writer: a body longer than its Content-Length is refused; a shorter one closes", async () => {
+  const long = sink();
+  const w = new ResponseWriter(long.s);
+  w.writeHead(200, [["Content-Length", "3"]]);
+  await assert.rejects(() => w.write("four"), RangeError);
+  assert.equal(w.closeAfter, true);
+  assert.equal(w.remainingLength, 3);
+  const short = sink();
+  const w2 = new ResponseWriter(short.s);
+  w2.writeHead(200, [["Content-Length", "3"]]);
+  await w2.write("ab");
+  await w2.end();
+  assert.equal(w2.closeAfter, true, "a short body must end the connection");
+});
