@@ -48,13 +48,16 @@ Deno.test("keep-alive: HTTP/1.0 closes by default and persists when asked", asyn
   assert.equal(header(await c.response(), "x-path"), "/c");
 });
 
-Deno.test("pipelining: responses come strictly in request order, coalesced into one write", async () => {
-  // Handlers finish in reverse order of arrival: order must still be request order.
+Deno.test("pipelining: each request is served after the one before it, answered in order, in one write", async () => {
+  // Later handlers would finish first if they ran alongside: the first waits longest.
   let delay = 40;
+  const events: string[] = [];
   await using s = await startServer({
     handler: async (req, res) => {
+      events.push(`start ${req.path}`);
       const d = (delay -= 10);
       await new Promise((r) => setTimeout(r, Math.max(d, 0)));
+      events.push(`end ${req.path}`);
       await res.send(200, [["x-path", req.path]], req.path);
     },
   });
@@ -65,7 +68,14 @@ Deno.test("pipelining: responses come strictly in request order, coalesced into 
       `GET ${p} HTTP/1.1\r\n${H}${i === paths.length - 1 ? "Connection: close\r\n" : ""}\r\n`
     ).join(""),
   );
-  for (const p of paths) assert.equal(text(await c.response()), p);
+  const answered: string[] = [];
+  for (let i = 0; i < paths.length; i++) answered.push(text(await c.response()));
+  assert.deepEqual(answered, paths, "responses in request order");
+  assert.deepEqual(
+    events,
+    paths.flatMap((p) => [`start ${p}`, `end ${p}`]),
+    "one handler at a time, in order",
+  );
   assert.ok(await c.closed());
   await until(() => s.server.connectionCount === 0, "connection to close");
   assert.equal(s.server.stats.socketWrites, 1, "five ready responses leave in one write");
