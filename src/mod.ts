@@ -44,6 +44,7 @@ export { type ResponseHeaders, ResponseWriter } from "./http1/writer.ts";
 export { HeaderList } from "./http1/headers.ts";
 export { Body } from "./http1/body.ts";
 export { ParseError, type ParseErrorCode } from "./http1/parser.ts";
+export { Refusal } from "./http1/refusal.ts";
 export { STATUS, STATUS_TEXT } from "./http1/status.ts";
 export { Stats } from "./stats.ts";
 export { Logger, type LogSink } from "./log/logger.ts";

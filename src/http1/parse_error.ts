@@ -6,6 +6,7 @@
  */
 
 import { STATUS } from "./status.ts";
+import { Refusal } from "./refusal.ts";
 
 /**
  * Why a request was refused. The codes are stable: metrics count rejections by them and tests
@@ -56,17 +57,14 @@ export type ParseErrorCode =
  * console.log(e.status, e.code); // 400 "bare_lf"
  * ```
  */
-export class ParseError extends Error {
-  /** The status code to answer with. */
-  readonly status: number;
+export class ParseError extends Refusal {
   /** A stable, machine-readable reason. */
   readonly code: ParseErrorCode;
 
   /** Creates an error with the status to answer, a reason code and a human message. */
   constructor(status: number, code: ParseErrorCode, message: string) {
-    super(message);
+    super(status, message);
     this.name = "ParseError";
-    this.status = status;
     this.code = code;
   }
 }

@@ -8,6 +8,7 @@
 
 import { join, sep } from "path";
 import { STATUS } from "../http1/status.ts";
+import { Refusal } from "../http1/refusal.ts";
 import { percentDecode } from "../http1/percent.ts";
 
 export { percentDecode };
@@ -21,8 +22,8 @@ export type SafePath = {
   trailingSlash: boolean;
 } | {
   ok: false;
-  status: number;
-  reason: string;
+  /** Why the path is refused, and with which status (400, or 404 for a hidden dotfile). */
+  refusal: Refusal;
 };
 
 /**
@@ -33,16 +34,20 @@ export type SafePath = {
 export function safePath(raw: string, allowDotfiles: boolean): SafePath {
   const decoded = percentDecode(raw);
   if (decoded === undefined) {
-    return { ok: false, status: STATUS.BadRequest, reason: "malformed percent-encoding" };
+    return { ok: false, refusal: new Refusal(STATUS.BadRequest, "malformed percent-encoding") };
   }
-  if (decoded.includes("\0")) return { ok: false, status: STATUS.BadRequest, reason: "NUL in path" };
-  if (decoded.includes("\\")) return { ok: false, status: STATUS.BadRequest, reason: "backslash in path" };
+  if (decoded.includes("\0")) return { ok: false, refusal: new Refusal(STATUS.BadRequest, "NUL in path") };
+  if (decoded.includes("\\")) {
+    return { ok: false, refusal: new Refusal(STATUS.BadRequest, "backslash in path") };
+  }
   const segments = decoded.split("/").filter((s) => s !== "");
   for (const s of segments) {
     if (s === "." || s === "..") {
-      return { ok: false, status: STATUS.BadRequest, reason: "dot segment in path" };
+      return { ok: false, refusal: new Refusal(STATUS.BadRequest, "dot segment in path") };
     }
-    if (s.startsWith(".") && !allowDotfiles) return { ok: false, status: STATUS.NotFound, reason: "dotfile" };
+    if (s.startsWith(".") && !allowDotfiles) {
+      return { ok: false, refusal: new Refusal(STATUS.NotFound, "dotfile") };
+    }
   }
   return { ok: true, rel: segments.join("/"), segments, trailingSlash: decoded.endsWith("/") };
 }

@@ -101,8 +101,9 @@ export function staticHandler(options: StaticOptions): Handler {
   const cache = new FileCache(options.cacheMaxBytes ?? 64 * 1024 * 1024, CACHE_FILE_BYTES);
   // Checked path → its real path. Both maps are bounded by bytes: their keys come from clients.
   const realPaths = new BoundedMap<{ ino: number; real: string }>(PATH_CACHE_BYTES, (v) => v.real.length * 2);
-  // Raw request path → checked path relative to the root (the checks are pure, so cacheable).
-  const checked = new BoundedMap<SafePath>(PATH_CACHE_BYTES, (v) => (v.ok ? v.rel.length * 4 : 64));
+  // Raw request path → checked path relative to the root (the checks are pure, so cacheable). A
+  // refusal is counted at 1 KiB: it is an Error, with its stack.
+  const checked = new BoundedMap<SafePath>(PATH_CACHE_BYTES, (v) => (v.ok ? v.rel.length * 4 : 1024));
   let rootReal: Promise<string | undefined> | undefined;
   const root = () =>
     rootReal ??= Deno.realPath(options.root).catch((e) => {
@@ -136,8 +137,8 @@ export function staticHandler(options: StaticOptions): Handler {
       checked.set(req.path, safe);
     }
     if (!safe.ok) {
-      if (safe.status === STATUS.NotFound) return await notFound(req, res);
-      return await sendError(res, req.headers.get("accept"), safe.status, safe.reason);
+      if (safe.refusal.status === STATUS.NotFound) return await notFound(req, res);
+      return await sendError(res, req.headers.get("accept"), safe.refusal.status, safe.refusal.message);
     }
     const rootPath = await root();
     if (rootPath === undefined) return await notFound(req, res);

@@ -18,6 +18,7 @@ import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import { STATUS } from "../http1/status.ts";
 import { sendError } from "../http1/error_page.ts";
+import { Refusal } from "../http1/refusal.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../stats.ts";
 import { staticHandler } from "../static/serve_static.ts";
@@ -50,15 +51,6 @@ const ALLOW = "GET, HEAD, PUT, POST, DELETE, OPTIONS";
 const CHALLENGE: [string, string] = ["WWW-Authenticate", 'Basic realm="ferry", charset="UTF-8"'];
 /** Most `name(N).ext` candidates a POST tries. */
 const MAX_POST_SUFFIX = 10_000;
-
-/** A write was refused: answer `status` with `message`. */
-class Refusal extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 /**
  * Makes the upload handler.
@@ -229,7 +221,7 @@ async function postFile(req: ServerRequest, rel: string, target: string): Promis
  */
 export function checkWritePath(raw: string): string {
   const safe = safePath(raw, true);
-  if (!safe.ok) throw new Refusal(STATUS.BadRequest, safe.reason);
+  if (!safe.ok) throw new Refusal(STATUS.BadRequest, safe.refusal.message);
   if (safe.rel === "" || safe.trailingSlash) throw new Refusal(STATUS.BadRequest, "a file name is required");
   if (safe.segments.some((s) => s.startsWith("."))) {
     throw new Refusal(STATUS.BadRequest, "names starting with . are not allowed");

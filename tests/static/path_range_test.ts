@@ -26,7 +26,7 @@ Deno.test("static path: decoding, dot segments, dotfiles, NUL, backslash and the
   ) {
     const r = safePath(raw, false);
     assert.equal(r.ok, false, raw);
-    if (!r.ok) assert.equal(r.status, status, raw);
+    if (!r.ok) assert.equal(r.refusal.status, status, raw);
   }
   assert.equal(safePath(".env", true).ok, true);
 });
