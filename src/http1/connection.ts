@@ -215,6 +215,17 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     return true;
   }
 
+  /** Moves to `phase`, which must be over by `deadline` (ms since the epoch; Infinity: never). */
+  #enter(phase: Phase, deadline: number): void {
+    this.#phase = phase;
+    this.deadline = deadline;
+  }
+
+  /** The deadline `seconds` from now; Infinity for 0 (no limit). */
+  #after(seconds: number): number {
+    return seconds > 0 ? Date.now() + seconds * 1000 : Infinity;
+  }
+
   /**
    * When the body read about to start must end: `bodyTimeout` from now, and no later than the
    * minimum body rate allows for the bytes received so far (after a grace of `bodyTimeout`).
@@ -242,8 +253,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     if (inHandler) {
       // Answers already made (earlier pipelined ones, or this one's) go out before the wait.
       if (this.out.pending > 0) await this.out.flush();
-      this.#phase = PHASE.body;
-      this.deadline = this.#bodyDeadline();
+      this.#enter(PHASE.body, this.#bodyDeadline());
     }
     try {
       const n = await this.#conn.read(into);
@@ -258,8 +268,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       throw e;
     } finally {
       if (inHandler && this.#phase === PHASE.body) {
-        this.#phase = PHASE.handler;
-        this.deadline = Infinity;
+        this.#enter(PHASE.handler, Infinity);
       }
     }
   }
@@ -268,8 +277,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Serves the connection until it closes. Never throws. */
   async run(): Promise<void> {
-    const t = this.#ctx.options.headerTimeout;
-    this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+    this.#enter(PHASE.idle, this.#after(this.#ctx.options.headerTimeout));
     try {
       if (this.#ctx.options.proxyProtocol && !this.secure && !(await this.#readProxyHeader())) return;
       for (;;) {
@@ -341,11 +349,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     for (;;) {
       if (this.start < this.end) {
         if (this.#phase !== PHASE.head) {
-          this.#phase = PHASE.head;
-          if (this.#served > 0) {
-            const t = ctx.options.headerTimeout;
-            this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
-          }
+          // The first head keeps the deadline counted from accept; later ones get a fresh one.
+          this.#enter(PHASE.head, this.#served > 0 ? this.#after(ctx.options.headerTimeout) : this.deadline);
         }
         const n = parser.execute(this.buf, this.start, this.end);
         if (n >= 0) {
@@ -358,9 +363,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         if (this.out.pending > 0) await this.out.flush();
         if (ctx.draining || this.#closing) return null;
         if (this.#served > 0 && this.#phase !== PHASE.idle) {
-          this.#phase = PHASE.idle;
-          const t = ctx.options.keepaliveTimeout;
-          this.deadline = t > 0 ? Date.now() + t * 1000 : Infinity;
+          this.#enter(PHASE.idle, this.#after(ctx.options.keepaliveTimeout));
           this.out.release();
           if (this.buf.length > READ_BUFFER_BYTES) this.buf = new Uint8Array(READ_BUFFER_BYTES);
           this.start = 0;
@@ -449,8 +452,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const ctx = this.#ctx;
     const stats = ctx.stats;
     const options = ctx.options;
-    this.#phase = PHASE.handler;
-    this.deadline = Infinity;
+    this.#enter(PHASE.handler, Infinity);
     this.#bodyStart = 0;
     this.#bodyBytes = 0;
     stats.requestsTotal++;
@@ -714,7 +716,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   #closeSocket(): void {
     if (this.#socketClosed) return;
     this.#socketClosed = true;
-    this.#phase = PHASE.closed;
+    this.#enter(PHASE.closed, Infinity);
     try {
       this.#conn.close();
     } catch {
@@ -747,8 +749,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     } catch {
       return;
     }
-    this.#phase = PHASE.linger;
-    this.deadline = Date.now() + LINGER_MS;
+    this.#enter(PHASE.linger, Date.now() + LINGER_MS);
     const scratch = new Uint8Array(16 * 1024);
     let seen = 0;
     try {
