@@ -8,7 +8,6 @@
  */
 
 import { basename, join } from "path";
-import zlib from "zlib";
 import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import { PreparedHeaders, type ResponseWriter } from "../http1/writer.ts";
@@ -20,6 +19,10 @@ import { checkIfRange, collectConditionals, evaluatePreconditions } from "./cond
 import { chooseCoding, type Coding, contentTypeFor, isActiveContent, isCompressible } from "./media.ts";
 import { inside, type SafePath, safePath, under } from "./path.ts";
 import { BoundedMap } from "../bounded_map.ts";
+import { compressWhole, streamCompressed } from "./compress.ts";
+import { listing } from "./listing.ts";
+
+export { escapeHtml } from "./listing.ts";
 import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
 import { TEXT_PLAIN } from "../http1/error_page.ts";
 
@@ -445,188 +448,4 @@ export async function streamFile(
     await res.write(buf.subarray(0, n));
     left -= n;
   }
-}
-
-/**
- * Brotli quality for on-the-fly compression: 4 costs about half the CPU of 5 for a few percent
- * more bytes (small files, compressed once for the cache, get 9).
- */
-const ON_THE_FLY_BROTLI_QUALITY = 4;
-
-/** Bytes compressed in one slice of on-the-fly compression, between turns of the event loop. */
-const COMPRESS_SLICE_BYTES = 32 * 1024;
-
-/** Lets the event loop run (I/O of other connections) before the next slice of CPU work. */
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/**
- * Compresses a file on the fly in 64 KiB slices, writing each slice's output before the next is
- * read and yielding to the event loop in between: a 16 MiB brotli response takes its turns with
- * everyone else's requests instead of holding the loop for the whole file (the stream pipe ran
- * every slice in one go of microtasks).
- */
-async function streamCompressed(
-  res: ResponseWriter,
-  path: string,
-  size: number,
-  coding: Coding,
-): Promise<void> {
-  const compressor = coding === "br"
-    ? zlib.createBrotliCompress({
-      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: ON_THE_FLY_BROTLI_QUALITY },
-    })
-    : zlib.createGzip({ level: 6 });
-  const output: Uint8Array[] = [];
-  let failure: Error | undefined;
-  compressor.on("data", (piece: Uint8Array) => output.push(piece));
-  compressor.on("error", (e: Error) => failure = e);
-  const ended = new Promise<void>((resolve) => compressor.once("end", resolve));
-  const drainOutput = async () => {
-    if (failure !== undefined) throw failure;
-    while (output.length > 0) await res.write(output.shift()!);
-  };
-  try {
-    using file = await Deno.open(path, { read: true });
-    let left = size;
-    while (left > 0) {
-      const slice = new Uint8Array(Math.min(COMPRESS_SLICE_BYTES, left));
-      const n = await file.read(slice);
-      if (n === null) break;
-      left -= n;
-      await new Promise<void>((resolve, reject) =>
-        compressor.write(n === slice.length ? slice : slice.subarray(0, n), (e) => e ? reject(e) : resolve())
-      );
-      await drainOutput();
-      await nextTurn();
-    }
-    compressor.end();
-    await ended;
-    await drainOutput();
-  } finally {
-    compressor.destroy();
-  }
-}
-
-function compressWhole(data: Uint8Array, coding: Coding): Uint8Array {
-  if (coding === "br") {
-    return zlib.brotliCompressSync(data, {
-      params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: 9,
-        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
-      },
-    });
-  }
-  return zlib.gzipSync(data, { level: 6 });
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Escapes text for HTML. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-}
-
-/** One row of a directory listing. */
-interface ListingEntry {
-  name: string;
-  dir: boolean;
-  size: number;
-  mtime: number;
-}
-
-const LISTING_STYLE =
-  `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
-h1{font-size:1.3rem;font-weight:600;word-break:break-all}table{border-collapse:collapse;width:100%}
-th,td{padding:.35rem .6rem;text-align:left;border-bottom:1px solid #e5e7eb}th a{color:inherit}
-td.n{font-variant-numeric:tabular-nums;text-align:right;white-space:nowrap}th.n{text-align:right}
-tr:hover td{background:#f6f7f9}a{color:#1d4ed8;text-decoration:none}a:hover{text-decoration:underline}
-footer{color:#888;font-size:.85rem;margin-top:1rem}`;
-
-/** `1.5 MiB`, `12 KiB`, `980 B`. */
-function humanSize(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
-
-/**
- * An HTML listing of `dir`: directories first, then files, with size and modification time,
- * sortable by name, size or time (`?sort=size&order=desc`, as Caddy's browse page does).
- */
-async function listing(
-  res: ResponseWriter,
-  dir: string,
-  rel: string,
-  dotfiles: boolean,
-  query: string,
-): Promise<void> {
-  const params = new URLSearchParams(query);
-  const sort = ["name", "size", "modified"].includes(params.get("sort") ?? "") ? params.get("sort")! : "name";
-  const desc = params.get("order") === "desc";
-  const entries: ListingEntry[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!dotfiles && e.name.startsWith(".")) continue;
-    let size = 0;
-    let mtime = 0;
-    try {
-      const st = await Deno.lstat(join(dir, e.name));
-      size = st.size;
-      mtime = st.mtime?.getTime() ?? 0;
-    } catch {
-      // gone meanwhile: listed without details
-    }
-    entries.push({ name: e.name, dir: e.isDirectory, size, mtime });
-  }
-  const by = (a: ListingEntry, b: ListingEntry) =>
-    sort === "size"
-      ? a.size - b.size
-      : sort === "modified"
-      ? a.mtime - b.mtime
-      : a.name.localeCompare(b.name);
-  entries.sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : (desc ? -by(a, b) : by(a, b))));
-  const title = escapeHtml("/" + rel);
-  const head = (key: string, label: string, numeric = false) => {
-    const next = sort === key && !desc ? "desc" : "asc";
-    const mark = sort === key ? (desc ? " ↓" : " ↑") : "";
-    return `<th${
-      numeric ? ' class="n"' : ""
-    }><a href="?sort=${key}&amp;order=${next}">${label}${mark}</a></th>`;
-  };
-  const rows = entries.map((e) => {
-    const href = encodeURIComponent(e.name) + (e.dir ? "/" : "");
-    const when = e.mtime > 0 ? new Date(e.mtime).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "";
-    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.dir ? "/" : ""}</a></td>` +
-      `<td class="n">${e.dir ? "—" : humanSize(e.size)}</td><td class="n">${when}</td></tr>`;
-  });
-  if (rel !== "") {
-    rows.unshift(`<tr><td><a href="../">../</a></td><td class="n"></td><td class="n"></td></tr>`);
-  }
-  const files = entries.filter((e) => !e.dir).length;
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Index of ${title}</title><style>${LISTING_STYLE}</style></head>
-<body><h1>Index of ${title}</h1>
-<table><thead><tr>${head("name", "Name")}${head("size", "Size", true)}${
-    head("modified", "Modified", true)
-  }</tr></thead>
-<tbody>
-${rows.join("\n")}
-</tbody></table>
-<footer>${entries.length - files} directories, ${files} files · ferry</footer></body></html>
-`;
-  await res.send(STATUS.OK, [["Content-Type", "text/html; charset=utf-8"], [
-    "X-Content-Type-Options",
-    "nosniff",
-  ]], html);
 }
