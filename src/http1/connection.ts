@@ -16,7 +16,14 @@ import type { HeaderList } from "./headers.ts";
 import { parseProxyHeader, ProxyHeaderError } from "../proxy/proxy_protocol.ts";
 import { STATUS } from "./status.ts";
 import { sendError } from "./error_page.ts";
-import { CONTINUE_BYTES, Output, type ResponseSink, ResponseWriter, SETTLED } from "./writer.ts";
+import {
+  CONTINUE_BYTES,
+  type ExchangeFacts,
+  Output,
+  type ResponseSink,
+  ResponseWriter,
+  SETTLED,
+} from "./writer.ts";
 import type { Dispatcher, Mount } from "./dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Logger } from "../log/logger.ts";
@@ -159,24 +166,14 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   // --- ResponseSink ----------------------------------------------------------------------------
 
-  /** Whether the current request is HEAD. */
-  get isHead(): boolean {
-    return this.#current?.head.method === "HEAD";
-  }
-
-  /** The current request's HTTP minor version (1 when there is none yet). */
-  get versionMinor(): number {
-    return this.#current?.head.versionMinor ?? 1;
-  }
-
-  /** The current request's id, sent back as X-Request-Id. */
-  get requestId(): string | undefined {
-    return this.#current?.req?.id;
-  }
-
-  /** HSTS on TLS connections. */
-  get extraHead(): Uint8Array | undefined {
-    return this.secure ? this.#ctx.secureHead : undefined;
+  /** The facts of the exchange `cur` for its response writer (those of no request without one). */
+  #factsOf(head: RequestHead | undefined, id: string | undefined): ExchangeFacts {
+    return {
+      head: head?.method === "HEAD",
+      versionMinor: head?.versionMinor ?? 1,
+      requestId: id,
+      extraHead: this.secure ? this.#ctx.secureHead : undefined,
+    };
   }
 
   /** Whether the connection will close after the response being written. */
@@ -432,7 +429,9 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   async #sendError(status: number, message: string, headers: Array<[string, string]> = []): Promise<void> {
     this.#closing = true;
     const cur = this.#current;
-    const res = cur?.res.headersSent === false ? cur.res : new ResponseWriter(this);
+    const res = cur?.res.headersSent === false
+      ? cur.res
+      : new ResponseWriter(this, this.#factsOf(cur?.head, cur?.req?.id));
     try {
       await sendError(res, cur?.head.headers.get("accept"), status, message, headers);
       // The exchange's own response is recorded once, where the exchange ends; an error outside
@@ -464,9 +463,9 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path);
     const limit = mount.maxBodyBytes ?? options.maxBodyBytes;
     const body = bodyFor(head, this, limit, options.maxHeaderBytes);
-    const res = new ResponseWriter(this);
     const incomingId = head.headers.get("x-request-id");
     const id = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : ctx.nextRequestId();
+    const res = new ResponseWriter(this, this.#factsOf(head, id));
     const client = ctx.clientOf?.(head.headers, this.remoteAddr);
     const req = new ServerRequest(head, body, this, id, start, client);
     const cur: Exchange = { head, body, res, req, mount: mount.name };

@@ -76,19 +76,31 @@ export const CONTINUE_BYTES: Uint8Array = new TextEncoder().encode("HTTP/1.1 100
 export interface ResponseSink {
   /** The connection's output. */
   readonly out: Output;
-  /** Whether the request was HEAD (the body is not sent). */
-  readonly isHead: boolean;
-  /** The request's HTTP minor version. */
-  readonly versionMinor: number;
   /** Whether the connection will close after this response (checked when the head is written). */
   mustClose(): boolean;
   /** Called when the response is complete; flushes unless pipelined requests are waiting. */
   endOfResponse(): Promise<void>;
-  /** Pre-encoded header lines added to every response on this connection (HSTS on TLS). */
-  readonly extraHead: Uint8Array | undefined;
+}
+
+/** The facts of one exchange a response is written for, given when its writer is made. */
+export interface ExchangeFacts {
+  /** Whether the request was HEAD (the body is not sent). */
+  readonly head: boolean;
+  /** The request's HTTP minor version (1 when there was no request line). */
+  readonly versionMinor: number;
   /** The request id, sent as X-Request-Id (already validated: safe to write as it is). */
   readonly requestId: string | undefined;
+  /** Pre-encoded header lines added to every response on this connection (HSTS on TLS). */
+  readonly extraHead: Uint8Array | undefined;
 }
+
+/** The facts of a response to no request (a refused head): HTTP/1.1, not HEAD, no id. */
+export const NO_REQUEST: ExchangeFacts = Object.freeze({
+  head: false,
+  versionMinor: 1,
+  requestId: undefined,
+  extraHead: undefined,
+});
 
 const MODE_NONE = 0;
 const MODE_FIXED = 1;
@@ -127,12 +139,14 @@ export class ResponseWriter {
   /** Whether the connection closes after this response. */
   closeAfter = false;
   #sink: ResponseSink;
+  #facts: ExchangeFacts;
   #mode = MODE_NONE;
   #remaining = 0;
 
-  /** A writer for one response on `sink`'s connection. */
-  constructor(sink: ResponseSink) {
+  /** A writer for one response on `sink`'s connection, for the exchange `facts` describe. */
+  constructor(sink: ResponseSink, facts: ExchangeFacts = NO_REQUEST) {
     this.#sink = sink;
+    this.#facts = facts;
   }
 
   /**
@@ -217,9 +231,10 @@ export class ResponseWriter {
           }
           writeField(out, name, value);
         }}
-      const extra = sink.extraHead;
+      const facts = this.#facts;
+      const extra = facts.extraHead;
       if (extra !== undefined) out.append(extra);
-      const id = sink.requestId;
+      const id = facts.requestId;
       if (id !== undefined && !hasRequestId) {
         out.append(REQUEST_ID_PREFIX);
         out.appendAscii(id);
@@ -231,7 +246,7 @@ export class ResponseWriter {
         if ((hasDateOrServer & H_SERVER) === 0) writeField(out, "Server", "ferry");
       }
 
-      const noBody = sink.isHead || status === 204 || status === 304;
+      const noBody = facts.head || status === 204 || status === 304;
       let mode: number;
       if (status === 204) {
         mode = MODE_DISCARD;
@@ -246,7 +261,7 @@ export class ResponseWriter {
         this.#remaining = length;
       } else if (noBody) {
         mode = MODE_DISCARD;
-      } else if (sink.versionMinor >= 1) {
+      } else if (facts.versionMinor >= 1) {
         out.appendAscii("Transfer-Encoding: chunked\r\n");
         mode = MODE_CHUNKED;
       } else {
@@ -256,7 +271,7 @@ export class ResponseWriter {
       if (closeRequested || sink.mustClose()) {
         this.closeAfter = true;
         out.appendAscii("Connection: close\r\n\r\n");
-      } else if (sink.versionMinor === 0) {
+      } else if (facts.versionMinor === 0) {
         out.appendAscii("Connection: keep-alive\r\n\r\n");
       } else {
         out.append(CRLF);
@@ -277,7 +292,7 @@ export class ResponseWriter {
 
   /** Whether a response with `status` to this request would carry no body (HEAD, 204, 304). */
   discardsBodyFor(status: number): boolean {
-    return this.#sink.isHead || status === 204 || status === 304;
+    return this.#facts.head || status === 204 || status === 304;
   }
 
   /**

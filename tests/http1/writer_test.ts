@@ -5,7 +5,7 @@
  */
 
 import assert from "assert";
-import { Output, type ResponseSink, ResponseWriter } from "../../src/http1/writer.ts";
+import { type ExchangeFacts, Output, type ResponseSink, ResponseWriter } from "../../src/http1/writer.ts";
 
 /** A sink for one exchange; `bytes()` is what went to the "socket". */
 function sink(opts: { head?: boolean; minor?: number; close?: boolean } = {}) {
@@ -16,22 +16,20 @@ function sink(opts: { head?: boolean; minor?: number; close?: boolean } = {}) {
       return Promise.resolve(p.length);
     },
   });
-  const s: ResponseSink = {
-    out,
-    isHead: opts.head ?? false,
+  const s: ResponseSink = { out, mustClose: () => opts.close ?? false, endOfResponse: () => out.flush() };
+  const facts: ExchangeFacts = {
+    head: opts.head ?? false,
     versionMinor: opts.minor ?? 1,
-    mustClose: () => opts.close ?? false,
-    endOfResponse: () => out.flush(),
-    extraHead: undefined,
     requestId: "req-1",
+    extraHead: undefined,
   };
   const text = () => new TextDecoder().decode(Uint8Array.from(chunks.flatMap((c) => [...c])));
-  return { s, text };
+  return { s, facts, text };
 }
 
 Deno.test("writer: a Content-Length body, the X-Request-Id, Date and Server once", async () => {
-  const { s, text } = sink();
-  await new ResponseWriter(s).send(200, [["Content-Type", "text/plain"]], "hello");
+  const { s, facts, text } = sink();
+  await new ResponseWriter(s, facts).send(200, [["Content-Type", "text/plain"]], "hello");
   const t = text();
   assert.match(t, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(t, /\r\nContent-Length: 5\r\n/);
@@ -43,7 +41,7 @@ Deno.test("writer: a Content-Length body, the X-Request-Id, Date and Server once
 
 Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on HTTP/1.0", async () => {
   const one = sink();
-  const w = new ResponseWriter(one.s);
+  const w = new ResponseWriter(one.s, one.facts);
   w.writeHead(200, []);
   await w.write("ab");
   await w.write("cde");
@@ -51,7 +49,7 @@ Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on
   assert.match(one.text(), /Transfer-Encoding: chunked\r\n/);
   assert.ok(one.text().endsWith("\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"));
   const old = sink({ minor: 0 });
-  const w0 = new ResponseWriter(old.s);
+  const w0 = new ResponseWriter(old.s, old.facts);
   w0.writeHead(200, []);
   await w0.write("ab");
   await w0.end();
@@ -62,14 +60,14 @@ Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on
 
 Deno.test("writer: HEAD, 204 and 304 carry no body", async () => {
   const head = sink({ head: true });
-  await new ResponseWriter(head.s).send(200, [], "not sent");
+  await new ResponseWriter(head.s, head.facts).send(200, [], "not sent");
   assert.match(head.text(), /Content-Length: 8\r\n/);
   assert.ok(head.text().endsWith("\r\n\r\n"));
   const none = sink();
-  await new ResponseWriter(none.s).send(204, [], "ignored");
+  await new ResponseWriter(none.s, none.facts).send(204, [], "ignored");
   assert.doesNotMatch(none.text(), /Content-Length|ignored/);
   const notModified = sink();
-  await new ResponseWriter(notModified.s).send(304, [["ETag", '"x"']]);
+  await new ResponseWriter(notModified.s, notModified.facts).send(304, [["ETag", '"x"']]);
   assert.match(notModified.text(), /^HTTP\/1\.1 304 Not Modified\r\n/);
   assert.match(notModified.text(), /\r\nETag: "x"\r\n/);
   assert.ok(notModified.text().endsWith("\r\n\r\n"), "no body after the head");
@@ -86,8 +84,8 @@ Deno.test("writer: CR or LF in a value, a bad name, or a bad status is refused a
       [99, []],
     ] as Array<[number, Array<[string, string]>]>
   ) {
-    const { s, text } = sink();
-    const w = new ResponseWriter(s);
+    const { s, facts, text } = sink();
+    const w = new ResponseWriter(s, facts);
     assert.throws(() => w.writeHead(status, headers), `${status} ${JSON.stringify(headers)}`);
     assert.equal(s.out.pending, 0, "nothing of a rejected head is buffered");
     assert.equal(text(), "");
@@ -96,13 +94,13 @@ Deno.test("writer: CR or LF in a value, a bad name, or a bad status is refused a
 
 Deno.test("writer: a body longer than its Content-Length is refused; a shorter one closes", async () => {
   const long = sink();
-  const w = new ResponseWriter(long.s);
+  const w = new ResponseWriter(long.s, long.facts);
   w.writeHead(200, [["Content-Length", "3"]]);
   await assert.rejects(() => w.write("four"), RangeError);
   assert.equal(w.closeAfter, true);
   assert.equal(w.remainingLength, 3);
   const short = sink();
-  const w2 = new ResponseWriter(short.s);
+  const w2 = new ResponseWriter(short.s, short.facts);
   w2.writeHead(200, [["Content-Length", "3"]]);
   await w2.write("ab");
   await w2.end();
