@@ -200,7 +200,13 @@ export async function serve(
 
 // Types that the public API refers to, exported so that it is documented whole.
 export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
-export { Output, PreparedHeaders, type ResponseSink } from "./http1/writer.ts";
+export {
+  type ExchangeFacts,
+  NO_REQUEST,
+  Output,
+  PreparedHeaders,
+  type ResponseSink,
+} from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
 export { Connection, type ConnectionContext } from "./http1/connection.ts";
 export { type ClientView, type ConnectionInfo } from "./http1/request.ts";
