@@ -10,6 +10,7 @@
 
 import type { Body, ByteSource } from "./body.ts";
 import { bodyFor } from "./body_for.ts";
+import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import { type ClientView, type ConnectionInfo, ServerRequest } from "./request.ts";
 import type { HeaderList } from "./headers.ts";
@@ -70,8 +71,6 @@ const PHASE = {
 } as const;
 type Phase = typeof PHASE[keyof typeof PHASE];
 
-/** Initial read buffer: enough for most heads, small enough that idle connections stay cheap. */
-const READ_BUFFER_BYTES = 4096;
 /** How long a closing connection keeps reading (and discarding) what the client still sends. */
 const LINGER_MS = 2000;
 /** At a graceful shutdown, how long a connection that has sent nothing yet may still do so. */
@@ -205,7 +204,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
 
   /** Reads more bytes into the buffer, compacting or growing it as needed. */
   async fill(): Promise<boolean> {
-    this.#prepareBuffer();
+    roomToRead(this, this.#maxBuffer);
     const n = await this.#read(this.buf.subarray(this.end));
     if (n === null) return false;
     this.end += n;
@@ -362,16 +361,14 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         if (this.#served > 0 && this.#phase !== PHASE.idle) {
           this.#enter(PHASE.idle, this.#after(ctx.options.keepaliveTimeout));
           this.out.release();
-          if (this.buf.length > READ_BUFFER_BYTES) this.buf = new Uint8Array(READ_BUFFER_BYTES);
-          this.start = 0;
-          this.end = 0;
+          idleReadBuffer(this);
         }
       }
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
       this.#recorder.flush();
       // The read, inline: the head path costs one await per read.
-      this.#prepareBuffer();
+      roomToRead(this, this.#maxBuffer);
       if (this.#socketClosed) return null;
       let n: number | null;
       try {
@@ -387,31 +384,6 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       this.#ctx.stats.bytesIn += n;
       this.end += n;
       this.#arrival = performance.now();
-    }
-  }
-
-  /** Makes room at the end of the read buffer for the next read. */
-  #prepareBuffer(): void {
-    if (this.start === this.end) {
-      this.start = 0;
-      this.end = 0;
-    } else if (this.end === this.buf.length) {
-      this.#makeRoom();
-    }
-  }
-
-  /** Compacts the read buffer, or grows it when the unconsumed bytes fill it. */
-  #makeRoom(): void {
-    if (this.start > 0) {
-      this.buf.copyWithin(0, this.start, this.end);
-      this.end -= this.start;
-      this.start = 0;
-    } else {
-      const size = Math.min(this.buf.length * 2, this.#maxBuffer);
-      if (size <= this.buf.length) throw new Error("read buffer cannot grow further");
-      const grown = new Uint8Array(size);
-      grown.set(this.buf.subarray(0, this.end));
-      this.buf = grown;
     }
   }
 

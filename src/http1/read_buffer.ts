@@ -1,0 +1,61 @@
+/**
+ * A connection's read buffer: `buf[start..end)` holds what was received and not yet consumed. It
+ * starts small (4 KiB: an idle keep-alive connection stays cheap), is compacted before it grows,
+ * grows by doubling up to a bound (the largest head allowed), and shrinks back when the connection
+ * goes idle. The connection keeps the fields (bodies read them as a `ByteSource`); this module
+ * keeps the rules.
+ *
+ * @module
+ */
+
+/** The fields of a read buffer. */
+export interface ReadBuffer {
+  /** The bytes. */
+  buf: Uint8Array;
+  /** First unconsumed byte. */
+  start: number;
+  /** One past the last received byte. */
+  end: number;
+}
+
+/** Initial read buffer: enough for most heads, small enough that idle connections stay cheap. */
+export const READ_BUFFER_BYTES = 4096;
+
+/**
+ * Makes room at the end of `b` for the next read: rewinds an empty buffer, compacts a full one,
+ * or grows it (doubling, at most to `maxBytes`) when the unconsumed bytes fill it. Throws when it
+ * cannot grow further (the parser refuses the head before that).
+ *
+ * @example
+ * ```ts
+ * import { roomToRead } from "./read_buffer.ts";
+ * const b = { buf: new Uint8Array(4), start: 2, end: 4 };
+ * roomToRead(b, 16);
+ * console.log(b.start, b.end); // 0 2
+ * ```
+ */
+export function roomToRead(b: ReadBuffer, maxBytes: number): void {
+  if (b.start === b.end) {
+    b.start = 0;
+    b.end = 0;
+  } else if (b.end === b.buf.length) {
+    if (b.start > 0) {
+      b.buf.copyWithin(0, b.start, b.end);
+      b.end -= b.start;
+      b.start = 0;
+    } else {
+      const size = Math.min(b.buf.length * 2, maxBytes);
+      if (size <= b.buf.length) throw new Error("read buffer cannot grow further");
+      const grown = new Uint8Array(size);
+      grown.set(b.buf.subarray(0, b.end));
+      b.buf = grown;
+    }
+  }
+}
+
+/** Empties `b` between requests, giving back a grown buffer (idle connections hold 4 KiB). */
+export function idleReadBuffer(b: ReadBuffer): void {
+  if (b.buf.length > READ_BUFFER_BYTES) b.buf = new Uint8Array(READ_BUFFER_BYTES);
+  b.start = 0;
+  b.end = 0;
+}
