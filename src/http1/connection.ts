@@ -459,32 +459,42 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     if (res.finished && body.done) {
       if (pending === undefined || pending === SETTLED) {
         // The common case: answered at once, nothing left to read or wait for.
-        return this.#completed(cur, req);
+        return this.#end(cur);
       }
       // Answered; only the write is in flight (a keep-alive request's flush).
       return pending.then(
-        () => this.#completed(cur, req),
+        () => this.#end(cur),
         (e) => this.#finish(cur, req, undefined, { error: e }),
       );
     }
     return this.#finish(cur, req, pending === undefined ? undefined : pending, undefined);
   }
 
-  /** Records a finished exchange; whether the connection goes on. */
-  #completed(cur: Exchange, req: ServerRequest): boolean {
-    this.#recorder.record(cur.res, req, cur.mount);
-    this.#current = undefined;
-    return !cur.res.closeAfter && !this.#closing && !this.out.failed;
+  /**
+   * The one end of every exchange: a response the handler left open is finished, the exchange
+   * is recorded once, an unread body is drained (or the connection is marked to close), and the
+   * answer says whether the connection goes on. Without a promise turn when there is nothing left
+   * to do (the common case).
+   */
+  #end(cur: Exchange): boolean | Promise<boolean> {
+    if (cur.res.finished && cur.body.done) {
+      this.#recorder.record(cur.res, cur.req, cur.mount);
+      this.#current = undefined;
+      return this.#goesOn(cur.res);
+    }
+    return this.#endOpen(cur);
+  }
+
+  /** Whether the connection may serve another request after `res`. */
+  #goesOn(res: ResponseWriter): boolean {
+    return !res.closeAfter && !this.#closing && !this.out.failed;
   }
 
   /** Requests that no mount sees: shutting down, CONNECT, a body declared too large, `OPTIONS *`. */
   async #serveSpecial(cur: Exchange, limit: number): Promise<boolean> {
     try {
-      if (await this.#refuseSpecial(cur, limit)) {
-        this.#recorder.record(cur.res, cur.req, cur.mount);
-        return false;
-      }
-      return await this.#afterHandler(cur, cur.req!);
+      await this.#refuseSpecial(cur, limit);
+      return await this.#end(cur);
     } catch (e) {
       if (!isConnectionError(e)) throw e;
       return false;
@@ -494,8 +504,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /**
-   * The answers of {@linkcode Connection.#serveSpecial}: 503, 501 or 413 (true: refused, the
-   * connection closes), or 204 for `OPTIONS *` (false).
+   * The answers of {@linkcode Connection.#serveSpecial}: 503, 501 or 413 (true: refused; the
+   * connection then closes), or 204 for `OPTIONS *` (false).
    */
   async #refuseSpecial(cur: Exchange, limit: number): Promise<boolean> {
     const ctx = this.#ctx;
@@ -545,7 +555,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
           await this.#handlerFailed(e, cur.mount, req, cur.res);
         }
       }
-      return await this.#afterHandler(cur, req);
+      return await this.#end(cur);
     } catch (e) {
       if (!isConnectionError(e)) throw e;
       return false;
@@ -554,12 +564,12 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     }
   }
 
-  /** Ends a response the handler left open, records it, and disposes of any unread body. */
-  async #afterHandler(cur: Exchange, req: ServerRequest): Promise<boolean> {
-    const { res, body, head } = cur;
+  /** {@linkcode Connection.#end} when the response is still open or the body unread. */
+  async #endOpen(cur: Exchange): Promise<boolean> {
+    const { res, body, head, req } = cur;
     if (!res.finished) {
       if (!res.headersSent) {
-        this.#ctx.log.error("handler returned without responding", { id: req.id, mount: cur.mount });
+        this.#ctx.log.error("handler returned without responding", { id: req?.id, mount: cur.mount });
         await this.#internalError(res);
       } else {
         await res.end();
@@ -576,7 +586,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         return false;
       }
     }
-    return !res.closeAfter && !this.#closing && !this.out.failed;
+    this.#current = undefined;
+    return this.#goesOn(res);
   }
 
   async #sendContinue(res: ResponseWriter): Promise<void> {
