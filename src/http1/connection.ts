@@ -491,10 +491,20 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /** Requests that no mount sees: shutting down, CONNECT, a body declared too large, `OPTIONS *`. */
-  async #serveSpecial(cur: Exchange, limit: number): Promise<boolean> {
-    try {
+  #serveSpecial(cur: Exchange, limit: number): Promise<boolean> {
+    return this.#guarded(async () => {
       await this.#refuseSpecial(cur, limit);
       return await this.#end(cur);
+    });
+  }
+
+  /**
+   * Runs the rest of an exchange: a peer that went away meanwhile ends the connection quietly
+   * (false); either way the exchange is no longer current afterwards.
+   */
+  async #guarded(rest: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await rest();
     } catch (e) {
       if (!isConnectionError(e)) throw e;
       return false;
@@ -540,13 +550,13 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /** Waits for the handler (or handles its failure), then completes the exchange. */
-  async #finish(
+  #finish(
     cur: Exchange,
     req: ServerRequest,
     pending: Promise<void> | undefined,
     thrown: { error: unknown } | undefined,
   ): Promise<boolean> {
-    try {
+    return this.#guarded(async () => {
       if (thrown !== undefined) await this.#handlerFailed(thrown.error, cur.mount, req, cur.res);
       else if (pending !== undefined) {
         try {
@@ -556,12 +566,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
         }
       }
       return await this.#end(cur);
-    } catch (e) {
-      if (!isConnectionError(e)) throw e;
-      return false;
-    } finally {
-      this.#current = undefined;
-    }
+    });
   }
 
   /** {@linkcode Connection.#end} when the response is still open or the body unread. */
