@@ -16,6 +16,7 @@ import { hostPort } from "./http1/target.ts";
 import type { TlsMaterial } from "./tls/material.ts";
 import { tlsSocketBudget } from "./tls/budget.ts";
 import { healthMounts } from "./health.ts";
+import { listenError } from "./listen_error.ts";
 import { redirectToHttps } from "./redirect.ts";
 
 export type { TlsMaterial };
@@ -475,30 +476,6 @@ export class Server implements ConnectionContext {
   get redirectMount(): Mount | undefined {
     return this.#redirect;
   }
-}
-
-/** A listen failure that names the address, the listener and the flag to change. */
-function listenError(e: unknown, which: string, host: string, port: number): unknown {
-  const flag = which === "http" ? "--port" : "--https-port";
-  const where = `${hostPort(host, port)} (the ${which === "http" ? "HTTP" : "HTTPS"} listener)`;
-  if (e instanceof Deno.errors.AddrInUse) {
-    return new Error(
-      `cannot listen on ${where}: the address is in use, by another server? Choose another with ${flag}`,
-    );
-  }
-  if (e instanceof Deno.errors.PermissionDenied) {
-    return new Error(
-      `cannot listen on ${where}: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE ` +
-        `(see the README's Deploy section), or choose another with ${flag}`,
-    );
-  }
-  if (e instanceof Deno.errors.AddrNotAvailable) {
-    return new Error(`cannot listen on ${where}: --host ${host} is not an address of this machine`);
-  }
-  if (e instanceof Error && !(e instanceof TypeError)) {
-    return new Error(`cannot listen on ${where}: ${e.message}`);
-  }
-  return e;
 }
 
 function closeQuietly(conn: Deno.Conn): void {
