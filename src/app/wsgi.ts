@@ -19,7 +19,6 @@ import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
 import type { Logger } from "../log/logger.ts";
-import { stripPort } from "../http1/target.ts";
 import { percentDecode } from "../http1/percent.ts";
 import { BoundedMap } from "../bounded_map.ts";
 
@@ -120,16 +119,14 @@ class ErrorStream {
 
 /** Builds the environ of a request. */
 export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = false): Environ {
-  const host = req.host !== "" ? req.host : `${req.conn.localAddr}:${req.conn.localPort}`;
-  const name = stripPort(host);
-  const portPart = host.slice(name.length + 1);
+  const { name, port } = req.serverAddress();
   const env: Environ = {
     REQUEST_METHOD: req.method,
     SCRIPT_NAME: "",
     PATH_INFO: decodePath(req.path),
     QUERY_STRING: req.query,
     SERVER_NAME: name,
-    SERVER_PORT: portPart !== "" ? portPart : (req.secure ? "443" : "80"),
+    SERVER_PORT: port,
     SERVER_PROTOCOL: req.protocol,
     REMOTE_ADDR: req.clientAddr,
     REMOTE_PORT: String(req.clientPort),

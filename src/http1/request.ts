@@ -7,7 +7,7 @@
 import type { Body } from "./body.ts";
 import type { HeaderList } from "./headers.ts";
 import type { RequestHead, TargetForm } from "./parser.ts";
-import { hostPort } from "./target.ts";
+import { hostPort, stripPort } from "./target.ts";
 
 /** Facts about the connection a request arrived on. */
 export interface ConnectionInfo {
@@ -121,6 +121,17 @@ export class ServerRequest {
   /** `"https"` when the client's connection is TLS (see {@linkcode ServerRequest.secure}), else `"http"`. */
   get scheme(): "http" | "https" {
     return this.secure ? "https" : "http";
+  }
+
+  /**
+   * SERVER_NAME and SERVER_PORT (CGI, PEP 3333): the Host's name and port (the scheme's default
+   * port when it has none), or the server's own address when the client sent no Host.
+   */
+  serverAddress(): { name: string; port: string } {
+    if (this.host === "") return { name: this.conn.localAddr, port: String(this.conn.localPort) };
+    const name = stripPort(this.host);
+    const port = this.host.slice(name.length + 1);
+    return { name, port: port !== "" ? port : (this.secure ? "443" : "80") };
   }
 
   /**

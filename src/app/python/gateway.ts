@@ -187,7 +187,6 @@ export function pathInfo(path: string): string {
 
 /** The PEP 3333 environ as string pairs (native strings, latin-1). */
 export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[string, string]> {
-  const conn = req.conn;
   const env: Array<[string, string]> = [
     ["REQUEST_METHOD", req.method],
     ["SCRIPT_NAME", ""],
@@ -199,7 +198,7 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     ["ferry.url_scheme", req.scheme],
     ["ferry.request_id", req.id],
   ];
-  const { name, port } = serverName(req.host, conn.localAddr, conn.localPort, req.secure);
+  const { name, port } = req.serverAddress();
   env.push(["SERVER_NAME", name], ["SERVER_PORT", port]);
   if (body.length > 0 || req.contentLength >= 0 || req.chunked) {
     env.push(["CONTENT_LENGTH", String(body.length)]);
@@ -228,14 +227,6 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     }
   }
   return env;
-}
-
-function serverName(host: string, localAddr: string, localPort: number, secure: boolean) {
-  if (host === "") return { name: localAddr, port: String(localPort) };
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host);
-  const name = m?.[1] ?? host;
-  const port = m?.[2] || (secure ? "443" : "80");
-  return { name, port };
 }
 
 /**
