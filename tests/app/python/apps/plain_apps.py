@@ -83,21 +83,6 @@ def _long(environ, start_response):
     return [b"0123456789"]
 
 
-class _Endless:
-    """A long stream whose close() is recorded: the client goes away in the middle."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __iter__(self):
-        piece = b"y" * 65536
-        for _ in range(100000):
-            yield piece
-
-    def close(self):
-        _Closing.closed.append(self.path)
-
-
 def _endless(environ, start_response):
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     return _Endless(environ["PATH_INFO"])
@@ -165,6 +150,15 @@ class _Closing:
 
     def close(self):
         _Closing.closed.append(self.path)
+
+
+class _Endless(_Closing):
+    """A long stream whose close() is recorded: the client goes away in the middle."""
+
+    def __iter__(self):
+        piece = b"y" * 65536
+        for _ in range(100000):
+            yield piece
 
 
 def _closing(environ, start_response):
