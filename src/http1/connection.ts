@@ -29,6 +29,8 @@ import type { Dispatcher, Mount } from "./dispatch.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Logger } from "../log/logger.ts";
 import { ExchangeRecorder } from "./recorder.ts";
+import type { Tunnel } from "./tunnel.ts";
+import { SwitchedConnection } from "./switched.ts";
 import { bump, type Stats, type TimeoutKind } from "../stats.ts";
 
 /** What a connection needs from its server. */
@@ -68,6 +70,7 @@ const PHASE = {
   body: 3, // a handler waits for body bytes
   linger: 4, // closing: discarding what the client still sends
   closed: 5,
+  tunnel: 6, // switched to another protocol (101): the tunnel's deadline and drain apply
 } as const;
 type Phase = typeof PHASE[keyof typeof PHASE];
 
@@ -138,6 +141,8 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   #bodyBytes = 0;
   /** When the last read completed: the start time of every request parsed from it. */
   #arrival = 0;
+  /** The protocol this connection switched to, if it did. */
+  #tunnel: SwitchedConnection | undefined;
 
   /** Wraps an accepted connection. */
   constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean) {
@@ -198,6 +203,32 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const bodyDone = this.#current === undefined || this.#current.body.done;
     if (bodyDone && this.start < this.end && !this.#closing && this.out.pending < 64 * 1024) return SETTLED;
     return this.out.flush();
+  }
+
+  /** Whether a graceful shutdown is under way. */
+  get draining(): boolean {
+    return this.#ctx.draining;
+  }
+
+  /** Hands the connection over after a 101 head (the current request must have no body left). */
+  tunnel(): Tunnel {
+    const cur = this.#current;
+    if (cur === undefined || !cur.body.done) throw new Error("a request with a body cannot switch protocols");
+    if (this.#tunnel !== undefined) throw new Error("the connection has already switched protocols");
+    const early = this.buf.slice(this.start, this.end);
+    this.start = this.end;
+    this.#closing = true;
+    this.#enter(PHASE.tunnel, Infinity);
+    const ctx = this.#ctx;
+    return this.#tunnel = new SwitchedConnection(
+      this.#conn,
+      this,
+      early,
+      ctx.options,
+      ctx.stats,
+      ctx.log,
+      isConnectionError,
+    );
   }
 
   // --- ByteSource ------------------------------------------------------------------------------
@@ -657,6 +688,11 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     else if (phase === PHASE.linger) {
       this.#closeSocket();
       return;
+    } else if (phase === PHASE.tunnel) {
+      const onExpire = this.#tunnel?.onExpire;
+      if (onExpire !== undefined) onExpire();
+      else this.#closeSocket();
+      return;
     } else return;
     this.#timedOut = kind;
     bump(this.#ctx.stats.timeouts, kind);
@@ -690,6 +726,10 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
    * request may already be on the wire (it will be answered 503).
    */
   drain(): void {
+    if (this.#phase === PHASE.tunnel) {
+      this.#tunnel?.onDrain?.();
+      return;
+    }
     if (this.#phase !== PHASE.idle || this.start !== this.end || this.#parser.started) return;
     if (this.#served > 0) this.#closeSocket();
     else this.deadline = Math.min(this.deadline, Date.now() + NEW_CONNECTION_GRACE_MS);

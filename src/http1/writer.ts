@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Tunnel } from "./tunnel.ts";
 import { STATUS_TEXT } from "./status.ts";
 import { TCHAR } from "./chars.ts";
 import { Output } from "./output.ts";
@@ -80,6 +81,11 @@ export interface ResponseSink {
   mustClose(): boolean;
   /** Called when the response is complete; flushes unless pipelined requests are waiting. */
   endOfResponse(): Promise<void>;
+  /**
+   * Hands the connection to another protocol once the 101 head is buffered (a connection that
+   * cannot switch, or whose request has a body, throws).
+   */
+  tunnel?(): Tunnel;
 }
 
 /** The facts of one exchange a response is written for, given when its writer is made. */
@@ -348,6 +354,61 @@ export class ResponseWriter {
     } else if (this.#mode === MODE_CLOSE) this.closeAfter = true;
     this.finished = true;
     await this.#sink.endOfResponse();
+  }
+
+  /**
+   * Answers `101 Switching Protocols` to `protocol` (RFC 9110 §7.8) with `headers` (Connection
+   * and Upgrade are ferry's) and whatever `more` adds once the connection has switched (it sees
+   * the tunnel, and so the server's options), writes it out, and hands the connection over: the
+   * response is finished, and the connection closes when the handler returns.
+   *
+   * @example
+   * ```ts ignore
+   * const tunnel = await res.switchProtocols("websocket", [["Sec-WebSocket-Accept", accept]]);
+   * ```
+   */
+  async switchProtocols(
+    protocol: string,
+    headers: Array<[string, string]> = [],
+    more?: (tunnel: Tunnel) => Array<[string, string]>,
+  ): Promise<Tunnel> {
+    if (this.headersSent) throw new Error("response head already written");
+    const sink = this.#sink;
+    if (sink.tunnel === undefined) throw new Error("this connection cannot switch protocols");
+    if (this.#facts.versionMinor < 1) throw new Error("HTTP/1.0 cannot switch protocols");
+    const out = sink.out;
+    const mark = out.length;
+    let tunnel: Tunnel;
+    try {
+      out.append(statusLine(101));
+      refreshDate();
+      for (const [name, value] of headers) {
+        const special = specialHeader(name);
+        if (special === H_CONNECTION || special === H_CONTENT_LENGTH || special === H_TRANSFER_ENCODING) {
+          continue;
+        }
+        if (name.toLowerCase() === "upgrade") continue;
+        writeField(out, name, value);
+      }
+      tunnel = sink.tunnel();
+    } catch (e) {
+      out.length = mark; // nothing of a refused switch is sent
+      throw e;
+    }
+    if (more !== undefined) { for (const [name, value] of more(tunnel)) writeField(out, name, value); }
+    writeField(out, "Upgrade", protocol);
+    const facts = this.#facts;
+    if (facts.extraHead !== undefined) out.append(facts.extraHead);
+    if (facts.requestId !== undefined) writeField(out, "X-Request-Id", facts.requestId);
+    out.append(commonBlock);
+    out.appendAscii("Connection: Upgrade\r\n\r\n");
+    this.status = 101;
+    this.headersSent = true;
+    this.#mode = MODE_DISCARD;
+    this.closeAfter = true;
+    this.finished = true;
+    await out.flush();
+    return tunnel;
   }
 
   /** Ends a broken response: the connection closes without a final chunk. */
