@@ -334,6 +334,22 @@ export function program(): Command {
     ),
     opt("--drain-timeout <s>", "seconds a shutdown waits for in-flight requests", seconds, d.drainTimeout),
   ]);
+  group("WebSocket (fetch apps calling upgradeWebSocket):", [
+    opt(
+      "--ws-max-message-bytes <size>",
+      "largest WebSocket message, after inflation (close 1009 beyond)",
+      bytes(1),
+      d.wsMaxMessageBytes,
+      formatSize(d.wsMaxMessageBytes),
+    ),
+    opt(
+      "--ws-ping-interval <s>",
+      "seconds of peer silence before a ping; as long again without an answer closes (0: never)",
+      seconds,
+      d.wsPingInterval,
+    ),
+    opt("--no-ws-deflate", "do not accept permessage-deflate compression"),
+  ]);
   group("Logs and metrics:", [
     opt("--log-format <format>", "access log: plain, json, combined or none", logFormat, d.logFormat),
     opt(
@@ -422,6 +438,9 @@ export function parseCli(args: string[]): CliConfig {
       keepaliveTimeout: f.keepaliveTimeout,
       bodyTimeout: f.bodyTimeout,
       minBodyRate: f.minBodyRate,
+      wsMaxMessageBytes: f.wsMaxMessageBytes,
+      wsPingInterval: f.wsPingInterval,
+      wsDeflate: f.wsDeflate,
       drainTimeout: f.drainTimeout,
       drainDelay: f.drainDelay,
       trustedProxies: f.trustedProxies ?? "",

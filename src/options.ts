@@ -154,6 +154,25 @@ export interface ServerOptions {
    */
   minBodyRate?: number;
   /**
+   * Largest WebSocket message, in bytes (after permessage-deflate inflation): a larger one
+   * closes its connection with 1009.
+   * @default {1048576}
+   */
+  wsMaxMessageBytes?: number;
+  /**
+   * Seconds of silence from a WebSocket peer before ferry pings it; a peer that then stays
+   * silent as long again is taken for dead and its connection closed. An app's
+   * `upgradeWebSocket(request, { idleTimeout })` overrides it for its sockets. 0: no pings.
+   * @default {30}
+   */
+  wsPingInterval?: number;
+  /**
+   * Offer-accepting permessage-deflate (RFC 7692) for WebSockets: messages of 1 KiB and more are
+   * compressed, each on its own (no context takeover).
+   * @default {true}
+   */
+  wsDeflate?: boolean;
+  /**
    * Seconds that a graceful shutdown waits for in-flight requests before closing what is left.
    * 0: close at once.
    * @default {10}
@@ -276,6 +295,9 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   keepaliveTimeout: 5,
   bodyTimeout: 30,
   minBodyRate: 500,
+  wsMaxMessageBytes: 1024 * 1024,
+  wsPingInterval: 30,
+  wsDeflate: true,
   drainTimeout: 10,
   drainDelay: 0,
   trustedProxies: "",
@@ -338,6 +360,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   int("maxBodyBytes", 0);
   int("maxDrainBytes", 0);
   int("minBodyRate", 0);
+  int("wsMaxMessageBytes", 1);
+  seconds("wsPingInterval");
   int("maxUploadBytes", 0);
   int("hsts", 0);
   int("workers", 0, 256);

@@ -148,7 +148,7 @@ export interface StatsSnapshot {
 }
 
 /** Kinds of timeout, for {@linkcode Stats.timeouts}. */
-export type TimeoutKind = "header" | "body" | "keepalive" | "write" | "handshake";
+export type TimeoutKind = "header" | "body" | "keepalive" | "write" | "handshake" | "websocket";
 
 /** Increments `key` in a counter map. */
 export function bump<K>(map: Map<K, number>, key: K, by = 1): void {
@@ -225,6 +225,20 @@ export class Stats {
   wsgiRefused = 0;
   /** Requests a worker died before beginning, handed to another worker. */
   wsgiRetried = 0;
+  /** WebSockets open now (a gauge). */
+  wsOpen = 0;
+  /** WebSockets opened. */
+  wsOpened = 0;
+  /** WebSocket messages received. */
+  wsMessagesIn = 0;
+  /** WebSocket messages sent. */
+  wsMessagesOut = 0;
+  /** Payload bytes of WebSocket messages received (as sent on the wire, before inflation). */
+  wsBytesIn = 0;
+  /** Payload bytes of WebSocket messages sent (before compression). */
+  wsBytesOut = 0;
+  /** WebSockets closed, by close code (1006: ended without a close frame). */
+  readonly wsCloses: Map<string, number> = new Map();
   /** Responses by status code. */
   readonly responses: Map<number, number> = new Map();
   /** Requests by mount name, then by method. */
@@ -253,10 +267,11 @@ export class Stats {
 
   /** A structured-cloneable copy, for sending to another worker. */
   snapshot(): StatsSnapshot {
-    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, ...plain } = this;
+    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, wsCloses, ...plain } = this;
     return {
       ...plain,
       wsgiRestarts: [...wsgiRestarts],
+      wsCloses: [...wsCloses],
       requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
       responses: [...responses],
       rejections: [...rejections],
@@ -273,11 +288,12 @@ export class Stats {
   /** Rebuilds counters from a {@linkcode Stats.snapshot}. */
   static fromSnapshot(s: StatsSnapshot): Stats {
     const out = new Stats();
-    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, ...plain } = s;
+    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, wsCloses, ...plain } = s;
     Object.assign(out, plain);
     for (const [k, v] of (wsgiRestarts as Array<[string, number]> | undefined) ?? []) {
       out.wsgiRestarts.set(k, v);
     }
+    for (const [k, v] of (wsCloses as Array<[string, number]> | undefined) ?? []) out.wsCloses.set(k, v);
     for (const [m, byMethod] of requests) out.requests.set(m, new Map(byMethod));
     for (const [k, v] of responses) out.responses.set(k, v);
     for (const [k, v] of rejections) out.rejections.set(k, v);

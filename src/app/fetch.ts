@@ -10,6 +10,9 @@
 import type { Handler } from "../http1/dispatch.ts";
 import type { ServerRequest } from "../http1/request.ts";
 import type { ResponseWriter } from "../http1/writer.ts";
+import { sendError } from "../http1/error_page.ts";
+import { HandshakeRefusal } from "../ws/handshake.ts";
+import { installDenoUpgrade, isUpgradeResponse, rememberRequest, runUpgrade } from "../ws/upgrade.ts";
 
 /** What a fetch handler receives besides the request (the shape of `Deno.ServeHandlerInfo`). */
 export interface FetchInfo {
@@ -35,7 +38,10 @@ export function toRequest(req: ServerRequest): Request {
     init.body = req.body.stream();
     init.duplex = "half";
   }
-  return new Request(req.url, init);
+  const request = new Request(req.url, init);
+  // Only a GET can become a WebSocket; remembering it lets upgradeWebSocket find its connection.
+  if (req.method === "GET") rememberRequest(request, req);
+  return request;
 }
 
 /**
@@ -47,6 +53,8 @@ export function toRequest(req: ServerRequest): Request {
  * ```
  */
 export function fetchHandler(app: FetchApp): Handler {
+  // `Deno.upgradeWebSocket` learns ferry's Requests, so `deno serve` and Hono apps run unchanged.
+  installDenoUpgrade();
   return async function fetchApp(req: ServerRequest, res: ResponseWriter): Promise<void> {
     let done!: () => void;
     const completed = new Promise<void>((r) => done = r);
@@ -55,7 +63,15 @@ export function fetchHandler(app: FetchApp): Handler {
         remoteAddr: { transport: "tcp", hostname: req.clientAddr, port: req.clientPort },
         completed,
       };
-      const response = await app.fetch(toRequest(req), info);
+      let response: Response;
+      try {
+        response = await app.fetch(toRequest(req), info);
+      } catch (e) {
+        // A WebSocket handshake the app accepted but that is not valid: 400 or 426, not a 500.
+        if (!(e instanceof HandshakeRefusal) || res.headersSent) throw e;
+        await sendError(res, req.headers.get("accept"), e.status, e.message, e.headers);
+        return;
+      }
       if (!(response instanceof Response)) throw new TypeError("fetch handler did not return a Response");
       await sendResponse(response, res);
     } finally {
@@ -66,6 +82,13 @@ export function fetchHandler(app: FetchApp): Handler {
 
 /** Writes a `Response` through `res`: whole when its length is known, else streamed. */
 export async function sendResponse(response: Response, res: ResponseWriter): Promise<void> {
+  if (response.status === 101) {
+    if (!isUpgradeResponse(response)) {
+      throw new TypeError("a 101 response must be the one upgradeWebSocket returned");
+    }
+    await runUpgrade(response, res);
+    return;
+  }
   const headers: [string, string][] = [];
   for (const [name, value] of response.headers) headers.push([name, value]);
   const body = response.body;

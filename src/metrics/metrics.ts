@@ -116,6 +116,15 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
       refused: sum((s) => s.wsgiRefused),
       retried: sum((s) => s.wsgiRetried),
     },
+    websocket: {
+      open: sum((s) => s.wsOpen),
+      opened: sum((s) => s.wsOpened),
+      messages_in: sum((s) => s.wsMessagesIn),
+      messages_out: sum((s) => s.wsMessagesOut),
+      bytes_in: sum((s) => s.wsBytesIn),
+      bytes_out: sum((s) => s.wsBytesOut),
+      closes: obj(sumMaps(all.map((s) => s.wsCloses))),
+    },
     routes,
     errors: {
       parse: obj(sumMaps(all.map((s) => s.rejections))),
@@ -276,6 +285,18 @@ export function metricsPrometheus(all: Stats[]): string {
   sample("ferry_wsgi_errors_total", { code: "502" }, sum((s) => s.wsgiBadGateway));
   sample("ferry_wsgi_errors_total", { code: "503" }, sum((s) => s.wsgiRefused));
   sample("ferry_wsgi_errors_total", { code: "504" }, sum((s) => s.wsgiGatewayTimeout));
+  family("ferry_websockets_open", "gauge", "WebSocket connections open.");
+  sample("ferry_websockets_open", {}, sum((s) => s.wsOpen));
+  family("ferry_websocket_messages_total", "counter", "WebSocket messages by direction.");
+  sample("ferry_websocket_messages_total", { direction: "in" }, sum((s) => s.wsMessagesIn));
+  sample("ferry_websocket_messages_total", { direction: "out" }, sum((s) => s.wsMessagesOut));
+  family("ferry_websocket_payload_bytes_total", "counter", "WebSocket message payload bytes by direction.");
+  sample("ferry_websocket_payload_bytes_total", { direction: "in" }, sum((s) => s.wsBytesIn));
+  sample("ferry_websocket_payload_bytes_total", { direction: "out" }, sum((s) => s.wsBytesOut));
+  family("ferry_websocket_closes_total", "counter", "WebSocket connections closed, by close code.");
+  for (const [code, n] of sumMaps(all.map((s) => s.wsCloses))) {
+    sample("ferry_websocket_closes_total", { code }, n);
+  }
   family(
     "ferry_tls_abandoned_sockets",
     "gauge",
