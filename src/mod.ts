@@ -59,6 +59,15 @@ export {
 } from "./app/wsgi.ts";
 export { type FetchApp, fetchHandler, type FetchInfo } from "./app/fetch.ts";
 export { appFromExport, loadApp } from "./app/load.ts";
+export {
+  installDenoUpgrade,
+  upgradeWebSocket,
+  type UpgradeWebSocketOptions,
+  type WebSocketUpgrade,
+} from "./ws/upgrade.ts";
+export { FerryWebSocket } from "./ws/socket.ts";
+export { HandshakeRefusal } from "./ws/handshake.ts";
+export { type Tunnel } from "./http1/tunnel.ts";
 export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";

@@ -1,15 +1,13 @@
 /**
- * Server frames (RFC 6455 §5.2): never masked, always in the shortest length form. Headers are
- * written into the connection's output; payloads follow them, appended or, when large, written
- * from the caller's array.
+ * Server frames (RFC 6455 §5.2): never masked, always in the shortest length form. Header and
+ * payload are appended to the connection's output, so frames queued by any number of senders
+ * leave whole and in order (a payload written from its own array could be overtaken by frames
+ * appended while its header was being written).
  *
  * @module
  */
 
 import type { Output } from "../http1/output.ts";
-
-/** Payloads at least this large are written from their own array instead of being copied. */
-const DIRECT_BYTES = 64 * 1024;
 
 /**
  * Appends one frame's header to `out`: FIN set unless `more`, RSV1 when `compressed`.
@@ -66,7 +64,6 @@ export function writeFrame(
   compressed: boolean,
 ): Promise<void> {
   appendFrameHeader(out, opcode, payload.length, compressed, false);
-  if (payload.length >= DIRECT_BYTES) return out.writeDirect(payload);
   out.append(payload);
   return out.flush();
 }

@@ -40,7 +40,7 @@ export function socketControl(socket: FerryWebSocket): SocketControl {
 }
 
 const encoder = new TextEncoder();
-type Listener = EventListenerOrEventListenerObject;
+
 type HandlerType = "open" | "message" | "close" | "error";
 
 /**
@@ -222,7 +222,7 @@ export class FerryWebSocket extends EventTarget {
   /** Adds a listener; one that throws is logged instead of ending the process. */
   override addEventListener(
     type: string,
-    listener: Listener | null,
+    listener: EventListenerOrEventListenerObject | null,
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
@@ -237,14 +237,14 @@ export class FerryWebSocket extends EventTarget {
   /** Removes a listener added with {@linkcode FerryWebSocket.addEventListener}. */
   override removeEventListener(
     type: string,
-    listener: Listener | null,
+    listener: EventListenerOrEventListenerObject | null,
     options?: boolean | EventListenerOptions,
   ): void {
     if (listener === null) return;
     super.removeEventListener(type, this.#wrappers.get(listener) ?? listener, options);
   }
 
-  #guard(type: string, listener: Listener): EventListener {
+  #guard(type: string, listener: EventListenerOrEventListenerObject): EventListener {
     return (ev: Event) => {
       try {
         const r: unknown = typeof listener === "function"
