@@ -298,6 +298,58 @@ def hello():
   return rows;
 }
 
+/** Echoed messages per second through `url`, from scripts/ws_load.ts on the load CPU. */
+async function wsLoad(url: string, duration: number): Promise<number> {
+  const out = await new Deno.Command(pinned(1, [Deno.execPath()])[0], {
+    args: [
+      ...pinned(1, [Deno.execPath()]).slice(1),
+      "run",
+      "-A",
+      join(ROOT, "scripts/ws_load.ts"),
+      url,
+      "10",
+      String(duration),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).mps;
+}
+
+/**
+ * WebSocket echo: one app file (`scripts/peers/ws_echo_app.ts`, `Deno.upgradeWebSocket`) served
+ * by ferry and by Deno.serve; 10 sockets with 8 messages of 32 bytes in flight each.
+ */
+async function wsEchoRow(dir: string, args: Args): Promise<Row> {
+  const ferry = await startFerry("ferry ws", dir, [
+    "--log-format",
+    "none",
+    "--app",
+    join(ROOT, "scripts/peers/ws_echo_app.ts"),
+  ]);
+  const deno = await startDenoPeer("Deno.serve ws", "ws_echo_deno.ts", dir);
+  const samples: Record<string, number[]> = { ferry: [], "Deno.serve": [] };
+  try {
+    for (let round = 0; round < args.rounds; round++) {
+      const order: Array<[string, Peer]> = [["ferry", ferry], ["Deno.serve", deno]];
+      if (round % 2) order.reverse();
+      for (const [name, peer] of order) {
+        samples[name].push(await wsLoad(`ws://127.0.0.1:${peer.http}/`, args.duration));
+      }
+    }
+  } finally {
+    await stop(ferry);
+    await stop(deno);
+  }
+  const r = { ferry: median(samples.ferry), "Deno.serve": median(samples["Deno.serve"]) };
+  return {
+    scenario: "WebSocket echo, 10 sockets × 8 messages of 32 B in flight",
+    unit: "msg/s",
+    results: r,
+    comparisons: [{ peer: "Deno.serve", ratio: r.ferry / r["Deno.serve"], target: 0.95 }],
+  };
+}
+
 async function stop(p: Peer): Promise<void> {
   try {
     p.child.kill("SIGTERM");
@@ -677,6 +729,7 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       });
     }
     if (want("wsgi")) rows.push(...await wsgiRows(dir, measure));
+    if (want("ws")) rows.push(await wsEchoRow(dir, args));
     if (want("idle")) {
       const n = args.rounds === 1 && args.duration <= 1 ? 1000 : 10000;
       const f = await idleMemory(ferry, n);
