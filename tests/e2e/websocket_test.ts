@@ -14,6 +14,7 @@ import { fetchHandler } from "../../src/app/fetch.ts";
 import { exchange } from "../helpers/client.ts";
 import { handshake, openRaw } from "../helpers/ws_frames.ts";
 import echoApp from "../ws/echo_app.ts";
+import { makeSelfSigned } from "../../src/tls/cert.ts";
 
 /** Opens a Deno WebSocket and collects what it receives. */
 async function denoSocket(url: string, protocols?: string[]) {
@@ -227,4 +228,29 @@ Deno.test("websocket: /_metrics shows open sockets, messages, bytes and close co
   assert.match(text, /^ferry_websockets_open 0$/m);
   assert.match(text, /^ferry_websocket_messages_total\{direction="out"\} 1$/m);
   assert.match(text, /^ferry_websocket_closes_total\{code="1000"\} 1$/m);
+});
+
+Deno.test("websocket: wss:// over ferry's TLS listener, with the npm ws client trusting its certificate", async () => {
+  const material = await makeSelfSigned();
+  await using s = await startServer({
+    handler: fetchHandler(echoApp),
+    https: true,
+    httpsPort: 0,
+    tlsMaterial: material,
+  });
+  const ws = new WsClient(`wss://localhost:${s.httpsPort}/`, { ca: material.cert });
+  const got: string[] = [];
+  ws.on("message", (d: Buffer) => got.push(d.toString()));
+  await new Promise<void>((ok, fail) => {
+    ws.on("open", () => ok());
+    ws.on("error", fail);
+  });
+  ws.send("over TLS");
+  ws.send("y".repeat(100_000));
+  await until(() => got.length === 2, "two echoes");
+  assert.equal(got[0], "over TLS");
+  assert.equal(got[1].length, 100_000);
+  const code = new Promise<number>((r) => ws.on("close", (c: number) => r(c)));
+  ws.close(1000);
+  assert.equal(await code, 1000);
 });
