@@ -209,16 +209,49 @@ export class PythonWorker {
     return this.#gone !== undefined;
   }
 
-  /** Sends bytes to the worker. */
-  async send(bytes: Uint8Array): Promise<void> {
-    if (this.#gone) throw this.#gone;
+  /**
+   * Sends bytes to the worker. Writes are serialised; bytes sent while one is in flight leave
+   * together in the next, so requests handed to a busy worker cost it one wake-up, not one each.
+   */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    this.#outgoing.push(bytes);
+    this.#outgoingBytes += bytes.length;
+    if (this.#writing === undefined) this.#writing = this.#writeOut();
+    return this.#writing;
+  }
+
+  #outgoing: Uint8Array[] = [];
+  #outgoingBytes = 0;
+  #writing: Promise<void> | undefined;
+
+  /** Writes what is queued, in as few writes as it takes, until nothing is left. */
+  async #writeOut(): Promise<void> {
     const conn = this.#conn!;
-    let off = 0;
     try {
-      while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
+      while (this.#outgoing.length > 0) {
+        const parts = this.#outgoing;
+        let bytes = parts[0];
+        if (parts.length > 1) {
+          bytes = new Uint8Array(this.#outgoingBytes);
+          let at = 0;
+          for (const p of parts) {
+            bytes.set(p, at);
+            at += p.length;
+          }
+        }
+        this.#outgoing = [];
+        this.#outgoingBytes = 0;
+        let off = 0;
+        while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
+      }
     } catch (e) {
+      this.#outgoing = [];
+      this.#outgoingBytes = 0;
       this.#fail(`writing to the worker failed: ${e instanceof Error ? e.message : e}`);
       throw this.#gone!;
+    } finally {
+      this.#writing = undefined;
     }
   }
 
