@@ -635,11 +635,11 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       rows.push({ scenario: "hello, pipelined 16 deep", unit: "req/s", results: r, comparisons: cmp });
     }
     for (
-      const [id, file, label, target] of [["static4k", "bench-4k.bin", "static 4 KiB file", 0.6], [
+      const [id, file, label, target] of [["static4k", "bench-4k.bin", "static 4 KiB file", 0.8], [
         "static1m",
         "bench-1m.bin",
         "static 1 MiB file",
-        0.7,
+        0.8,
       ]] as const
     ) {
       if (!want(id)) continue;

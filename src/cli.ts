@@ -229,6 +229,12 @@ export function program(): Command {
       d.cacheMaxBytes,
       formatSize(d.cacheMaxBytes),
     ),
+    opt(
+      "--file-cache-valid <s>",
+      "seconds a static file's stat is trusted before it is taken again (0: every request)",
+      seconds,
+      d.fileCacheValid,
+    ),
   ]);
   group("Uploads:", [
     opt("--upload-dir <dir>", "directory that /uploads/ writes into", undefined, d.uploadDir),
@@ -428,6 +434,7 @@ export function parseCli(args: string[]): CliConfig {
       dirListing: f.dirListing ?? false,
       cacheControl: f.cacheControl ?? "",
       cacheMaxBytes: f.cacheMaxBytes,
+      fileCacheValid: f.fileCacheValid,
       app: f.app ?? "",
       maxConnections: f.maxConnections,
       maxTargetLength: f.maxTargetLength,

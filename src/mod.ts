@@ -124,6 +124,7 @@ export function defaultMounts(
     dirListing: o.dirListing,
     cacheControl: o.cacheControl,
     cacheMaxBytes: o.cacheMaxBytes,
+    statValid: o.fileCacheValid,
     fallback: prefix === "/" ? app : undefined,
     log,
   });

@@ -70,6 +70,13 @@ export interface ServerOptions {
    */
   cacheMaxBytes?: number;
   /**
+   * Seconds a static file's `stat` is trusted before it is taken again (nginx's
+   * `open_file_cache_valid`): a file changed on disk is served as it was for at most this long.
+   * 0: stat on every request.
+   * @default {1}
+   */
+  fileCacheValid?: number;
+  /**
    * Directory that `/uploads/` writes into.
    * @default {"./uploads"}
    */
@@ -280,6 +287,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   dirListing: false,
   cacheControl: "",
   cacheMaxBytes: 64 * 1024 * 1024,
+  fileCacheValid: 1,
   uploadDir: "./uploads",
   maxUploadBytes: 1024 * 1024 * 1024,
   authUser: "",
@@ -379,6 +387,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   seconds("bodyTimeout");
   seconds("drainTimeout");
   seconds("drainDelay");
+  seconds("fileCacheValid");
   if (typeof o.host !== "string" || o.host === "") throw new TypeError("host must be a non-empty string");
   if (!LOG_FORMATS.has(o.logFormat)) {
     throw new RangeError(`logFormat must be plain, json, combined or none, got ${String(o.logFormat)}`);

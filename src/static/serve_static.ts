@@ -57,6 +57,12 @@ export interface StaticOptions {
    */
   cacheMaxBytes?: number;
   /**
+   * Seconds a file's `stat` (size, mtime, inode) is trusted before it is taken again: a file
+   * changed on disk is served as it was for at most this long. 0: stat on every request.
+   * @default {1}
+   */
+  statValid?: number;
+  /**
    * gzip/brotli for compressible types (precompressed `.br`/`.gz` sidecars are used whenever present).
    * @default {true}
    */
@@ -78,6 +84,11 @@ const PATH_CACHE_BYTES = 4 * 1024 * 1024;
 /** Bytes of the per-file metadata cache, and what one entry (its prepared headers) is counted as. */
 const META_CACHE_BYTES = 16 * 1024 * 1024;
 const META_ENTRY_BYTES = 2048;
+/**
+ * How long a file's `stat` is trusted before it is looked up again, by default: a changed file is
+ * seen within a second (nginx's `open_file_cache_valid` is 60 s).
+ */
+const STAT_VALID_SECONDS = 1;
 /** Files up to this size are cached in memory (and compressed once). */
 const CACHE_FILE_BYTES = 256 * 1024;
 /** Files smaller than this are not worth compressing. */
@@ -104,6 +115,9 @@ export function staticHandler(options: StaticOptions): Handler {
   const cache = new FileCache(options.cacheMaxBytes ?? 64 * 1024 * 1024, CACHE_FILE_BYTES);
   // Checked path → its real path. Both maps are bounded by bytes: their keys come from clients.
   const realPaths = new BoundedMap<{ ino: number; real: string }>(PATH_CACHE_BYTES, (v) => v.real.length * 2);
+  // Checked path → its stat and when it was taken, trusted for `statValid` seconds (small files).
+  const statValidMs = (options.statValid ?? STAT_VALID_SECONDS) * 1000;
+  const stats = new BoundedMap<{ stat: Deno.FileInfo; at: number }>(PATH_CACHE_BYTES, (_) => 512);
   // Raw request path → checked path relative to the root (the checks are pure, so cacheable). A
   // refusal is counted at 1 KiB: it is an Error, with its stack.
   const checked = new BoundedMap<SafePath>(PATH_CACHE_BYTES, (v) => (v.ok ? v.rel.length * 4 : 1024));
@@ -147,11 +161,20 @@ export function staticHandler(options: StaticOptions): Handler {
     if (rootPath === undefined) return await notFound(req, res);
     let path = under(rootPath, safe.rel);
     let stat: Deno.FileInfo;
-    try {
-      // Synchronous: one syscall on this thread beats a hop to the blocking pool and back.
-      stat = Deno.statSync(path);
-    } catch {
-      return await notFound(req, res);
+    const now = statValidMs > 0 ? Date.now() : 0;
+    const seen = statValidMs > 0 ? stats.get(path) : undefined;
+    if (seen !== undefined && now - seen.at < statValidMs) stat = seen.stat;
+    else {
+      try {
+        // Synchronous: one syscall on this thread beats a hop to the blocking pool and back.
+        stat = Deno.statSync(path);
+      } catch {
+        if (seen !== undefined) stats.delete(path);
+        return await notFound(req, res);
+      }
+      // Only files small enough for the memory cache: their bytes are a snapshot that matches the
+      // stat; a large file is read from disk, so its stat must be fresh.
+      if (statValidMs > 0 && stat.isFile && stat.size <= CACHE_FILE_BYTES) stats.set(path, { stat, at: now });
     }
     let index = "";
     if (stat.isDirectory) {

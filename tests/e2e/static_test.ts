@@ -381,17 +381,41 @@ Deno.test("static: precompressed sidecars are sent as they are, unless older tha
   }
 });
 
-Deno.test("static: the cache is revalidated by stat: a changed file is never served stale", async () => {
+Deno.test("static: the cache is revalidated by stat: with --file-cache-valid 0 a changed file is never stale", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/c.txt`, "version one");
-    await using s = await startServer({ root: dir });
+    await using s = await startServer({ root: dir, fileCacheValid: 0 });
     assert.equal(text(await get(s.port, "/static/c.txt")), "version one");
     assert.equal(text(await get(s.port, "/static/c.txt")), "version one");
     await Deno.writeTextFile(`${dir}/c.txt`, "version two, longer");
     assert.equal(text(await get(s.port, "/static/c.txt")), "version two, longer");
     await Deno.remove(`${dir}/c.txt`);
     assert.equal((await get(s.port, "/static/c.txt")).status, 404);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("static: within --file-cache-valid the stat is trusted; after it, the change is seen", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/c.txt`, "version one");
+    await using long = await startServer({ root: dir, fileCacheValid: 3600 });
+    await using short = await startServer({ root: dir }); // the default, 1 s
+    assert.equal(text(await get(long.port, "/static/c.txt")), "version one");
+    assert.equal(text(await get(short.port, "/static/c.txt")), "version one");
+    await Deno.writeTextFile(`${dir}/c.txt`, "version two, longer");
+    // The hour-long window serves the version its stat describes, whole and consistent.
+    const stale = await get(long.port, "/static/c.txt");
+    assert.equal(text(stale), "version one");
+    assert.equal(stale.headers.find(([n]) => n === "content-length")?.[1], "11");
+    // The default window passes, and the new version is served.
+    const give = Date.now() + 10000; // a guard against hanging, not a timing assertion
+    while (text(await get(short.port, "/static/c.txt")) !== "version two, longer") {
+      assert.ok(Date.now() < give, "the change is seen once the window has passed");
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
