@@ -645,6 +645,9 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       if (!want(id)) continue;
       const t = [{ name: "ferry", url: `http://127.0.0.1:${ferry.http}/static/${file}` }];
       if (nginx) t.push({ name: "nginx", url: `http://127.0.0.1:${nginx.http}/static/${file}` });
+      if (id === "static4k") {
+        t.push({ name: "raw ceiling", url: `http://127.0.0.1:${raw.http}/static/${file}` });
+      }
       const r = await measure(t, 50, id === "static1m" ? "bps" : "rps");
       rows.push({
         scenario: label,
@@ -652,7 +655,15 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
         results: id === "static1m"
           ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v / 1048576]))
           : r,
-        comparisons: nginx ? [{ peer: "nginx", ratio: r.ferry / r.nginx, target }] : [],
+        comparisons: [
+          ...(nginx ? [{ peer: "nginx", ratio: r.ferry / r.nginx, target }] : []),
+          ...(r["raw ceiling"]
+            ? [{ peer: "raw ceiling (4 KiB constant)", ratio: r.ferry / r["raw ceiling"] }]
+            : []),
+          ...(nginx && r["raw ceiling"]
+            ? [{ of: "raw ceiling", peer: "nginx", ratio: r["raw ceiling"] / r.nginx }]
+            : []),
+        ],
       });
     }
     if (want("https")) {
