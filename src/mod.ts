@@ -218,7 +218,8 @@ export {
   type ResponseSink,
 } from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
-export { Connection, type ConnectionContext } from "./http1/connection.ts";
+export { Connection } from "./http1/connection.ts";
+export { type ConnectionContext } from "./http1/connection_context.ts";
 export { type ClientView, type ConnectionInfo } from "./http1/request.ts";
 export { type RequestHead, type TargetForm } from "./http1/parser.ts";
 export { type LatencyHistogram, RouteLatency, type StatsSnapshot, type TimeoutKind } from "./stats.ts";

@@ -5,7 +5,9 @@
  * @module
  */
 
-import { Connection, type ConnectionContext, isConnectionError } from "./http1/connection.ts";
+import { Connection } from "./http1/connection.ts";
+import type { ConnectionContext } from "./http1/connection_context.ts";
+import { isConnectionError } from "./http1/peer_errors.ts";
 import { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";

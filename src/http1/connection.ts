@@ -9,13 +9,15 @@
  */
 
 import type { Body, ByteSource } from "./body.ts";
+import type { ConnectionContext } from "./connection_context.ts";
+import { errorText, isConnectionError } from "./peer_errors.ts";
 import { bodyFor } from "./body_for.ts";
 import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
-import { type ClientView, type ConnectionInfo, ServerRequest } from "./request.ts";
-import type { HeaderList } from "./headers.ts";
+import { type ConnectionInfo, ServerRequest } from "./request.ts";
 import { parseProxyHeader, ProxyHeaderError } from "../proxy/proxy_protocol.ts";
 import { STATUS } from "./status.ts";
+import { SERVER_ALLOW, specialRefusal } from "./special.ts";
 import { sendError } from "./error_page.ts";
 import {
   CONTINUE_BYTES,
@@ -25,42 +27,10 @@ import {
   ResponseWriter,
   SETTLED,
 } from "./writer.ts";
-import type { Dispatcher, Mount } from "./dispatch.ts";
-import type { ResolvedOptions } from "../options.ts";
-import type { Logger } from "../log/logger.ts";
 import { ExchangeRecorder } from "./recorder.ts";
 import type { Tunnel } from "./tunnel.ts";
 import { SwitchedConnection } from "./switched.ts";
-import { bump, type Stats, type TimeoutKind } from "../stats.ts";
-
-/** What a connection needs from its server. */
-export interface ConnectionContext {
-  /** The server's options. */
-  readonly options: ResolvedOptions;
-  /** The mount table. */
-  readonly dispatcher: Dispatcher;
-  /** Counters. */
-  readonly stats: Stats;
-  /** Logs. */
-  readonly log: Logger;
-  /** Whether a graceful shutdown is under way. */
-  readonly draining: boolean;
-  /** A fresh request id. */
-  nextRequestId(): string;
-  /** Seconds for a Retry-After header (randomised so refused clients spread out). */
-  retryAfter(): string;
-  /** Header lines for every TLS response (HSTS), pre-encoded. */
-  readonly secureHead: Uint8Array | undefined;
-  /** On a plain-HTTP connection with `redirectHttp`: the mount that redirects to HTTPS. */
-  readonly redirectMount: Mount | undefined;
-  /**
-   * What trusted proxies say of the client behind `peer` (undefined: the peer is the client);
-   * absent when no proxy is trusted.
-   */
-  readonly clientOf: ((headers: HeaderList, peer: string) => ClientView | undefined) | undefined;
-  /** Called once when the connection has closed. */
-  closed(conn: Connection): void;
-}
+import { bump, type TimeoutKind } from "../stats.ts";
 
 /** Where a connection is, for timeouts and graceful shutdown. */
 const PHASE = {
@@ -83,7 +53,6 @@ const LINGER_BYTES = 1024 * 1024;
 
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
-/** W3C traceparent: version-traceid-parentid-flags. */
 
 interface Exchange {
   head: RequestHead;
@@ -545,39 +514,22 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /**
-   * The answers of {@linkcode Connection.#serveSpecial}: 503, 501 or 413 (true: refused; the
-   * connection then closes), or 204 for `OPTIONS *` (false).
+   * The answers of {@linkcode Connection.#serveSpecial}: a refusal (the connection then closes),
+   * or 204 for `OPTIONS *`.
    */
-  async #refuseSpecial(cur: Exchange, limit: number): Promise<boolean> {
+  async #refuseSpecial(cur: Exchange, limit: number): Promise<void> {
     const ctx = this.#ctx;
-    const stats = ctx.stats;
-    {
-      if (ctx.draining) {
-        stats.drainRejections++;
-        this.#linger = true;
-        await this.#sendError(STATUS.ServiceUnavailable, "server is shutting down", [[
-          "Retry-After",
-          ctx.retryAfter(),
-        ]]);
-        return true;
-      }
-      if (cur.head.method === "CONNECT") {
-        bump(stats.rejections, "connect");
-        this.#linger = true;
-        await this.#sendError(STATUS.NotImplemented, "CONNECT is not supported: ferry is not a proxy");
-        return true;
-      }
-      if (cur.head.contentLength > limit) {
-        // RFC 9110 §15.5.14: refuse from the declared length, without reading the body.
-        bump(stats.rejections, "body_too_large");
-        this.#linger = true;
-        await this.#sendError(STATUS.ContentTooLarge, `request body is larger than ${limit} bytes`);
-        return true;
-      }
+    const refusal = specialRefusal(cur.head, ctx.draining, limit);
+    if (refusal === undefined) {
       // OPTIONS * (RFC 9110 §9.3.7): the server's own capabilities.
-      await cur.res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
-      return false;
+      await cur.res.send(STATUS.NoContent, [["Allow", SERVER_ALLOW]]);
+      return;
     }
+    if (refusal.code === "draining") ctx.stats.drainRejections++;
+    else bump(ctx.stats.rejections, refusal.code);
+    this.#linger = true;
+    const headers: Array<[string, string]> = refusal.retry ? [["Retry-After", ctx.retryAfter()]] : [];
+    await this.#sendError(refusal.status, refusal.message, headers);
   }
 
   /** Waits for the handler (or handles its failure), then completes the exchange. */
@@ -794,22 +746,4 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   get timedOut(): TimeoutKind | undefined {
     return this.#timedOut;
   }
-}
-
-/** Errors that mean the peer went away or the socket was closed under a pending operation. */
-export function isConnectionError(e: unknown): boolean {
-  return e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.ConnectionReset ||
-    e instanceof Deno.errors.ConnectionAborted ||
-    e instanceof Deno.errors.NotConnected ||
-    e instanceof Deno.errors.BadResource ||
-    e instanceof Deno.errors.Interrupted ||
-    e instanceof Deno.errors.UnexpectedEof ||
-    (e instanceof Error && /os error (104|32|107)|connection (reset|closed)|broken pipe/i.test(e.message));
-}
-
-/** An error's stack or message, for logs. */
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
-  return String(e);
 }

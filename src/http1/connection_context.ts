@@ -1,0 +1,44 @@
+/**
+ * What a connection needs from its server: options, the mount table, counters, the log, the
+ * shutdown flag, request ids, and the few per-server facts (HSTS, the redirect, trusted proxies).
+ * The server implements it; the connection loop only reads it.
+ *
+ * @module
+ */
+
+import type { Dispatcher, Mount } from "./dispatch.ts";
+import type { ClientView } from "./request.ts";
+import type { HeaderList } from "./headers.ts";
+import type { ResolvedOptions } from "../options.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Stats } from "../stats.ts";
+import type { Connection } from "./connection.ts";
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  /** The server's options. */
+  readonly options: ResolvedOptions;
+  /** The mount table. */
+  readonly dispatcher: Dispatcher;
+  /** Counters. */
+  readonly stats: Stats;
+  /** Logs. */
+  readonly log: Logger;
+  /** Whether a graceful shutdown is under way. */
+  readonly draining: boolean;
+  /** A fresh request id. */
+  nextRequestId(): string;
+  /** Seconds for a Retry-After header (randomised so refused clients spread out). */
+  retryAfter(): string;
+  /** Header lines for every TLS response (HSTS), pre-encoded. */
+  readonly secureHead: Uint8Array | undefined;
+  /** On a plain-HTTP connection with `redirectHttp`: the mount that redirects to HTTPS. */
+  readonly redirectMount: Mount | undefined;
+  /**
+   * What trusted proxies say of the client behind `peer` (undefined: the peer is the client);
+   * absent when no proxy is trusted.
+   */
+  readonly clientOf: ((headers: HeaderList, peer: string) => ClientView | undefined) | undefined;
+  /** Called once when the connection has closed. */
+  closed(conn: Connection): void;
+}
