@@ -90,7 +90,13 @@ const META_ENTRY_BYTES = 2048;
  */
 const STAT_VALID_SECONDS = 1;
 /** Files up to this size are cached in memory (and compressed once). */
-const CACHE_FILE_BYTES = 256 * 1024;
+const CACHE_FILE_BYTES = 1024 * 1024;
+/**
+ * Cached files up to this size are also compressed whole, once, and keep their compressed forms;
+ * larger ones are compressed in slices as they stream (one compression of a megabyte would hold
+ * the event loop for tens of milliseconds).
+ */
+const COMPRESS_WHOLE_BYTES = 256 * 1024;
 /** Files smaller than this are not worth compressing. */
 const MIN_COMPRESS_BYTES = 1024;
 /** Larger files are compressed on the fly only from a sidecar. */
@@ -375,7 +381,7 @@ export async function serveFile(
     return await res.end();
   }
 
-  if (size <= cache.maxFileBytes) {
+  if (size <= cache.maxFileBytes && (coding === "identity" || size <= COMPRESS_WHOLE_BYTES)) {
     let entry = cache.get(path, stat);
     let data = entry?.data;
     if (data === undefined) {
