@@ -269,9 +269,9 @@ export function program(): Command {
     opt("--wsgi-graceful-timeout <s>", "seconds a Python worker gets to exit before SIGKILL", seconds, 30),
     opt(
       "--wsgi-pipeline <n>",
-      "requests sent to a busy Python worker at once (1: one at a time)",
+      "requests sent to a busy Python worker at once, while the app is fast (1: one at a time)",
       integer(1, 16),
-      4,
+      8,
     ),
     opt(
       "--wsgi-max-rss <size>",

@@ -85,11 +85,18 @@ export interface WsgiGatewayOptions {
    * worker still runs them one at a time, but the next one is already in its socket when it
    * finishes, which saves a round of process switches. A request the worker never began is
    * handed to another worker if this one dies. The price: a request sent behind a slow one waits
-   * for it even if another worker frees up meanwhile. 1: one request at a time.
-   * @default {4}
+   * for it even if another worker frees up meanwhile, so requests are pipelined only while the
+   * app answers in under {@linkcode PIPELINE_FAST_MS} on average. 1: one request at a time.
+   * @default {8}
    */
   pipeline?: number;
 }
+
+/**
+ * Requests are pipelined to a busy worker only while the app's average service time is under
+ * this (ms): a request queued behind another then waits about that long, not behind a slow one.
+ */
+export const PIPELINE_FAST_MS = 2;
 
 /** The options with every default filled in. */
 export type ResolvedWsgiOptions = Required<WsgiGatewayOptions>;
@@ -114,7 +121,7 @@ export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
     gracefulTimeout: o.gracefulTimeout ?? 30,
     maxRss: o.maxRss ?? 0,
     startTimeout: o.startTimeout ?? 60,
-    pipeline: o.pipeline ?? 4,
+    pipeline: o.pipeline ?? 8,
   };
   let isDir = false;
   try {
@@ -243,6 +250,7 @@ export class PythonPool {
     const w = this.#takeIdle() ?? this.#pipelined();
     if (w !== undefined) {
       w.assigned++;
+      this.#took(w);
       return Promise.resolve(w);
     }
     if (this.#closing) return Promise.reject(new PoolBusy("the Python workers are stopping"));
@@ -267,8 +275,26 @@ export class PythonPool {
     });
   }
 
+  /** Moving average of how long a worker takes for one request, ms (it decides pipelining). */
+  #serviceMs = 0;
+  /** When each busy worker began its current request (as far as the pool can tell). */
+  #busySince = new WeakMap<PythonWorker, number>();
+
+  /** Notes that `w` took a request; it is busy from now if it was idle. */
+  #took(w: PythonWorker): void {
+    if (w.assigned === 1) this.#busySince.set(w, performance.now());
+  }
+
   /** Gives a worker back after its request. */
   release(w: PythonWorker): void {
+    const now = performance.now();
+    const since = this.#busySince.get(w);
+    if (since !== undefined) {
+      // A worker runs its requests one after another: each took from the later of its handing
+      // out and the previous one's end.
+      this.#serviceMs = 0.8 * this.#serviceMs + 0.2 * (now - since);
+      this.#busySince.set(w, now);
+    }
     w.assigned--;
     w.served++;
     this.#crashes = 0;
@@ -279,6 +305,7 @@ export class PythonPool {
       // Still serving a pipelined request: it may take one more waiting request.
       if (w.retireReason === undefined && !this.#closing && this.#queue.length > 0) {
         w.assigned++;
+        this.#took(w);
         this.#resolveNext(w);
       }
       return;
@@ -297,7 +324,7 @@ export class PythonPool {
 
   /** A busy worker that may take one more request behind its current one, fewest first. */
   #pipelined(): PythonWorker | undefined {
-    if (this.options.pipeline <= 1) return undefined;
+    if (this.options.pipeline <= 1 || this.#serviceMs >= PIPELINE_FAST_MS) return undefined;
     let best: PythonWorker | undefined;
     for (const w of this.#all) {
       if (w.gone || w.retireReason !== undefined || w.assigned === 0 || w.assigned >= this.options.pipeline) {
@@ -385,6 +412,7 @@ export class PythonPool {
   #handOut(w: PythonWorker): void {
     if (this.#queue.length > 0) {
       w.assigned++;
+      this.#took(w);
       this.#resolveNext(w);
       return;
     }

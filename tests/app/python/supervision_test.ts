@@ -156,6 +156,25 @@ Deno.test("wsgi supervision: a request pipelined behind one that kills the worke
   assert.equal(s.stats.wsgiRetried, 1);
 });
 
+Deno.test("wsgi supervision: requests are not pipelined behind a slow app's; they wait for a free worker", async () => {
+  await using s = await startWsgi("plain_apps:app", { workers: 1, pipeline: 4 });
+  // A fast app: a second request goes to the busy worker at once.
+  const fast = get(s.port, "/sleep?0.3");
+  await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
+  const pipelined = get(s.port, "/pid");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.stats.wsgiQueued, 0, "pipelined to the worker, not queued");
+  await Promise.all([fast, pipelined]);
+  // Slow requests teach the pool that this app is slow.
+  for (let i = 0; i < 4; i++) assert.equal((await get(s.port, "/sleep?0.1")).status, 200);
+  const slow = get(s.port, "/sleep?0.3");
+  await until(() => s.stats.wsgiBusy === 1, "the worker to be busy again");
+  const queued = get(s.port, "/pid");
+  await until(() => s.stats.wsgiQueued === 1, "the second request to wait in ferry's queue");
+  assert.equal((await slow).status, 200);
+  assert.equal((await queued).status, 200);
+});
+
 Deno.test("wsgi supervision: a pipelined request's clock starts when the worker begins it", async () => {
   await using s = await startWsgi("plain_apps:app", { workers: 1, pipeline: 2, timeout: 1 });
   const a = get(s.port, "/sleep?0.7");
