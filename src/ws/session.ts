@@ -37,6 +37,11 @@ const DEFLATE_MIN_BYTES = 1024;
 const DEFLATE_MAX_BYTES = 4 * 1024 * 1024;
 /** The read buffer of a WebSocket connection. */
 const READ_BYTES = 16 * 1024;
+/**
+ * Reading stops while this much output waits for a peer that does not read (pongs for a ping
+ * flood, echoes): TCP's flow control then slows the peer, and the output stays bounded.
+ */
+const READ_PAUSE_BYTES = 1024 * 1024;
 
 const noop = () => {};
 
@@ -101,6 +106,7 @@ export class WsSession implements FrameSink, WsTransport {
       if (t.early.length > 0) this.#consume(t.early, t.early.length);
       const buf = new Uint8Array(READ_BYTES);
       while (!this.#ended) {
+        if (t.out.pending >= READ_PAUSE_BYTES) await t.out.flush().catch(noop);
         const n = await t.read(buf);
         if (n === null) break;
         if (this.#failed) continue; // lingering: discard

@@ -12,7 +12,7 @@ import { upgradeWebSocket as honoUpgrade } from "hono/deno";
 import { startServer, until } from "../helpers/server.ts";
 import { fetchHandler } from "../../src/app/fetch.ts";
 import { exchange } from "../helpers/client.ts";
-import { handshake, openRaw } from "../helpers/ws_frames.ts";
+import { clientFrame, handshake, openRaw } from "../helpers/ws_frames.ts";
 import echoApp from "../ws/echo_app.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
 
@@ -253,4 +253,40 @@ Deno.test("websocket: wss:// over ferry's TLS listener, with the npm ws client t
   const code = new Promise<number>((r) => ws.on("close", (c: number) => r(c)));
   ws.close(1000);
   assert.equal(await code, 1000);
+});
+
+Deno.test("websocket: a peer that floods pings without reading is slowed by TCP, not buffered without end", async () => {
+  await using s = await startServer({ handler: fetchHandler(echoApp) });
+  using raw = await openRaw(s.port, "/");
+  const ping = clientFrame({ opcode: 9, payload: new Uint8Array(125).fill(1) });
+  const chunk = new Uint8Array(ping.length * 8000); // about 1 MiB of pings
+  for (let i = 0; i < 8000; i++) chunk.set(ping, i * ping.length);
+  const chunks = 48;
+  let written = 0;
+  const writer = (async () => {
+    for (let i = 0; i < chunks; i++) {
+      for (let off = 0; off < chunk.length;) off += await raw.conn.write(chunk.subarray(off));
+      written++;
+    }
+  })().catch(() => {});
+  // Wait until the server stops taking bytes (its output is full and it stopped reading).
+  let last = -1;
+  let steady = 0;
+  while (steady < 5 && written < chunks) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = s.server.stats.bytesIn;
+    steady = now === last ? steady + 1 : 0;
+    last = now;
+  }
+  assert.ok(written < chunks, "the writes stall while the pongs are not read");
+  assert.ok(s.server.stats.bytesIn < 24 * chunk.length, `the server read ${s.server.stats.bytesIn} bytes`);
+  // Reading the pongs lets everything through.
+  let pongs = 0;
+  while (pongs < chunks * 8000) {
+    const f = await raw.frames.next();
+    assert.equal(f?.opcode, 10);
+    pongs++;
+  }
+  await writer;
+  assert.equal(written, chunks);
 });
