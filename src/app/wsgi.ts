@@ -90,8 +90,10 @@ export function decodePath(raw: string): string {
   return percentDecode(raw) ?? raw;
 }
 
-/** `HTTP_*` keys by lower-case header name, so repeated names cost a lookup, not string work. */
-/** Header name → environ key; bounded by bytes, since the names come from clients. */
+/**
+ * `HTTP_*` keys by lower-case header name, so repeated names cost a lookup, not string work;
+ * bounded by bytes, since the names come from clients.
+ */
 const httpKeys = new BoundedMap<`HTTP_${string}`>(256 * 1024, (k) => k.length * 2);
 
 function httpKey(name: string): `HTTP_${string}` {

@@ -44,6 +44,7 @@ const READ_BYTES = 16 * 1024;
 const READ_PAUSE_BYTES = 1024 * 1024;
 
 const noop = () => {};
+const wholeDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Runs a WebSocket over a tunnel until it closes.
@@ -72,6 +73,10 @@ export class WsSession implements FrameSink, WsTransport {
   #ctrlLen = 0;
   /** Whether the data frame being read is its message's last (FIN). */
   #lastFin = true;
+  /** The payload length of a message sent as one frame; -1 for a fragment. */
+  #wholeLength = -1;
+  /** Whether the text message was decoded whole (no streaming decoder state to flush). */
+  #textDecoded = false;
   #closeSent = false;
   #closeReceived = false;
   #failed = false;
@@ -144,8 +149,10 @@ export class WsSession implements FrameSink, WsTransport {
       this.#parts = [];
       this.#size = 0;
       this.#text = "";
+      this.#textDecoded = false;
     }
     this.#lastFin = fin;
+    this.#wholeLength = fin && opcode !== OPCODE.continuation ? length : -1;
     const max = this.#opts.maxMessageBytes;
     if (this.#size + length > max) {
       throw new WsProtocolError(CLOSE.tooBig, `message over the limit of ${max} bytes`);
@@ -162,7 +169,12 @@ export class WsSession implements FrameSink, WsTransport {
     this.#size += bytes.length;
     if (this.#msgOpcode === OPCODE.text && !this.#msgCompressed) {
       try {
-        this.#text += this.#decoder.decode(bytes, { stream: true });
+        if (bytes.length === this.#wholeLength) {
+          // A one-frame message that arrived in one piece (the usual case): decoded whole,
+          // without a streaming decoder's set-up and flush.
+          this.#text = wholeDecoder.decode(bytes);
+          this.#textDecoded = true;
+        } else this.#text += this.#decoder.decode(bytes, { stream: true });
       } catch {
         throw new WsProtocolError(CLOSE.invalidData, "text message is not valid UTF-8");
       }
@@ -190,7 +202,7 @@ export class WsSession implements FrameSink, WsTransport {
       } else data = bytes;
     } else if (text) {
       try {
-        data = this.#text + this.#decoder.decode();
+        data = this.#textDecoded || this.#size === 0 ? this.#text : this.#text + this.#decoder.decode();
       } catch {
         throw new WsProtocolError(CLOSE.invalidData, "text message ends inside a UTF-8 sequence");
       }

@@ -78,27 +78,38 @@ export interface ServerFrame {
 export class FrameReader {
   #conn: Deno.Conn;
   #buf: Uint8Array;
+  #pos = 0;
+  #end: number;
 
   /** A reader of `conn`, starting with `already`. */
   constructor(conn: Deno.Conn, already: Uint8Array = new Uint8Array(0)) {
     this.#conn = conn;
-    this.#buf = already;
+    this.#buf = new Uint8Array(Math.max(65536, already.length));
+    this.#buf.set(already);
+    this.#end = already.length;
   }
 
+  /** Ensures `n` unread bytes are buffered; false when the connection ended first. */
   async #need(n: number): Promise<boolean> {
-    while (this.#buf.length < n) {
-      const chunk = new Uint8Array(65536);
+    while (this.#end - this.#pos < n) {
+      if (this.#pos > 0) {
+        this.#buf.copyWithin(0, this.#pos, this.#end);
+        this.#end -= this.#pos;
+        this.#pos = 0;
+      }
+      if (this.#buf.length - this.#end < 65536 || this.#buf.length < n) {
+        const grown = new Uint8Array(Math.max(this.#buf.length * 2, n + 65536));
+        grown.set(this.#buf.subarray(0, this.#end));
+        this.#buf = grown;
+      }
       let got: number | null;
       try {
-        got = await this.#conn.read(chunk);
+        got = await this.#conn.read(this.#buf.subarray(this.#end));
       } catch {
         got = null;
       }
       if (got === null) return false;
-      const merged = new Uint8Array(this.#buf.length + got);
-      merged.set(this.#buf);
-      merged.set(chunk.subarray(0, got), this.#buf.length);
-      this.#buf = merged;
+      this.#end += got;
     }
     return true;
   }
@@ -106,31 +117,34 @@ export class FrameReader {
   /** The next frame; null when the connection ended first. */
   async next(): Promise<ServerFrame | null> {
     if (!(await this.#need(2))) return null;
-    const b0 = this.#buf[0];
-    const b1 = this.#buf[1];
+    const b = this.#buf;
+    const p = this.#pos;
+    const b0 = b[p];
+    const b1 = b[p + 1];
     let len = b1 & 0x7f;
     let at = 2;
     if (len === 126) {
       if (!(await this.#need(4))) return null;
-      len = (this.#buf[2] << 8) | this.#buf[3];
+      len = (this.#buf[this.#pos + 2] << 8) | this.#buf[this.#pos + 3];
       at = 4;
     } else if (len === 127) {
       if (!(await this.#need(10))) return null;
       len = 0;
-      for (let i = 2; i < 10; i++) len = len * 256 + this.#buf[i];
+      for (let i = 2; i < 10; i++) len = len * 256 + this.#buf[this.#pos + i];
       at = 10;
     }
     const masked = (b1 & 0x80) !== 0;
     if (masked) at += 4;
     if (!(await this.#need(at + len))) return null;
-    const payload = this.#buf.slice(at, at + len);
-    this.#buf = this.#buf.slice(at + len);
+    const start = this.#pos + at;
+    const payload = this.#buf.slice(start, start + len);
+    this.#pos = start + len;
     return { fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, payload, masked };
   }
 
   /** Whether the connection ends (EOF or reset) with no further bytes. */
   async ended(): Promise<boolean> {
-    if (this.#buf.length > 0) return false;
+    if (this.#end > this.#pos) return false;
     return !(await this.#need(1));
   }
 }
