@@ -745,11 +745,15 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       const n = args.rounds === 1 && args.duration <= 1 ? 1000 : 10000;
       const f = await idleMemory(ferry, n);
       const d = await idleMemory(denoServe, n);
+      const nd = node ? await idleMemory(node, n) : undefined;
       rows.push({
         scenario: `memory per idle keep-alive connection (${n})`,
         unit: "KiB",
-        results: { ferry: f / 1024, "Deno.serve": d / 1024 },
-        comparisons: [{ peer: "Deno.serve", ratio: f / d, target: 1.0, lowerIsBetter: true }],
+        results: { ferry: f / 1024, "Deno.serve": d / 1024, ...(nd ? { "node:http": nd / 1024 } : {}) },
+        comparisons: [
+          { peer: "Deno.serve", ratio: f / d, target: 1.0, lowerIsBetter: true },
+          ...(nd ? [{ peer: "node:http", ratio: f / nd, target: 1.0, lowerIsBetter: true }] : []),
+        ],
       });
     }
   } finally {

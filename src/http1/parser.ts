@@ -23,6 +23,14 @@ import { parseAbsoluteForm, splitPathQuery, validAuthority } from "./target.ts";
 export { ParseError, type ParseErrorCode } from "./parse_error.ts";
 export { validAuthority } from "./target.ts";
 
+/** Fields a pooled offsets array holds (32 header fields; a head with more grows its own). */
+const POOLED_FIELDS = 4 * 32;
+/** Offsets arrays of heads being parsed, shared by every connection's parser. */
+const fieldPool: Int32Array[] = [];
+/** Most spare offsets arrays kept. */
+const FIELD_POOL_MAX = 1024;
+const NO_FIELDS = new Int32Array(0);
+
 /** The forms of request-target of RFC 9112 §3.2. */
 export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
 
@@ -181,7 +189,12 @@ export class RequestParser {
   #versionMinor = 0;
   #versionMajor = 0;
   #count = 0; // header fields seen
-  #fields: Int32Array; // [nameStart, nameEnd, valueStart, valueEnd] per field, relative to base
+  /**
+   * [nameStart, nameEnd, valueStart, valueEnd] per field, relative to base; taken from a shared
+   * pool when a head's first field arrives and given back when the head is done, so an idle
+   * connection's parser holds none.
+   */
+  #fields: Int32Array | null = null;
   #lastNonWs = 0;
   #methodStart = 0;
   #contentLength = -1;
@@ -190,7 +203,6 @@ export class RequestParser {
   /** Creates a parser enforcing `limits` (defaults: {@linkcode DEFAULT_PARSER_LIMITS}). */
   constructor(limits: Partial<ParserLimits> = {}) {
     this.#limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
-    this.#fields = new Int32Array(4 * Math.min(this.#limits.maxHeaderCount, 32));
   }
 
   /** Whether the parser has seen any byte of the current head. */
@@ -200,6 +212,11 @@ export class RequestParser {
 
   /** Forgets any partial head; the next byte starts a new request. */
   reset(): void {
+    const f = this.#fields;
+    if (f !== null) {
+      if (f.length === POOLED_FIELDS && fieldPool.length < FIELD_POOL_MAX) fieldPool.push(f);
+      this.#fields = null;
+    }
     this.#state = S_START;
     this.#off = 0;
     this.#count = 0;
@@ -323,12 +340,14 @@ export class RequestParser {
                 `more than ${limits.maxHeaderCount} header fields`,
               );
             }
-            if (4 * n + 4 > this.#fields.length) {
-              const grown = new Int32Array(Math.min(this.#fields.length * 2, 4 * limits.maxHeaderCount));
-              grown.set(this.#fields);
-              this.#fields = grown;
+            let fields = this.#fields;
+            if (fields === null) fields = this.#fields = fieldPool.pop() ?? new Int32Array(POOLED_FIELDS);
+            if (4 * n + 4 > fields.length) {
+              const grown = new Int32Array(Math.min(fields.length * 2, 4 * limits.maxHeaderCount));
+              grown.set(fields);
+              fields = this.#fields = grown;
             }
-            this.#fields[4 * n] = p - base;
+            fields[4 * n] = p - base;
             state = S_NAME;
             p++;
             break;
@@ -352,14 +371,14 @@ export class RequestParser {
               ? bad("whitespace_before_colon", "whitespace between field name and colon")
               : bad("bad_header_name", "invalid byte in a header field name");
           }
-          this.#fields[4 * this.#count + 1] = p - base;
+          this.#fields![4 * this.#count + 1] = p - base;
           state = S_OWS;
           p++;
           break;
         case S_OWS:
           while (p < stop && ((b = buf[p]) === SP || b === HTAB)) p++;
           if (p === stop) break;
-          this.#fields[4 * this.#count + 2] = p - base;
+          this.#fields![4 * this.#count + 2] = p - base;
           this.#lastNonWs = p - base;
           state = S_VALUE;
           break;
@@ -379,7 +398,7 @@ export class RequestParser {
               ? bad("bare_lf", "header line must end with CRLF")
               : bad("bad_header_value", "control character in a header field value");
           }
-          this.#fields[4 * this.#count + 3] = last - base;
+          this.#fields![4 * this.#count + 3] = last - base;
           state = S_VALUE_LF;
           p++;
           break;
@@ -389,7 +408,7 @@ export class RequestParser {
           // Content-Length is checked as soon as its line ends, so that a bad one is refused
           // at once instead of when (or if) the head completes.
           const k = 4 * this.#count;
-          const f = this.#fields;
+          const f = this.#fields!;
           if (f[k + 1] - f[k] === 14 && isContentLengthName(buf, base + f[k])) {
             const n = parseContentLength(latin1(buf, base + f[k + 2], base + f[k + 3]));
             if (this.#contentLength !== -1 && n !== this.#contentLength) {
@@ -436,7 +455,8 @@ export class RequestParser {
    */
   finish(buf: Uint8Array, base: number, headLen: number): RequestHead {
     const count = this.#count;
-    const f = this.#fields;
+    // Read before reset() gives the array back to the pool (nothing else runs meanwhile).
+    const f = this.#fields ?? NO_FIELDS;
     const versionMinor = this.#versionMinor;
     const method = methodName(buf, base + this.#methodStart, base + this.#methodEnd);
     const target = latin1(buf, base + this.#targetStart, base + this.#targetEnd);

@@ -1,6 +1,6 @@
 /**
  * A connection's read buffer: `buf[start..end)` holds what was received and not yet consumed. It
- * starts small (4 KiB: an idle keep-alive connection stays cheap), is compacted before it grows,
+ * starts small (1 KiB: an idle keep-alive connection stays cheap), is compacted before it grows,
  * grows by doubling up to a bound (the largest head allowed), and shrinks back when the connection
  * goes idle. The connection keeps the fields (bodies read them as a `ByteSource`); this module
  * keeps the rules.
@@ -18,8 +18,11 @@ export interface ReadBuffer {
   end: number;
 }
 
-/** Initial read buffer: enough for most heads, small enough that idle connections stay cheap. */
-export const READ_BUFFER_BYTES = 4096;
+/**
+ * Initial read buffer (nginx's `client_header_buffer_size` is 1k too): most heads fit, an idle
+ * connection stays cheap, and a larger head grows it.
+ */
+export const READ_BUFFER_BYTES = 1024;
 
 /**
  * Makes room at the end of `b` for the next read: rewinds an empty buffer, compacts a full one,
@@ -53,7 +56,7 @@ export function roomToRead(b: ReadBuffer, maxBytes: number): void {
   }
 }
 
-/** Empties `b` between requests, giving back a grown buffer (idle connections hold 4 KiB). */
+/** Empties `b` between requests, giving back a grown buffer (idle connections hold 1 KiB). */
 export function idleReadBuffer(b: ReadBuffer): void {
   if (b.buf.length > READ_BUFFER_BYTES) b.buf = new Uint8Array(READ_BUFFER_BYTES);
   b.start = 0;
