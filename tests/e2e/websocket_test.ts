@@ -189,7 +189,7 @@ Deno.test("websocket: open sockets count against --max-connections", async () =>
 });
 
 Deno.test("websocket: a peer that answers no ping is closed; one that answers stays", async () => {
-  await using s = await startServer({ handler: fetchHandler(echoApp), wsPingInterval: 0.2 });
+  await using s = await startServer({ handler: fetchHandler(echoApp), wsPingInterval: 0.5 });
   const alive = await denoSocket(`ws://127.0.0.1:${s.port}/`); // Deno's client answers pings itself
   using silent = await openRaw(s.port, "/");
   const ping = await silent.frames.next();
