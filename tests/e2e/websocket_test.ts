@@ -290,3 +290,38 @@ Deno.test("websocket: a peer that floods pings without reading is slowed by TCP,
   await writer;
   assert.equal(written, chunks);
 });
+
+Deno.test("websocket: frames sent in the same write as the handshake are not lost", async () => {
+  await using s = await startServer({ handler: fetchHandler(echoApp) });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  const head = new TextEncoder().encode(
+    "GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  );
+  const early = [
+    clientFrame({ opcode: 1, payload: "early one" }),
+    clientFrame({ opcode: 1, payload: "early two" }),
+  ];
+  const all = new Uint8Array(head.length + early[0].length + early[1].length);
+  all.set(head);
+  all.set(early[0], head.length);
+  all.set(early[1], head.length + early[0].length);
+  await conn.write(all);
+  const guard = setTimeout(() => conn.close(), 10000); // against hanging, not a timing assertion
+  // The 101 head, then the two echoes.
+  let buf = new Uint8Array(0);
+  while (!new TextDecoder().decode(buf).includes("early two")) {
+    const chunk = new Uint8Array(4096);
+    const n = await conn.read(chunk).catch(() => null);
+    assert.ok(n !== null, "the early frames are echoed");
+    const merged = new Uint8Array(buf.length + n);
+    merged.set(buf);
+    merged.set(chunk.subarray(0, n), buf.length);
+    buf = merged;
+  }
+  const text = new TextDecoder("latin1").decode(buf);
+  assert.match(text, /^HTTP\/1\.1 101 /);
+  assert.ok(text.indexOf("early one") < text.indexOf("early two"));
+  clearTimeout(guard);
+  conn.close();
+});
