@@ -154,6 +154,16 @@ function startDenoPeer(name: string, script: string, dir: string): Promise<Peer>
   );
 }
 
+/** ferry with a bare handler for /hello (scripts/peers/ferry_native.ts): the engine without an app adapter. */
+async function startFerryNative(): Promise<Peer> {
+  const http = freePort();
+  const child = spawn(
+    pinned(0, [Deno.execPath(), "run", "-A", join(ROOT, "scripts/peers/ferry_native.ts"), String(http)]),
+  );
+  await waitForPort(http, child, "ferry native");
+  return { name: "ferry native", child, http };
+}
+
 async function startNode(): Promise<Peer | undefined> {
   if (!nodeBin) return undefined;
   const http = freePort();
@@ -542,6 +552,8 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
   peers.push(denoServe);
   const raw = await startDenoPeer("raw ceiling", "raw_ceiling.ts", dir);
   peers.push(raw);
+  const native = await startFerryNative();
+  peers.push(native);
   const node = await startNode();
   if (node) peers.push(node);
   const nginx = await startNginx(dir);
@@ -609,6 +621,7 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       if (node) t.push({ name: "node:http", url: `http://127.0.0.1:${node.http}/hello` });
       if (nginx) t.push({ name: "nginx", url: `http://127.0.0.1:${nginx.http}/hello` });
       t.push({ name: "raw ceiling", url: `http://127.0.0.1:${raw.http}/hello` });
+      t.push({ name: "ferry native", url: `http://127.0.0.1:${native.http}/hello` });
       const r = await measure(t, 50, "rps");
       // Issue 19's targets: 0.9x the ceiling, 0.95x Deno.serve.
       const cmp: Row["comparisons"] = [
@@ -617,6 +630,9 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       ];
       if (node) cmp.push({ peer: "node:http", ratio: r.ferry / r["node:http"] });
       if (nginx) cmp.push({ peer: "nginx", ratio: r.ferry / r.nginx });
+      // The engine alone (a bare handler, as the Deno.serve peer is), against the same two.
+      cmp.push({ of: "ferry native", peer: "raw ceiling", ratio: r["ferry native"] / r["raw ceiling"] });
+      cmp.push({ of: "ferry native", peer: "Deno.serve", ratio: r["ferry native"] / r["Deno.serve"] });
       cmp.push({ of: "raw ceiling", peer: "Deno.serve", ratio: r["raw ceiling"] / r["Deno.serve"] });
       rows.push({
         scenario: "hello, keep-alive, 50 connections",
