@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import type { HeaderList } from "./headers.ts";
 import { ParseError } from "./parse_error.ts";
 import { STATUS } from "./status.ts";
@@ -119,14 +120,7 @@ export abstract class Body implements AsyncIterable<Uint8Array> {
       parts.push(chunk);
       total += chunk.length;
     }
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
+    return concatBytes(parts, total);
   }
 
   /** The whole body decoded as UTF-8. */

@@ -10,6 +10,7 @@
 
 import zlib from "node:zlib";
 import { CLOSE, WsProtocolError } from "./protocol.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** The parameters of an accepted permessage-deflate offer. */
 export interface DeflateParams {
@@ -119,15 +120,7 @@ export function deflateMessage(payload: Uint8Array, bits: number): Uint8Array {
  * ```
  */
 export function inflateMessage(parts: Uint8Array[], limit: number): Uint8Array {
-  let size = TAIL.length;
-  for (const p of parts) size += p.length;
-  const input = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    input.set(p, at);
-    at += p.length;
-  }
-  input.set(TAIL, at);
+  const input = concatBytes([...parts, TAIL]);
   try {
     const out = zlib.inflateRawSync(input, {
       finishFlush: zlib.constants.Z_SYNC_FLUSH,

@@ -11,6 +11,7 @@
 
 import type { Tunnel } from "../http1/tunnel.ts";
 import { bump } from "../stats.ts";
+import { concatBytes } from "../bytes.ts";
 import { FrameParser, type FrameSink } from "./frame_parser.ts";
 import { closePayload, writeFrame } from "./frame_writer.ts";
 import { deflateMessage, type DeflateParams, inflateMessage } from "./deflate.ts";
@@ -206,7 +207,7 @@ export class WsSession implements FrameSink, WsTransport {
       } catch {
         throw new WsProtocolError(CLOSE.invalidData, "text message ends inside a UTF-8 sequence");
       }
-    } else data = concat(this.#parts, this.#size);
+    } else data = concatBytes(this.#parts, this.#size);
     const stats = this.#t.stats;
     stats.wsMessagesIn++;
     stats.wsBytesIn += this.#size;
@@ -352,15 +353,4 @@ export class WsSession implements FrameSink, WsTransport {
     this.#record(code);
     this.#ctl.closed(code, reason, wasClean);
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

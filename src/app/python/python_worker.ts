@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../../bytes.ts";
 import { join } from "path";
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../log/logger.ts";
@@ -230,16 +231,7 @@ export class PythonWorker {
     const conn = this.#conn!;
     try {
       while (this.#outgoing.length > 0) {
-        const parts = this.#outgoing;
-        let bytes = parts[0];
-        if (parts.length > 1) {
-          bytes = new Uint8Array(this.#outgoingBytes);
-          let at = 0;
-          for (const p of parts) {
-            bytes.set(p, at);
-            at += p.length;
-          }
-        }
+        const bytes = concatBytes(this.#outgoing, this.#outgoingBytes);
         this.#outgoing = [];
         this.#outgoingBytes = 0;
         let off = 0;
