@@ -14,6 +14,7 @@
  * @module
  */
 
+import { concatBytes } from "../../bytes.ts";
 import { join } from "path";
 import type { Handler } from "../../http1/dispatch.ts";
 import type { ServerRequest } from "../../http1/request.ts";
@@ -151,14 +152,7 @@ async function bufferBody(req: ServerRequest, dir: string): Promise<BufferedBody
     file.close();
     return { file: path, length };
   }
-  if (parts.length === 1) return { bytes: parts[0], length };
-  const bytes = new Uint8Array(length);
-  let off = 0;
-  for (const p of parts) {
-    bytes.set(p, off);
-    off += p.length;
-  }
-  return { bytes, length };
+  return { bytes: concatBytes(parts, length), length };
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
