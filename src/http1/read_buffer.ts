@@ -56,9 +56,18 @@ export function roomToRead(b: ReadBuffer, maxBytes: number): void {
   }
 }
 
-/** Empties `b` between requests, giving back a grown buffer (idle connections hold 1 KiB). */
+/**
+ * Most an idle connection keeps of a buffer its heads grew: a client whose heads needed more than
+ * 1 KiB (cookies) keeps up to this much, so its next request is not read in growing pieces again.
+ */
+export const IDLE_KEEP_BYTES = 4096;
+
+/**
+ * Empties `b` between requests. A buffer grown past {@linkcode IDLE_KEEP_BYTES} goes back to that
+ * size; one that never grew stays at 1 KiB.
+ */
 export function idleReadBuffer(b: ReadBuffer): void {
-  if (b.buf.length > READ_BUFFER_BYTES) b.buf = new Uint8Array(READ_BUFFER_BYTES);
+  if (b.buf.length > IDLE_KEEP_BYTES) b.buf = new Uint8Array(IDLE_KEEP_BYTES);
   b.start = 0;
   b.end = 0;
 }
