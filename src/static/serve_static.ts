@@ -121,13 +121,19 @@ export function staticHandler(options: StaticOptions): Handler {
   const cache = new FileCache(options.cacheMaxBytes ?? 64 * 1024 * 1024, CACHE_FILE_BYTES);
   // Checked path → its real path. Both maps are bounded by bytes: their keys come from clients.
   const realPaths = new BoundedMap<{ ino: number; real: string }>(PATH_CACHE_BYTES, (v) => v.real.length * 2);
-  // Checked path → its stat and when it was taken, trusted for `statValid` seconds (small files).
+  // Raw request path → the file it names under the root, its stat and when that was taken, trusted
+  // for `statValid` seconds (small files only).
   const statValidMs = (options.statValid ?? STAT_VALID_SECONDS) * 1000;
-  const stats = new BoundedMap<{ stat: Deno.FileInfo; at: number }>(PATH_CACHE_BYTES, (_) => 512);
+  const stats = new BoundedMap<{ path: string; stat: Deno.FileInfo; at: number }>(
+    PATH_CACHE_BYTES,
+    (v) => 512 + v.path.length * 2,
+  );
   // Raw request path → checked path relative to the root (the checks are pure, so cacheable). A
   // refusal is counted at 1 KiB: it is an Error, with its stack.
   const checked = new BoundedMap<SafePath>(PATH_CACHE_BYTES, (v) => (v.ok ? v.rel.length * 4 : 1024));
   let rootReal: Promise<string | undefined> | undefined;
+  // The root once it has been found (a missing root is looked for again on each request).
+  let rootKnown: string | undefined;
   const root = () =>
     rootReal ??= Deno.realPath(options.root).catch((e) => {
       options.log?.warn("static root is missing", { root: options.root, error: String(e) });
@@ -163,24 +169,30 @@ export function staticHandler(options: StaticOptions): Handler {
       if (safe.refusal.status === STATUS.NotFound) return await notFound(req, res);
       return await sendError(res, req.headers.get("accept"), safe.refusal.status, safe.refusal.message);
     }
-    const rootPath = await root();
+    const rootPath = rootKnown ?? await root();
     if (rootPath === undefined) return await notFound(req, res);
-    let path = under(rootPath, safe.rel);
+    rootKnown = rootPath;
+    let path: string;
     let stat: Deno.FileInfo;
     const now = statValidMs > 0 ? Date.now() : 0;
-    const seen = statValidMs > 0 ? stats.get(path) : undefined;
-    if (seen !== undefined && now - seen.at < statValidMs) stat = seen.stat;
-    else {
+    const seen = statValidMs > 0 ? stats.get(req.path) : undefined;
+    if (seen !== undefined && now - seen.at < statValidMs) {
+      path = seen.path;
+      stat = seen.stat;
+    } else {
+      path = under(rootPath, safe.rel);
       try {
         // Synchronous: one syscall on this thread beats a hop to the blocking pool and back.
         stat = Deno.statSync(path);
       } catch {
-        if (seen !== undefined) stats.delete(path);
+        if (seen !== undefined) stats.delete(req.path);
         return await notFound(req, res);
       }
       // Only files small enough for the memory cache: their bytes are a snapshot that matches the
       // stat; a large file is read from disk, so its stat must be fresh.
-      if (statValidMs > 0 && stat.isFile && stat.size <= CACHE_FILE_BYTES) stats.set(path, { stat, at: now });
+      if (statValidMs > 0 && stat.isFile && stat.size <= CACHE_FILE_BYTES) {
+        stats.set(req.path, { path, stat, at: now });
+      }
     }
     let index = "";
     if (stat.isDirectory) {
