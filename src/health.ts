@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Mount } from "./http1/dispatch.ts";
-import { STATUS } from "./http1/status.ts";
-import { TEXT_PLAIN } from "./http1/error_page.ts";
+import type { Mount } from "./http/dispatch.ts";
+import { STATUS } from "./http/status.ts";
+import { TEXT_PLAIN } from "./http/error_page.ts";
 
 /**
  * The two mounts; `ready` tells whether the server takes new work.

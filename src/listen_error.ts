@@ -4,7 +4,7 @@
  * @module
  */
 
-import { hostPort } from "./http1/target.ts";
+import { hostPort } from "./http/authority.ts";
 
 /**
  * A listen failure as an error that names the address, the listener and the flag to change (a

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Handler, Mount } from "./http1/dispatch.ts";
+import type { Handler, Mount } from "./http/dispatch.ts";
 import type { ServerOptions } from "./options.ts";
 import { Server, type ServerParts } from "./server.ts";
 import { Logger, type LogSink } from "./log/logger.ts";
@@ -28,9 +28,9 @@ import { AllowList } from "./metrics/cidr.ts";
 import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
-import { TEXT_PLAIN } from "./http1/error_page.ts";
+import { TEXT_PLAIN } from "./http/error_page.ts";
 
-export { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
+export { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
 export {
   DEFAULT_OPTIONS,
   type LogFormat,
@@ -39,13 +39,19 @@ export {
   type ServerOptions,
 } from "./options.ts";
 export { Server, type ServerParts, type TlsMaterial } from "./server.ts";
-export { ServerRequest } from "./http1/request.ts";
-export { type ResponseHeaders, ResponseWriter } from "./http1/writer.ts";
-export { HeaderList } from "./http1/headers.ts";
-export { Body } from "./http1/body.ts";
+export { ServerRequest } from "./http/request.ts";
+export {
+  type Capabilities,
+  PreparedHeaders,
+  type ResponseHeaders,
+  type ResponseWriter,
+  type SwitchProtocols,
+} from "./http/writer.ts";
+export { HeaderList } from "./http/headers.ts";
+export { Body, EmptyBody } from "./http/body.ts";
 export { ParseError, type ParseErrorCode } from "./http1/parser.ts";
-export { Refusal } from "./http1/refusal.ts";
-export { STATUS, STATUS_TEXT } from "./http1/status.ts";
+export { Refusal } from "./http/refusal.ts";
+export { STATUS, STATUS_TEXT } from "./http/status.ts";
 export { Stats } from "./stats.ts";
 export { Logger, type LogSink } from "./log/logger.ts";
 export { type LogBatch, LogOwner, type LogStream, type LogWritten, RelaySink } from "./log/relay.ts";
@@ -67,7 +73,7 @@ export {
 } from "./ws/upgrade.ts";
 export { FerryWebSocket } from "./ws/socket.ts";
 export { HandshakeRefusal } from "./ws/handshake.ts";
-export { type Tunnel } from "./http1/tunnel.ts";
+export { type Tunnel } from "./http/tunnel.ts";
 export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
@@ -210,18 +216,12 @@ export async function serve(
 
 // Types that the public API refers to, exported so that it is documented whole.
 export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
-export {
-  type ExchangeFacts,
-  NO_REQUEST,
-  Output,
-  PreparedHeaders,
-  type ResponseSink,
-} from "./http1/writer.ts";
+export { type ExchangeFacts, Http1Writer, NO_REQUEST, Output, type ResponseSink } from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
 export { Connection } from "./http1/connection.ts";
 export { type ConnectionContext } from "./http1/connection_context.ts";
-export { type ClientView, type ConnectionInfo } from "./http1/request.ts";
-export { type RequestHead, type TargetForm } from "./http1/parser.ts";
+export { type ClientView, type ConnectionInfo, type RequestFields, type TargetForm } from "./http/request.ts";
+export { type RequestHead } from "./http1/parser.ts";
 export { type LatencyHistogram, RouteLatency, type StatsSnapshot, type TimeoutKind } from "./stats.ts";
 export { type ThrottleOptions } from "./upload/auth.ts";
 export { type AppKind } from "./app/load.ts";

@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { Handler } from "./http1/dispatch.ts";
-import { stripPort } from "./http1/target.ts";
-import { STATUS } from "./http1/status.ts";
-import { TEXT_PLAIN } from "./http1/error_page.ts";
+import type { Handler } from "./http/dispatch.ts";
+import { stripPort } from "./http/authority.ts";
+import { STATUS } from "./http/status.ts";
+import { TEXT_PLAIN } from "./http/error_page.ts";
 
 /**
  * The redirecting handler; `httpsPort` is read per request (the HTTPS port may be picked at listen

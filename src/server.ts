@@ -8,13 +8,13 @@
 import { Connection } from "./http1/connection.ts";
 import type { ConnectionContext } from "./http1/connection_context.ts";
 import { isConnectionError } from "./http1/peer_errors.ts";
-import { Dispatcher, type Handler, type Mount } from "./http1/dispatch.ts";
+import { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./stats.ts";
 import { httpDate } from "./http1/writer.ts";
-import type { ClientView } from "./http1/request.ts";
-import { hostPort } from "./http1/target.ts";
+import type { ClientView } from "./http/request.ts";
+import { hostPort } from "./http/authority.ts";
 import type { TlsMaterial } from "./tls/material.ts";
 import { tlsSocketBudget } from "./tls/budget.ts";
 import { healthMounts } from "./health.ts";
@@ -22,7 +22,7 @@ import { listenError } from "./listen_error.ts";
 import { redirectToHttps } from "./redirect.ts";
 
 export type { TlsMaterial };
-import type { HeaderList } from "./http1/headers.ts";
+import type { HeaderList } from "./http/headers.ts";
 import { AllowList } from "./metrics/cidr.ts";
 import { forwardedClient } from "./proxy/forwarded.ts";
 

@@ -7,10 +7,10 @@
  * @module
  */
 
-import type { Handler } from "../http1/dispatch.ts";
-import type { ServerRequest } from "../http1/request.ts";
-import type { ResponseWriter } from "../http1/writer.ts";
-import { sendError } from "../http1/error_page.ts";
+import type { Handler } from "../http/dispatch.ts";
+import type { ServerRequest } from "../http/request.ts";
+import type { ResponseWriter } from "../http/writer.ts";
+import { sendError } from "../http/error_page.ts";
 import { HandshakeRefusal } from "../ws/handshake.ts";
 import { installDenoUpgrade, isUpgradeResponse, rememberRequest, runUpgrade } from "../ws/upgrade.ts";
 

@@ -7,7 +7,7 @@
 
 import { resolve } from "path";
 import { pathToFileURL } from "node:url";
-import type { Handler } from "../http1/dispatch.ts";
+import type { Handler } from "../http/dispatch.ts";
 import type { Logger } from "../log/logger.ts";
 import { type FetchApp, fetchHandler } from "./fetch.ts";
 import { type App, wsgiHandler } from "./wsgi.ts";

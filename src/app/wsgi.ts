@@ -15,11 +15,11 @@
  * @module
  */
 
-import type { Handler } from "../http1/dispatch.ts";
-import type { ServerRequest } from "../http1/request.ts";
-import type { ResponseWriter } from "../http1/writer.ts";
+import type { Handler } from "../http/dispatch.ts";
+import type { ServerRequest } from "../http/request.ts";
+import type { ResponseWriter } from "../http/writer.ts";
 import type { Logger } from "../log/logger.ts";
-import { percentDecode } from "../http1/percent.ts";
+import { percentDecode } from "../http/percent.ts";
 import { BoundedMap } from "../bounded_map.ts";
 
 /** The request as a WSGI app sees it. */

@@ -8,9 +8,9 @@
 
 import { COLON, CR, FIELD_VALUE, FV_CR, FV_VCHAR, FV_WS, HEX_VALUE, HTAB, LF, SP, TCHAR } from "./chars.ts";
 import { latin1, latin1Lower } from "./chars.ts";
-import { HeaderList } from "./headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import { ParseError } from "./parse_error.ts";
-import { STATUS } from "./status.ts";
+import { STATUS } from "../http/status.ts";
 import { Body, type ByteSource, DIRECT_READ_BYTES, exactly, incomplete } from "./body.ts";
 
 /** Most bytes of chunk extensions accepted on one chunk line. */

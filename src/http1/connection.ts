@@ -14,21 +14,21 @@ import { errorText, isConnectionError } from "./peer_errors.ts";
 import { bodyFor } from "./body_for.ts";
 import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
-import { type ConnectionInfo, ServerRequest } from "./request.ts";
+import { type ConnectionInfo, ServerRequest } from "../http/request.ts";
 import { parseProxyHeader, ProxyHeaderError } from "../proxy/proxy_protocol.ts";
-import { STATUS } from "./status.ts";
+import { STATUS } from "../http/status.ts";
 import { SERVER_ALLOW, specialRefusal } from "./special.ts";
-import { sendError } from "./error_page.ts";
+import { sendError } from "../http/error_page.ts";
 import {
   CONTINUE_BYTES,
   type ExchangeFacts,
+  Http1Writer,
   Output,
   type ResponseSink,
-  ResponseWriter,
   SETTLED,
 } from "./writer.ts";
 import { ExchangeRecorder } from "./recorder.ts";
-import type { Tunnel } from "./tunnel.ts";
+import type { Tunnel } from "../http/tunnel.ts";
 import { SwitchedConnection } from "./switched.ts";
 import { bump, type TimeoutKind } from "../stats.ts";
 
@@ -51,13 +51,17 @@ const NEW_CONNECTION_GRACE_MS = 1000;
 /** Most bytes discarded while lingering. */
 const LINGER_BYTES = 1024 * 1024;
 
+/** The protocol versions a request says it speaks. */
+const HTTP_11 = "HTTP/1.1";
+const HTTP_10 = "HTTP/1.0";
+
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 
 interface Exchange {
   head: RequestHead;
   body: Body;
-  res: ResponseWriter;
+  res: Http1Writer;
   req: ServerRequest | undefined;
   mount: string;
 }
@@ -403,7 +407,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const cur = this.#current;
     const res = cur?.res.headersSent === false
       ? cur.res
-      : new ResponseWriter(this, this.#factsOf(cur?.head, cur?.req?.id));
+      : new Http1Writer(this, this.#factsOf(cur?.head, cur?.req?.id));
     try {
       await sendError(res, cur?.head.headers.get("accept"), status, message, headers);
       // The exchange's own response is recorded once, where the exchange ends; an error outside
@@ -437,9 +441,17 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     const body = bodyFor(head, this, limit, options.maxHeaderBytes);
     const incomingId = head.headers.get("x-request-id");
     const id = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : ctx.nextRequestId();
-    const res = new ResponseWriter(this, this.#factsOf(head, id));
+    const res = new Http1Writer(this, this.#factsOf(head, id));
     const client = ctx.clientOf?.(head.headers, this.remoteAddr);
-    const req = new ServerRequest(head, body, this, id, start, client);
+    const req = new ServerRequest(
+      head,
+      head.versionMinor === 1 ? HTTP_11 : HTTP_10,
+      body,
+      this,
+      id,
+      start,
+      client,
+    );
     const cur: Exchange = { head, body, res, req, mount: mount.name };
     this.#current = cur;
 
@@ -486,7 +498,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   }
 
   /** Whether the connection may serve another request after `res`. */
-  #goesOn(res: ResponseWriter): boolean {
+  #goesOn(res: Http1Writer): boolean {
     return !res.closeAfter && !this.#closing && !this.out.failed;
   }
 
@@ -578,14 +590,14 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     return this.#goesOn(res);
   }
 
-  async #sendContinue(res: ResponseWriter): Promise<void> {
+  async #sendContinue(res: Http1Writer): Promise<void> {
     if (res.headersSent || this.#closing) return;
     this.out.append(CONTINUE_BYTES);
     await this.out.flush();
   }
 
   /** Turns a handler's failure into the right response (or a close). */
-  async #handlerFailed(e: unknown, mount: string, req: ServerRequest, res: ResponseWriter): Promise<void> {
+  async #handlerFailed(e: unknown, mount: string, req: ServerRequest, res: Http1Writer): Promise<void> {
     {
       const ctx = this.#ctx;
       if (e instanceof ParseError) {
@@ -618,7 +630,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
     }
   }
 
-  async #internalError(res: ResponseWriter): Promise<void> {
+  async #internalError(res: Http1Writer): Promise<void> {
     await sendError(
       res,
       this.#current?.head.headers.get("accept"),

@@ -7,7 +7,7 @@
 
 import { TCHAR } from "./chars.ts";
 import { badRequest, ParseError } from "./parse_error.ts";
-import { STATUS } from "./status.ts";
+import { STATUS } from "../http/status.ts";
 
 /**
  * Content-Length (RFC 9110 §8.6): 1*DIGIT; a list of identical values (`5, 5`) is accepted as

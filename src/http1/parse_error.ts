@@ -5,8 +5,8 @@
  * @module
  */
 
-import { STATUS } from "./status.ts";
-import { Refusal } from "./refusal.ts";
+import { STATUS } from "../http/status.ts";
+import { Refusal } from "../http/refusal.ts";
 
 /**
  * Why a request was refused. The codes are stable: metrics count rejections by them and tests

@@ -14,8 +14,9 @@
 
 import { COLON, CR, FIELD_VALUE, FV_CR, FV_VCHAR, FV_WS, HTAB, LF, SP, TARGET_CHAR, TCHAR } from "./chars.ts";
 import { latin1, latin1Lower } from "./chars.ts";
-import { HeaderList } from "./headers.ts";
-import { STATUS } from "./status.ts";
+import { HeaderList } from "../http/headers.ts";
+import type { RequestFields, TargetForm } from "../http/request.ts";
+import { STATUS } from "../http/status.ts";
 import { badRequest as bad, ParseError, type ParseErrorCode } from "./parse_error.ts";
 import { checkTransferEncoding, listTokens, parseContentLength } from "./framing.ts";
 import { parseAbsoluteForm, splitPathQuery, validAuthority } from "./target.ts";
@@ -31,11 +32,8 @@ const fieldPool: Int32Array[] = [];
 const FIELD_POOL_MAX = 1024;
 const NO_FIELDS = new Int32Array(0);
 
-/** The forms of request-target of RFC 9112 §3.2. */
-export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
-
 /** A parsed, validated request head. */
-export interface RequestHead {
+export interface RequestHead extends RequestFields {
   /** The method, case kept (methods are case-sensitive). */
   method: string;
   /** The request-target exactly as received. */

@@ -8,7 +8,7 @@
  */
 
 import type { RequestHead } from "./parser.ts";
-import { STATUS } from "./status.ts";
+import { STATUS } from "../http/status.ts";
 
 /** The methods ferry's server as a whole allows, for `OPTIONS *`. */
 export const SERVER_ALLOW = "GET, HEAD, POST, PUT, DELETE, OPTIONS";

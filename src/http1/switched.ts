@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Tunnel } from "./tunnel.ts";
-import type { Output } from "./output.ts";
+import type { Tunnel } from "../http/tunnel.ts";
+import type { Output } from "../net/output.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Stats } from "../stats.ts";
 import type { Logger } from "../log/logger.ts";

@@ -100,15 +100,3 @@ export function parseAbsoluteForm(target: string): [string, string, string] | un
   const [path, query] = splitPathQuery(target, authEnd);
   return [authority, path, query];
 }
-
-/** `addr:port`, with brackets around an IPv6 address. */
-export function hostPort(addr: string, port: number): string {
-  return addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
-/** The host part of an authority: `[::1]:8080` → `[::1]`, `a.b:80` → `a.b`. */
-export function stripPort(authority: string): string {
-  if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
-  const colon = authority.indexOf(":");
-  return colon === -1 ? authority : authority.slice(0, colon);
-}

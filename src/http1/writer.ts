@@ -8,47 +8,35 @@
  * @module
  */
 
-import type { Tunnel } from "./tunnel.ts";
-import { STATUS_TEXT } from "./status.ts";
+import type { Tunnel } from "../http/tunnel.ts";
+import { STATUS_TEXT } from "../http/status.ts";
+import {
+  type Capabilities,
+  PreparedHeaders,
+  type ResponseHeaders,
+  type ResponseWriter,
+  type SwitchProtocols,
+} from "../http/writer.ts";
 import { TCHAR } from "./chars.ts";
-import { Output } from "./output.ts";
+import { Output } from "../net/output.ts";
 import { commonBlock, dateString, refreshDate } from "./date.ts";
 
-export { type ByteSink, Output, SETTLED } from "./output.ts";
+export { type ByteSink, Output, SETTLED } from "../net/output.ts";
 export { httpDate } from "./date.ts";
 
-/** Response header fields as name/value pairs, in the order they are sent. */
-export type ResponseHeaders = ReadonlyArray<readonly [string, string]> | PreparedHeaders;
+/** The protocol key of HTTP/1.1's encoding in {@linkcode PreparedHeaders.encoded}. */
+const H1 = "HTTP/1.1";
 
-/**
- * Header fields validated and encoded once, for responses that repeat them (a static file's
- * Content-Type, ETag, Last-Modified, …). They may not include the fields ferry manages:
- * Content-Length, Transfer-Encoding, Connection, Date, Server, X-Request-Id.
- *
- * @example
- * ```ts ignore
- * const h = new PreparedHeaders([["Content-Type", "text/plain"]]);
- * await res.send(200, h, "hi");
- * ```
- */
-export class PreparedHeaders {
-  /** The encoded `name: value\r\n` lines. */
-  readonly bytes: Uint8Array;
-  /** The fields, as given. */
-  readonly pairs: ReadonlyArray<readonly [string, string]>;
-
-  /** Validates and encodes `pairs`; throws TypeError for a managed or invalid field. */
-  constructor(pairs: ReadonlyArray<readonly [string, string]>) {
+/** The `name: value\r\n` lines of prepared fields, encoded on first use and kept with them. */
+function preparedBytes(headers: PreparedHeaders): Uint8Array {
+  let bytes = headers.encoded.get(H1);
+  if (bytes === undefined) {
     const out = new Output({ write: () => Promise.resolve(0) });
-    for (const [name, value] of pairs) {
-      if (specialHeader(name) !== 0) {
-        throw new TypeError(`${name} is managed by ferry and cannot be prepared`);
-      }
-      writeField(out, name, value);
-    }
-    this.bytes = out.reserve(0).slice(0, out.length);
-    this.pairs = pairs;
+    for (const [name, value] of headers.pairs) writeField(out, name, value);
+    bytes = out.reserve(0).slice(0, out.length);
+    headers.encoded.set(H1, bytes);
   }
+  return bytes;
 }
 
 /** Bodies (or chunks) at least this large are written straight from the caller's array. */
@@ -121,19 +109,18 @@ const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const encoder = new TextEncoder();
 
 /**
- * Writes one response. Either {@linkcode ResponseWriter.send} it whole, or
- * {@linkcode ResponseWriter.writeHead}, {@linkcode ResponseWriter.write} pieces (await each for
- * back-pressure) and {@linkcode ResponseWriter.end}. Framing is chosen from what is known:
- * a length given (as `Content-Length` or a whole body) gives a fixed-length body; otherwise
- * HTTP/1.1 gets chunked and HTTP/1.0 a close-delimited body. `Date`, `Server` and `Connection`
- * are added by ferry.
+ * Writes one HTTP/1.1 response: the {@linkcode ResponseWriter} of the exchange contract over a
+ * connection's output. Framing is chosen from what is known: a length given (as `Content-Length`
+ * or a whole body) gives a fixed-length body; otherwise HTTP/1.1 gets chunked and HTTP/1.0 a
+ * close-delimited body. `Date`, `Server` and `Connection` are added by ferry. It offers the
+ * `switch` and `close` capabilities.
  *
  * @example
  * ```ts ignore
- * await res.send(200, [["content-type", "text/plain"]], "hello\n");
+ * await new Http1Writer(sink, facts).send(200, [["content-type", "text/plain"]], "hello\n");
  * ```
  */
-export class ResponseWriter {
+export class Http1Writer implements ResponseWriter {
   /** The status sent (0 until the head is written). */
   status = 0;
   /** Whether the head has been written. */
@@ -148,6 +135,8 @@ export class ResponseWriter {
   #facts: ExchangeFacts;
   #mode = MODE_NONE;
   #remaining = 0;
+  /** Set through the `close` capability: `Connection: close` on this response. */
+  #closeWanted = false;
 
   /** A writer for one response on `sink`'s connection, for the exchange `facts` describe. */
   constructor(sink: ResponseSink, facts: ExchangeFacts = NO_REQUEST) {
@@ -212,7 +201,7 @@ export class ResponseWriter {
       let closeRequested = false;
       let hasDateOrServer = 0;
       let hasRequestId = false;
-      if (headers instanceof PreparedHeaders) out.append(headers.bytes);
+      if (headers instanceof PreparedHeaders) out.append(preparedBytes(headers));
       else {for (let i = 0; i < headers.length; i++) {
           const name = headers[i][0];
           const value = headers[i][1];
@@ -274,7 +263,7 @@ export class ResponseWriter {
         mode = MODE_CLOSE;
         closeRequested = true;
       }
-      if (closeRequested || sink.mustClose()) {
+      if (closeRequested || this.#closeWanted || sink.mustClose()) {
         this.closeAfter = true;
         out.appendAscii("Connection: close\r\n\r\n");
       } else if (facts.versionMinor === 0) {
@@ -415,6 +404,24 @@ export class ResponseWriter {
   abort(): void {
     this.closeAfter = true;
     this.finished = true;
+  }
+
+  /** The writer's capabilities: `switch` when the connection can switch, and `close`. */
+  capability<K extends keyof Capabilities>(name: K): Capabilities[K] | undefined {
+    if (name === "switch") {
+      if (this.#sink.tunnel === undefined) return undefined;
+      const switchTo: SwitchProtocols = (protocol, headers, more) =>
+        this.switchProtocols(protocol, headers, more);
+      return switchTo as Capabilities[K];
+    }
+    if (name === "close") {
+      const close = () => {
+        this.#closeWanted = true;
+        if (this.headersSent) this.closeAfter = true;
+      };
+      return close as Capabilities[K];
+    }
+    return undefined;
   }
 }
 

@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { Handler } from "../http1/dispatch.ts";
-import { STATUS } from "../http1/status.ts";
+import type { Handler } from "../http/dispatch.ts";
+import { STATUS } from "../http/status.ts";
 import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
-import { TEXT_PLAIN } from "../http1/error_page.ts";
+import { TEXT_PLAIN } from "../http/error_page.ts";
 
 /** What the page reads each second. */
 export interface DashboardSample {

@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { Handler } from "../http1/dispatch.ts";
-import type { ServerRequest } from "../http1/request.ts";
-import type { ResponseWriter } from "../http1/writer.ts";
-import { STATUS } from "../http1/status.ts";
+import type { Handler } from "../http/dispatch.ts";
+import type { ServerRequest } from "../http/request.ts";
+import type { ResponseWriter } from "../http/writer.ts";
+import { STATUS } from "../http/status.ts";
 import { VERSION } from "../version.ts";
 import type { AllowList } from "./cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
-import { TEXT_PLAIN } from "../http1/error_page.ts";
+import { TEXT_PLAIN } from "../http/error_page.ts";
 
 /** Live values that are not counters. */
 export interface Gauges {

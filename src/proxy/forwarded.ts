@@ -9,8 +9,8 @@
  */
 
 import { isIP } from "node:net";
-import type { HeaderList } from "../http1/headers.ts";
-import type { ClientView } from "../http1/request.ts";
+import type { HeaderList } from "../http/headers.ts";
+import type { ClientView } from "../http/request.ts";
 import type { AllowList } from "../metrics/cidr.ts";
 
 /** What the proxies say of the client. */

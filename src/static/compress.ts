@@ -6,7 +6,7 @@
  */
 
 import zlib from "zlib";
-import type { ResponseWriter } from "../http1/writer.ts";
+import type { ResponseWriter } from "../http/writer.ts";
 import type { Coding } from "./media.ts";
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { HeaderList } from "../http1/headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 
 /** The request fields that make a request conditional or ranged, collected in one pass. */
 export interface Conditionals {

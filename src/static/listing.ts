@@ -6,8 +6,8 @@
  */
 
 import { join } from "path";
-import type { ResponseWriter } from "../http1/writer.ts";
-import { STATUS } from "../http1/status.ts";
+import type { ResponseWriter } from "../http/writer.ts";
+import { STATUS } from "../http/status.ts";
 
 const HTML_ESCAPES: Record<string, string> = {
   "&": "&amp;",

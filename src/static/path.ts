@@ -7,9 +7,9 @@
  */
 
 import { join, sep } from "path";
-import { STATUS } from "../http1/status.ts";
-import { Refusal } from "../http1/refusal.ts";
-import { percentDecode } from "../http1/percent.ts";
+import { STATUS } from "../http/status.ts";
+import { Refusal } from "../http/refusal.ts";
+import { percentDecode } from "../http/percent.ts";
 
 export { percentDecode };
 

@@ -8,11 +8,11 @@
  */
 
 import { basename, join } from "path";
-import type { Handler } from "../http1/dispatch.ts";
-import type { ServerRequest } from "../http1/request.ts";
-import { PreparedHeaders, type ResponseWriter } from "../http1/writer.ts";
-import { STATUS } from "../http1/status.ts";
-import { sendError } from "../http1/error_page.ts";
+import type { Handler } from "../http/dispatch.ts";
+import type { ServerRequest } from "../http/request.ts";
+import { PreparedHeaders, type ResponseWriter } from "../http/writer.ts";
+import { STATUS } from "../http/status.ts";
+import { sendError } from "../http/error_page.ts";
 import type { Logger } from "../log/logger.ts";
 import { FileCache } from "./cache.ts";
 import { checkIfRange, collectConditionals, evaluatePreconditions } from "./conditional.ts";
@@ -24,7 +24,7 @@ import { listing } from "./listing.ts";
 
 export { escapeHtml } from "./listing.ts";
 import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
-import { TEXT_PLAIN } from "../http1/error_page.ts";
+import { TEXT_PLAIN } from "../http/error_page.ts";
 
 /** Options of {@linkcode staticHandler}. */
 export interface StaticOptions {

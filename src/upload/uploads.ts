@@ -13,12 +13,12 @@
  */
 
 import { basename, dirname, extname, join } from "path";
-import type { Handler } from "../http1/dispatch.ts";
-import type { ServerRequest } from "../http1/request.ts";
-import type { ResponseWriter } from "../http1/writer.ts";
-import { STATUS } from "../http1/status.ts";
-import { sendError } from "../http1/error_page.ts";
-import { Refusal } from "../http1/refusal.ts";
+import type { Handler } from "../http/dispatch.ts";
+import type { ServerRequest } from "../http/request.ts";
+import type { ResponseWriter } from "../http/writer.ts";
+import { STATUS } from "../http/status.ts";
+import { sendError } from "../http/error_page.ts";
+import { Refusal } from "../http/refusal.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../stats.ts";
 import { staticHandler } from "../static/serve_static.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Output } from "../http1/output.ts";
+import type { Output } from "../net/output.ts";
 
 /**
  * Appends one frame's header to `out`: FIN set unless `more`, RSV1 when `compressed`.

@@ -7,8 +7,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { Refusal } from "../http1/refusal.ts";
-import type { ServerRequest } from "../http1/request.ts";
+import { Refusal } from "../http/refusal.ts";
+import type { ServerRequest } from "../http/request.ts";
 
 /** The GUID RFC 6455 §1.3 appends to the client's key. */
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -64,7 +64,7 @@ export function checkHandshake(req: ServerRequest): string {
     throw new HandshakeRefusal(400, "not a WebSocket request: the Upgrade header must name websocket");
   }
   if (req.method !== "GET") throw new HandshakeRefusal(400, "a WebSocket handshake must be a GET request");
-  if (req.versionMinor < 1) throw new HandshakeRefusal(400, "a WebSocket handshake needs HTTP/1.1");
+  if (req.protocol !== "HTTP/1.1") throw new HandshakeRefusal(400, "a WebSocket handshake needs HTTP/1.1");
   if (!listsToken(h.getAll("connection"), "upgrade")) {
     throw new HandshakeRefusal(400, "a WebSocket handshake needs Connection: Upgrade");
   }

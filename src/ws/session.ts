@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Tunnel } from "../http1/tunnel.ts";
+import type { Tunnel } from "../http/tunnel.ts";
 import { bump } from "../stats.ts";
 import { concatBytes } from "../bytes.ts";
 import { FrameParser, type FrameSink } from "./frame_parser.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { ServerRequest } from "../http1/request.ts";
-import type { ResponseWriter } from "../http1/writer.ts";
+import type { ServerRequest } from "../http/request.ts";
+import type { ResponseWriter } from "../http/writer.ts";
 import { acceptKey, checkHandshake, offeredProtocols } from "./handshake.ts";
 import { chooseDeflate, type DeflateParams } from "./deflate.ts";
 import { FerryWebSocket } from "./socket.ts";
@@ -122,7 +122,11 @@ export async function runUpgrade(response: Response, res: ResponseWriter): Promi
   const offer = offers.length > 0 ? chooseDeflate(offers) : undefined;
   let deflate: DeflateParams | undefined;
   // A declined or unusable offer is simply not answered (RFC 7692 §5).
-  const tunnel = await res.switchProtocols("websocket", headers, (t) => {
+  const switchTo = res.capability("switch");
+  if (switchTo === undefined) {
+    throw new TypeError("this connection cannot switch protocols (WebSockets need HTTP/1.1)");
+  }
+  const tunnel = await switchTo("websocket", headers, (t) => {
     if (!t.options.wsDeflate || offer === undefined) return [];
     deflate = offer;
     return [["Sec-WebSocket-Extensions", offer.response]];

@@ -5,7 +5,7 @@
  */
 
 import assert from "assert";
-import { type ExchangeFacts, Output, type ResponseSink, ResponseWriter } from "../../src/http1/writer.ts";
+import { type ExchangeFacts, Http1Writer, Output, type ResponseSink } from "../../src/http1/writer.ts";
 
 /** A sink for one exchange; `bytes()` is what went to the "socket". */
 function sink(opts: { head?: boolean; minor?: number; close?: boolean } = {}) {
@@ -29,7 +29,7 @@ function sink(opts: { head?: boolean; minor?: number; close?: boolean } = {}) {
 
 Deno.test("writer: a Content-Length body, the X-Request-Id, Date and Server once", async () => {
   const { s, facts, text } = sink();
-  await new ResponseWriter(s, facts).send(200, [["Content-Type", "text/plain"]], "hello");
+  await new Http1Writer(s, facts).send(200, [["Content-Type", "text/plain"]], "hello");
   const t = text();
   assert.match(t, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(t, /\r\nContent-Length: 5\r\n/);
@@ -41,7 +41,7 @@ Deno.test("writer: a Content-Length body, the X-Request-Id, Date and Server once
 
 Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on HTTP/1.0", async () => {
   const one = sink();
-  const w = new ResponseWriter(one.s, one.facts);
+  const w = new Http1Writer(one.s, one.facts);
   w.writeHead(200, []);
   await w.write("ab");
   await w.write("cde");
@@ -49,7 +49,7 @@ Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on
   assert.match(one.text(), /Transfer-Encoding: chunked\r\n/);
   assert.ok(one.text().endsWith("\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"));
   const old = sink({ minor: 0 });
-  const w0 = new ResponseWriter(old.s, old.facts);
+  const w0 = new Http1Writer(old.s, old.facts);
   w0.writeHead(200, []);
   await w0.write("ab");
   await w0.end();
@@ -60,14 +60,14 @@ Deno.test("writer: a streamed body is chunked on HTTP/1.1 and close-delimited on
 
 Deno.test("writer: HEAD, 204 and 304 carry no body", async () => {
   const head = sink({ head: true });
-  await new ResponseWriter(head.s, head.facts).send(200, [], "not sent");
+  await new Http1Writer(head.s, head.facts).send(200, [], "not sent");
   assert.match(head.text(), /Content-Length: 8\r\n/);
   assert.ok(head.text().endsWith("\r\n\r\n"));
   const none = sink();
-  await new ResponseWriter(none.s, none.facts).send(204, [], "ignored");
+  await new Http1Writer(none.s, none.facts).send(204, [], "ignored");
   assert.doesNotMatch(none.text(), /Content-Length|ignored/);
   const notModified = sink();
-  await new ResponseWriter(notModified.s, notModified.facts).send(304, [["ETag", '"x"']]);
+  await new Http1Writer(notModified.s, notModified.facts).send(304, [["ETag", '"x"']]);
   assert.match(notModified.text(), /^HTTP\/1\.1 304 Not Modified\r\n/);
   assert.match(notModified.text(), /\r\nETag: "x"\r\n/);
   assert.ok(notModified.text().endsWith("\r\n\r\n"), "no body after the head");
@@ -85,7 +85,7 @@ Deno.test("writer: CR or LF in a value, a bad name, or a bad status is refused a
     ] as Array<[number, Array<[string, string]>]>
   ) {
     const { s, facts, text } = sink();
-    const w = new ResponseWriter(s, facts);
+    const w = new Http1Writer(s, facts);
     assert.throws(() => w.writeHead(status, headers), `${status} ${JSON.stringify(headers)}`);
     assert.equal(s.out.pending, 0, "nothing of a rejected head is buffered");
     assert.equal(text(), "");
@@ -94,13 +94,13 @@ Deno.test("writer: CR or LF in a value, a bad name, or a bad status is refused a
 
 Deno.test("writer: a body longer than its Content-Length is refused; a shorter one closes", async () => {
   const long = sink();
-  const w = new ResponseWriter(long.s, long.facts);
+  const w = new Http1Writer(long.s, long.facts);
   w.writeHead(200, [["Content-Length", "3"]]);
   await assert.rejects(() => w.write("four"), RangeError);
   assert.equal(w.closeAfter, true);
   assert.equal(w.remainingLength, 3);
   const short = sink();
-  const w2 = new ResponseWriter(short.s, short.facts);
+  const w2 = new Http1Writer(short.s, short.facts);
   w2.writeHead(200, [["Content-Length", "3"]]);
   await w2.write("ab");
   await w2.end();

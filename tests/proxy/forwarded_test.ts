@@ -2,7 +2,7 @@
 
 import assert from "assert";
 import { forwardedClient } from "../../src/proxy/forwarded.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { AllowList } from "../../src/metrics/cidr.ts";
 
 const trusted = AllowList.parse("10.0.0.0/8, ::1");

@@ -16,16 +16,16 @@
 
 import { concatBytes } from "../../bytes.ts";
 import { join } from "path";
-import type { Handler } from "../../http1/dispatch.ts";
-import type { ServerRequest } from "../../http1/request.ts";
-import type { ResponseWriter } from "../../http1/writer.ts";
-import { STATUS } from "../../http1/status.ts";
+import type { Handler } from "../../http/dispatch.ts";
+import type { ServerRequest } from "../../http/request.ts";
+import type { ResponseWriter } from "../../http/writer.ts";
+import { STATUS } from "../../http/status.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../stats.ts";
 import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
-import { TEXT_PLAIN } from "../../http1/error_page.ts";
+import { TEXT_PLAIN } from "../../http/error_page.ts";
 
 /** Request bodies up to this size travel in memory; larger ones through a temporary file. */
 export const MEMORY_BODY_BYTES = 1024 * 1024;

@@ -1,13 +1,43 @@
 /**
- * The request as modules see it: the parsed head, the body stream, and where it came from.
+ * The request as every handler sees it, whatever the protocol: the head's fields, the body
+ * stream, where it came from, and the protocol version as a string (`"HTTP/1.1"`, `"HTTP/2"`).
+ * A protocol builds one from its own head (`src/http1/` from the parsed request line and fields,
+ * `src/http2/` from a HEADERS block); the in-memory harness builds one from plain values.
  *
  * @module
  */
 
 import type { Body } from "./body.ts";
 import type { HeaderList } from "./headers.ts";
-import type { RequestHead, TargetForm } from "./parser.ts";
-import { hostPort, stripPort } from "./target.ts";
+import { hostPort, stripPort } from "./authority.ts";
+
+/** The forms of request-target of RFC 9112 §3.2 (HTTP/2's `:path` is origin or asterisk form). */
+export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
+
+/** The protocol-neutral fields of a request head, as a protocol's parser produced them. */
+export interface RequestFields {
+  /** The method, case kept (methods are case-sensitive). */
+  readonly method: string;
+  /** The request-target exactly as received (HTTP/2: `:path`, or `:authority` for CONNECT). */
+  readonly target: string;
+  /** Which form the target took. */
+  readonly form: TargetForm;
+  /** The raw (still percent-encoded) path. */
+  readonly path: string;
+  /** The raw query without `?`; empty when there is none. */
+  readonly query: string;
+  /** The header fields, names lower-cased. */
+  readonly headers: HeaderList;
+  /** The authority: the absolute-form target's or `:authority`, else the Host header's; `""` when absent. */
+  readonly host: string;
+  /** Declared Content-Length, or -1 when the request has none. */
+  readonly contentLength: number;
+  /**
+   * Whether the body's length is unknown until it ends (HTTP/1.1 chunked; an HTTP/2 request
+   * without Content-Length whose stream is still open).
+   */
+  readonly chunked: boolean;
+}
 
 /** Facts about the connection a request arrived on. */
 export interface ConnectionInfo {
@@ -60,8 +90,8 @@ export class ServerRequest {
   readonly path: string;
   /** Raw query without `?` (empty when none). */
   readonly query: string;
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
-  readonly versionMinor: number;
+  /** The protocol version: `"HTTP/1.0"`, `"HTTP/1.1"` or `"HTTP/2"`. */
+  readonly protocol: string;
   /** Header fields. */
   readonly headers: HeaderList;
   /** The authority the request is for (absolute-form target, else Host); may be empty. */
@@ -85,9 +115,13 @@ export class ServerRequest {
   /** Whether the client's own connection is TLS: this one's, or what a trusted proxy says. */
   readonly secure: boolean;
 
-  /** Builds the request from a parsed head, with what trusted proxies say of the client. */
+  /**
+   * Builds the request from a head's fields and its protocol version, with what trusted proxies
+   * say of the client.
+   */
   constructor(
-    head: RequestHead,
+    head: RequestFields,
+    protocol: string,
     body: Body,
     conn: ConnectionInfo,
     id: string,
@@ -99,7 +133,7 @@ export class ServerRequest {
     this.form = head.form;
     this.path = head.path;
     this.query = head.query;
-    this.versionMinor = head.versionMinor;
+    this.protocol = protocol;
     this.headers = head.headers;
     this.host = client?.host ?? head.host;
     this.body = body;
@@ -111,11 +145,6 @@ export class ServerRequest {
     this.clientAddr = client?.addr ?? conn.remoteAddr;
     this.clientPort = client !== undefined ? client.port : conn.remotePort;
     this.secure = client?.proto !== undefined ? client.proto === "https" : conn.secure;
-  }
-
-  /** `"HTTP/1.1"` or `"HTTP/1.0"`. */
-  get protocol(): string {
-    return this.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
   }
 
   /** `"https"` when the client's connection is TLS (see {@linkcode ServerRequest.secure}), else `"http"`. */

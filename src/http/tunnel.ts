@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Output } from "./output.ts";
+import type { Output } from "../net/output.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Stats } from "../stats.ts";
 import type { Logger } from "../log/logger.ts";
