@@ -24,7 +24,7 @@ import { resolveOptions } from "./options.ts";
 import { staticHandler } from "./static/serve_static.ts";
 import { uploadHandler } from "./upload/uploads.ts";
 import { Stats } from "./stats.ts";
-import { AllowList } from "./metrics/cidr.ts";
+import { AllowList } from "./net/cidr.ts";
 import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
@@ -36,8 +36,10 @@ export {
   type LogFormat,
   type ResolvedOptions,
   resolveOptions,
+  SERVER_OPTIONS,
   type ServerOptions,
 } from "./options.ts";
+export { type OptionSpec, type OptionTable, type OptionTableOf, type Rule } from "./option_spec.ts";
 export { Server, type ServerParts, type TlsMaterial } from "./server.ts";
 export { ServerRequest } from "./http/request.ts";
 export {
@@ -78,14 +80,13 @@ export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
 export { pythonHandler, type PythonHandlerOptions } from "./app/python/gateway.ts";
+export { PoolBusy, PythonPool, type RestartCause } from "./app/python/pool.ts";
 export {
-  PoolBusy,
-  PythonPool,
   type ResolvedWsgiOptions,
   resolveWsgiOptions,
-  type RestartCause,
+  WSGI_OPTIONS,
   type WsgiGatewayOptions,
-} from "./app/python/pool.ts";
+} from "./app/python/wsgi_options.ts";
 export {
   PythonWorker,
   type PythonWorkerSpec,
@@ -102,7 +103,7 @@ export {
   type DashboardSample,
   dashboardSample,
 } from "./metrics/dashboard.ts";
-export { AllowList } from "./metrics/cidr.ts";
+export { AllowList } from "./net/cidr.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {

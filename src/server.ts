@@ -23,7 +23,7 @@ import { redirectToHttps } from "./redirect.ts";
 
 export type { TlsMaterial };
 import type { HeaderList } from "./http/headers.ts";
-import { AllowList } from "./metrics/cidr.ts";
+import { AllowList } from "./net/cidr.ts";
 import { forwardedClient } from "./proxy/forwarded.ts";
 
 /** What a server is built from, besides its options. */

@@ -9,7 +9,7 @@
 import type { Handler } from "../http/dispatch.ts";
 import { STATUS } from "../http/status.ts";
 import { VERSION } from "../version.ts";
-import type { AllowList } from "./cidr.ts";
+import type { AllowList } from "../net/cidr.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";

@@ -10,7 +10,7 @@ import type { ServerRequest } from "../http/request.ts";
 import type { ResponseWriter } from "../http/writer.ts";
 import { STATUS } from "../http/status.ts";
 import { VERSION } from "../version.ts";
-import type { AllowList } from "./cidr.ts";
+import type { AllowList } from "../net/cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
 

@@ -11,7 +11,7 @@
 import { isIP } from "node:net";
 import type { HeaderList } from "../http/headers.ts";
 import type { ClientView } from "../http/request.ts";
-import type { AllowList } from "../metrics/cidr.ts";
+import type { AllowList } from "../net/cidr.ts";
 
 /** What the proxies say of the client. */
 export type ForwardedClient = ClientView;

@@ -10,7 +10,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
 import { startServer } from "../helpers/server.ts";
 import { countTargets, readRotatedJsonLog } from "../helpers/logs.ts";
-import { AllowList } from "../../src/metrics/cidr.ts";
+import { AllowList } from "../../src/net/cidr.ts";
 import { createLogger, type Handler } from "../../src/mod.ts";
 import { Stats } from "../../src/stats.ts";
 

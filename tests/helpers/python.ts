@@ -11,7 +11,8 @@ import { MemorySink, ROOT, type StartOptions, startServer, type TestServer } fro
 import { Logger } from "../../src/log/logger.ts";
 import { Stats } from "../../src/stats.ts";
 import { pythonHandler } from "../../src/app/python/gateway.ts";
-import { PythonPool, resolveWsgiOptions, type WsgiGatewayOptions } from "../../src/app/python/pool.ts";
+import { PythonPool } from "../../src/app/python/pool.ts";
+import { resolveWsgiOptions, type WsgiGatewayOptions } from "../../src/app/python/wsgi_options.ts";
 
 /** The interpreter with Debian's Flask and Django. */
 export const PYTHON = "/usr/bin/python3";

@@ -3,7 +3,7 @@
 import assert from "assert";
 import { forwardedClient } from "../../src/proxy/forwarded.ts";
 import { HeaderList } from "../../src/http/headers.ts";
-import { AllowList } from "../../src/metrics/cidr.ts";
+import { AllowList } from "../../src/net/cidr.ts";
 
 const trusted = AllowList.parse("10.0.0.0/8, ::1");
 const h = (pairs: Record<string, string>) => new HeaderList(Object.keys(pairs), Object.values(pairs));

@@ -7,138 +7,17 @@
  * @module
  */
 
-import { join, resolve } from "path";
+import { join } from "path";
 import type { Logger } from "../../log/logger.ts";
 import { bump, type Stats } from "../../stats.ts";
 import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
-
-/** Options of the Python gateway: the `--wsgi-*` flags. */
-export interface WsgiGatewayOptions {
-  /** `MODULE:CALLABLE` or `MODULE:factory(...)` (`--wsgi`). */
-  app: string;
-  /**
-   * The interpreter (`--wsgi-python`).
-   * @default {"python3"}
-   */
-  python?: string;
-  /**
-   * Working directory of the workers, first on `sys.path` (`--wsgi-chdir`).
-   * @default {"."}
-   */
-  chdir?: string;
-  /**
-   * More directories for `sys.path` (`--wsgi-pythonpath`, comma- or colon-separated on the CLI).
-   * @default {[]}
-   */
-  pythonpath?: string[];
-  /**
-   * Worker processes (`--wsgi-workers`). 0: the number of CPUs, at least 2.
-   * @default {0}
-   */
-  workers?: number;
-  /**
-   * Seconds a request may run in the app before ferry answers 504, dumps the worker's stacks to
-   * the error log and replaces it (`--wsgi-timeout`). 0: no limit.
-   * @default {30}
-   */
-  timeout?: number;
-  /**
-   * Recycle a worker after this many requests (`--wsgi-max-requests`). 0: never.
-   * @default {0}
-   */
-  maxRequests?: number;
-  /**
-   * Add up to this many (at random, per worker) to `maxRequests`, so workers do not all recycle at
-   * once (`--wsgi-max-requests-jitter`).
-   * @default {0}
-   */
-  maxRequestsJitter?: number;
-  /**
-   * Requests waiting for a free worker at most; one more gets 503 (`--wsgi-max-queue`).
-   * @default {100}
-   */
-  maxQueue?: number;
-  /**
-   * Seconds a request may wait for a free worker before 503 (`--wsgi-queue-timeout`). 0: no limit.
-   * @default {10}
-   */
-  queueTimeout?: number;
-  /**
-   * Seconds a worker gets to exit after SIGTERM before SIGKILL, at shutdown and on reload
-   * (`--wsgi-graceful-timeout`).
-   * @default {30}
-   */
-  gracefulTimeout?: number;
-  /**
-   * Recycle a worker whose resident memory passes this many bytes, after its current request
-   * (`--wsgi-max-rss`). 0: no bound.
-   * @default {0}
-   */
-  maxRss?: number;
-  /**
-   * Seconds a new worker gets to import the app.
-   * @default {60}
-   */
-  startTimeout?: number;
-  /**
-   * Requests sent to one worker at once when every worker is busy (`--wsgi-pipeline`): the
-   * worker still runs them one at a time, but the next one is already in its socket when it
-   * finishes, which saves a round of process switches. A request the worker never began is
-   * handed to another worker if this one dies. The price: a request sent behind a slow one waits
-   * for it even if another worker frees up meanwhile, so requests are pipelined only while the
-   * app answers in under {@linkcode PIPELINE_FAST_MS} on average. 1: one request at a time.
-   * @default {8}
-   */
-  pipeline?: number;
-}
+import type { ResolvedWsgiOptions } from "./wsgi_options.ts";
 
 /**
  * Requests are pipelined to a busy worker only while the app's average service time is under
  * this (ms): a request queued behind another then waits about that long, not behind a slow one.
  */
 export const PIPELINE_FAST_MS = 2;
-
-/** The options with every default filled in. */
-export type ResolvedWsgiOptions = Required<WsgiGatewayOptions>;
-
-/** Fills in defaults and checks values; throws `RangeError` naming the flag. */
-export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
-  if (!/^[A-Za-z_][\w.]*:.+$/.test(o.app)) {
-    throw new RangeError(`--wsgi must look like MODULE:CALLABLE (mysite.wsgi:application), got ${o.app}`);
-  }
-  const r: ResolvedWsgiOptions = {
-    app: o.app,
-    python: o.python ?? "python3",
-    // Absolute, so that sys.path means the same from the worker's working directory.
-    chdir: resolve(o.chdir ?? "."),
-    pythonpath: (o.pythonpath ?? []).map((p) => resolve(p)),
-    workers: o.workers ?? 0,
-    timeout: o.timeout ?? 30,
-    maxRequests: o.maxRequests ?? 0,
-    maxRequestsJitter: o.maxRequestsJitter ?? 0,
-    maxQueue: o.maxQueue ?? 100,
-    queueTimeout: o.queueTimeout ?? 10,
-    gracefulTimeout: o.gracefulTimeout ?? 30,
-    maxRss: o.maxRss ?? 0,
-    startTimeout: o.startTimeout ?? 60,
-    pipeline: o.pipeline ?? 8,
-  };
-  let isDir = false;
-  try {
-    isDir = Deno.statSync(r.chdir).isDirectory;
-  } catch {
-    // missing
-  }
-  if (!isDir) throw new RangeError(`--wsgi-chdir ${r.chdir} is not a directory`);
-  if (r.workers === 0) r.workers = Math.max(2, navigator.hardwareConcurrency);
-  if (!Number.isInteger(r.pipeline) || r.pipeline < 1 || r.pipeline > 16) {
-    throw new RangeError(`--wsgi-pipeline must be a whole number from 1 to 16, got ${r.pipeline}`);
-  }
-  for (const [flag, v] of [["--wsgi-workers", r.workers], ["--wsgi-max-queue", r.maxQueue]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${flag} must be a whole number >= 0, got ${v}`);
-  }
-  return r;
-}
 
 /** No worker could be had: the queue is full or the wait timed out (503). */
 export class PoolBusy extends Error {
