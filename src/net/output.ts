@@ -24,6 +24,39 @@ const pool: Uint8Array[] = [];
 export const SETTLED: Promise<void> = Promise.resolve();
 const RESOLVED = SETTLED;
 const POOL_MAX = 256;
+/**
+ * Grown buffers (a power of two above 16 KiB, at most {@linkcode BIG_MAX_BYTES}) kept for the next
+ * burst that outgrows 16 KiB (16 pipelined answers of 4 KiB), so that a burst does not allocate
+ * and copy its way up from 16 KiB each time; at most {@linkcode BIG_POOL_BYTES} in all.
+ */
+const bigPool: Uint8Array[] = [];
+let bigPooled = 0;
+const BIG_MAX_BYTES = 1024 * 1024;
+const BIG_POOL_BYTES = 4 * 1024 * 1024;
+
+/** A buffer of at least `n` bytes: a pooled one, else a new one of the next power of two. */
+function takeBig(n: number): Uint8Array {
+  for (let i = 0; i < bigPool.length; i++) {
+    const b = bigPool[i];
+    if (b.length >= n) {
+      bigPool[i] = bigPool[bigPool.length - 1];
+      bigPool.pop();
+      bigPooled -= b.length;
+      return b;
+    }
+  }
+  return new Uint8Array(n <= BIG_MAX_BYTES ? 2 ** Math.ceil(Math.log2(n)) : n);
+}
+
+/** Gives a buffer no longer used back to its pool (or to the garbage collector). */
+function giveBack(b: Uint8Array): void {
+  if (b.length === OUT_BUFFER_BYTES) {
+    if (pool.length < POOL_MAX) pool.push(b);
+  } else if (b.length <= BIG_MAX_BYTES && bigPooled + b.length <= BIG_POOL_BYTES) {
+    bigPool.push(b);
+    bigPooled += b.length;
+  }
+}
 
 /** Anything with Deno.Conn's `write`. */
 export interface ByteSink {
@@ -72,12 +105,13 @@ export class Output {
   reserve(n: number): Uint8Array {
     let buf = this.#buf;
     if (buf === null) {
-      buf = n <= OUT_BUFFER_BYTES ? (pool.pop() ?? new Uint8Array(OUT_BUFFER_BYTES)) : new Uint8Array(n);
+      buf = n <= OUT_BUFFER_BYTES ? (pool.pop() ?? new Uint8Array(OUT_BUFFER_BYTES)) : takeBig(n);
       this.#buf = buf;
     }
     if (this.#len + n > buf.length) {
-      const grown = new Uint8Array(Math.max(buf.length * 2, this.#len + n));
+      const grown = takeBig(Math.max(buf.length * 2, this.#len + n));
       grown.set(buf.subarray(0, this.#len));
+      giveBack(buf);
       this.#buf = buf = grown;
     }
     return buf;
@@ -162,7 +196,7 @@ export class Output {
         this.#busy = null;
         if (pooled) {
           if (this.#spare === null) this.#spare = buf;
-          else if (buf.length === OUT_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(buf);
+          else giveBack(buf);
         }
       },
       (e) => {
@@ -177,9 +211,8 @@ export class Output {
   /** Returns idle buffers to the shared pool, so an idle connection holds none. */
   release(): void {
     if (this.#busy !== null || this.#len !== 0) return;
-    for (const b of [this.#buf, this.#spare]) {
-      if (b !== null && b.length === OUT_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(b);
-    }
+    if (this.#buf !== null) giveBack(this.#buf);
+    if (this.#spare !== null) giveBack(this.#spare);
     this.#buf = null;
     this.#spare = null;
   }
