@@ -54,8 +54,12 @@ export function safePath(raw: string, allowDotfiles: boolean): SafePath {
 
 /** Whether `real` (a resolved path) is `root` or inside it. */
 export function inside(root: string, real: string): boolean {
-  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+  // No `root + sep` per call: a concatenated string is flattened again by every startsWith.
+  if (!real.startsWith(root)) return false;
+  return real.length === root.length || root.endsWith(sep) || real.charCodeAt(root.length) === SEP;
 }
+
+const SEP = sep.charCodeAt(0);
 
 /** `root` joined with a checked relative path. */
 export function under(root: string, rel: string): string {
