@@ -44,14 +44,15 @@ const DIRECT_WRITE_BYTES = 16 * 1024;
 /** Buffered output beyond this is flushed by `write()`, which gives back-pressure. */
 const FLUSH_THRESHOLD = 16 * 1024;
 
-const statusLines = new Map<number, Uint8Array>();
+/** Encoded status lines by code (200–999). */
+const statusLines: Array<Uint8Array | undefined> = [];
 
 /** `HTTP/1.1 <code> <reason>\r\n`, encoded once per status code. */
 function statusLine(status: number): Uint8Array {
-  let line = statusLines.get(status);
+  let line = statusLines[status];
   if (line === undefined) {
     line = new TextEncoder().encode(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n`);
-    statusLines.set(status, line);
+    statusLines[status] = line;
   }
   return line;
 }
@@ -203,8 +204,14 @@ export class Http1Writer implements ResponseWriter {
       let hasRequestId = false;
       if (headers instanceof PreparedHeaders) out.append(preparedBytes(headers));
       else {for (let i = 0; i < headers.length; i++) {
-          const name = headers[i][0];
-          const value = headers[i][1];
+          const pair = headers[i];
+          const known = knownField(pair);
+          if (known !== undefined) {
+            out.append(known);
+            continue;
+          }
+          const name = pair[0];
+          const value = pair[1];
           const special = specialHeader(name);
           if (special === H_CONTENT_LENGTH) {
             length = parseLength(value);
@@ -224,7 +231,9 @@ export class Http1Writer implements ResponseWriter {
           } else if (special === H_REQUEST_ID) {
             hasRequestId = true;
           }
+          const at = out.length;
           writeField(out, name, value);
+          if (special === 0) rememberField(pair, out, at);
         }}
       const facts = this.#facts;
       const extra = facts.extraHead;
@@ -444,19 +453,86 @@ const H_REQUEST_ID = 32;
 function specialHeader(name: string): number {
   switch (name.length) {
     case 4:
-      return name.toLowerCase() === "date" ? H_DATE : 0;
+      return asciiLowerIs(name, "date") ? H_DATE : 0;
     case 6:
-      return name.toLowerCase() === "server" ? H_SERVER : 0;
+      return asciiLowerIs(name, "server") ? H_SERVER : 0;
     case 10:
-      return name.toLowerCase() === "connection" ? H_CONNECTION : 0;
+      return asciiLowerIs(name, "connection") ? H_CONNECTION : 0;
     case 12:
-      return name.toLowerCase() === "x-request-id" ? H_REQUEST_ID : 0;
+      return asciiLowerIs(name, "x-request-id") ? H_REQUEST_ID : 0;
     case 14:
-      return name.toLowerCase() === "content-length" ? H_CONTENT_LENGTH : 0;
+      return asciiLowerIs(name, "content-length") ? H_CONTENT_LENGTH : 0;
     case 17:
-      return name.toLowerCase() === "transfer-encoding" ? H_TRANSFER_ENCODING : 0;
+      return asciiLowerIs(name, "transfer-encoding") ? H_TRANSFER_ENCODING : 0;
   }
   return 0;
+}
+
+/**
+ * Whether `name` is `lower` in any case of its ASCII letters (no lower-cased copy is made; no
+ * other character lower-cases to the letters of the managed names).
+ */
+function asciiLowerIs(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/*
+ * Header fields that handlers send again and again as the same `[name, value]` array (a module's
+ * constant Content-Type, the example app's), kept validated and encoded. A pair is known by its
+ * identity, and its strings are compared again on every use, so a pair changed in place is encoded
+ * afresh. A pair is kept only once it comes back: pairs made for one response (a fetch app's) pass
+ * through SEEN, a small ring of identities, and never push the kept ones out.
+ */
+const KEPT = 16;
+const SEEN = 8;
+const keptPair: Array<readonly [string, string] | undefined> = new Array(KEPT).fill(undefined);
+const keptName: string[] = new Array(KEPT).fill("");
+const keptValue: string[] = new Array(KEPT).fill("");
+const keptBytes: Uint8Array[] = new Array(KEPT).fill(new Uint8Array(0));
+let keptNext = 0;
+const seenPair: Array<readonly [string, string] | undefined> = new Array(SEEN).fill(undefined);
+let seenNext = 0;
+
+/** The encoded line of `pair` if it is kept and unchanged. */
+function knownField(pair: readonly [string, string]): Uint8Array | undefined {
+  for (let i = 0; i < KEPT; i++) {
+    if (keptPair[i] === pair) {
+      return keptName[i] === pair[0] && keptValue[i] === pair[1] ? keptBytes[i] : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Notes `pair`, just encoded at `out[at..]`; keeps its line if the pair was seen before. */
+function rememberField(pair: readonly [string, string], out: Output, at: number): void {
+  for (let i = 0; i < KEPT; i++) {
+    if (keptPair[i] === pair) {
+      // Changed in place since it was kept: keep the new line.
+      keptName[i] = pair[0];
+      keptValue[i] = pair[1];
+      keptBytes[i] = out.reserve(0).slice(at, out.length);
+      return;
+    }
+  }
+  for (let i = 0; i < SEEN; i++) {
+    if (seenPair[i] === pair) {
+      seenPair[i] = undefined;
+      const k = keptNext;
+      keptNext = (k + 1) % KEPT;
+      keptPair[k] = pair;
+      keptName[k] = pair[0];
+      keptValue[k] = pair[1];
+      keptBytes[k] = out.reserve(0).slice(at, out.length);
+      return;
+    }
+  }
+  seenPair[seenNext] = pair;
+  seenNext = (seenNext + 1) % SEEN;
 }
 
 function parseLength(value: string): number {
