@@ -43,20 +43,30 @@ export function accessPlain(b: LineBuffer, e: AccessEntry): void {
   let p = mark;
   for (let j = 0; j < t.length; j++) buf[p++] = t[j];
   buf[p++] = 0x20;
-  p = asciiAt(buf, p, e.remote);
-  if (p < 0) return plainByString(b, mark, e);
-  buf[p++] = 0x20;
-  buf[p++] = 0x22;
-  p = asciiAt(buf, p, e.method);
-  if (p < 0) return plainByString(b, mark, e);
-  buf[p++] = 0x20;
-  p = asciiAt(buf, p, e.target);
-  if (p < 0) return plainByString(b, mark, e);
-  buf[p++] = 0x20;
-  p = asciiAt(buf, p, e.protocol);
-  if (p < 0) return plainByString(b, mark, e);
-  buf[p++] = 0x22;
-  buf[p++] = 0x20;
+  const remote = e.remote;
+  const method = e.method;
+  const target = e.target;
+  const protocol = e.protocol;
+  if (remote === memoRemote && method === memoMethod && target === memoTarget && protocol === memoProtocol) {
+    const part = memoPart;
+    if (part !== null) {
+      // The request repeats the last line's: its part is copied, already checked.
+      for (let j = 0; j < part.length; j++) buf[p++] = part[j];
+    } else {
+      const at = p;
+      p = requestPart(buf, p, remote, method, target, protocol);
+      if (p < 0) return plainByString(b, mark, e);
+      memoPart = buf.slice(at, p);
+    }
+  } else {
+    p = requestPart(buf, p, remote, method, target, protocol);
+    if (p < 0) return plainByString(b, mark, e);
+    memoRemote = remote;
+    memoMethod = method;
+    memoTarget = target;
+    memoProtocol = protocol;
+    memoPart = null; // kept only once the request repeats
+  }
   p = digitsAt(buf, p, e.status);
   buf[p++] = 0x20;
   p = digitsAt(buf, p, e.bytes);
@@ -64,10 +74,11 @@ export function accessPlain(b: LineBuffer, e: AccessEntry): void {
   p = digitsAt(buf, p, Math.floor(tenths / 10));
   buf[p++] = 0x2e;
   buf[p++] = 0x30 + tenths % 10;
-  buf.set(PLAIN_CONN, p);
-  p = digitsAt(buf, p + PLAIN_CONN.length, e.conn);
-  buf.set(PLAIN_ID, p);
-  p = asciiAt(buf, p + PLAIN_ID.length, e.id);
+  // Short constants by loop: TypedArray#set costs a call more than a few bytes take.
+  for (let j = 0; j < PLAIN_CONN.length; j++) buf[p++] = PLAIN_CONN[j];
+  p = digitsAt(buf, p, e.conn);
+  for (let j = 0; j < PLAIN_ID.length; j++) buf[p++] = PLAIN_ID[j];
+  p = asciiAt(buf, p, e.id);
   if (p < 0) return plainByString(b, mark, e);
   if (e.trace) {
     buf.set(PLAIN_TRACE, p);
@@ -83,6 +94,42 @@ export function accessPlain(b: LineBuffer, e: AccessEntry): void {
     p += PLAIN_DRAINING.length;
   }
   b.length = p;
+}
+
+/*
+ * The last line's `remote "METHOD target PROTOCOL" ` part, encoded: keep-alive clients that repeat
+ * a request (pollers, health checks, load balancers, benchmarks) repeat it.
+ */
+let memoRemote = "";
+let memoMethod = "";
+let memoTarget = "";
+let memoProtocol = "";
+let memoPart: Uint8Array | null = null;
+
+/** Encodes `remote "METHOD target PROTOCOL" ` at `p`; -1 when a value needs escaping. */
+function requestPart(
+  buf: Uint8Array,
+  p: number,
+  remote: string,
+  method: string,
+  target: string,
+  protocol: string,
+): number {
+  p = asciiAt(buf, p, remote);
+  if (p < 0) return p;
+  buf[p++] = 0x20;
+  buf[p++] = 0x22;
+  p = asciiAt(buf, p, method);
+  if (p < 0) return p;
+  buf[p++] = 0x20;
+  p = asciiAt(buf, p, target);
+  if (p < 0) return p;
+  buf[p++] = 0x20;
+  p = asciiAt(buf, p, protocol);
+  if (p < 0) return p;
+  buf[p++] = 0x22;
+  buf[p++] = 0x20;
+  return p;
 }
 
 /** {@linkcode accessPlain} for a line that needs escaping: replaces what was encoded from `mark`. */

@@ -64,11 +64,18 @@ export function isoTime(ms: number): string {
 export function asciiAt(buf: Uint8Array, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return -1;
+    if (c > 0x7e || PLAIN[c] === 0) return -1;
     buf[p++] = c;
   }
   return p;
 }
+
+/** 1 for the printable ASCII characters the text formats keep as they are (no quote, no backslash). */
+const PLAIN = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0x20; c <= 0x7e; c++) t[c] = c === 0x22 || c === 0x5c ? 0 : 1;
+  return t;
+})();
 
 /** Whether `s` is printable ASCII with no quote or backslash: whether the text formats keep it as it is. */
 export function isPlainAscii(s: string): boolean {
@@ -81,6 +88,26 @@ export function isPlainAscii(s: string): boolean {
 
 /** Writes the decimal digits of the whole number `n` (≥ 0) into `buf` at `p`; returns where they end. */
 export function digitsAt(buf: Uint8Array, p: number, n: number): number {
+  if (n < 1000) {
+    // Statuses, small sizes and durations: no division loop.
+    if (n < 10) {
+      buf[p] = 0x30 + n;
+      return p + 1;
+    }
+    if (n < 100) {
+      const t = (n * 205) >> 11; // n / 10 for n < 1029
+      buf[p] = 0x30 + t;
+      buf[p + 1] = 0x30 + n - t * 10;
+      return p + 2;
+    }
+    const h = (n * 41) >> 12; // n / 100 for n < 1000
+    const r = n - h * 100;
+    const t = (r * 205) >> 11;
+    buf[p] = 0x30 + h;
+    buf[p + 1] = 0x30 + t;
+    buf[p + 2] = 0x30 + r - t * 10;
+    return p + 3;
+  }
   let digits = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
   let q = p + digits;
