@@ -178,7 +178,7 @@ export class Stats {
   requestsTotal = 0;
   /** Requests that arrived on a connection that had served one before. */
   keepAliveReuse = 0;
-  /** Request body bytes read. */
+  /** Bytes read from client sockets: request heads and bodies (and WebSocket frames). */
   bytesIn = 0;
   /** Bytes written to sockets. */
   bytesOut = 0;

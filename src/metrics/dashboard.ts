@@ -13,6 +13,7 @@ import type { AllowList } from "../net/cidr.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
+import { COUNTERS, LABELLED_COUNTERS, total, totals } from "./counters.ts";
 
 /** What the page reads each second. */
 export interface DashboardSample {
@@ -32,6 +33,8 @@ export interface DashboardSample {
   bounds: readonly number[];
   /** Per mount: requests so far and latency bucket counts (the last is +Inf). */
   mounts: Record<string, { count: number; buckets: number[] }>;
+  /** Every counter of the counter table, by its JSON path, with what it counts. */
+  counters: Record<string, { value: number; help: string }>;
 }
 
 /** Sums `all` (one Stats per worker) into a {@linkcode DashboardSample}. */
@@ -58,7 +61,18 @@ export function dashboardSample(all: Stats[]): DashboardSample {
     responses,
     bounds: LATENCY_BUCKETS,
     mounts,
+    counters: counterValues(all),
   };
+}
+
+/** Every counter, and every key of every counter by key, with its value and what it counts. */
+function counterValues(all: Stats[]): Record<string, { value: number; help: string }> {
+  const out: Record<string, { value: number; help: string }> = {};
+  for (const c of COUNTERS) out[c.json] = { value: total(all, c.field), help: c.help };
+  for (const c of LABELLED_COUNTERS) {
+    for (const [k, value] of totals(all, c.field)) out[`${c.json}.${k}`] = { value, help: c.help };
+  }
+  return out;
 }
 
 /** Options of {@linkcode dashboardHandler}. */

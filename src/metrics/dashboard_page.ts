@@ -2,7 +2,7 @@
  * The page of `/_dashboard`: HTML, CSS and script in one string, nothing from elsewhere. The
  * script polls `/_dashboard/data` every second, keeps the last five minutes of samples, and draws
  * request rate, latency percentiles (from the latency buckets' differences), open connections,
- * responses by status class and requests per mount.
+ * responses by status class, requests per mount, and every counter of the counter table.
  *
  * @module
  */
@@ -38,6 +38,7 @@ td,th{padding:.2rem .3rem;text-align:right}td:first-child,th:first-child{text-al
 <svg id="conns-chart" viewBox="0 0 300 70" preserveAspectRatio="none"></svg></section>
 <section><h2>Responses / s by status</h2><table id="status"></table></section>
 <section><h2>Requests / s by mount</h2><table id="mounts"></table></section>
+<section><h2>Counters</h2><table id="counters"></table></section>
 </main>
 <script>
 "use strict";
@@ -95,6 +96,8 @@ function draw() {
     '<tr><td>' + c + '</td><td style="width:60%"><div class="bar c' + c[0] + '" style="width:' + (100 * cr[i] / cmax).toFixed(1) + '%"></div></td><td id="status-' + c + '">' + fmt(cr[i], 1) + '</td></tr>').join("");
   $("mounts").innerHTML = '<tr><th>mount</th><th>req/s</th><th>total</th></tr>' + Object.entries(b.mounts).map(([name, m]) =>
     '<tr><td>' + name.replace(/[<&]/g, "") + '</td><td>' + fmt(perSecond(a, b, (s) => s.mounts[name] ? s.mounts[name].count : 0), 1) + '</td><td>' + m.count + '</td></tr>').join("");
+  $("counters").innerHTML = Object.entries(b.counters).map(([name, c]) =>
+    '<tr><td title="' + c.help.replace(/[<&"]/g, "") + '">' + name + '</td><td>' + c.value + '</td></tr>').join("");
 }
 async function poll() {
   try {

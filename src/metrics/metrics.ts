@@ -13,6 +13,7 @@ import { VERSION } from "../version.ts";
 import type { AllowList } from "../net/cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
+import { COUNTERS, LABELLED_COUNTERS, setPath, total, totals } from "./counters.ts";
 
 /** Live values that are not counters. */
 export interface Gauges {
@@ -29,14 +30,6 @@ export interface MetricsOptions {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
-const obj = <V>(m: Map<string | number, V>) => Object.fromEntries([...m].map(([k, v]) => [String(k), v]));
-
-/** Adds counter maps together (for several workers). */
-function sumMaps<K>(maps: Map<K, number>[]): Map<K, number> {
-  const out = new Map<K, number>();
-  for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
-  return out;
-}
 
 /** Requests as `"mount method"` → count, summed over workers. */
 function requestCounts(all: Stats[]): Map<string, number> {
@@ -56,7 +49,6 @@ function requestCounts(all: Stats[]): Map<string, number> {
  * `routes` (per mount: count and p50/p95/p99 in ms) and `errors` (by class).
  */
 export function metricsJson(all: Stats[]): Record<string, unknown> {
-  const sum = (f: (s: Stats) => number) => all.reduce((n, s) => n + f(s), 0);
   const routes: Record<string, unknown> = {};
   const mounts = new Set(all.flatMap((s) => [...s.latency.keys()]));
   const requestsByMount = requestCounts(all);
@@ -79,7 +71,7 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
       methods,
     };
   }
-  return {
+  const doc: Record<string, unknown> = {
     version: VERSION,
     uptime_s: Math.round((Date.now() - Math.min(...all.map((s) => s.startedAt))) / 1000),
     workers: all.length,
@@ -91,52 +83,11 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
         connections_total: s.connectionsTotal,
       }))
       : undefined,
-    requests_total: sum((s) => s.requestsTotal),
-    responses: obj(sumMaps(all.map((s) => s.responses))),
-    connections_active: sum((s) => s.connectionsActive),
-    connections_total: sum((s) => s.connectionsTotal),
-    keepalive_reuse: sum((s) => s.keepAliveReuse),
-    bytes_in: sum((s) => s.bytesIn),
-    bytes_out: sum((s) => s.bytesOut),
-    tls: {
-      handshakes_ok: sum((s) => s.tlsHandshakesOk),
-      handshakes_failed: sum((s) => s.tlsHandshakesFailed),
-      abandoned_held: sum((s) => s.tlsAbandonedHeld),
-      accept_pauses: sum((s) => s.tlsAcceptPauses),
-    },
-    uploads: { stored: sum((s) => s.uploadsStored), bytes: sum((s) => s.uploadBytes) },
-    wsgi: {
-      workers: sum((s) => s.wsgiWorkers),
-      busy: sum((s) => s.wsgiBusy),
-      idle: sum((s) => s.wsgiIdle),
-      queued: sum((s) => s.wsgiQueued),
-      restarts: obj(sumMaps(all.map((s) => s.wsgiRestarts))),
-      bad_gateway: sum((s) => s.wsgiBadGateway),
-      gateway_timeout: sum((s) => s.wsgiGatewayTimeout),
-      refused: sum((s) => s.wsgiRefused),
-      retried: sum((s) => s.wsgiRetried),
-    },
-    websocket: {
-      open: sum((s) => s.wsOpen),
-      opened: sum((s) => s.wsOpened),
-      messages_in: sum((s) => s.wsMessagesIn),
-      messages_out: sum((s) => s.wsMessagesOut),
-      bytes_in: sum((s) => s.wsBytesIn),
-      bytes_out: sum((s) => s.wsBytesOut),
-      closes: obj(sumMaps(all.map((s) => s.wsCloses))),
-    },
-    routes,
-    errors: {
-      parse: obj(sumMaps(all.map((s) => s.rejections))),
-      timeouts: obj(sumMaps(all.map((s) => s.timeouts))),
-      capacity_503: sum((s) => s.capacityRejections),
-      drain_503: sum((s) => s.drainRejections),
-      auth_failures: sum((s) => s.authFailures),
-      app_exceptions: sum((s) => s.handlerErrors),
-      tls_handshake_failures: sum((s) => s.tlsHandshakesFailed),
-      log_lines_dropped: sum((s) => s.logLinesDropped),
-    },
   };
+  for (const c of COUNTERS) setPath(doc, c.json, total(all, c.field));
+  for (const c of LABELLED_COUNTERS) setPath(doc, c.json, Object.fromEntries(totals(all, c.field)));
+  doc.routes = routes;
+  return doc;
 }
 
 /** Escapes a label value (backslash, double quote, line feed). */
@@ -222,13 +173,6 @@ export function metricsPrometheus(all: Stats[]): string {
     const l = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(",");
     lines.push(`${name}${l ? `{${l}}` : ""} ${num(value)}`);
   };
-  const sum = (f: (s: Stats) => number) => all.reduce((n, s) => n + f(s), 0);
-  const labelled = (name: string, help: string, key: string, map: Map<string | number, number>) => {
-    family(name, "counter", help);
-    for (const [k, v] of [...map].sort((a, b) => String(a[0]).localeCompare(String(b[0])))) {
-      sample(name, { [key]: String(k) }, v);
-    }
-  };
 
   family("ferry_build_info", "gauge", "Build information; the value is always 1.");
   sample("ferry_build_info", { version: VERSION }, 1);
@@ -238,8 +182,6 @@ export function metricsPrometheus(all: Stats[]): string {
     {},
     Math.round((Date.now() - Math.min(...all.map((s) => s.startedAt))) / 1000),
   );
-  family("ferry_log_lines_dropped_total", "counter", "Log lines dropped because the log could not keep up.");
-  sample("ferry_log_lines_dropped_total", {}, sum((s) => s.logLinesDropped));
   for (const p of processSamples()) {
     family(p.name, p.type, p.help);
     sample(p.name, {}, p.value);
@@ -249,87 +191,18 @@ export function metricsPrometheus(all: Stats[]): string {
     const [mount, method] = key.split(" ");
     sample("ferry_requests_total", { mount, method }, v);
   }
-  labelled(
-    "ferry_responses_total",
-    "Responses by status code.",
-    "code",
-    sumMaps(all.map((s) => s.responses)),
-  );
-  family("ferry_connections_active", "gauge", "Open connections.");
-  sample("ferry_connections_active", {}, sum((s) => s.connectionsActive));
-  family("ferry_connections_total", "counter", "Connections accepted.");
-  sample("ferry_connections_total", {}, sum((s) => s.connectionsTotal));
-  family(
-    "ferry_keepalive_reuse_total",
-    "counter",
-    "Requests served on a connection that had served one before.",
-  );
-  sample("ferry_keepalive_reuse_total", {}, sum((s) => s.keepAliveReuse));
-  family("ferry_received_bytes_total", "counter", "Bytes read from clients.");
-  sample("ferry_received_bytes_total", {}, sum((s) => s.bytesIn));
-  family("ferry_sent_bytes_total", "counter", "Bytes written to clients.");
-  sample("ferry_sent_bytes_total", {}, sum((s) => s.bytesOut));
-  family("ferry_tls_handshakes_total", "counter", "TLS handshakes by result.");
-  sample("ferry_tls_handshakes_total", { result: "ok" }, sum((s) => s.tlsHandshakesOk));
-  sample("ferry_tls_handshakes_total", { result: "failed" }, sum((s) => s.tlsHandshakesFailed));
-  family("ferry_wsgi_workers", "gauge", "Python WSGI workers by state.");
-  sample("ferry_wsgi_workers", { state: "busy" }, sum((s) => s.wsgiBusy));
-  sample("ferry_wsgi_workers", { state: "idle" }, sum((s) => s.wsgiIdle));
-  family("ferry_wsgi_queue_length", "gauge", "Requests waiting for a free Python worker.");
-  sample("ferry_wsgi_queue_length", {}, sum((s) => s.wsgiQueued));
-  family("ferry_wsgi_restarts_total", "counter", "Python workers replaced, by cause.");
-  for (const [cause, n] of sumMaps(all.map((s) => s.wsgiRestarts))) {
-    sample("ferry_wsgi_restarts_total", { cause }, n);
+  let last = "";
+  for (const c of COUNTERS) {
+    if (c.prom !== last) family(c.prom, c.kind, c.help);
+    last = c.prom;
+    sample(c.prom, c.labels ?? {}, total(all, c.field));
   }
-  family("ferry_wsgi_errors_total", "counter", "Python gateway failures by status (502, 503, 504).");
-  sample("ferry_wsgi_errors_total", { code: "502" }, sum((s) => s.wsgiBadGateway));
-  sample("ferry_wsgi_errors_total", { code: "503" }, sum((s) => s.wsgiRefused));
-  sample("ferry_wsgi_errors_total", { code: "504" }, sum((s) => s.wsgiGatewayTimeout));
-  family("ferry_websockets_open", "gauge", "WebSocket connections open.");
-  sample("ferry_websockets_open", {}, sum((s) => s.wsOpen));
-  family("ferry_websocket_messages_total", "counter", "WebSocket messages by direction.");
-  sample("ferry_websocket_messages_total", { direction: "in" }, sum((s) => s.wsMessagesIn));
-  sample("ferry_websocket_messages_total", { direction: "out" }, sum((s) => s.wsMessagesOut));
-  family("ferry_websocket_payload_bytes_total", "counter", "WebSocket message payload bytes by direction.");
-  sample("ferry_websocket_payload_bytes_total", { direction: "in" }, sum((s) => s.wsBytesIn));
-  sample("ferry_websocket_payload_bytes_total", { direction: "out" }, sum((s) => s.wsBytesOut));
-  family("ferry_websocket_closes_total", "counter", "WebSocket connections closed, by close code.");
-  for (const [code, n] of sumMaps(all.map((s) => s.wsCloses))) {
-    sample("ferry_websocket_closes_total", { code }, n);
+  for (const c of LABELLED_COUNTERS) {
+    family(c.prom, "counter", c.help);
+    for (const [k, v] of [...totals(all, c.field)].sort((a, b) => a[0].localeCompare(b[0]))) {
+      sample(c.prom, { [c.label]: k }, v);
+    }
   }
-  family(
-    "ferry_tls_abandoned_sockets",
-    "gauge",
-    "TLS sockets whose handshake timed out but whose descriptor the runtime still holds.",
-  );
-  sample("ferry_tls_abandoned_sockets", {}, sum((s) => s.tlsAbandonedHeld));
-  family(
-    "ferry_tls_accept_pauses_total",
-    "counter",
-    "Times the TLS listener stopped accepting because pending handshakes held their descriptor budget.",
-  );
-  sample("ferry_tls_accept_pauses_total", {}, sum((s) => s.tlsAcceptPauses));
-  labelled(
-    "ferry_parse_errors_total",
-    "Requests refused by the parser, by reason.",
-    "reason",
-    sumMaps(all.map((s) => s.rejections)),
-  );
-  labelled("ferry_timeouts_total", "Timeouts by kind.", "kind", sumMaps(all.map((s) => s.timeouts)));
-  family(
-    "ferry_capacity_rejections_total",
-    "counter",
-    "Connections refused with 503 because the server was full.",
-  );
-  sample("ferry_capacity_rejections_total", {}, sum((s) => s.capacityRejections));
-  family("ferry_drain_rejections_total", "counter", "Requests refused with 503 during shutdown.");
-  sample("ferry_drain_rejections_total", {}, sum((s) => s.drainRejections));
-  family("ferry_auth_failures_total", "counter", "Failed upload authentications.");
-  sample("ferry_auth_failures_total", {}, sum((s) => s.authFailures));
-  family("ferry_app_exceptions_total", "counter", "Exceptions thrown by handlers.");
-  sample("ferry_app_exceptions_total", {}, sum((s) => s.handlerErrors));
-  family("ferry_uploads_total", "counter", "Uploads stored.");
-  sample("ferry_uploads_total", {}, sum((s) => s.uploadsStored));
 
   family(
     "ferry_request_duration_seconds",
