@@ -14,6 +14,8 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { CliError, parseCli, VERSION } from "./src/cli.ts";
 import { dirname } from "node:path";
 import {
+  asgiHandler,
+  AsgiStartupError,
   createLogger,
   createLogSinks,
   LogOwner,
@@ -69,8 +71,9 @@ async function defaultRoot(): Promise<string> {
 }
 
 /**
- * Starts the Python workers for `--wsgi` before any listener opens; an app that does not import
- * is exit status 2, with the traceback.
+ * Starts the Python workers for `--wsgi` or `--asgi` before any listener opens; an app that does
+ * not import is exit status 2, with the traceback; an ASGI app whose lifespan startup fails is
+ * exit status 1, with its message.
  */
 async function startPython(
   wsgi: WsgiGatewayOptions,
@@ -90,18 +93,28 @@ async function startPython(
     await pool.start();
   } catch (e) {
     await log.close();
+    if (e instanceof AsgiStartupError) {
+      console.error(`ferry: ${e.message}\n${e.detail.trimEnd()}`);
+      return 1;
+    }
     if (e instanceof WsgiImportError) {
+      const flag = resolved.interface === "asgi" ? "--asgi" : "--wsgi";
       console.error(
-        `ferry: ${e.message}\n${e.traceback.trimEnd()}\n(check --wsgi, --wsgi-chdir and --wsgi-pythonpath)`,
+        `ferry: ${e.message}\n${e.traceback.trimEnd()}\n(check ${flag}, --wsgi-chdir and --wsgi-pythonpath)`,
       );
     } else console.error(`ferry: the Python workers did not start: ${e instanceof Error ? e.message : e}`);
     return 2;
   }
-  console.log(`ferry: ${pool.size} Python workers serve ${resolved.app} (${resolved.python})`);
-  return {
-    pool,
-    parts: { app: pythonHandler(pool, { log, stats }), log, stats, stopping: () => pool.close() },
-  };
+  const mode = resolved.interface === "asgi"
+    ? "ASGI"
+    : resolved.threads > 1
+    ? `WSGI, ${resolved.threads} threads each`
+    : "WSGI";
+  console.log(`ferry: ${pool.size} Python workers (${mode}) serve ${resolved.app} (${resolved.python})`);
+  const app = resolved.interface === "asgi"
+    ? asgiHandler(pool, { log, stats })
+    : pythonHandler(pool, { log, stats });
+  return { pool, parts: { app, log, stats, stopping: () => pool.close() } };
 }
 
 /** Why `root` cannot serve files (not a readable directory); undefined when it can. */
@@ -133,12 +146,8 @@ function logProblem(options: ServerOptions): string | undefined {
 }
 
 /** The start-up line that says what this ferry serves and where it logs. */
-function banner(options: ServerOptions, wsgi: string | undefined, workers: number): string {
-  const app = wsgi !== undefined
-    ? `--wsgi ${wsgi}`
-    : options.app
-    ? `--app ${options.app}`
-    : "the built-in app";
+function banner(options: ServerOptions, python: string | undefined, workers: number): string {
+  const app = python !== undefined ? python : options.app ? `--app ${options.app}` : "the built-in app";
   const access = options.logFormat === "none"
     ? "off"
     : `${options.logFile || "stdout"} (${options.logFormat ?? "plain"})`;
@@ -202,7 +211,9 @@ export async function main(args: string[]): Promise<number> {
     const workers = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
     if (config.wsgi !== undefined) {
       if (workers > 1) {
-        console.error("ferry: --wsgi runs its own worker processes: use --wsgi-workers, not --workers");
+        console.error(
+          "ferry: --wsgi and --asgi run their own worker processes: use --wsgi-workers, not --workers",
+        );
         return 2;
       }
       const started = await startPython(config.wsgi, options);
@@ -221,7 +232,10 @@ export async function main(args: string[]): Promise<number> {
   for (const url of server.urls) {
     console.log(`ferry listening on ${url}${url.startsWith("https") ? certNote : ""}`);
   }
-  console.log(banner(options, config.wsgi?.app, 1));
+  const python = config.wsgi === undefined
+    ? undefined
+    : `${config.wsgi.interface === "asgi" ? "--asgi" : "--wsgi"} ${config.wsgi.app}`;
+  console.log(banner(options, python, 1));
   if (options.authUser === "" || options.authPass === "") {
     console.log(
       "ferry: uploads are read-only: set FERRY_AUTH_USER and FERRY_AUTH_PASS to allow PUT, POST and DELETE",

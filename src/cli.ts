@@ -166,7 +166,7 @@ function valuesOf(table: OptionTable, flags: Record<string, unknown>): Record<st
 export function parseCli(args: string[]): CliConfig {
   const cmd = program();
   try {
-    cmd.parse(args, { from: "user" });
+    cmd.parse(pythonAliases(args), { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.help") {
@@ -183,13 +183,35 @@ export function parseCli(args: string[]): CliConfig {
   return {
     options: valuesOf(SERVER_OPTIONS, f) as ServerOptions,
     tls,
-    wsgi: f.wsgi === undefined ? undefined : wsgiConfig(f),
+    wsgi: f.wsgi === undefined && f.asgi === undefined ? undefined : wsgiConfig(f),
   };
 }
 
+/** `--python-X` is another name for `--wsgi-X` (the worker flags serve --wsgi and --asgi alike). */
+function pythonAliases(args: string[]): string[] {
+  return args.map((a) => a.startsWith("--python-") ? "--wsgi-" + a.slice("--python-".length) : a);
+}
+
 function wsgiConfig(f: Record<string, unknown>): WsgiGatewayOptions {
-  if (f.app !== undefined && f.app !== "") {
-    throw new CliError("--wsgi and --app exclude each other: choose the Python app or the TypeScript one", 2);
+  if (f.wsgi !== undefined && f.asgi !== undefined) {
+    throw new CliError("--wsgi and --asgi exclude each other: the app speaks one of them", 2);
   }
-  return { app: String(f.wsgi), ...valuesOf(WSGI_OPTIONS, f) };
+  const asgi = f.asgi !== undefined;
+  const flag = asgi ? "--asgi" : "--wsgi";
+  if (f.app !== undefined && f.app !== "") {
+    throw new CliError(
+      `${flag} and --app exclude each other: choose the Python app or the TypeScript one`,
+      2,
+    );
+  }
+  if (asgi && Number(f.wsgiThreads ?? 1) > 1) {
+    throw new CliError("--wsgi-threads is for --wsgi apps: an --asgi worker serves many requests at once", 2);
+  }
+  const values = valuesOf(WSGI_OPTIONS, f);
+  return {
+    ...values,
+    app: String(f.asgi ?? f.wsgi),
+    interface: asgi ? "asgi" : "wsgi",
+    asgi: asgi ? String(f.asgi) : "",
+  };
 }

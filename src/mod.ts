@@ -80,7 +80,8 @@ export { exampleApp } from "./app/example_app.ts";
 export { serveFile, staticHandler, type StaticOptions } from "./static/serve_static.ts";
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
 export { pythonHandler, type PythonHandlerOptions } from "./app/python/gateway.ts";
-export { PoolBusy, PythonPool, type RestartCause } from "./app/python/pool.ts";
+export { PoolBusy, PythonPool, type RestartCause, workerCapacity } from "./app/python/pool.ts";
+export { asgiHandler } from "./app/python/asgi_gateway.ts";
 export {
   type ResolvedWsgiOptions,
   resolveWsgiOptions,
@@ -88,6 +89,7 @@ export {
   type WsgiGatewayOptions,
 } from "./app/python/wsgi_options.ts";
 export {
+  AsgiStartupError,
   PythonWorker,
   type PythonWorkerSpec,
   WorkerGone,

@@ -12,6 +12,7 @@ import { Logger } from "../../src/log/logger.ts";
 import { Stats } from "../../src/stats.ts";
 import { pythonHandler } from "../../src/app/python/gateway.ts";
 import { PythonPool } from "../../src/app/python/pool.ts";
+import { asgiHandler } from "../../src/app/python/asgi_gateway.ts";
 import { resolveWsgiOptions, type WsgiGatewayOptions } from "../../src/app/python/wsgi_options.ts";
 
 /** The interpreter with Debian's Flask and Django. */
@@ -39,6 +40,15 @@ export function pythonHas(module: string): boolean {
   }
 }
 
+/** {@linkcode startWsgi} for an ASGI app. */
+export function startAsgi(
+  app: string,
+  options: Partial<WsgiGatewayOptions> = {},
+  server: Omit<StartOptions, "handler" | "log" | "stats"> = {},
+): Promise<WsgiServer> {
+  return startWsgi(app, { interface: "asgi", ...options }, server);
+}
+
 /** Starts the pool for `app` (in tests/app/python/apps), then a server in front of it. */
 export async function startWsgi(
   app: string,
@@ -54,7 +64,10 @@ export async function startWsgi(
     stats,
   );
   await pool.start();
-  const s = await startServer({ handler: pythonHandler(pool, { log, stats }), log, stats, ...server });
+  const handler = pool.options.interface === "asgi"
+    ? asgiHandler(pool, { log, stats })
+    : pythonHandler(pool, { log, stats });
+  const s = await startServer({ handler, log, stats, ...server });
   return {
     ...s,
     pool,

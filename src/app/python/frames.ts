@@ -1,19 +1,26 @@
 /**
- * The framing between ferry and its Python WSGI workers (the other side is `worker.py`). Every
- * frame is a 9-byte header, type (u8), stream id (u32) and payload length (u32), big-endian,
- * then the payload. The stream id names the request, so that threaded workers can come later.
+ * The framing between ferry and its Python workers (the other side is `worker.py` for WSGI and
+ * `asgi_worker.py` for ASGI). Every frame is a 9-byte header, type (u8), stream id (u32) and
+ * payload length (u32), big-endian, then the payload. The stream id names the request: a threaded
+ * WSGI worker or an ASGI worker has many streams open at once.
  *
  * @module
  */
 
 /** Frame types, both ways. */
 export const FRAME = {
-  /** ferry → worker: a request (credit, environ, inline body). */
+  /** ferry → worker: a request (credit, environ or ASGI fields, inline body). */
   Request: 1,
+  /** ferry → worker (ASGI): more request body (u8 1: more follows, 0: the end; then the bytes). */
+  Body: 2,
   /** ferry → worker: more response bytes may be sent (u32). */
   Credit: 4,
-  /** ferry → worker: stop this request (the client went away). */
+  /** ferry → worker: stop this request (no payload or u8 0: the client went away; u8 1: timed out). */
   Cancel: 5,
+  /** ferry → worker (ASGI): a WebSocket message from the client (u8 1 text, 0 binary; the bytes). */
+  WsMessage: 6,
+  /** ferry → worker (ASGI): the WebSocket closed (u16 code). */
+  WsClosed: 7,
   /** worker → ferry: status and headers. */
   Head: 10,
   /** worker → ferry: response body bytes. */
@@ -24,12 +31,26 @@ export const FRAME = {
   Error: 13,
   /** worker → ferry: a line written to wsgi.errors. */
   Log: 14,
+  /** worker → ferry (ASGI): the app took this many request body bytes (u32). */
+  BodyAck: 15,
+  /** worker → ferry (ASGI): response trailers (header pairs as in HEAD, no status). */
+  Trailers: 16,
+  /** worker → ferry (ASGI): websocket.accept (the subprotocol, then header pairs, as in HEAD). */
+  WsAccept: 17,
+  /** worker → ferry (ASGI): websocket.send (u8 1 text, 0 binary; the bytes). */
+  WsSend: 18,
+  /** worker → ferry (ASGI): websocket.close (u16 code, the reason as UTF-8). */
+  WsClose: 19,
   /** worker → ferry: the token and the pid, first thing. */
   Hello: 20,
   /** worker → ferry: the app imported. */
   Ready: 21,
   /** worker → ferry: the app did not import (the traceback). */
   ImportError: 22,
+  /** worker → ferry (ASGI): the app's lifespan startup failed (its message). */
+  StartupFailed: 23,
+  /** Never on the wire: ferry's own note on a stream that its clock ran out. */
+  LocalTimeout: 255,
 } as const;
 
 /** Bytes of a frame header. */
@@ -108,6 +129,45 @@ export function requestFrame(
   return out;
 }
 
+/**
+ * An ASGI REQUEST frame: the initial credit (u32), the fields' size (u32), then `fields` and the
+ * header names and values, all NUL-separated latin-1 text (no field holds a NUL), then the body
+ * when it travels inline. The worker reads the fields by position and the rest as header pairs.
+ */
+export function fieldsFrame(
+  stream: number,
+  credit: number,
+  fields: readonly string[],
+  names: readonly string[],
+  values: readonly string[],
+  body: Uint8Array | undefined,
+): Uint8Array {
+  let size = 0;
+  for (const f of fields) size += f.length + 1;
+  for (let i = 0; i < names.length; i++) size += names[i].length + values[i].length + 2;
+  if (size > 0) size--; // no NUL after the last one
+  const bodyBytes = body?.length ?? 0;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + size + bodyBytes);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, FRAME.Request);
+  v.setUint32(1, stream);
+  v.setUint32(5, 8 + size + bodyBytes);
+  v.setUint32(FRAME_HEADER_BYTES, credit);
+  v.setUint32(FRAME_HEADER_BYTES + 4, size);
+  let p = FRAME_HEADER_BYTES + 8;
+  const put = (s: string) => {
+    for (let j = 0; j < s.length; j++) out[p++] = s.charCodeAt(j) & 0xff;
+    p++; // NUL
+  };
+  for (const f of fields) put(f);
+  for (let i = 0; i < names.length; i++) {
+    put(names[i]);
+    put(values[i]);
+  }
+  if (body !== undefined) out.set(body, FRAME_HEADER_BYTES + 8 + size);
+  return out;
+}
+
 /** Reads frames out of a growing byte buffer (the worker's socket). */
 export class FrameReader {
   #buf = new Uint8Array(64 * 1024);
@@ -172,8 +232,14 @@ export function latin1Text(bytes: Uint8Array, from = 0, to = bytes.length): stri
   return s;
 }
 
-/** The status line and header pairs of a HEAD frame. */
-export function decodeHead(payload: Uint8Array): { status: string; headers: Array<[string, string]> } {
+/**
+ * The status line and header pairs of a HEAD frame (also of WS_ACCEPT, whose "status" is the
+ * subprotocol). TRAILERS frames have no status: `withStatus` false.
+ */
+export function decodeHead(
+  payload: Uint8Array,
+  withStatus = true,
+): { status: string; headers: Array<[string, string]> } {
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   let p = 0;
   const str = () => {
@@ -184,7 +250,7 @@ export function decodeHead(payload: Uint8Array): { status: string; headers: Arra
     p += n;
     return s;
   };
-  const status = str();
+  const status = withStatus ? str() : "";
   const count = v.getUint32(p);
   p += 4;
   const headers: Array<[string, string]> = [];

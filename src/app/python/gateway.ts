@@ -64,6 +64,38 @@ interface BufferedBody {
 
 let nextStream = 1;
 
+/** A stream id for a new request (unique per ferry process, never 0). */
+export function nextStreamId(): number {
+  const sid = nextStream++ >>> 0;
+  if (sid === 0) return nextStream++ >>> 0;
+  return sid;
+}
+
+/**
+ * A worker for `req`, or undefined once a 503 (every worker busy, the queue full or its wait
+ * over) has been sent.
+ */
+export async function acquireWorker(
+  pool: PythonPool,
+  req: ServerRequest,
+  res: ResponseWriter,
+  options: PythonHandlerOptions,
+): Promise<PythonWorker | undefined> {
+  try {
+    return await pool.acquire();
+  } catch (e) {
+    if (!(e instanceof PoolBusy)) throw e;
+    options.stats.wsgiRefused++;
+    options.log.warn("no Python worker free", { id: req.id, reason: e.message });
+    await res.send(
+      STATUS.ServiceUnavailable,
+      [TEXT_PLAIN, ["Retry-After", (options.retryAfter ?? (() => "1"))()]],
+      "Service Unavailable: every worker is busy, try again shortly\n",
+    );
+    return undefined;
+  }
+}
+
 /**
  * The handler that serves requests with the pool's Python app.
  *
@@ -74,7 +106,6 @@ let nextStream = 1;
  */
 export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
   const { log, stats } = options;
-  const retryAfter = options.retryAfter ?? (() => "1");
   const timeoutMs = pool.options.timeout * 1000;
 
   return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
@@ -84,19 +115,8 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
     }
     const body = await bufferBody(req, pool.dir);
     try {
-      let worker: PythonWorker;
-      try {
-        worker = await pool.acquire();
-      } catch (e) {
-        if (!(e instanceof PoolBusy)) throw e;
-        stats.wsgiRefused++;
-        log.warn("no Python worker free", { id: req.id, reason: e.message });
-        return await res.send(
-          STATUS.ServiceUnavailable,
-          [TEXT_PLAIN, ["Retry-After", retryAfter()]],
-          "Service Unavailable: every worker is busy, try again shortly\n",
-        );
-      }
+      let worker = await acquireWorker(pool, req, res, options);
+      if (worker === undefined) return;
       // A request the worker never began (it was queued behind one that killed the worker) is
       // safe to hand to another worker: it has had no effect yet.
       for (let attempt = 1;; attempt++) {
@@ -238,7 +258,7 @@ async function exchange(
   stats: Stats,
   mayRetry: boolean,
 ): Promise<"done" | "retry"> {
-  const sid = nextStream++ >>> 0;
+  const sid = nextStreamId();
   let timedOut = false;
   let unwatch: (() => void) | undefined;
   // The clock starts when the worker begins this request, not while it waits behind another.
@@ -351,7 +371,12 @@ async function exchange(
 }
 
 /** Writes the app's head; false when it is unusable (answered 500 instead). */
-function writeHead(payload: Uint8Array, req: ServerRequest, res: ResponseWriter, log: Logger): boolean {
+export function writeHead(
+  payload: Uint8Array,
+  req: ServerRequest,
+  res: ResponseWriter,
+  log: Logger,
+): boolean {
   let status: number;
   let headers: Array<[string, string]>;
   try {

@@ -19,6 +19,11 @@ import type { ResolvedWsgiOptions } from "./wsgi_options.ts";
  */
 export const PIPELINE_FAST_MS = 2;
 
+/** Requests one worker takes at once: 1 (plain WSGI), its threads, or the ASGI concurrency. */
+export function workerCapacity(o: ResolvedWsgiOptions): number {
+  return o.interface === "asgi" ? o.concurrency : o.threads;
+}
+
 /** No worker could be had: the queue is full or the wait timed out (503). */
 export class PoolBusy extends Error {
   /** Why. */
@@ -38,6 +43,7 @@ interface Waiter {
 }
 
 const WORKER_SCRIPT = new URL("./worker.py", import.meta.url);
+const ASGI_WORKER_SCRIPT = new URL("./asgi_worker.py", import.meta.url);
 
 /**
  * The pool. {@linkcode PythonPool.start} resolves when every worker has imported the app, or
@@ -70,10 +76,13 @@ export class PythonPool {
   /** Request deadlines: one sweep every 100 ms instead of a timer per request. */
   #deadlines = new Set<{ at: number; expire: () => void }>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Requests one worker takes at once (see {@linkcode workerCapacity}). */
+  readonly capacity: number;
 
   /** A pool for `options`, counting into `stats`. */
   constructor(options: ResolvedWsgiOptions, log: Logger, stats: Stats) {
     this.options = options;
+    this.capacity = workerCapacity(options);
     this.#log = log;
     this.#stats = stats;
   }
@@ -103,15 +112,23 @@ export class PythonPool {
     const script = join(this.dir, "ferry_wsgi_worker.py");
     await Deno.writeTextFile(script, await Deno.readTextFile(WORKER_SCRIPT), { mode: 0o600 });
     const o = this.options;
+    let asgiScript = "";
+    if (o.interface === "asgi") {
+      // Beside the WSGI worker, whose loading of the app it imports.
+      asgiScript = join(this.dir, "ferry_asgi_worker.py");
+      await Deno.writeTextFile(asgiScript, await Deno.readTextFile(ASGI_WORKER_SCRIPT), { mode: 0o600 });
+    }
     this.#spec = {
       python: o.python,
       app: o.app,
       chdir: o.chdir,
       pythonpath: o.pythonpath,
       dir: this.dir,
-      script,
+      script: asgiScript || script,
       startTimeoutMs: o.startTimeout * 1000,
       log: this.#log,
+      concurrent: this.capacity > 1,
+      env: { FERRY_WSGI_THREADS: String(o.threads), FERRY_ASGI_LIFESPAN: o.lifespan },
     };
     try {
       const started = await Promise.allSettled(Array.from({ length: o.workers }, () => this.#spawn()));
@@ -126,7 +143,7 @@ export class PythonPool {
 
   /** A free worker, now or when one is released; rejects with {@linkcode PoolBusy}. */
   acquire(): Promise<PythonWorker> {
-    const w = this.#takeIdle() ?? this.#pipelined();
+    const w = this.capacity > 1 ? this.#roomy() : this.#takeIdle() ?? this.#pipelined();
     if (w !== undefined) {
       w.assigned++;
       this.#took(w);
@@ -164,8 +181,43 @@ export class PythonPool {
     if (w.assigned === 1) this.#busySince.set(w, performance.now());
   }
 
+  /** The least loaded worker with room for one more request (concurrent workers). */
+  #roomy(): PythonWorker | undefined {
+    let best: PythonWorker | undefined;
+    for (const w of this.#all) {
+      if (w.gone || w.retireReason !== undefined || w.assigned >= this.capacity) continue;
+      if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) continue;
+      if (best === undefined || w.assigned < best.assigned) best = w;
+    }
+    if (best !== undefined && best.assigned === 0) {
+      const i = this.#idle.indexOf(best);
+      if (i >= 0) {
+        this.#idle.splice(i, 1);
+        this.#gauges();
+      }
+    }
+    return best;
+  }
+
+  /** {@linkcode PythonPool.release} for a worker that serves many requests at once. */
+  #releaseConcurrent(w: PythonWorker): void {
+    w.assigned--;
+    w.served++;
+    this.#crashes = 0;
+    if (w.gone) return; // its exit handler replaces it
+    if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) w.retireReason ??= "max_requests";
+    if (this.options.maxRss > 0 && w.rss() > this.options.maxRss) w.retireReason ??= "max_rss";
+    if (w.retireReason !== undefined || this.#closing) {
+      // Recycling drains the worker's open requests first.
+      if (w.assigned === 0) this.#retire(w, (w.retireReason ?? "reload") as RestartCause);
+      return;
+    }
+    this.#handOut(w);
+  }
+
   /** Gives a worker back after its request. */
   release(w: PythonWorker): void {
+    if (this.capacity > 1) return this.#releaseConcurrent(w);
     const now = performance.now();
     const since = this.#busySince.get(w);
     if (since !== undefined) {
@@ -289,6 +341,17 @@ export class PythonPool {
   }
 
   #handOut(w: PythonWorker): void {
+    if (this.capacity > 1) {
+      while (this.#queue.length > 0 && w.assigned < this.capacity) {
+        w.assigned++;
+        this.#resolveNext(w);
+      }
+      if (w.assigned === 0 && !this.#idle.includes(w)) {
+        this.#idle.push(w);
+        this.#gauges();
+      }
+      return;
+    }
     if (this.#queue.length > 0) {
       w.assigned++;
       this.#took(w);

@@ -1,7 +1,9 @@
 /**
- * One Python WSGI worker process: started with `worker.py`, reached over its own Unix domain
- * socket in ferry's private directory, proven by a token, serving one request at a time. Its
- * stdout and stderr are logged line by line, tagged with its pid and the request it is serving.
+ * One Python worker process: started with `worker.py` (WSGI) or `asgi_worker.py` (ASGI), reached
+ * over its own Unix domain socket in ferry's private directory, proven by a token. A plain WSGI
+ * worker serves one request at a time; a threaded WSGI worker or an ASGI worker serves many at
+ * once, one stream each. Its stdout and stderr are logged line by line, tagged with its pid and
+ * (one at a time) the request it is serving.
  *
  * @module
  */
@@ -30,6 +32,10 @@ export interface PythonWorkerSpec {
   startTimeoutMs: number;
   /** Where the worker's output and ferry's notes about it go. */
   log: Logger;
+  /** Whether the worker serves its streams at once (threaded WSGI, ASGI) rather than in order. */
+  concurrent?: boolean;
+  /** More environment for the worker (its mode: threads, lifespan). */
+  env?: Record<string, string>;
 }
 
 /** The app failed to import: the traceback's last line, and the whole traceback. */
@@ -39,9 +45,22 @@ export class WsgiImportError extends Error {
   /** Wraps a worker's IMPORT_ERROR. */
   constructor(app: string, traceback: string) {
     const last = traceback.trim().split("\n").at(-1) ?? "import failed";
-    super(`the WSGI app ${app} could not be loaded: ${last}`);
+    super(`the Python app ${app} could not be loaded: ${last}`);
     this.name = "WsgiImportError";
     this.traceback = traceback;
+  }
+}
+
+/** The ASGI app's lifespan startup failed (`lifespan.startup.failed`, or it raised with lifespan on). */
+export class AsgiStartupError extends Error {
+  /** The app's message, or its traceback. */
+  readonly detail: string;
+  /** Wraps a worker's STARTUP_FAILED. */
+  constructor(app: string, detail: string) {
+    const last = detail.trim().split("\n").at(-1) ?? "startup failed";
+    super(`the ASGI app ${app} failed its lifespan startup: ${last}`);
+    this.name = "AsgiStartupError";
+    this.detail = detail;
   }
 }
 
@@ -93,6 +112,8 @@ export class PythonWorker {
   requestId: string | undefined;
   /** Resolves when the process has exited. */
   readonly exited: Promise<Deno.CommandStatus>;
+  /** Whether the worker serves its streams at once (threaded WSGI, ASGI). */
+  readonly concurrent: boolean;
 
   #child: Deno.ChildProcess;
   #conn: Deno.UnixConn | undefined;
@@ -105,7 +126,8 @@ export class PythonWorker {
   #log: Logger;
   #pumps: Promise<void>;
 
-  private constructor(child: Deno.ChildProcess, log: Logger) {
+  private constructor(child: Deno.ChildProcess, log: Logger, concurrent: boolean) {
+    this.concurrent = concurrent;
     this.#child = child;
     this.pid = child.pid;
     this.#log = log;
@@ -137,6 +159,7 @@ export class PythonWorker {
           FERRY_WSGI_APP: spec.app,
           FERRY_WSGI_PATH: [spec.chdir, ...spec.pythonpath].join(":"),
           PYTHONUNBUFFERED: "1",
+          ...spec.env,
         },
         stdin: "null",
         stdout: "piped",
@@ -150,7 +173,7 @@ export class PythonWorker {
           "(set --wsgi-python to a working python3)",
       );
     }
-    const w = new PythonWorker(child, spec.log);
+    const w = new PythonWorker(child, spec.log, spec.concurrent ?? false);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const accepted = await Promise.race([
@@ -188,6 +211,9 @@ export class PythonWorker {
       ]);
       if (ready.type === FRAME.ImportError) {
         throw new WsgiImportError(spec.app, new TextDecoder().decode(ready.payload));
+      }
+      if (ready.type === FRAME.StartupFailed) {
+        throw new AsgiStartupError(spec.app, new TextDecoder().decode(ready.payload));
       }
       if (ready.type !== FRAME.Ready) {
         throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
@@ -263,11 +289,27 @@ export class PythonWorker {
   /**
    * Opens a request's stream before its REQUEST frame is sent. The worker serves requests in the
    * order they were sent; `onStart` runs when this one is at the head of that order (at once when
-   * nothing is ahead of it), which is when its clock starts.
+   * nothing is ahead of it), which is when its clock starts. A concurrent worker begins each
+   * stream at once.
    */
   open(sid: number, requestId: string, onStart: () => void): void {
+    if (this.concurrent) {
+      this.#streams.set(sid, { frames: [], waiter: undefined, requestId, onStart, phase: "running" });
+      onStart();
+      return;
+    }
     this.#streams.set(sid, { frames: [], waiter: undefined, requestId, onStart, phase: "queued" });
     this.#advance();
+  }
+
+  /** Whether a frame of stream `sid` is waiting to be taken. */
+  hasFrame(sid: number): boolean {
+    return (this.#streams.get(sid)?.frames.length ?? 0) > 0;
+  }
+
+  /** Hands stream `sid` a frame of ferry's own (a {@linkcode FRAME}.LocalTimeout), as if the worker sent it. */
+  interrupt(sid: number, type: number): void {
+    this.#route({ type, stream: sid, payload: new Uint8Array(0) });
   }
 
   /** The next frame of stream `sid`; rejects with {@linkcode WorkerGone} when the worker is gone. */
@@ -291,7 +333,7 @@ export class PythonWorker {
     const st = this.#streams.get(sid);
     if (st === undefined) return;
     this.#streams.delete(sid);
-    if (st.phase === "running") this.#advance();
+    if (st.phase === "running" && !this.concurrent) this.#advance();
   }
 
   /** Requests sent to the worker and not yet closed. */
@@ -387,7 +429,7 @@ export class PythonWorker {
       st.waiter = undefined;
       sw.resolve(f);
     } else st.frames.push(f);
-    if ((f.type === FRAME.End || f.type === FRAME.Error) && st.phase === "running") {
+    if ((f.type === FRAME.End || f.type === FRAME.Error) && st.phase === "running" && !this.concurrent) {
       st.phase = "done"; // the worker has moved on to the next request already
       this.#advance();
     }

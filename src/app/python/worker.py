@@ -3,7 +3,8 @@
 ferry starts one of these per worker process. It connects to the Unix domain socket named by
 FERRY_WSGI_SOCKET (in a private 0700 directory), proves itself with FERRY_WSGI_TOKEN, imports
 the app named by FERRY_WSGI_APP ("module:callable" or "module:factory(...)"), then serves one
-request at a time. ferry owns the client connection; this process only runs the app.
+request at a time, or FERRY_WSGI_THREADS at once on as many threads (gunicorn's gthread). ferry
+owns the client connection; this process only runs the app.
 
 Frames, both ways: a 9-byte header (type u8, stream id u32, payload length u32, big-endian),
 then the payload. The stream id names the request, so that threaded workers can come later.
@@ -16,9 +17,12 @@ import os
 import select
 import signal
 import socket
+import queue
 import struct
 import sys
+import threading
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 # ferry -> worker
 REQUEST, CREDIT, CANCEL = 1, 4, 5
@@ -68,6 +72,10 @@ class Link:
 
     def recv(self):
         self.flush()
+        return self.read_frame()
+
+    def read_frame(self):
+        """The next frame, without flushing what is queued to go out."""
         self._fill(HEADER.size)
         kind, sid, length = HEADER.unpack_from(self.buf)
         self._fill(HEADER.size + length)
@@ -81,6 +89,62 @@ class Link:
             return True
         r, _, _ = select.select([self.sock], [], [], 0)
         return bool(r)
+
+
+class ThreadLink:
+    """One request's side of the link in a threaded worker: what it sends goes out under the
+    link's lock; the frames ferry sends for it (credit, cancel) arrive in its own queue."""
+
+    def __init__(self, link, lock):
+        self.link, self.lock = link, lock
+        self.frames = queue.SimpleQueue()
+        self.backlog = collections.deque()  # never used: the reading thread routes requests
+
+    def send(self, kind, sid, payload=b""):
+        with self.lock:
+            self.link.send(kind, sid, payload)
+
+    def flush(self):
+        with self.lock:
+            self.link.flush()
+
+    def recv(self):
+        self.flush()
+        return self.frames.get()
+
+    def ready(self):
+        return not self.frames.empty()
+
+
+def serve_threaded(link, app, threads):
+    """Reads frames on this thread and serves each request on one of `threads` threads; ferry
+    sends a worker at most that many requests at once."""
+    WSGI_CONSTANTS["wsgi.multithread"] = True
+    lock = threading.Lock()
+    streams = {}
+
+    def run(tl, sid, payload):
+        try:
+            serve(tl, app, sid, payload)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            streams.pop(sid, None)
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ferry-wsgi") as pool:
+        while True:
+            try:
+                kind, sid, payload = link.read_frame()
+            except (EOFError, OSError):
+                return 0
+            if kind == REQUEST:
+                tl = ThreadLink(link, lock)
+                streams[sid] = tl
+                pool.submit(run, tl, sid, payload)
+            else:
+                tl = streams.get(sid)
+                if tl is not None:
+                    tl.frames.put((kind, sid, payload))
 
 
 def latin1(s, what):
@@ -315,6 +379,9 @@ def main():
         return 3
     link.send(READY, 0)
     link.flush()
+    threads = int(os.environ.get("FERRY_WSGI_THREADS", "1") or 1)
+    if threads > 1:
+        return serve_threaded(link, app, threads)
     while True:
         try:
             kind, sid, payload = link.backlog.popleft() if link.backlog else link.recv()

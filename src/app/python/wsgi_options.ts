@@ -1,5 +1,6 @@
 /**
- * The Python gateway's options (the `--wsgi` and `--wsgi-*` flags), declared once in
+ * The Python gateway's options (the `--wsgi`, `--asgi`, `--wsgi-*` and `--asgi-*` flags; the
+ * worker flags serve both interfaces), declared once in
  * {@linkcode WSGI_OPTIONS}; the types, the defaults, {@linkcode resolveWsgiOptions} and the
  * command line (`src/cli.ts`) come from it. The `MODULE:CALLABLE` rule lives here only.
  *
@@ -11,6 +12,7 @@ import {
   checkValues,
   defaultsOf,
   int,
+  oneOf,
   option,
   type OptionTableOf,
   pathList,
@@ -27,12 +29,47 @@ function appSpecProblem(v: string): string | undefined {
   return APP_SPEC.test(v) ? undefined : "--wsgi must look like MODULE:CALLABLE (mysite.wsgi:application)";
 }
 
+/** Why `--asgi`'s value is not an app spec; `undefined` when it is (or not given). */
+function asgiSpecProblem(v: string): string | undefined {
+  return v === "" || APP_SPEC.test(v)
+    ? undefined
+    : "--asgi must look like MODULE:CALLABLE (mysite.asgi:application)";
+}
+
 const G = "Apps:";
 
 /** Options of the Python gateway: the `--wsgi-*` flags; each has its entry in {@linkcode WSGI_OPTIONS}. */
 export interface WsgiGatewayOptions {
-  /** `MODULE:CALLABLE` or `MODULE:factory(...)` (`--wsgi`). */
+  /** `MODULE:CALLABLE` or `MODULE:factory(...)` (`--wsgi`, or `--asgi` with `interface` "asgi"). */
   app: string;
+  /**
+   * `--asgi MODULE:CALLABLE`: an ASGI app; when given it becomes `app` and `interface` "asgi".
+   * @default {""}
+   */
+  asgi?: string;
+  /**
+   * Which interface the app speaks: PEP 3333 WSGI (`--wsgi`) or ASGI 3.0 (`--asgi`).
+   * @default {"wsgi"}
+   */
+  interface?: "wsgi" | "asgi";
+  /**
+   * Threads per WSGI worker (`--wsgi-threads`): each serves a request, so a worker serves this
+   * many at once (gunicorn's gthread); `wsgi.multithread` is true above 1.
+   * @default {1}
+   */
+  threads?: number;
+  /**
+   * Requests one ASGI worker serves at once at most (`--asgi-concurrency`); more wait in the
+   * queue (`--wsgi-max-queue`).
+   * @default {1000}
+   */
+  concurrency?: number;
+  /**
+   * The ASGI lifespan protocol (`--asgi-lifespan`): `auto` runs it and serves an app that raises
+   * on it anyway, `on` requires it, `off` never runs it.
+   * @default {"auto"}
+   */
+  lifespan?: "auto" | "on" | "off";
   /**
    * The interpreter (`--wsgi-python`).
    * @default {"python3"}
@@ -124,12 +161,48 @@ export const WSGI_OPTIONS: OptionTableOf<ResolvedWsgiOptions> = {
     group: G,
     help: "serve a Python WSGI app (Flask, Django...): MODULE:CALLABLE or MODULE:factory()",
   }),
+  asgi: option({
+    flag: "asgi",
+    rule: text("<module:callable>", asgiSpecProblem),
+    default: "",
+    group: G,
+    help:
+      "serve a Python ASGI 3 app (FastAPI, Starlette, Django asgi...): MODULE:CALLABLE or MODULE:factory()",
+  }),
+  interface: option({
+    flag: undefined,
+    rule: oneOf(["wsgi", "asgi"]),
+    default: "wsgi" as "wsgi" | "asgi",
+    group: G,
+    help: "the interface the Python app speaks (set by --wsgi or --asgi)",
+  }),
+  lifespan: option({
+    flag: "asgi-lifespan",
+    rule: oneOf(["auto", "on", "off"]),
+    default: "auto" as "auto" | "on" | "off",
+    group: G,
+    help: "ASGI lifespan: auto (run it if the app supports it), on (required), off",
+  }),
+  concurrency: option({
+    flag: "asgi-concurrency",
+    rule: int(1, 100_000),
+    default: 1000,
+    group: G,
+    help: "requests one ASGI worker serves at once at most (more wait in the queue)",
+  }),
+  threads: option({
+    flag: "wsgi-threads",
+    rule: int(1, 1024),
+    default: 1,
+    group: G,
+    help: "threads per WSGI worker, each serving a request at once (like gunicorn's gthread)",
+  }),
   python: option({
     flag: "wsgi-python",
     rule: text("<path>"),
     default: "python3",
     group: G,
-    help: "the Python interpreter for --wsgi",
+    help: "the Python interpreter for --wsgi or --asgi",
   }),
   chdir: option({
     flag: "wsgi-chdir",
@@ -235,7 +308,14 @@ export function resolveWsgiOptions(o: WsgiGatewayOptions): ResolvedWsgiOptions {
   for (const [k, v] of Object.entries(o)) {
     if (v !== undefined) (r as Record<string, unknown>)[k] = v;
   }
+  if (r.asgi !== "") {
+    r.app = r.asgi;
+    r.interface = "asgi";
+  }
   checkValues(WSGI_OPTIONS, r, flagOf);
+  if (r.interface === "asgi" && r.threads > 1) {
+    throw new RangeError("--wsgi-threads is for --wsgi apps: an --asgi worker serves many requests at once");
+  }
   r.chdir = resolve(r.chdir);
   r.pythonpath = r.pythonpath.map((p) => resolve(p));
   let isDir = false;

@@ -1,0 +1,519 @@
+"""ferry's Python ASGI 3.0 worker: an asyncio loop (uvloop when importable) serving many requests
+at once, one frame stream each, standard library only.
+
+ferry starts one of these per worker process, beside its WSGI worker (ferry_wsgi_worker.py), whose
+way of loading the app ("module:callable" or "module:factory(...)") it shares. It connects to the
+Unix domain socket named by FERRY_WSGI_SOCKET, proves itself with FERRY_WSGI_TOKEN, imports the
+app, runs its lifespan startup (FERRY_ASGI_LIFESPAN: auto, on or off), then serves. ferry owns the
+client connection, parses HTTP and WebSocket, and limits how many requests one worker takes.
+
+Frames, both ways: a 9-byte header (type u8, stream id u32, payload length u32, big-endian), then
+the payload (see frames.ts).
+"""
+
+import asyncio
+import faulthandler
+import inspect
+import os
+import signal
+import socket
+import struct
+import sys
+import traceback
+from collections import deque
+from urllib.parse import unquote
+
+from ferry_wsgi_worker import load
+
+# ferry -> worker
+REQUEST, BODY, CREDIT, CANCEL, WS_MESSAGE, WS_CLOSED = 1, 2, 4, 5, 6, 7
+# worker -> ferry
+HEAD, DATA, END, ERROR, LOG, BODY_ACK, TRAILERS, WS_ACCEPT, WS_SEND, WS_CLOSE = range(10, 20)
+HELLO, READY, IMPORT_ERROR, STARTUP_FAILED = 20, 21, 22, 23
+
+HEADER = struct.Struct(">BII")
+U32 = struct.Struct(">I")
+U16 = struct.Struct(">H")
+PIECE = 64 * 1024  # most body bytes in one DATA frame
+HEADER_SIZE = HEADER.size
+
+
+class ClientDisconnected(OSError):
+    """send() on a WebSocket whose client has gone."""
+
+
+def strings(pairs):
+    """Header pairs (bytes or latin-1 str) as a count and length-prefixed strings."""
+    out = [U32.pack(len(pairs))]
+    for k, v in pairs:
+        for b in (k, v):
+            if isinstance(b, str):
+                b = b.encode("latin-1")
+            out.append(U32.pack(len(b)))
+            out.append(b)
+    return b"".join(out)
+
+
+def task_stack(task):
+    """Where a suspended task waits, outermost first: its chain of awaited coroutines."""
+    frames = []
+    coro = task.get_coro()
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            frames.append((frame, frame.f_lineno))
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return "".join(traceback.StackSummary.extract(frames).format())
+
+
+def as_asgi3(app):
+    """The app as an ASGI 3 single callable: an ASGI 2 double callable is wrapped (as uvicorn
+    decides: a class without __await__, or a callable whose call is not a coroutine function)."""
+    if inspect.isclass(app):
+        asgi3 = hasattr(app, "__await__")
+    elif inspect.isfunction(app):
+        asgi3 = asyncio.iscoroutinefunction(app)
+    else:
+        asgi3 = asyncio.iscoroutinefunction(getattr(app, "__call__", None))
+    if asgi3:
+        return app
+
+    async def asgi2(scope, receive, send):
+        instance = app(scope)
+        await instance(receive, send)
+
+    return asgi2
+
+
+class Cycle:
+    """One request: its scope, the events ferry sent for it, the credit for what it sends."""
+
+    __slots__ = ("w", "sid", "credit", "events", "waiter", "credit_waiter", "task", "request_id",
+                 "started", "done", "disconnected", "timed_out", "trailers", "ws", "accepted", "closed")
+
+    def __init__(self, w, sid, credit, request_id):
+        self.w, self.sid, self.credit, self.request_id = w, sid, credit, request_id
+        self.events = deque()
+        self.waiter = None
+        self.credit_waiter = None
+        self.task = None
+        self.started = self.done = self.disconnected = self.timed_out = self.trailers = False
+        self.ws = self.accepted = self.closed = False
+
+    def wake(self):
+        f = self.waiter
+        if f is not None and not f.done():
+            f.set_result(None)
+
+    def wake_credit(self):
+        f = self.credit_waiter
+        if f is not None and not f.done():
+            f.set_result(None)
+
+    def frame(self, kind, payload):
+        if kind == BODY:
+            self.events.append(("http.request", payload[1:], payload[0] == 1))
+            self.wake()
+        elif kind == CREDIT:
+            self.credit += U32.unpack(payload)[0]
+            self.wake_credit()
+        elif kind == CANCEL:
+            if payload[:1] == b"\x01":
+                self.timed_out = True
+                task = self.task
+                if task is not None and not task.done():
+                    sys.stderr.write("ferry: request %s timed out; the stack of its task:\n%s" %
+                                     (self.request_id, task_stack(task)))
+                    task.cancel()
+            self.disconnected = True
+            self.wake()
+            self.wake_credit()
+        elif kind == WS_MESSAGE:
+            self.events.append(("websocket.receive", payload[1:], payload[0] == 1))
+            self.wake()
+        elif kind == WS_CLOSED:
+            self.events.append(("websocket.disconnect", U16.unpack(payload[:2])[0], None))
+            self.closed = True
+            self.wake()
+            self.wake_credit()
+
+    async def _wait(self):
+        self.waiter = self.w.loop.create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    async def _wait_credit(self):
+        self.credit_waiter = self.w.loop.create_future()
+        try:
+            await self.credit_waiter
+        finally:
+            self.credit_waiter = None
+
+    # --- HTTP ------------------------------------------------------------------------------------
+
+    async def receive(self):
+        while True:
+            if self.events:
+                _, body, more = self.events.popleft()
+                if body:
+                    self.w.send(BODY_ACK, self.sid, U32.pack(len(body)))
+                return {"type": "http.request", "body": body, "more_body": more}
+            if self.disconnected or self.done:
+                return {"type": "http.disconnect"}
+            await self._wait()
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind == "http.response.body":
+            if not self.started:
+                raise RuntimeError("ASGI: http.response.body sent before http.response.start")
+            if self.done:
+                raise RuntimeError("ASGI: http.response.body sent after the response was complete")
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if self.disconnected:
+                return
+            if body:
+                await self._data(body)
+                if self.disconnected:
+                    return
+            if not more:
+                self.done = True
+                if not self.trailers:
+                    self.w.send(END, self.sid)
+                self.wake()
+        elif kind == "http.response.start":
+            if self.started:
+                raise RuntimeError("ASGI: http.response.start sent twice")
+            self.started = True
+            self.trailers = bool(message.get("trailers", False))
+            status = str(message["status"]).encode("ascii")
+            headers = message.get("headers", ())
+            if self.disconnected:
+                return
+            self.w.send(HEAD, self.sid, U32.pack(len(status)) + status + strings(list(headers)))
+        elif kind == "http.response.trailers":
+            if not self.trailers or not self.done:
+                raise RuntimeError("ASGI: http.response.trailers without trailers in the start, or before the body")
+            if not self.disconnected:
+                self.w.send(TRAILERS, self.sid, strings(list(message.get("headers", ()))))
+                if not message.get("more_trailers", False):
+                    self.w.send(END, self.sid)
+        else:
+            raise RuntimeError("ASGI: unexpected message %r on an http scope" % (kind,))
+
+    async def _data(self, body):
+        view = memoryview(body)
+        while len(view) > 0:
+            while self.credit <= 0:
+                if self.disconnected or self.closed:
+                    return
+                await self._wait_credit()
+            n = min(len(view), self.credit, PIECE)
+            self.w.send(DATA, self.sid, bytes(view[:n]))
+            self.credit -= n
+            view = view[n:]
+
+    # --- WebSocket -------------------------------------------------------------------------------
+
+    async def ws_receive(self):
+        while True:
+            if self.events:
+                kind, data, text = self.events.popleft()
+                if kind == "websocket.connect":
+                    return {"type": kind}
+                if kind == "websocket.disconnect":
+                    return {"type": kind, "code": data}
+                if text:
+                    return {"type": kind, "text": data.decode("utf-8")}
+                return {"type": kind, "bytes": data}
+            if self.disconnected:
+                return {"type": "websocket.disconnect", "code": 1006}
+            await self._wait()
+
+    async def ws_send(self, message):
+        kind = message["type"]
+        if kind == "websocket.send":
+            if not self.accepted:
+                raise RuntimeError("ASGI: websocket.send before websocket.accept")
+            if self.closed:
+                raise ClientDisconnected("the WebSocket is closed")
+            text = message.get("text")
+            data = text.encode("utf-8") if text is not None else message.get("bytes")
+            if data is None:
+                raise RuntimeError("ASGI: websocket.send needs text or bytes")
+            while self.credit <= 0 and not self.closed:
+                await self._wait_credit()
+            self.credit -= len(data)
+            self.w.send(WS_SEND, self.sid, (b"\x01" if text is not None else b"\x00") + data)
+        elif kind == "websocket.accept":
+            if self.accepted or self.closed:
+                raise RuntimeError("ASGI: websocket.accept sent twice or after close")
+            self.accepted = True
+            sub = message.get("subprotocol") or ""
+            sub = sub.encode("latin-1")
+            self.w.send(WS_ACCEPT, self.sid, U32.pack(len(sub)) + sub + strings(list(message.get("headers", ()))))
+        elif kind == "websocket.close":
+            if self.closed:
+                return
+            self.closed = True
+            code = message.get("code", 1000) or 1000
+            reason = (message.get("reason") or "").encode("utf-8")
+            self.w.send(WS_CLOSE, self.sid, U16.pack(code) + reason)
+        else:
+            raise RuntimeError("ASGI: unexpected message %r on a websocket scope" % (kind,))
+
+
+class Worker(asyncio.Protocol):
+    """The link to ferry: frames in, frames out (collected and written once per loop turn)."""
+
+    def __init__(self, app, loop, state):
+        self.app, self.loop, self.state = app, loop, state
+        self.buf = bytearray()
+        self.out = []
+        self.flushing = False
+        self.cycles = {}
+        self.transport = None
+        self.lost = loop.create_future()
+
+    # asyncio.Protocol
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, exc):
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def data_received(self, data):
+        buf = self.buf
+        buf += data
+        pos = 0
+        end = len(buf)
+        while end - pos >= HEADER_SIZE:
+            kind, sid, length = HEADER.unpack_from(buf, pos)
+            stop = pos + HEADER_SIZE + length
+            if stop > end:
+                break
+            payload = bytes(buf[pos + HEADER_SIZE:stop])
+            pos = stop
+            if kind == REQUEST:
+                self.request(sid, payload)
+            else:
+                c = self.cycles.get(sid)
+                if c is not None:
+                    c.frame(kind, payload)
+        if pos:
+            del buf[:pos]
+
+    def send(self, kind, sid, payload=b""):
+        self.out.append(HEADER.pack(kind, sid, len(payload)))
+        if payload:
+            self.out.append(payload)
+        if not self.flushing:
+            self.flushing = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self):
+        self.flushing = False
+        if self.out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self.out))
+        self.out = []
+
+    def request(self, sid, payload):
+        credit, size = struct.unpack_from(">II", payload)
+        f = payload[8:8 + size].split(b"\0")
+        c = Cycle(self, sid, credit, f[12].decode("latin-1"))
+        raw_path = f[4]
+        path = raw_path.decode("latin-1")
+        if "%" in path:
+            path = unquote(path)
+        scope = {
+            "type": f[0].decode("ascii"),
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": f[1].decode("ascii"),
+            "method": f[2].decode("ascii"),
+            "scheme": f[3].decode("ascii"),
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": f[5],
+            "root_path": f[6].decode("latin-1"),
+            "headers": list(zip(f[14::2], f[15::2])),
+            "client": (f[7].decode("ascii"), int(f[8])),
+            "server": (f[9].decode("ascii"), int(f[10])),
+        }
+        if self.state is not None:
+            scope["state"] = self.state.copy()
+        self.cycles[sid] = c
+        if scope["type"] == "websocket":
+            c.ws = True
+            scope["subprotocols"] = [p.strip() for p in f[13].decode("latin-1").split(",") if p.strip()]
+            del scope["method"]
+            c.events.append(("websocket.connect", None, None))
+            coro = self.app(scope, c.ws_receive, c.ws_send)
+        else:
+            c.events.append(("http.request", payload[8 + size:], False))
+            if f[11] == b"1":
+                c.events.pop()  # the body streams in BODY frames
+            coro = self.app(scope, c.receive, c.send)
+        c.task = self.loop.create_task(self.run(c, coro))
+
+    async def run(self, c, coro):
+        try:
+            await coro
+        except asyncio.CancelledError:
+            if not c.timed_out:
+                raise
+        except BaseException as e:
+            tb = traceback.format_exc().encode("utf-8", "replace")
+            if c.done or c.closed and c.ws:
+                print("ferry: the ASGI app raised after its response (request %s):" % c.request_id, file=sys.stderr)
+                sys.stderr.write(tb.decode("utf-8"))
+            else:
+                self.send(ERROR, c.sid, (b"\x01" if (c.started or c.accepted) else b"\x00") + tb)
+                c.done = True
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+        else:
+            if not c.ws and not c.done:
+                why = b"the ASGI app returned without " + (b"completing" if c.started else b"starting") + b" its response"
+                self.send(ERROR, c.sid, (b"\x01" if c.started else b"\x00") + why)
+                c.done = True
+        finally:
+            if c.ws or c.timed_out:
+                self.send(END, c.sid)
+            del self.cycles[c.sid]
+
+
+class Lifespan:
+    """The lifespan scope: startup before serving, shutdown at the end, its state shared."""
+
+    def __init__(self, app, mode):
+        self.app, self.mode = app, mode
+        self.state = {}
+        self.queue = asyncio.Queue()
+        self.startup = None
+        self.shutdown = None
+        self.task = None
+        self.supported = True
+
+    async def receive(self):
+        return await self.queue.get()
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind == "lifespan.startup.complete":
+            self._settle(self.startup, ("ok", ""))
+        elif kind == "lifespan.startup.failed":
+            self._settle(self.startup, ("failed", message.get("message", "")))
+        elif kind == "lifespan.shutdown.complete":
+            self._settle(self.shutdown, ("ok", ""))
+        elif kind == "lifespan.shutdown.failed":
+            self._settle(self.shutdown, ("failed", message.get("message", "")))
+
+    @staticmethod
+    def _settle(fut, value):
+        if fut is not None and not fut.done():
+            fut.set_result(value)
+
+    async def _run(self):
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
+        try:
+            await self.app(scope, self.receive, self.send)
+        except BaseException:
+            tb = traceback.format_exc()
+            self._settle(self.startup, ("raised", tb))
+            self._settle(self.shutdown, ("raised", tb))
+        else:
+            self._settle(self.startup, ("returned", ""))
+            self._settle(self.shutdown, ("returned", ""))
+
+    async def start(self):
+        """None when the app is ready to serve; the message when startup failed."""
+        loop = asyncio.get_running_loop()
+        self.startup = loop.create_future()
+        self.task = loop.create_task(self._run())
+        await self.queue.put({"type": "lifespan.startup"})
+        outcome, detail = await self.startup
+        if outcome == "ok":
+            return None
+        if outcome == "failed":
+            return detail or "lifespan.startup.failed"
+        if self.mode == "auto":
+            self.supported = False
+            if outcome == "raised":
+                print("ferry: the ASGI app does not support lifespan (it raised on the lifespan scope); "
+                      "serving without it", file=sys.stderr)
+            return None
+        if outcome == "raised":
+            return detail
+        return "the ASGI app returned from the lifespan scope before lifespan.startup.complete"
+
+    async def stop(self):
+        if not self.supported or self.task is None or self.task.done():
+            return
+        self.shutdown = asyncio.get_running_loop().create_future()
+        await self.queue.put({"type": "lifespan.shutdown"})
+        outcome, detail = await self.shutdown
+        if outcome == "failed" or outcome == "raised":
+            print("ferry: ASGI lifespan shutdown failed: %s" % detail, file=sys.stderr)
+
+
+def send_now(sock, kind, payload=b""):
+    sock.sendall(HEADER.pack(kind, 0, len(payload)) + payload)
+
+
+async def serve(sock, app, mode):
+    loop = asyncio.get_running_loop()
+    lifespan = None
+    if mode != "off":
+        lifespan = Lifespan(app, mode)
+        failure = await lifespan.start()
+        if failure is not None:
+            send_now(sock, STARTUP_FAILED, failure.encode("utf-8", "replace"))
+            return 3
+        if not lifespan.supported:
+            lifespan = None
+    send_now(sock, READY)
+    state = lifespan.state if lifespan is not None else None
+    _, worker = await loop.create_unix_connection(lambda: Worker(app, loop, state), sock=sock)
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
+    await asyncio.wait([stop, worker.lost], return_when=asyncio.FIRST_COMPLETED)
+    # Drain: ferry sends a retiring worker no more requests; those open get a moment to end.
+    tasks = [c.task for c in worker.cycles.values() if c.task is not None]
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
+    if lifespan is not None:
+        await lifespan.stop()
+    return 0
+
+
+def main():
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ferry decides when its workers stop
+    for p in reversed([p for p in os.environ.get("FERRY_WSGI_PATH", "").split(os.pathsep) if p]):
+        sys.path.insert(0, p)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(os.environ["FERRY_WSGI_SOCKET"])
+    send_now(sock, HELLO, os.environ.pop("FERRY_WSGI_TOKEN").encode() + b" " + str(os.getpid()).encode())
+    try:
+        app = as_asgi3(load(os.environ["FERRY_WSGI_APP"]))
+    except BaseException:
+        send_now(sock, IMPORT_ERROR, traceback.format_exc().encode("utf-8", "replace"))
+        return 3
+    try:
+        import uvloop
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(serve(sock, app, os.environ.get("FERRY_ASGI_LIFESPAN", "auto")))
+    finally:
+        loop.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
