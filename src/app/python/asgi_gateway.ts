@@ -17,11 +17,11 @@
  * @module
  */
 
-import type { Handler } from "../../http1/dispatch.ts";
-import type { ServerRequest } from "../../http1/request.ts";
-import type { ResponseWriter } from "../../http1/writer.ts";
-import { STATUS } from "../../http1/status.ts";
-import { TEXT_PLAIN } from "../../http1/error_page.ts";
+import type { Handler } from "../../http/dispatch.ts";
+import type { ServerRequest } from "../../http/request.ts";
+import type { ResponseWriter } from "../../http/writer.ts";
+import { STATUS } from "../../http/status.ts";
+import { TEXT_PLAIN } from "../../http/error_page.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../stats.ts";
 import { creditPayload, fieldsFrame, FRAME } from "./frames.ts";
@@ -59,7 +59,7 @@ const decoder = new TextDecoder();
  */
 export function asgiHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
   return async function pythonAsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
-    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && res.capability("switch") !== undefined) {
       return await asgiWebSocket(pool, req, res, options);
     }
     // A small body with a known length is read first: one frame, and the app's first receive()

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServerRequest } from "../../http1/request.ts";
+import type { ServerRequest } from "../../http/request.ts";
 
 /** The ASGI `http_version` of a request: "1.0", "1.1" or "2". */
 export function httpVersion(protocol: string): string {

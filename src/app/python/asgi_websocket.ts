@@ -11,10 +11,10 @@
  * @module
  */
 
-import type { ServerRequest } from "../../http1/request.ts";
-import type { ResponseWriter } from "../../http1/writer.ts";
-import { STATUS } from "../../http1/status.ts";
-import { TEXT_PLAIN } from "../../http1/error_page.ts";
+import type { ServerRequest } from "../../http/request.ts";
+import type { ResponseWriter } from "../../http/writer.ts";
+import { STATUS } from "../../http/status.ts";
+import { TEXT_PLAIN } from "../../http/error_page.ts";
 import { acceptKey, checkHandshake, offeredProtocols } from "../../ws/handshake.ts";
 import { chooseDeflate, type DeflateParams } from "../../ws/deflate.ts";
 import { FerryWebSocket } from "../../ws/socket.ts";
@@ -102,7 +102,7 @@ export async function asgiWebSocket(
           const offers = req.headers.getAll("sec-websocket-extensions");
           const offer = offers.length > 0 ? chooseDeflate(offers) : undefined;
           let deflate: DeflateParams | undefined;
-          const tunnel = await res.switchProtocols("websocket", head, (t) => {
+          const tunnel = await res.capability("switch")!("websocket", head, (t) => {
             if (!t.options.wsDeflate || offer === undefined) return [];
             deflate = offer;
             return [["Sec-WebSocket-Extensions", offer.response]];
