@@ -123,6 +123,7 @@ export class PythonWorker {
   /** Open request streams, in the order their REQUEST frames were sent. */
   #streams = new Map<number, StreamState>();
   #gone: WorkerGone | undefined;
+  #stopping = false;
   #log: Logger;
   #pumps: Promise<void>;
 
@@ -367,6 +368,7 @@ export class PythonWorker {
 
   /** Asks the worker to exit (SIGTERM), then kills it after `graceMs`; resolves when it is gone. */
   async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
     this.#fail("the worker was stopped");
     try {
       this.#conn?.close();
@@ -447,7 +449,8 @@ export class PythonWorker {
       this.#fail("the worker closed its socket");
     } catch (e) {
       this.#fail(`the worker's socket failed: ${e instanceof Error ? e.message : e}`);
-      this.kill("SIGKILL");
+      // A worker being stopped gets its graceful timeout (ASGI lifespan shutdown runs then).
+      if (!this.#stopping) this.kill("SIGKILL");
     }
   }
 
