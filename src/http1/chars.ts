@@ -153,7 +153,93 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
  * ```
  */
 export function latin1Lower(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  // A common field name comes back as its constant: no string is built, and comparisons with
+  // literals (a switch, HeaderList.get) find the very same string.
+  const candidates = n < COMMON_BY_LENGTH.length ? COMMON_BY_LENGTH[n] : undefined;
+  if (candidates !== undefined) {
+    next: for (let k = 0; k < candidates.length; k++) {
+      const name = candidates[k];
+      for (let i = 0; i < n; i++) if (LOWER[buf[start + i]] !== name.charCodeAt(i)) continue next;
+      return name;
+    }
+  }
   let s = "";
   for (let i = start; i < end; i++) s += String.fromCharCode(LOWER[buf[i]]);
   return s;
+}
+
+/** Request field names that browsers, clients and proxies send, in lower case. */
+const COMMON_NAMES = [
+  "host",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "accept-charset",
+  "connection",
+  "keep-alive",
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "expect",
+  "te",
+  "cookie",
+  "referer",
+  "origin",
+  "authorization",
+  "cache-control",
+  "pragma",
+  "upgrade",
+  "upgrade-insecure-requests",
+  "if-none-match",
+  "if-match",
+  "if-modified-since",
+  "if-unmodified-since",
+  "if-range",
+  "range",
+  "priority",
+  "dnt",
+  "via",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-real-ip",
+  "x-request-id",
+  "traceparent",
+  "tracestate",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
+  "sec-ch-ua",
+  "sec-ch-ua-mobile",
+  "sec-ch-ua-platform",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+];
+/** {@linkcode COMMON_NAMES} by length. */
+const COMMON_BY_LENGTH: Array<string[] | undefined> = (() => {
+  const t: Array<string[] | undefined> = [];
+  for (const name of COMMON_NAMES) (t[name.length] ??= []).push(name);
+  return t;
+})();
+
+/**
+ * Whether `buf[start..end)` decodes (as {@linkcode latin1}) to `s`: a string kept from an earlier
+ * head is reused when its bytes come again, instead of building an equal one.
+ *
+ * @example
+ * ```ts
+ * import { sameLatin1 } from "./chars.ts";
+ * console.log(sameLatin1(new Uint8Array([0x68, 0x69]), 0, 2, "hi")); // true
+ * ```
+ */
+export function sameLatin1(buf: Uint8Array, start: number, end: number, s: string): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
 }

@@ -13,7 +13,7 @@
  */
 
 import { COLON, CR, FIELD_VALUE, FV_CR, FV_VCHAR, FV_WS, HTAB, LF, SP, TARGET_CHAR, TCHAR } from "./chars.ts";
-import { latin1, latin1Lower } from "./chars.ts";
+import { latin1, latin1Lower, sameLatin1 } from "./chars.ts";
 import { HeaderList } from "../http/headers.ts";
 import type { RequestFields, TargetForm } from "../http/request.ts";
 import { STATUS } from "../http/status.ts";
@@ -197,6 +197,14 @@ export class RequestParser {
   #methodStart = 0;
   #contentLength = -1;
   #lastValidHost = ""; // keep-alive requests repeat their Host: validate it once
+  /**
+   * The last head's target (and its path and query) and short field values by position: a
+   * keep-alive client repeats most of its head, and a repeated value is compared, not rebuilt.
+   */
+  #lastTarget = "";
+  #lastPath = "";
+  #lastQuery = "";
+  #lastValues: string[] = [];
 
   /** Creates a parser enforcing `limits` (defaults: {@linkcode DEFAULT_PARSER_LIMITS}). */
   constructor(limits: Partial<ParserLimits> = {}) {
@@ -457,7 +465,10 @@ export class RequestParser {
     const f = this.#fields ?? NO_FIELDS;
     const versionMinor = this.#versionMinor;
     const method = methodName(buf, base + this.#methodStart, base + this.#methodEnd);
-    const target = latin1(buf, base + this.#targetStart, base + this.#targetEnd);
+    const targetStart = base + this.#targetStart;
+    const targetEnd = base + this.#targetEnd;
+    const sameTarget = sameLatin1(buf, targetStart, targetEnd, this.#lastTarget);
+    const target = sameTarget ? this.#lastTarget : latin1(buf, targetStart, targetEnd);
     const contentLength = this.#contentLength;
     this.reset();
 
@@ -469,9 +480,17 @@ export class RequestParser {
     let close = false;
     let keepAliveToken = false;
     let expect: string | undefined;
+    const last = this.#lastValues;
     for (let i = 0; i < count; i++) {
       const name = latin1Lower(buf, base + f[4 * i], base + f[4 * i + 1]);
-      const value = latin1(buf, base + f[4 * i + 2], base + f[4 * i + 3]);
+      const vStart = base + f[4 * i + 2];
+      const vEnd = base + f[4 * i + 3];
+      let value: string;
+      if (i < KEPT_VALUES && i < last.length && sameLatin1(buf, vStart, vEnd, last[i])) value = last[i];
+      else {
+        value = latin1(buf, vStart, vEnd);
+        if (i < KEPT_VALUES) last[i] = value.length <= KEPT_VALUE_LENGTH ? value : "";
+      }
       names[i] = name;
       values[i] = value;
       switch (name) {
@@ -530,9 +549,19 @@ export class RequestParser {
     let query = "";
     const c0 = target.charCodeAt(0);
     if (c0 === 0x2f) {
-      const split = splitPathQuery(target, 0);
-      path = split[0];
-      query = split[1];
+      if (sameTarget && this.#lastPath !== "") {
+        path = this.#lastPath;
+        query = this.#lastQuery;
+      } else {
+        const split = splitPathQuery(target, 0);
+        path = split[0];
+        query = split[1];
+        if (target.length <= KEPT_VALUE_LENGTH) {
+          this.#lastTarget = target;
+          this.#lastPath = path;
+          this.#lastQuery = query;
+        }
+      }
     } else if (method === "CONNECT") {
       if (!validAuthority(target, false) || target === "") throw bad("bad_target", "CONNECT needs host:port");
       form = "authority";
@@ -572,6 +601,11 @@ export class RequestParser {
     };
   }
 }
+
+/** Field values kept by position from one head to the next: the first this many... */
+const KEPT_VALUES = 24;
+/** ...of at most this length (an idle connection keeps a few hundred bytes of them, not a cookie). */
+const KEPT_VALUE_LENGTH = 256;
 
 const CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68];
 
