@@ -88,8 +88,25 @@ export class Output {
   bytesWritten = 0;
   /** Socket writes made (a burst of pipelined responses should cost one). */
   writes = 0;
-  /** When the write now in progress started (ms since the epoch); 0 when none is. */
-  writingSince = 0;
+  /**
+   * Since when the write in progress has made no progress (ms since the epoch); 0 when no write
+   * is in progress. Writes do not read the clock: the first look at a write (the server's sweeper,
+   * every quarter of the shortest timeout at most) takes the time, so a stall counts from at most
+   * one sweep after the write began.
+   */
+  get writingSince(): number {
+    if (!this.#writing) return 0;
+    if (this.#seenWrite !== this.#writeSeq) {
+      this.#seenWrite = this.#writeSeq;
+      this.#seenAt = Date.now();
+    }
+    return this.#seenAt;
+  }
+  #writing = false;
+  /** Counts socket writes begun (each piece of a partial write too: progress restarts the clock). */
+  #writeSeq = 0;
+  #seenWrite = -1;
+  #seenAt = 0;
 
   /** An output over `sink` (a `Deno.Conn`). */
   constructor(sink: ByteSink) {
@@ -186,12 +203,13 @@ export class Output {
 
   /** Writes `buf[off..n)`, looping over partial writes; `pooled` buffers go back to the spare slot. */
   #writeFrom(buf: Uint8Array, off: number, n: number, pooled: boolean): Promise<void> {
-    this.writingSince = Date.now();
+    this.#writing = true;
+    this.#writeSeq++;
     return this.#sink.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n)).then(
       (written) => {
         off += written;
         if (off < n) return this.#writeFrom(buf, off, n, pooled);
-        this.writingSince = 0;
+        this.#writing = false;
         this.bytesWritten += n;
         this.#busy = null;
         if (pooled) {
@@ -200,7 +218,7 @@ export class Output {
         }
       },
       (e) => {
-        this.writingSince = 0;
+        this.#writing = false;
         this.failed = true;
         this.#busy = null;
         throw e;
