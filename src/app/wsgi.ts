@@ -105,6 +105,40 @@ function httpKey(name: string): `HTTP_${string}` {
   return key;
 }
 
+/** PEP 3333's `(1, 0)`, one frozen array for every environ. */
+const WSGI_VERSION = Object.freeze([1, 0]) as unknown as [number, number];
+
+/*
+ * The last request's Host and what SERVER_NAME and SERVER_PORT make of it, and the last client
+ * port as text: a keep-alive client repeats its Host (the parser hands back the very same string).
+ */
+let lastHost = "";
+let lastSecure = false;
+let lastServer: { name: string; port: string } = { name: "", port: "" };
+let lastPort = -1;
+let lastPortText = "";
+
+/** {@linkcode ServerRequest.serverAddress}, remembered for a repeated Host. */
+function serverAddress(req: ServerRequest): { name: string; port: string } {
+  const host = req.host;
+  if (host === "") return req.serverAddress();
+  if (host !== lastHost || req.secure !== lastSecure) {
+    lastServer = req.serverAddress();
+    lastHost = host;
+    lastSecure = req.secure;
+  }
+  return lastServer;
+}
+
+/** `String(port)`, remembered for a repeated port. */
+function portText(port: number): string {
+  if (port !== lastPort) {
+    lastPortText = String(port);
+    lastPort = port;
+  }
+  return lastPortText;
+}
+
 /** Writes into the log with the request id: WSGI's `wsgi.errors`. */
 class ErrorStream {
   readonly #log: Logger;
@@ -121,7 +155,7 @@ class ErrorStream {
 
 /** Builds the environ of a request. */
 export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = false): Environ {
-  const { name, port } = req.serverAddress();
+  const { name, port } = serverAddress(req);
   const env: Environ = {
     REQUEST_METHOD: req.method,
     SCRIPT_NAME: "",
@@ -131,11 +165,11 @@ export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = fal
     SERVER_PORT: port,
     SERVER_PROTOCOL: req.protocol,
     REMOTE_ADDR: req.clientAddr,
-    REMOTE_PORT: String(req.clientPort),
+    REMOTE_PORT: portText(req.clientPort),
     "wsgi.url_scheme": req.scheme,
     "wsgi.input": req.body,
     "wsgi.errors": new ErrorStream(log, req.id),
-    "wsgi.version": [1, 0],
+    "wsgi.version": WSGI_VERSION,
     "wsgi.multiprocess": multiprocess,
     "ferry.request_id": req.id,
   };
