@@ -12,6 +12,7 @@
  * @module
  */
 
+import { asgiRows } from "./bench_python.ts";
 import { join } from "node:path";
 import { makeSelfSigned } from "../src/tls/cert.ts";
 
@@ -764,6 +765,20 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
       });
     }
     if (want("wsgi")) rows.push(...await wsgiRows(dir, measure));
+    if (want("asgi")) {
+      const ctx = {
+        dir,
+        measure,
+        startFerry,
+        spawn,
+        pinned,
+        waitForPort,
+        stop,
+        freePort,
+        gunicorn: gunicornBin,
+      };
+      rows.push(...await asgiRows(ctx));
+    }
     if (want("ws")) rows.push(await wsEchoRow(dir, args));
     if (want("idle")) {
       const n = args.rounds === 1 && args.duration <= 1 ? 1000 : 10000;
