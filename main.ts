@@ -33,6 +33,11 @@ import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
 import type { FromWorker, ToWorker } from "./src/worker.ts";
 import type { StatsSnapshot } from "./src/stats.ts";
+import { type AcmeConfig, AcmeIssuer } from "./src/acme/issuer.ts";
+import { acmeBanner, acmeConfig } from "./src/acme/setup.ts";
+import { acmeChallengeHandler } from "./src/acme/challenge.ts";
+import { AcmeStorage } from "./src/acme/storage.ts";
+import type { Logger } from "./src/log/logger.ts";
 
 /**
  * SIGHUP: loads the certificate and key again (or makes a new self-signed pair if it expired)
@@ -188,9 +193,22 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ferry: ${logIssue}`);
     return 2;
   }
+  let acme: AcmeConfig | undefined;
+  if (config.acme !== undefined) {
+    const checked = await acmeConfig(config.acme);
+    if (typeof checked === "string") {
+      console.error(`ferry: ${checked}`);
+      return 2;
+    }
+    acme = checked;
+  }
   let server: Server;
   let pool: PythonPool | undefined;
   let certNote = "";
+  let issuer: AcmeIssuer | undefined;
+  // Certificates the issuer found stored, served from the first connection on.
+  const certificates = new Map<string, TlsMaterial>();
+  let serverLog: Logger | undefined;
   try {
     let material;
     if (options.https !== false) {
@@ -209,6 +227,25 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     const workers = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
+    if (acme !== undefined) {
+      issuer = new AcmeIssuer(acme, {
+        certificate: (name, stored) => {
+          certificates.set(name, stored);
+          return server?.setCertificate(name, stored);
+        },
+        status: (list) => {
+          if (server !== undefined) server.stats.acme = list;
+        },
+        log: (level, message, fields) => {
+          if (serverLog !== undefined) serverLog[level](message, fields);
+          else if (level !== "debug") console.error(`ferry: ${message} ${JSON.stringify(fields ?? {})}`);
+        },
+      });
+      await issuer.loadStored();
+    }
+    const acmeParts = acme === undefined
+      ? {}
+      : { acmeChallenge: acmeChallengeHandler(new AcmeStorage(acme.dir)), certificates };
     if (config.wsgi !== undefined) {
       if (workers > 1) {
         console.error(
@@ -219,11 +256,13 @@ export async function main(args: string[]): Promise<number> {
       const started = await startPython(config.wsgi, options);
       if (typeof started === "number") return started;
       pool = started.pool;
-      server = await serve(options, { tls: material, ...started.parts });
+      server = await serve(options, { tls: material, ...acmeParts, ...started.parts });
     } else {
-      if (workers > 1) return await runWorkers(workers, options, tls, material, certNote);
-      server = await serve(options, { tls: material });
+      if (workers > 1) return await runWorkers(workers, options, tls, material, certNote, issuer);
+      server = await serve(options, { tls: material, ...acmeParts });
     }
+    serverLog = server.log;
+    if (issuer !== undefined) server.stats.acme = issuer.status;
   } catch (e) {
     await pool?.close();
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
@@ -236,6 +275,10 @@ export async function main(args: string[]): Promise<number> {
     ? undefined
     : `${config.wsgi.interface === "asgi" ? "--asgi" : "--wsgi"} ${config.wsgi.app}`;
   console.log(banner(options, python, 1));
+  if (issuer !== undefined) {
+    console.log(acmeBanner(issuer));
+    issuer.start();
+  }
   if (options.authUser === "" || options.authPass === "") {
     console.log(
       "ferry: uploads are read-only: set FERRY_AUTH_USER and FERRY_AUTH_PASS to allow PUT, POST and DELETE",
@@ -257,6 +300,7 @@ export async function main(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
+  issuer?.stop();
   offStop();
   Deno.removeSignalListener("SIGHUP", reload);
   console.log("ferry: stopped");
@@ -274,6 +318,7 @@ async function runWorkers(
   tls: { cert: string; key: string; certDir: string },
   material: TlsMaterial | undefined,
   certNote: string,
+  issuer: AcmeIssuer | undefined,
 ): Promise<number> {
   const url = new URL("./src/worker.ts", import.meta.url).href;
   const workers: Worker[] = [];
@@ -336,7 +381,19 @@ async function runWorkers(
             break;
         }
       };
-      w.postMessage({ type: "start", id: i, options: opts, tls: material } satisfies ToWorker);
+      w.postMessage(
+        {
+          type: "start",
+          id: i,
+          options: opts,
+          tls: material,
+          acme: issuer === undefined ? undefined : {
+            dir: issuer.config.dir,
+            certificates: [...issuer.served()],
+            status: issuer.status,
+          },
+        } satisfies ToWorker,
+      );
     });
 
   const first = await start(0, options);
@@ -350,6 +407,23 @@ async function runWorkers(
     console.log(`ferry listening on ${u}${u.startsWith("https") ? certNote : ""} (${n} workers)`);
   }
   console.log(banner(options, undefined, n));
+  if (issuer !== undefined) {
+    // One issuer for all the workers: it orders, they serve what it hands them.
+    issuer.listen({
+      certificate: (name, tls) => {
+        for (const w of workers) w.postMessage({ type: "certificate", name, tls } satisfies ToWorker);
+      },
+      status: (status) => {
+        for (const w of workers) w.postMessage({ type: "acme-status", status } satisfies ToWorker);
+      },
+      log: (level, message, fields) => {
+        if (level === "error") console.error(`ferry: ${message} ${JSON.stringify(fields ?? {})}`);
+        else if (level === "info") console.log(`ferry: ${message} ${JSON.stringify(fields ?? {})}`);
+      },
+    });
+    console.log(acmeBanner(issuer));
+    issuer.start();
+  }
 
   const offStop = onStopSignals({
     drain: () => {
@@ -365,6 +439,7 @@ async function runWorkers(
     });
   Deno.addSignalListener("SIGHUP", reload);
   await finished;
+  issuer?.stop();
   // Every worker has flushed its log (each batch was acknowledged): finish the files.
   await logs.close();
   for (const w of workers) w.terminate();

@@ -10,6 +10,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { WSGI_OPTIONS, type WsgiGatewayOptions } from "./app/python/wsgi_options.ts";
+import { ACME_OPTIONS, type AcmeFlags } from "./acme/acme_options.ts";
 import {
   defaultsOf,
   flagOf,
@@ -28,6 +29,8 @@ export interface CliConfig {
   tls: { cert: string; key: string; certDir: string };
   /** The Python WSGI gateway, when `--wsgi` is given. */
   wsgi?: WsgiGatewayOptions;
+  /** Automatic HTTPS, when `--acme-domain` is given. */
+  acme?: AcmeFlags;
 }
 
 /** A command line that cannot be used; `exitCode` is 0 for --help and --version. */
@@ -78,6 +81,7 @@ export const TLS_OPTIONS: OptionTableOf<CliConfig["tls"]> = {
 const GROUPS = [
   "Listeners:",
   "TLS:",
+  "Automatic HTTPS (ACME):",
   "Static files:",
   "Uploads:",
   "Apps:",
@@ -87,7 +91,7 @@ const GROUPS = [
 ];
 
 /** The tables, in the order their flags are listed within a heading. */
-const TABLES: readonly OptionTable[] = [TLS_OPTIONS, SERVER_OPTIONS, WSGI_OPTIONS];
+const TABLES: readonly OptionTable[] = [TLS_OPTIONS, SERVER_OPTIONS, WSGI_OPTIONS, ACME_OPTIONS];
 
 /** The commander option of one table entry. */
 function flagOption(spec: OptionSpec<unknown>): Option {
@@ -95,12 +99,18 @@ function flagOption(spec: OptionSpec<unknown>): Option {
   const arg = spec.arg ?? rule.arg;
   const o = new Option(arg === undefined ? flagOf(spec)! : `${flagOf(spec)} ${arg}`, spec.help);
   if (arg === undefined) return o; // a switch: commander gives --no-NAME its default of true
-  o.argParser((v: string) => {
+  o.argParser((v: string, previous: unknown) => {
+    let value: unknown;
     try {
-      return rule.parse(v);
+      value = rule.parse(v);
     } catch (e) {
       throw new InvalidArgumentError((e as Error).message);
     }
+    // A list given again adds to what came before (--acme-domain a --acme-domain b).
+    if (Array.isArray(value) && Array.isArray(previous) && previous !== spec.default) {
+      return [...new Set([...previous, ...value])];
+    }
+    return value;
   });
   // An empty default is not shown (commander would print `(default: "")`).
   const d = spec.default;
@@ -184,8 +194,33 @@ export function parseCli(args: string[]): CliConfig {
     options: valuesOf(SERVER_OPTIONS, f) as ServerOptions,
     tls,
     wsgi: f.wsgi === undefined && f.asgi === undefined ? undefined : wsgiConfig(f),
+    acme: acmeConfig(f, tls),
   };
 }
+
+function acmeConfig(f: Record<string, unknown>, tls: CliConfig["tls"]): AcmeFlags | undefined {
+  const given = valuesOf(ACME_OPTIONS, f);
+  if (given.domains === undefined) {
+    for (const [name, flag] of [["email", "--acme-email"], ["caCertFile", "--acme-ca-cert"]]) {
+      if (given[name] !== undefined) {
+        throw new CliError(`${flag} needs --acme-domain: name the domains to get certificates for`, 2);
+      }
+    }
+    return undefined;
+  }
+  if (tls.cert !== "" || tls.key !== "") {
+    throw new CliError("--acme-domain excludes --cert and --key: certificates come from the ACME CA", 2);
+  }
+  if (f.https === false) throw new CliError("--acme-domain needs the HTTPS listener: drop --no-https", 2);
+  if (f.http === false) {
+    throw new CliError(
+      "--acme-domain needs the HTTP listener (the CA validates http-01 on port 80): drop --no-http",
+      2,
+    );
+  }
+  return { ...defaultsOf(ACME_OPTIONS), ...given } as AcmeFlags;
+}
+
 
 /** `--python-X` is another name for `--wsgi-X` (the worker flags serve --wsgi and --asgi alike). */
 function pythonAliases(args: string[]): string[] {

@@ -209,6 +209,8 @@ export async function serve(
     mounts: parts.mounts ?? defaultMounts(options, app, log, stats, parts.metricsSource),
     app,
     tls: parts.tls,
+    acmeChallenge: parts.acmeChallenge,
+    certificates: parts.certificates,
     log,
     stats,
     stopping: parts.stopping,

@@ -16,6 +16,7 @@ import { httpDate } from "./http1/writer.ts";
 import type { ClientView } from "./http/request.ts";
 import { hostPort } from "./http/authority.ts";
 import type { TlsMaterial } from "./tls/material.ts";
+import { CertStore } from "./tls/cert_store.ts";
 import { tlsSocketBudget } from "./tls/budget.ts";
 import { healthMounts } from "./health.ts";
 import { listenError } from "./listen_error.ts";
@@ -34,6 +35,14 @@ export interface ServerParts {
   app: Handler;
   /** Certificate and key for the HTTPS listener (required when `https` is on). */
   tls?: TlsMaterial;
+  /**
+   * Automatic HTTPS: answers `/.well-known/acme-challenge/` on plain HTTP (before `--redirect-http`);
+   * with it, the HTTPS listener is opened with `reusePort`, so that per-name certificates can be
+   * swapped in live ({@linkcode Server.setCertificate}).
+   */
+  acmeChallenge?: Handler;
+  /** Per-name certificates (SNI) to serve from the start, besides `tls`. */
+  certificates?: Map<string, TlsMaterial>;
   /** The logger; by default access lines go to stdout and errors to stderr. */
   log?: Logger;
   /** Counters (pass one to share it with a metrics mount). */
@@ -44,6 +53,9 @@ export interface ServerParts {
    */
   stopping?: () => Promise<void>;
 }
+
+/** The path prefix of ACME http-01 answers (RFC 8555 §8.3). */
+export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
 /** How long an over-capacity client is given to read its 503 before the socket closes. */
 const REFUSE_LINGER_MS = 1000;
@@ -72,7 +84,10 @@ export class Server implements ConnectionContext {
   readonly finished: Promise<void>;
 
   #resolveFinished!: () => void;
-  #tls: TlsMaterial | undefined;
+  #certs: CertStore;
+  #swapping: Promise<void> = Promise.resolve();
+  #swapQueued = false;
+  #acme: Mount | undefined;
   #stopping: (() => Promise<void>) | undefined;
   #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
   #conns = new Set<Connection>();
@@ -101,7 +116,11 @@ export class Server implements ConnectionContext {
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
     this.options = resolveOptions(options);
-    this.dispatcher = new Dispatcher([...healthMounts(() => !this.#unready), ...(parts.mounts ?? [])], {
+    if (parts.acmeChallenge !== undefined) {
+      this.#acme = { name: "acme", prefix: ACME_CHALLENGE_PREFIX, handler: parts.acmeChallenge };
+    }
+    const acme = this.#acme ? [this.#acme] : [];
+    this.dispatcher = new Dispatcher([...healthMounts(() => !this.#unready), ...acme, ...(parts.mounts ?? [])], {
       name: "app",
       prefix: "/",
       handler: parts.app,
@@ -112,7 +131,8 @@ export class Server implements ConnectionContext {
     }
     this.stats = parts.stats ?? new Stats();
     this.log = parts.log ?? new Logger(this.options.logFormat, Deno.stdout, Deno.stderr);
-    this.#tls = parts.tls;
+    this.#certs = new CertStore(parts.tls);
+    for (const [name, material] of parts.certificates ?? []) this.#certs.set(name, material);
     this.#stopping = parts.stopping;
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     if (this.options.hsts > 0) {
@@ -122,10 +142,15 @@ export class Server implements ConnectionContext {
     }
     if (this.options.redirectHttp && this.options.https) {
       const o = this.options;
+      const redirect = redirectToHttps(o.host, () => this.httpsAddr?.port ?? o.httpsPort);
+      const acme = this.#acme?.handler;
       this.#redirect = {
         name: "redirect",
         prefix: "/",
-        handler: redirectToHttps(o.host, () => this.httpsAddr?.port ?? o.httpsPort),
+        // The ACME http-01 path is never redirected: the CA asks over plain HTTP.
+        handler: acme === undefined ? redirect : function redirectOrAcme(req, res) {
+          return req.path.startsWith(ACME_CHALLENGE_PREFIX) ? acme(req, res) : redirect(req, res);
+        },
       };
     }
   }
@@ -178,15 +203,13 @@ export class Server implements ConnectionContext {
       }
       if (o.https) {
         which = "https";
-        if (this.#tls === undefined) throw new TypeError("https is on but no certificate and key were given");
         const listener = Deno.listenTls(
           {
             hostname: o.host,
             port: o.httpsPort,
-            cert: this.#tls.cert,
-            key: this.#tls.key,
+            ...this.#certs.listenOptions(),
             alpnProtocols: ["http/1.1"],
-            ...(o.reusePort ? { reusePort: true } : {}),
+            ...(o.reusePort || this.#acme ? { reusePort: true } : {}),
           } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
         );
         this.#listeners.push({ listener, secure: true });
@@ -426,19 +449,54 @@ export class Server implements ConnectionContext {
   }
 
   /**
-   * Replaces the certificate and key of the HTTPS listener (SIGHUP). The new pair is checked on a
-   * throwaway listener first; then the listener is closed and at once reopened on the same port.
+   * Replaces the default certificate and key of the HTTPS listener (SIGHUP). The new pair is
+   * checked on a throwaway listener first; then the listener is replaced (see `#swapListener`).
    * Open connections keep their sessions; new ones get the new certificate.
    */
   async reloadTls(material: TlsMaterial): Promise<void> {
     const probe = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: material.cert, key: material.key });
     probe.close();
-    this.#tls = material;
+    this.#certs.setDefault(material);
+    await this.#swapListener();
+  }
+
+  /**
+   * Serves `material` (a full chain, leaf first, and its key) to new TLS connections that ask for
+   * `name` by SNI (automatic HTTPS). Changes made together are served by one listener swap.
+   */
+  setCertificate(name: string, material: TlsMaterial): Promise<void> {
+    this.#certs.set(name, material);
+    return this.#swapListener();
+  }
+
+  /** Names with their own certificate ({@linkcode Server.setCertificate}). */
+  get certificateNames(): string[] {
+    return this.#certs.names();
+  }
+
+  /** Queues one listener swap behind any running one; calls made meanwhile share it. */
+  #swapListener(): Promise<void> {
+    if (this.#swapQueued) return this.#swapping;
+    this.#swapQueued = true;
+    this.#swapping = this.#swapping.catch(() => {}).then(() => {
+      this.#swapQueued = false;
+      return this.#replaceTlsListener();
+    });
+    return this.#swapping;
+  }
+
+  /**
+   * Opens a new HTTPS listener built from the certificate store as it is now and closes the old
+   * one. With SO_REUSEPORT the new listener is open before the old one closes: no gap at all
+   * (Deno's SNI resolver caches per listener, so a new listener is also how per-name changes take
+   * effect). Without it the port is reopened at once after the close.
+   */
+  async #replaceTlsListener(): Promise<void> {
     const i = this.#listeners.findIndex((l) => l.secure);
     if (i < 0 || this.#draining) return;
     const old = this.#listeners[i];
     const addr = old.listener.addr as Deno.NetAddr;
-    const reuse = this.options.reusePort;
+    const reuse = this.options.reusePort || this.#acme !== undefined;
     if (!reuse) {
       // Without SO_REUSEPORT the port is free only once the pending accept has been torn down.
       old.listener.close();
@@ -451,8 +509,7 @@ export class Server implements ConnectionContext {
           {
             hostname: addr.hostname,
             port: addr.port,
-            cert: material.cert,
-            key: material.key,
+            ...this.#certs.listenOptions(),
             alpnProtocols: ["http/1.1"],
             ...(reuse ? { reusePort: true } : {}),
           } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
@@ -465,7 +522,6 @@ export class Server implements ConnectionContext {
     const entry = { listener, secure: true, loop: this.#accept(listener, true) };
     this.#listeners[i] = entry;
     this.#acceptLoops.push(entry.loop);
-    // With SO_REUSEPORT the new listener was open before the old one closed: no gap at all.
     if (reuse) old.listener.close();
   }
 

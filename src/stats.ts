@@ -6,6 +6,7 @@
  */
 
 import * as hdr from "hdr-histogram-js";
+import type { AcmeNameStatus } from "./acme/metrics.ts";
 
 /** Upper bounds (seconds) of the Prometheus latency histogram buckets. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -251,6 +252,8 @@ export class Stats {
   readonly latency: Map<string, RouteLatency> = new Map();
   /** Log lines dropped because a log sink could not keep up (set by the logger's owner). */
   logLinesDropped = 0;
+  /** Automatic HTTPS, per name (set by the issuer's owner; not summed across workers). */
+  acme: AcmeNameStatus[] = [];
 
   /** Counts a request for `mount` with `method`. */
   countRequest(mount: string, method: string): void {

@@ -17,12 +17,17 @@ import { type LogBatch, type LogWritten, RelaySink } from "./log/relay.ts";
 import { Stats, type StatsSnapshot } from "./stats.ts";
 import type { Server, TlsMaterial } from "./server.ts";
 import type { ServerOptions } from "./options.ts";
+import type { AcmeNameStatus } from "./acme/metrics.ts";
+import { acmeChallengeHandler } from "./acme/challenge.ts";
+import { AcmeStorage } from "./acme/storage.ts";
 
 export type { LogBatch, LogWritten, ServerOptions, StatsSnapshot, TlsMaterial };
 
 /** What the main thread sends. */
 export type ToWorker =
-  | { type: "start"; id: number; options: ServerOptions; tls?: TlsMaterial }
+  | { type: "start"; id: number; options: ServerOptions; tls?: TlsMaterial; acme?: WorkerAcme }
+  | { type: "certificate"; name: string; tls: TlsMaterial }
+  | { type: "acme-status"; status: AcmeNameStatus[] }
   | { type: "shutdown" }
   | { type: "tls"; tls: TlsMaterial }
   | { type: "snapshot"; id: number }
@@ -38,6 +43,16 @@ export type FromWorker =
   | { type: "snapshot-reply"; id: number; snapshot: StatsSnapshot }
   | { type: "reloaded"; error?: string }
   | LogBatch;
+
+/** Automatic HTTPS as a worker sees it: the issuer runs on the main thread. */
+export interface WorkerAcme {
+  /** `--acme-dir`, where the http-01 answers are. */
+  dir: string;
+  /** Certificates issued so far, per name. */
+  certificates: Array<[string, TlsMaterial]>;
+  /** Per-name status for `/_metrics`. */
+  status: AcmeNameStatus[];
+}
 
 interface WorkerScope {
   postMessage(msg: FromWorker, transfer?: Transferable[]): void;
@@ -69,8 +84,13 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         const stats = new Stats();
         stats.worker = msg.id;
         const options = { ...msg.options, reusePort: true };
+        if (msg.acme !== undefined) stats.acme = msg.acme.status;
         server = await serve(options, {
           tls: msg.tls,
+          ...(msg.acme === undefined ? {} : {
+            acmeChallenge: acmeChallengeHandler(new AcmeStorage(msg.acme.dir)),
+            certificates: new Map(msg.acme.certificates),
+          }),
           stats,
           log: createLogger(options, stats, relay),
           metricsSource: collect,
@@ -97,6 +117,16 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
       } catch (err) {
         scope.postMessage({ type: "reloaded", error: err instanceof Error ? err.message : String(err) });
       }
+      break;
+    case "certificate":
+      try {
+        await server?.setCertificate(msg.name, msg.tls);
+      } catch (err) {
+        server?.log.error("certificate swap failed", { name: msg.name, error: String(err) });
+      }
+      break;
+    case "acme-status":
+      if (server !== undefined) server.stats.acme = msg.status;
       break;
     case "snapshot":
       scope.postMessage({

@@ -14,6 +14,7 @@ import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
 import { COUNTERS, LABELLED_COUNTERS, total, totals } from "./counters.ts";
+import type { AcmeNameStatus } from "../acme/metrics.ts";
 
 /** What the page reads each second. */
 export interface DashboardSample {
@@ -35,6 +36,8 @@ export interface DashboardSample {
   mounts: Record<string, { count: number; buckets: number[] }>;
   /** Every counter of the counter table, by its JSON path, with what it counts. */
   counters: Record<string, { value: number; help: string }>;
+  /** Automatic HTTPS: which issuer serves each name, its expiry, orders and failures. */
+  acme: AcmeNameStatus[];
 }
 
 /** Sums `all` (one Stats per worker) into a {@linkcode DashboardSample}. */
@@ -62,6 +65,7 @@ export function dashboardSample(all: Stats[]): DashboardSample {
     bounds: LATENCY_BUCKETS,
     mounts,
     counters: counterValues(all),
+    acme: all.find((s) => s.acme.length > 0)?.acme ?? [],
   };
 }
 

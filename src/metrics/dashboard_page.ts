@@ -39,6 +39,7 @@ td,th{padding:.2rem .3rem;text-align:right}td:first-child,th:first-child{text-al
 <section><h2>Responses / s by status</h2><table id="status"></table></section>
 <section><h2>Requests / s by mount</h2><table id="mounts"></table></section>
 <section><h2>Counters</h2><table id="counters"></table></section>
+<section id="acme-section" hidden><h2>Certificates (automatic HTTPS)</h2><table id="acme"></table></section>
 </main>
 <script>
 "use strict";
@@ -98,6 +99,11 @@ function draw() {
     '<tr><td>' + name.replace(/[<&]/g, "") + '</td><td>' + fmt(perSecond(a, b, (s) => s.mounts[name] ? s.mounts[name].count : 0), 1) + '</td><td>' + m.count + '</td></tr>').join("");
   $("counters").innerHTML = Object.entries(b.counters).map(([name, c]) =>
     '<tr><td title="' + c.help.replace(/[<&"]/g, "") + '">' + name + '</td><td>' + c.value + '</td></tr>').join("");
+  const acme = b.acme || [];
+  $("acme-section").hidden = acme.length === 0;
+  const esc = (t) => String(t).replace(/[<&"]/g, "");
+  $("acme").innerHTML = '<tr><th>name</th><th>issuer</th><th>days left</th><th>orders</th><th>failures</th></tr>' + acme.map((c) =>
+    '<tr><td>' + esc(c.name) + '</td><td>' + esc(c.issuer) + '</td><td>' + (c.notAfter ? fmt((c.notAfter - b.t) / 86400000, 1) : "–") + '</td><td>' + c.orders + '</td><td title="' + esc(c.lastError) + '">' + c.failures + '</td></tr>').join("");
 }
 async function poll() {
   try {

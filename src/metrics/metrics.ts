@@ -5,6 +5,7 @@
  * @module
  */
 
+import { acmeJson, type AcmeNameStatus, acmePrometheus } from "../acme/metrics.ts";
 import type { Handler } from "../http/dispatch.ts";
 import type { ServerRequest } from "../http/request.ts";
 import type { ResponseWriter } from "../http/writer.ts";
@@ -87,6 +88,8 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
   for (const c of COUNTERS) setPath(doc, c.json, total(all, c.field));
   for (const c of LABELLED_COUNTERS) setPath(doc, c.json, Object.fromEntries(totals(all, c.field)));
   doc.routes = routes;
+  const acme = acmeOf(all);
+  if (acme.length > 0) doc.acme = acmeJson(acme);
   return doc;
 }
 
@@ -221,7 +224,12 @@ export function metricsPrometheus(all: Stats[]): string {
     sample("ferry_request_duration_seconds_sum", { mount }, parts.reduce((n, p) => n + p!.sumSeconds, 0));
     sample("ferry_request_duration_seconds_count", { mount }, parts.reduce((n, p) => n + p!.count, 0));
   }
-  return lines.join("\n") + "\n";
+  return lines.join("\n") + "\n" + acmePrometheus(acmeOf(all));
+}
+
+/** The automatic-HTTPS state: every worker holds the same copy; the first non-empty one is it. */
+function acmeOf(all: Stats[]): AcmeNameStatus[] {
+  return all.find((s) => s.acme.length > 0)?.acme ?? [];
 }
 
 /** Whether the request wants the Prometheus format. */
