@@ -233,3 +233,14 @@ export { type AppKind } from "./app/load.ts";
 export { type MetricsOptions } from "./metrics/metrics.ts";
 export { type CachedFile, FileCache } from "./static/cache.ts";
 export { type WsgiOptions } from "./app/wsgi.ts";
+export {
+  type AcmeConfig,
+  AcmeIssuer,
+  type IssuerEvents,
+  LETS_ENCRYPT,
+  LETS_ENCRYPT_STAGING,
+} from "./acme/issuer.ts";
+export { acmeJson, type AcmeNameStatus, acmePrometheus } from "./acme/metrics.ts";
+export { acmeChallengeHandler } from "./acme/challenge.ts";
+export { AcmeStorage, type StoredCertificate } from "./acme/storage.ts";
+export { CertStore } from "./tls/cert_store.ts";

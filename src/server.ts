@@ -120,7 +120,11 @@ export class Server implements ConnectionContext {
       this.#acme = { name: "acme", prefix: ACME_CHALLENGE_PREFIX, handler: parts.acmeChallenge };
     }
     const acme = this.#acme ? [this.#acme] : [];
-    this.dispatcher = new Dispatcher([...healthMounts(() => !this.#unready), ...acme, ...(parts.mounts ?? [])], {
+    this.dispatcher = new Dispatcher([
+      ...healthMounts(() => !this.#unready),
+      ...acme,
+      ...(parts.mounts ?? []),
+    ], {
       name: "app",
       prefix: "/",
       handler: parts.app,

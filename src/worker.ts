@@ -21,7 +21,7 @@ import type { AcmeNameStatus } from "./acme/metrics.ts";
 import { acmeChallengeHandler } from "./acme/challenge.ts";
 import { AcmeStorage } from "./acme/storage.ts";
 
-export type { LogBatch, LogWritten, ServerOptions, StatsSnapshot, TlsMaterial };
+export type { AcmeNameStatus, LogBatch, LogWritten, ServerOptions, StatsSnapshot, TlsMaterial };
 
 /** What the main thread sends. */
 export type ToWorker =

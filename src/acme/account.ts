@@ -26,7 +26,11 @@ export interface Account {
  * const account = await ensureAccount(client, storage, "ops@example.org");
  * ```
  */
-export async function ensureAccount(client: AcmeClient, storage: AcmeStorage, email: string): Promise<Account> {
+export async function ensureAccount(
+  client: AcmeClient,
+  storage: AcmeStorage,
+  email: string,
+): Promise<Account> {
   const path = storage.accountKeyPath(client.directoryUrl);
   const pem = await storage.readText(path);
   let key: AccountKey;
@@ -36,10 +40,15 @@ export async function ensureAccount(client: AcmeClient, storage: AcmeStorage, em
     await storage.writeText(path, await privateKeyPem(key.privateKey), 0o600);
   }
   const dir = await client.directory();
-  const res = await client.post(dir.newAccount, {
-    termsOfServiceAgreed: true,
-    ...(email !== "" ? { contact: [`mailto:${email}`] } : {}),
-  }, key, { jwk: true });
+  const res = await client.post(
+    dir.newAccount,
+    {
+      termsOfServiceAgreed: true,
+      ...(email !== "" ? { contact: [`mailto:${email}`] } : {}),
+    },
+    key,
+    { jwk: true },
+  );
   const kid = res.headers.get("location");
   if (kid === null) throw new Error(`the ACME server gave no account URL (Location) at ${dir.newAccount}`);
   return { key, kid };

@@ -24,7 +24,9 @@ const PREFIX = "/.well-known/acme-challenge/";
 export function acmeChallengeHandler(storage: AcmeStorage): Handler {
   return async function acmeChallenge(req, res): Promise<void> {
     const token = req.path.slice(PREFIX.length);
-    const answer = req.method === "GET" || req.method === "HEAD" ? await storage.readChallenge(token) : undefined;
+    const answer = req.method === "GET" || req.method === "HEAD"
+      ? await storage.readChallenge(token)
+      : undefined;
     if (answer === undefined) {
       await res.send(STATUS.NotFound, [TEXT_PLAIN], "Not Found: no such ACME challenge token\n");
       return;

@@ -39,6 +39,8 @@ export interface AcmeClientOptions {
   caCerts?: string[];
   /** Signed requests retried after `badNonce` at most. @default {10} */
   maxNonceRetries?: number;
+  /** Called at each `badNonce` retry, with the URL. */
+  onBadNonce?: (url: string) => void;
 }
 
 /** How long to wait for a response from the CA. */
@@ -61,6 +63,7 @@ export class AcmeClient {
   #directory: Directory | undefined;
   #http: Deno.HttpClient | undefined;
   #maxNonceRetries: number;
+  #onBadNonce: ((url: string) => void) | undefined;
   /** `badNonce` rejections met (and retried). */
   badNonces = 0;
 
@@ -70,6 +73,7 @@ export class AcmeClient {
     const ca = options.caCerts ?? [];
     if (ca.length > 0) this.#http = Deno.createHttpClient({ caCerts: ca });
     this.#maxNonceRetries = options.maxNonceRetries ?? 10;
+    this.#onBadNonce = options.onBadNonce;
   }
 
   /** Releases the HTTP client. */
@@ -92,7 +96,9 @@ export class AcmeClient {
     const res = await this.#fetch(this.directoryUrl, { headers: { accept: "application/json" } });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new Error(`the ACME directory ${this.directoryUrl} answered ${res.status}: check --acme-directory`);
+      throw new Error(
+        `the ACME directory ${this.directoryUrl} answered ${res.status}: check --acme-directory`,
+      );
     }
     const dir = await res.json() as Directory;
     if (typeof dir.newNonce !== "string" || typeof dir.newOrder !== "string") {
@@ -138,10 +144,12 @@ export class AcmeClient {
         if (fresh !== null) this.#nonces.push(fresh);
         return { status: res.status, headers: res.headers, body };
       }
-      const doc = (body !== null && typeof body === "object" ? body : { detail: String(body) }) as ProblemDocument;
+      const doc =
+        (body !== null && typeof body === "object" ? body : { detail: String(body) }) as ProblemDocument;
       if (doc.type === ACME_ERROR + "badNonce" && fresh !== null && attempt < this.#maxNonceRetries) {
         // RFC 8555 §6.5: retry with the nonce this error response carries.
         this.badNonces++;
+        this.#onBadNonce?.(url);
         nonce = fresh;
         continue;
       }

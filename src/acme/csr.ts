@@ -36,7 +36,9 @@ export async function makeCsr(names: string[]): Promise<CertificateRequest> {
     name: `CN=${names[0]}`,
     keys,
     signingAlgorithm: ALG,
-    extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value })))],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value }))),
+    ],
   });
   return { csr: b64url(new Uint8Array(req.rawData)), keyPem: await privateKeyPem(keys.privateKey) };
 }

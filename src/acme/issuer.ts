@@ -89,10 +89,24 @@ export class AcmeIssuer {
   constructor(config: AcmeConfig, events: IssuerEvents) {
     this.config = config;
     this.storage = new AcmeStorage(config.dir);
-    this.#client = new AcmeClient(config.directory, { caCerts: config.caCerts });
     this.#events = events;
+    this.#client = new AcmeClient(config.directory, {
+      caCerts: config.caCerts,
+      onBadNonce: (url) =>
+        this.#events.log("info", "acme: the CA rejected a nonce (badNonce); retrying with the one it sent", {
+          url,
+        }),
+    });
     for (const name of config.domains) {
-      this.#status.set(name, { name, issuer: "self-signed", notAfter: 0, orders: 0, renewals: 0, failures: 0, lastError: "" });
+      this.#status.set(name, {
+        name,
+        issuer: "self-signed",
+        notAfter: 0,
+        orders: 0,
+        renewals: 0,
+        failures: 0,
+        lastError: "",
+      });
     }
   }
 

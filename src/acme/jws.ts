@@ -27,7 +27,9 @@ export async function generateKey(): Promise<AccountKey> {
 }
 
 /** The public JWK of a key, members in the lexical order the thumbprint needs (RFC 7638 §3.2). */
-export async function publicJwk(key: AccountKey): Promise<{ crv: string; kty: string; x: string; y: string }> {
+export async function publicJwk(
+  key: AccountKey,
+): Promise<{ crv: string; kty: string; x: string; y: string }> {
   const jwk = await crypto.subtle.exportKey("jwk", key.publicKey);
   return { crv: jwk.crv!, kty: jwk.kty!, x: jwk.x!, y: jwk.y! };
 }
@@ -41,7 +43,10 @@ export async function publicJwk(key: AccountKey): Promise<{ crv: string; kty: st
  * ```
  */
 export async function thumbprint(key: AccountKey): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(await publicJwk(key))));
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(JSON.stringify(await publicJwk(key))),
+  );
   return b64url(new Uint8Array(digest));
 }
 
@@ -87,7 +92,9 @@ export async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", key));
   const b64 = b64url(der).replace(/-/g, "+").replace(/_/g, "/");
   const padded = b64 + "=".repeat((4 - b64.length % 4) % 4);
-  return `-----BEGIN PRIVATE KEY-----\n${padded.replace(/.{64}/g, "$&\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${
+    padded.replace(/.{64}/g, "$&\n").replace(/\n$/, "")
+  }\n-----END PRIVATE KEY-----\n`;
 }
 
 /** An ES256 key pair from the PKCS #8 PEM that {@linkcode privateKeyPem} wrote. */

@@ -27,7 +27,7 @@ export interface AcmeNameStatus {
 const DAY_MS = 86_400_000;
 
 /** Days from `now` to a name's expiry (negative once expired; NaN when none issued). */
-export function daysToExpiry(s: AcmeNameStatus, now = Date.now()): number {
+export function daysToExpiry(s: AcmeNameStatus, now: number = Date.now()): number {
   return s.notAfter === 0 ? NaN : (s.notAfter - now) / DAY_MS;
 }
 
@@ -39,7 +39,7 @@ export function daysToExpiry(s: AcmeNameStatus, now = Date.now()): number {
  * json.acme = acmeJson(stats.acme);
  * ```
  */
-export function acmeJson(list: AcmeNameStatus[], now = Date.now()): Record<string, unknown> {
+export function acmeJson(list: AcmeNameStatus[], now: number = Date.now()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const s of list) {
     const days = daysToExpiry(s, now);
@@ -68,7 +68,7 @@ function label(v: string): string {
  * text += acmePrometheus(stats.acme);
  * ```
  */
-export function acmePrometheus(list: AcmeNameStatus[], now = Date.now()): string {
+export function acmePrometheus(list: AcmeNameStatus[], now: number = Date.now()): string {
   if (list.length === 0) return "";
   let out = "";
   const family = (name: string, type: string, help: string, value: (s: AcmeNameStatus) => number) => {
@@ -78,11 +78,18 @@ export function acmePrometheus(list: AcmeNameStatus[], now = Date.now()): string
       if (!Number.isNaN(v)) out += `${name}{name="${label(s.name)}"} ${Math.round(v * 1000) / 1000}\n`;
     }
   };
-  out += "# HELP ferry_acme_certificate_info The issuer serving each automatic-HTTPS name; the value is 1.\n" +
+  out +=
+    "# HELP ferry_acme_certificate_info The issuer serving each automatic-HTTPS name; the value is 1.\n" +
     "# TYPE ferry_acme_certificate_info gauge\n";
-  for (const s of list) out += `ferry_acme_certificate_info{name="${label(s.name)}",issuer="${label(s.issuer)}"} 1\n`;
-  family("ferry_acme_certificate_expiry_days", "gauge", "Days until the served certificate expires.", (s) =>
-    daysToExpiry(s, now));
+  for (const s of list) {
+    out += `ferry_acme_certificate_info{name="${label(s.name)}",issuer="${label(s.issuer)}"} 1\n`;
+  }
+  family(
+    "ferry_acme_certificate_expiry_days",
+    "gauge",
+    "Days until the served certificate expires.",
+    (s) => daysToExpiry(s, now),
+  );
   family("ferry_acme_orders_total", "counter", "ACME orders that ended with a certificate.", (s) => s.orders);
   family("ferry_acme_renewals_total", "counter", "Certificates replaced before expiry.", (s) => s.renewals);
   family("ferry_acme_failures_total", "counter", "ACME orders that failed.", (s) => s.failures);

@@ -65,9 +65,14 @@ export async function orderCertificate(names: string[], o: OrderOptions): Promis
   const { client, account } = o;
   const who = { kid: account.kid };
   const dir = await client.directory();
-  const created = await client.post(dir.newOrder, {
-    identifiers: names.map((value) => ({ type: "dns", value })),
-  }, account.key, who);
+  const created = await client.post(
+    dir.newOrder,
+    {
+      identifiers: names.map((value) => ({ type: "dns", value })),
+    },
+    account.key,
+    who,
+  );
   const orderUrl = created.headers.get("location");
   if (orderUrl === null) throw new Error(`the ACME server gave no order URL at ${dir.newOrder}`);
   let order = created.body as OrderObject;
@@ -99,7 +104,9 @@ export async function orderCertificate(names: string[], o: OrderOptions): Promis
             `validation of ${authz.identifier.value} failed`,
           );
         }
-        if (Date.now() > give) throw new Error(`the CA did not validate ${authz.identifier.value} in 5 minutes`);
+        if (Date.now() > give) {
+          throw new Error(`the CA did not validate ${authz.identifier.value} in 5 minutes`);
+        }
         await sleep(retryAfterSeconds(res.headers.get("retry-after"), 1, 0.2, 30));
       }
     }
@@ -120,7 +127,13 @@ export async function orderCertificate(names: string[], o: OrderOptions): Promis
     order = res.body as OrderObject;
   }
   if (order.certificate === undefined) throw new Error(`the valid order ${orderUrl} names no certificate`);
-  const chain = await client.post(order.certificate, undefined, account.key, who, "application/pem-certificate-chain");
+  const chain = await client.post(
+    order.certificate,
+    undefined,
+    account.key,
+    who,
+    "application/pem-certificate-chain",
+  );
   const cert = String(chain.body);
   if (!cert.includes("-----BEGIN CERTIFICATE-----")) {
     throw new Error(`the certificate at ${order.certificate} is not PEM`);

@@ -64,5 +64,7 @@ export function acmeBanner(issuer: AcmeIssuer): string {
       ? `${s.name} (self-signed until issued)`
       : `${s.name} (issuer ${s.issuer}, expires ${new Date(s.notAfter).toISOString()})`
   );
-  return `ferry: automatic HTTPS from ${issuer.config.directory} (stored in ${issuer.config.dir}): ${names.join(", ")}`;
+  return `ferry: automatic HTTPS from ${issuer.config.directory} (stored in ${issuer.config.dir}): ${
+    names.join(", ")
+  }`;
 }

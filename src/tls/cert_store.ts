@@ -65,7 +65,9 @@ export class CertStore {
    */
   listenOptions(): Partial<Deno.TlsCertifiedKeyPem> {
     if (this.#names.size === 0) {
-      if (this.#default === undefined) throw new TypeError("https is on but no certificate and key were given");
+      if (this.#default === undefined) {
+        throw new TypeError("https is on but no certificate and key were given");
+      }
       return { cert: this.#default.cert, key: this.#default.key };
     }
     const snapshot = new CertStore(this.#default);
