@@ -1,5 +1,6 @@
 /** Options and units: defaults, resolved once, every bad value refused naming its option. */
 
+import { ACME_OPTIONS } from "../src/acme/acme_options.ts";
 import assert from "assert";
 import { DEFAULT_OPTIONS, resolveOptions, SERVER_OPTIONS } from "../src/options.ts";
 import { parseCli, program, TLS_OPTIONS } from "../src/cli.ts";
@@ -72,7 +73,7 @@ Deno.test("options: every flag of the option tables is in --help and in the READ
   );
   const help = program().helpInformation();
   let flags = 0;
-  for (const table of [SERVER_OPTIONS, WSGI_OPTIONS, TLS_OPTIONS] as OptionTable[]) {
+  for (const table of [SERVER_OPTIONS, WSGI_OPTIONS, TLS_OPTIONS, ACME_OPTIONS] as OptionTable[]) {
     for (const spec of Object.values(table)) {
       const flag = flagOf(spec);
       if (flag === undefined) continue;

@@ -34,7 +34,9 @@ const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 /** Why `name` (lower case) cannot be ordered over http-01; undefined when it can. */
 function nameProblem(name: string): string | undefined {
   if (name.includes("*")) return `${name}: wildcard names need the dns-01 challenge; give each name instead`;
-  if (isIP(name) !== 0 || /^\d+(\.\d+){3}$/.test(name)) return `${name}: expected a DNS name, not an IP address`;
+  if (isIP(name) !== 0 || /^\d+(\.\d+){3}$/.test(name)) {
+    return `${name}: expected a DNS name, not an IP address`;
+  }
   if (!DNS_NAME.test(name)) return `${name}: expected a DNS name like example.org`;
   return undefined;
 }
@@ -91,7 +93,10 @@ export const ACME_OPTIONS: OptionTableOf<AcmeFlags> = {
   }),
   email: option({
     flag: "acme-email",
-    rule: text("<addr>", (v) => /^[^@\s,]+@[^@\s,]+$/.test(v) ? undefined : "expected an address like ops@example.org"),
+    rule: text(
+      "<addr>",
+      (v) => /^[^@\s,]+@[^@\s,]+$/.test(v) ? undefined : "expected an address like ops@example.org",
+    ),
     default: "",
     group: G,
     help: "contact address of the ACME account",
