@@ -221,7 +221,6 @@ function acmeConfig(f: Record<string, unknown>, tls: CliConfig["tls"]): AcmeFlag
   return { ...defaultsOf(ACME_OPTIONS), ...given } as AcmeFlags;
 }
 
-
 /** `--python-X` is another name for `--wsgi-X` (the worker flags serve --wsgi and --asgi alike). */
 function pythonAliases(args: string[]): string[] {
   return args.map((a) => a.startsWith("--python-") ? "--wsgi-" + a.slice("--python-".length) : a);
