@@ -45,6 +45,11 @@ export function httpsPortOf(child: ChildServer): number {
   return Number(/https:\/\/127\.0\.0\.1:(\d+)/.exec(child.urls.join(" "))![1]);
 }
 
+/** The plain HTTP port from a child's start-up lines. */
+export function httpPortOf(child: ChildServer): number {
+  return Number(/http:\/\/127\.0\.0\.1:(\d+)/.exec(child.urls.join(" "))![1]);
+}
+
 /** ferry's Prometheus metrics over HTTPS without SNI (served by the self-signed certificate). */
 export async function prometheus(port: number, work: string): Promise<string> {
   const client = Deno.createHttpClient({

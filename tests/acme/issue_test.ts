@@ -6,26 +6,33 @@
  */
 
 import assert from "assert";
-import { freePort, preparePebble } from "../helpers/pebble.ts";
+import { preparePebble } from "../helpers/pebble.ts";
 import { RawClient, text } from "../helpers/client.ts";
 import { startChild } from "../helpers/server.ts";
-import { acmeArgs, httpsPortOf, outputMatches, prometheus, sample, servedSerial } from "./acme_helpers.ts";
+import {
+  acmeArgs,
+  httpPortOf,
+  httpsPortOf,
+  outputMatches,
+  prometheus,
+  sample,
+  servedSerial,
+} from "./acme_helpers.ts";
 
 Deno.test("acme: two names issued and served per SNI, kept across a restart, renewed live", async (t) => {
-  const httpPort = freePort();
   // badNonce rejections on: 30% of nonces (pebble's default is 5%, too rare to be sure to meet).
-  const prepared = await preparePebble({ httpPort, nonceReject: 30 });
+  const prepared = await preparePebble({ nonceReject: 30 });
   const work = await Deno.makeTempDir({ prefix: "ferry-acme-" });
-  const args = acmeArgs(work, httpPort, prepared.directory, prepared.caFile, "a.test,b.test", [
-    "--redirect-http",
-  ]);
+  const argsOn = (port: number) =>
+    acmeArgs(work, port, prepared.directory, prepared.caFile, "a.test,b.test", ["--redirect-http"]);
   const rootFile = `${work}/pebble-root.pem`;
   const serials: Record<string, string> = {};
 
   await t.step("issued while a connection opened before stays served", async () => {
     // ferry starts before the CA is up: its first orders fail and are retried.
-    await using ferry = await startChild(args, 2);
+    await using ferry = await startChild(argsOn(0), 2);
     const port = httpsPortOf(ferry);
+    const httpPort = httpPortOf(ferry);
     assert.match(
       ferry.stdout(),
       /a\.test \(self-signed until issued\), b\.test \(self-signed until issued\)/,
@@ -39,7 +46,7 @@ Deno.test("acme: two names issued and served per SNI, kept across a restart, ren
     await c.send("GET /_health HTTP/1.1\r\nHost: a.test\r\n\r\n");
     assert.equal((await c.response()).status, 200);
 
-    await using pebble = await prepared.start();
+    await using pebble = await prepared.start(httpPort);
     await Deno.writeTextFile(rootFile, await pebble.root());
     serials.a = await servedSerial(port, "a.test", rootFile);
     serials.b = await servedSerial(port, "b.test", rootFile);
@@ -78,7 +85,8 @@ Deno.test("acme: two names issued and served per SNI, kept across a restart, ren
     // A restart serves what is stored, with no order.
     ferry.child.kill("SIGTERM");
     await ferry.status;
-    await using again = await startChild(args, 2);
+    // The same plain port: pebble validates there.
+    await using again = await startChild(argsOn(httpPort), 2);
     const port2 = httpsPortOf(again);
     assert.match(again.stdout(), /a\.test \(issuer Pebble Intermediate CA [0-9a-f]+, expires/);
     assert.equal(await servedSerial(port2, "a.test", rootFile), serials.a);
@@ -90,7 +98,7 @@ Deno.test("acme: two names issued and served per SNI, kept across a restart, ren
     await again.status;
 
     // --acme-renew-before longer than the 5-year lifetime: due at once, renewed and swapped live.
-    await using renewing = await startChild([...args, "--acme-renew-before", "3650"], 2);
+    await using renewing = await startChild([...argsOn(httpPort), "--acme-renew-before", "3650"], 2);
     const port3 = httpsPortOf(renewing);
     await outputMatches(renewing, /serving a new certificate for a\.test/);
     await outputMatches(renewing, /serving a new certificate for b\.test/);

@@ -18,8 +18,6 @@ export function freePort(): number {
 
 /** Options of {@linkcode startPebble}. */
 export interface PebbleOptions {
-  /** The port pebble's VA connects to for http-01 (ferry's `--port`). */
-  httpPort: number;
   /** pebble's share of nonces rejected with badNonce, percent (its default is 5). */
   nonceReject?: number;
 }
@@ -56,8 +54,8 @@ function spawn(cmd: string, args: string[], env: Record<string, string>, sink: (
 }
 
 /** Starts challtestsrv and pebble; waits until pebble's directory answers. */
-export async function startPebble(o: PebbleOptions): Promise<Pebble> {
-  return await (await preparePebble(o)).start();
+export async function startPebble(httpPort: number, o: PebbleOptions = {}): Promise<Pebble> {
+  return await (await preparePebble(o)).start(httpPort);
 }
 
 /** pebble's files and ports, ready to start (so that a client can be pointed at it first). */
@@ -66,12 +64,12 @@ export interface PreparedPebble {
   directory: string;
   /** The PEM file of the CA of its listener. */
   caFile: string;
-  /** Starts it. */
-  start(): Promise<Pebble>;
+  /** Starts it, validating http-01 on `httpPort` (ferry's `--port`). */
+  start(httpPort: number): Promise<Pebble>;
 }
 
 /** Makes pebble's certificate and config and picks its ports, without starting it. */
-export async function preparePebble(o: PebbleOptions): Promise<PreparedPebble> {
+export async function preparePebble(o: PebbleOptions = {}): Promise<PreparedPebble> {
   const dir = await Deno.makeTempDir({ prefix: "ferry-pebble-" });
   await run("openssl", [
     "req",
@@ -129,6 +127,25 @@ export async function preparePebble(o: PebbleOptions): Promise<PreparedPebble> {
   const mgmtPort = freePort();
   const dnsPort = freePort();
   const challMgmt = freePort();
+  const directory = `https://127.0.0.1:${acmePort}/dir`;
+  return {
+    directory,
+    caFile: `${dir}/ca.pem`,
+    start: (httpPort: number) =>
+      launch(o, dir, directory, { acmePort, mgmtPort, dnsPort, challMgmt, httpPort }),
+  };
+}
+
+interface Ports {
+  acmePort: number;
+  mgmtPort: number;
+  dnsPort: number;
+  challMgmt: number;
+  httpPort: number;
+}
+
+async function launch(o: PebbleOptions, dir: string, directory: string, ports: Ports): Promise<Pebble> {
+  const { acmePort, mgmtPort, dnsPort, challMgmt } = ports;
   await Deno.writeTextFile(
     `${dir}/pebble.json`,
     JSON.stringify({
@@ -137,29 +154,14 @@ export async function preparePebble(o: PebbleOptions): Promise<PreparedPebble> {
         managementListenAddress: `127.0.0.1:${mgmtPort}`,
         certificate: `${dir}/pebble.pem`,
         privateKey: `${dir}/pebble.key`,
-        httpPort: o.httpPort,
+        httpPort: ports.httpPort,
         tlsPort: freePort(),
         ocspResponderURL: "",
         externalAccountBindingRequired: false,
       },
     }),
   );
-  const directory = `https://127.0.0.1:${acmePort}/dir`;
-  return {
-    directory,
-    caFile: `${dir}/ca.pem`,
-    start: () => launch(o, dir, directory, mgmtPort, dnsPort, challMgmt),
-  };
-}
 
-async function launch(
-  o: PebbleOptions,
-  dir: string,
-  directory: string,
-  mgmtPort: number,
-  dnsPort: number,
-  challMgmt: number,
-): Promise<Pebble> {
   let out = "";
   const sink = (t: string) => out += t;
   const dns = spawn(
