@@ -1,0 +1,725 @@
+/**
+ * The server side of one HTTP/2 connection as a state machine without I/O (RFC 9113): bytes go
+ * in ({@linkcode H2Session.room} / {@linkcode H2Session.commit}), frames come out into an
+ * `Output`, and requests come out as {@linkcode H2Stream}s. Streams, flow control both ways,
+ * SETTINGS, PING, GOAWAY, RST_STREAM, every connection and stream error with its code, and the
+ * bounds against the known floods (see `limits.ts`). The connection (`connection.ts`) does the
+ * reading, writing and timing.
+ *
+ * @module
+ */
+
+import type { Output } from "../net/output.ts";
+import { ConnectionError, ERROR, StreamError } from "./errors.ts";
+import {
+  FLAG,
+  FRAME,
+  type Frame,
+  FrameReader,
+  PREFACE,
+  word,
+  writeFrame,
+  writeFrameHeader,
+} from "./frames.ts";
+import { writeGoaway, writeRst, writeSettings, writeWindowUpdate } from "./frames.ts";
+import { HpackDecoder, HpackEncoder, HpackError } from "./hpack.ts";
+import { MalformedRequest, requestFields, trailerFields } from "./request_head.ts";
+import {
+  applySettings,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  MAX_WINDOW,
+  type PeerSettings,
+  SETTING,
+} from "./settings.ts";
+import { H2Stream, type StreamOwner } from "./stream.ts";
+import { Budget } from "./budget.ts";
+import { type H2Limits, LIMITS } from "./limits.ts";
+
+/** What the session tells its connection. */
+export interface SessionEvents {
+  /** A request's HEADERS arrived complete and valid. */
+  request(stream: H2Stream): void;
+  /** A request's header list was over the limit: the session answered 431 itself. */
+  refusedHeaders?(stream: number): void;
+  /** A stream closed (both sides ended, or reset by either side). */
+  streamClosed?(stream: H2Stream): void;
+  /** The client sent GOAWAY. */
+  peerGoaway?(code: number): void;
+  /** Something to count: `reset_received`, `reset_sent:<code>`, `goaway_sent:<code>`, `refused`, ... */
+  count?(what: string): void;
+}
+
+/** The session's tunables (see {@linkcode LIMITS} for the defaults). */
+export type SessionOptions = Partial<H2Limits> & { now?: () => number };
+
+/** Streams remembered after they closed, to tell "closed" from "never opened". */
+const RECENT_CLOSED = 256;
+
+/**
+ * One HTTP/2 connection's protocol state.
+ *
+ * @example
+ * ```ts ignore
+ * const session = new H2Session(out, { maxConcurrentStreams: 128 }, { request: (s) => serve(s) });
+ * session.start();
+ * session.push(bytesFromTheSocket);
+ * session.process();
+ * ```
+ */
+export class H2Session implements StreamOwner {
+  /** The outgoing frames. */
+  readonly out: Output;
+  /** The limits in force. */
+  readonly limits: H2Limits;
+  /** Streams open or half-closed. */
+  readonly streams: Map<number, H2Stream> = new Map();
+  /** The highest stream id the client opened. */
+  lastPeerStream = 0;
+  /** The GOAWAY code sent (the connection is ending), or -1. */
+  goawayCode = -1;
+  /** Whether the client sent GOAWAY. */
+  peerGone = false;
+  /** Whether a connection error ended the session (nothing more is read). */
+  failed = false;
+  /** Control frames queued since the output last drained (the connection resets it). */
+  controlQueued = 0;
+  /** Connection send window. */
+  sendWindow = DEFAULT_WINDOW;
+
+  #events: SessionEvents;
+  #reader: FrameReader;
+  #prefaceSeen = false;
+  #settingsSeen = false;
+  #decoder: HpackDecoder;
+  #encoder: HpackEncoder;
+  #peer: PeerSettings = {
+    headerTableSize: 4096,
+    initialWindow: DEFAULT_WINDOW,
+    maxFrameSize: DEFAULT_MAX_FRAME,
+  };
+  /** A header block being assembled: its stream, flags and fragments. */
+  #block: { stream: number; flags: number; parts: Uint8Array[]; bytes: number; frames: number } | undefined;
+  #recvWindow = DEFAULT_WINDOW;
+  #unacked = 0;
+  #goawayLast = MAX_WINDOW;
+  /** Recently closed streams: id → whether they were reset. */
+  #recent = new Map<number, boolean>();
+  #resets: Budget;
+  #pings: Budget;
+  #settings: Budget;
+  #empty: Budget;
+
+  /** A session writing to `out`. */
+  constructor(out: Output, options: SessionOptions, events: SessionEvents) {
+    this.out = out;
+    this.limits = { ...LIMITS, ...options };
+    this.#events = events;
+    const l = this.limits;
+    this.#reader = new FrameReader(DEFAULT_MAX_FRAME);
+    this.#decoder = new HpackDecoder(4096, l.maxHeaderListSize);
+    this.#encoder = new HpackEncoder(4096);
+    const now = options.now ?? Date.now;
+    this.#resets = new Budget(l.maxResets, l.floodPeriodMs, now);
+    this.#pings = new Budget(l.maxPings, l.floodPeriodMs, now);
+    this.#settings = new Budget(l.maxSettings, l.floodPeriodMs, now);
+    this.#empty = new Budget(l.maxEmptyFrames, l.floodPeriodMs, now);
+  }
+
+  /** Sends the server preface: SETTINGS, then the connection window's increase. */
+  start(): void {
+    const l = this.limits;
+    writeSettings(this.out, [
+      [SETTING.MAX_CONCURRENT_STREAMS, l.maxConcurrentStreams],
+      [SETTING.INITIAL_WINDOW_SIZE, l.streamWindow],
+      [SETTING.MAX_FRAME_SIZE, DEFAULT_MAX_FRAME],
+      [SETTING.MAX_HEADER_LIST_SIZE, l.maxHeaderListSize],
+      [SETTING.ENABLE_PUSH, 0],
+    ]);
+    if (l.connectionWindow > DEFAULT_WINDOW) {
+      writeWindowUpdate(this.out, 0, l.connectionWindow - DEFAULT_WINDOW);
+      this.#recvWindow = l.connectionWindow;
+    }
+  }
+
+  /** Whether the client's preface has arrived. */
+  get prefaceSeen(): boolean {
+    return this.#prefaceSeen;
+  }
+
+  /** The reader's buffer to read into. */
+  room(): Uint8Array {
+    return this.#reader.room();
+  }
+
+  /** Takes `n` bytes read into {@linkcode H2Session.room}. */
+  commit(n: number): void {
+    this.#reader.commit(n);
+  }
+
+  /** Copies bytes in (tests; bytes read before the protocol was known). */
+  push(bytes: Uint8Array): void {
+    this.#reader.push(bytes);
+  }
+
+  /** Lets an idle reader drop its buffer. */
+  shrink(): void {
+    this.#reader.shrink();
+  }
+
+  /**
+   * Handles every whole frame received. A connection error sends GOAWAY and marks the session
+   * failed (the caller flushes and closes); a stream error resets its stream.
+   */
+  process(): void {
+    if (this.failed) return;
+    try {
+      if (!this.#prefaceSeen) {
+        const p = this.#reader.take(PREFACE.length);
+        if (p === null) {
+          // Fail early on bytes that cannot be the preface.
+          return;
+        }
+        for (let i = 0; i < PREFACE.length; i++) {
+          if (p[i] !== PREFACE[i]) {
+            throw new ConnectionError(ERROR.PROTOCOL_ERROR, "invalid connection preface");
+          }
+        }
+        this.#prefaceSeen = true;
+      }
+      for (let f = this.#reader.next(); f !== null; f = this.#reader.next()) {
+        try {
+          this.#frame(f);
+        } catch (e) {
+          if (!(e instanceof StreamError)) throw e;
+          this.#streamError(e);
+        }
+        if (this.failed) return;
+      }
+    } catch (e) {
+      if (!(e instanceof ConnectionError)) throw e;
+      this.fail(e.code, e.message);
+    }
+  }
+
+  /** Ends the connection with GOAWAY `code` (a connection error, or a bound passed). */
+  fail(code: number, reason: string): void {
+    if (this.failed) return;
+    this.goaway(code, reason);
+    this.failed = true;
+    for (const s of [...this.streams.values()]) {
+      this.#closeStream(s, code === ERROR.NO_ERROR ? ERROR.CANCEL : code);
+    }
+  }
+
+  /** Sends GOAWAY with the last stream id the server will handle (once per code change). */
+  goaway(code: number, reason = ""): void {
+    if (this.goawayCode === code) return;
+    this.goawayCode = code;
+    this.#goawayLast = this.lastPeerStream;
+    writeGoaway(this.out, this.lastPeerStream, code, reason);
+    this.#events.count?.(`goaway_sent:${code}`);
+  }
+
+  #frame(f: Frame): void {
+    const block = this.#block;
+    if (block !== undefined && (f.type !== FRAME.CONTINUATION || f.streamId !== block.stream)) {
+      throw new ConnectionError(ERROR.PROTOCOL_ERROR, "a header block was interrupted");
+    }
+    if (!this.#settingsSeen && f.type !== FRAME.SETTINGS) {
+      throw new ConnectionError(ERROR.PROTOCOL_ERROR, "the preface must be followed by SETTINGS");
+    }
+    switch (f.type) {
+      case FRAME.DATA:
+        return this.#data(f);
+      case FRAME.HEADERS:
+        return this.#headers(f);
+      case FRAME.PRIORITY:
+        return this.#priority(f);
+      case FRAME.RST_STREAM:
+        return this.#rst(f);
+      case FRAME.SETTINGS:
+        return this.#settingsFrame(f);
+      case FRAME.PUSH_PROMISE:
+        throw new ConnectionError(ERROR.PROTOCOL_ERROR, "a client cannot send PUSH_PROMISE");
+      case FRAME.PING:
+        return this.#ping(f);
+      case FRAME.GOAWAY:
+        return this.#peerGoaway(f);
+      case FRAME.WINDOW_UPDATE:
+        return this.#windowUpdate(f);
+      case FRAME.CONTINUATION:
+        return this.#continuation(f);
+      default:
+        return; // unknown frame types are ignored (§5.5)
+    }
+  }
+
+  /** The payload without its padding (§6.1, §6.2). */
+  #unpad(f: Frame): Uint8Array {
+    if ((f.flags & FLAG.PADDED) === 0) return f.payload;
+    const p = f.payload;
+    if (p.length < 1) throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "padded frame without a pad length");
+    const pad = p[0];
+    if (pad >= p.length) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "padding longer than the payload");
+    return p.subarray(1, p.length - pad);
+  }
+
+  /** Whether `id` is a stream the client never opened (§5.1 idle). */
+  #idle(id: number): boolean {
+    return id > this.lastPeerStream;
+  }
+
+  #data(f: Frame): void {
+    const id = f.streamId;
+    if (id === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "DATA on stream 0");
+    const length = f.payload.length;
+    if (length > this.#recvWindow) {
+      throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "DATA past the connection window");
+    }
+    this.#recvWindow -= length;
+    const data = this.#unpad(f);
+    const s = this.streams.get(id);
+    if (s === undefined) {
+      this.#credit(length);
+      if (this.#idle(id)) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
+      if (this.#recent.get(id) === true) return; // reset by the server: ignore what was in flight
+      throw new StreamError(id, ERROR.STREAM_CLOSED, `DATA on closed stream ${id}`);
+    }
+    if (s.remoteEnded) {
+      this.#credit(length);
+      throw new StreamError(id, ERROR.STREAM_CLOSED, `DATA after END_STREAM on stream ${id}`);
+    }
+    if (length > s.recvWindow) {
+      this.#credit(length);
+      throw new StreamError(id, ERROR.FLOW_CONTROL_ERROR, `DATA past stream ${id}'s window`);
+    }
+    s.recvWindow -= length;
+    if (length === 0 && (f.flags & FLAG.END_STREAM) === 0 && !this.#empty.spend()) {
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many empty DATA frames");
+    }
+    // Padding is flow-controlled but never read: its credit goes back at once.
+    if (length > data.length) this.consumedPadding(s, length - data.length);
+    s.received += data.length;
+    const cl = s.head.contentLength;
+    if (cl >= 0 && s.received > cl) {
+      throw new StreamError(id, ERROR.PROTOCOL_ERROR, "more DATA than content-length");
+    }
+    if (data.length > 0) s.body.push(data.slice());
+    if (f.flags & FLAG.END_STREAM) this.#remoteEnd(s);
+  }
+
+  /** The client ended its side of `s`. */
+  #remoteEnd(s: H2Stream): void {
+    const cl = s.head.contentLength;
+    if (cl >= 0 && s.received !== cl) {
+      throw new StreamError(s.id, ERROR.PROTOCOL_ERROR, "DATA shorter than content-length");
+    }
+    s.remoteEnded = true;
+    s.body.end();
+    if (s.localEnded) this.#closeStream(s, -1);
+  }
+
+  #headers(f: Frame): void {
+    const id = f.streamId;
+    if (id === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "HEADERS on stream 0");
+    let p = this.#unpad(f);
+    if (f.flags & FLAG.PRIORITY) {
+      if (p.length < 5) {
+        throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "HEADERS too short for its priority");
+      }
+      const dep = word(p, 0) & 0x7fffffff;
+      p = p.subarray(5);
+      if (dep === id) this.#pendingSelfDependency = true;
+    }
+    const block = { stream: id, flags: f.flags, parts: [p.slice()], bytes: p.length, frames: 1 };
+    this.#checkBlock(block.bytes);
+    if (f.flags & FLAG.END_HEADERS) this.#headerBlock(block.stream, block.flags, block.parts);
+    else this.#block = block;
+  }
+
+  #pendingSelfDependency = false;
+
+  #continuation(f: Frame): void {
+    const block = this.#block;
+    if (block === undefined) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "CONTINUATION without HEADERS");
+    block.bytes += f.payload.length;
+    block.frames++;
+    this.#checkBlock(block.bytes);
+    if (f.payload.length === 0 && !this.#empty.spend()) {
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many empty CONTINUATION frames");
+    }
+    if (block.frames > this.limits.maxContinuations) {
+      this.#events.count?.("continuation_flood");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many CONTINUATION frames in one header block");
+    }
+    block.parts.push(f.payload.slice());
+    if (f.flags & FLAG.END_HEADERS) {
+      this.#block = undefined;
+      this.#headerBlock(block.stream, block.flags, block.parts);
+    }
+  }
+
+  /** A header block larger than any the limits allow is refused before it is buffered. */
+  #checkBlock(bytes: number): void {
+    if (bytes > this.limits.maxHeaderListSize * 2 + 1024) {
+      this.#events.count?.("continuation_flood");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "header block over the header-list limit");
+    }
+  }
+
+  /** A complete header block on stream `id`: a request, or trailers. */
+  #headerBlock(id: number, flags: number, parts: Uint8Array[]): void {
+    const bytes = parts.length === 1 ? parts[0] : concat(parts);
+    let decoded;
+    try {
+      decoded = this.#decoder.decode(bytes);
+    } catch (e) {
+      if (e instanceof HpackError) throw new ConnectionError(ERROR.COMPRESSION_ERROR, e.message);
+      throw e;
+    }
+    const selfDep = this.#pendingSelfDependency;
+    this.#pendingSelfDependency = false;
+    const end = (flags & FLAG.END_STREAM) !== 0;
+    const existing = this.streams.get(id);
+    if (existing !== undefined) {
+      // Trailers (§8.1): they must end the stream.
+      if (existing.remoteEnded) {
+        throw new StreamError(id, ERROR.STREAM_CLOSED, `HEADERS after END_STREAM on ${id}`);
+      }
+      if (!end) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "trailers without END_STREAM");
+      try {
+        existing.trailers = trailerFields(decoded.names, decoded.values);
+      } catch (e) {
+        if (e instanceof MalformedRequest) throw new StreamError(id, ERROR.PROTOCOL_ERROR, e.message);
+        throw e;
+      }
+      this.#remoteEnd(existing);
+      return;
+    }
+    if (id % 2 === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `client stream id ${id} is even`);
+    if (!this.#idle(id)) {
+      if (this.#recent.get(id) === true) return; // reset by the server: ignored
+      if (this.#recent.has(id)) {
+        throw new ConnectionError(ERROR.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+      }
+      throw new ConnectionError(ERROR.PROTOCOL_ERROR, `stream id ${id} is not above ${this.lastPeerStream}`);
+    }
+    if (this.goawayCode !== -1 && id > this.#goawayLast) return; // after GOAWAY: ignored (§6.8)
+    this.lastPeerStream = id;
+    if (selfDep) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
+    if (this.streams.size >= this.limits.maxConcurrentStreams) {
+      this.#events.count?.("refused");
+      this.#remember(id, true);
+      throw new StreamError(id, ERROR.REFUSED_STREAM, "over SETTINGS_MAX_CONCURRENT_STREAMS");
+    }
+    if (decoded.overflow) {
+      // Over the header-list limit (or an HPACK bomb): refused with 431, never dispatched.
+      this.#events.count?.("headers_too_large");
+      this.#events.refusedHeaders?.(id);
+      if (!this.#resets.spend()) {
+        throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many refused requests");
+      }
+      this.#writeHeaders(id, [[":status", "431"]], true);
+      this.#remember(id, !end);
+      if (!end) {
+        writeRst(this.out, id, ERROR.NO_ERROR);
+        this.controlQueued++;
+      }
+      return;
+    }
+    let head;
+    try {
+      head = requestFields(decoded.names, decoded.values);
+    } catch (e) {
+      if (e instanceof MalformedRequest) {
+        this.#remember(id, true);
+        throw new StreamError(id, ERROR.PROTOCOL_ERROR, e.message);
+      }
+      throw e;
+    }
+    const s = new H2Stream(id, head, this, this.#peer.initialWindow, this.limits.streamWindow);
+    this.streams.set(id, s);
+    this.#events.count?.("stream");
+    if (end) {
+      if (head.contentLength > 0) {
+        this.streams.delete(id);
+        this.#remember(id, true);
+        throw new StreamError(id, ERROR.PROTOCOL_ERROR, "END_STREAM with a non-zero content-length");
+      }
+      s.remoteEnded = true;
+      s.body.end();
+    } else if (head.contentLength < 0) {
+      (s.head as { chunked: boolean }).chunked = true;
+    }
+    this.#events.request(s);
+  }
+
+  #priority(f: Frame): void {
+    if (f.streamId === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "PRIORITY on stream 0");
+    if (f.payload.length !== 5) {
+      throw new StreamError(f.streamId, ERROR.FRAME_SIZE_ERROR, "PRIORITY of a wrong length");
+    }
+    if ((word(f.payload, 0) & 0x7fffffff) === f.streamId) {
+      throw new StreamError(f.streamId, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
+    }
+    // Accepted and ignored (RFC 9113 §5.3.2).
+  }
+
+  #rst(f: Frame): void {
+    const id = f.streamId;
+    if (id === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "RST_STREAM on stream 0");
+    if (f.payload.length !== 4) {
+      throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "RST_STREAM of a wrong length");
+    }
+    if (this.#idle(id)) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
+    const s = this.streams.get(id);
+    if (s === undefined) return;
+    this.#events.count?.("reset_received");
+    if (!this.#resets.spend()) {
+      this.#events.count?.("rapid_reset");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many stream resets");
+    }
+    s.resetCode = word(f.payload, 0);
+    this.#closeStream(s, s.resetCode);
+  }
+
+  #settingsFrame(f: Frame): void {
+    if (f.streamId !== 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "SETTINGS on a stream");
+    if (f.flags & FLAG.ACK) {
+      if (f.payload.length !== 0) {
+        throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
+      }
+      return;
+    }
+    if (f.payload.length % 6 !== 0) {
+      throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "SETTINGS of a wrong length");
+    }
+    this.#settingsSeen = true;
+    if (!this.#settings.spend()) {
+      this.#events.count?.("settings_flood");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many SETTINGS frames");
+    }
+    const delta = applySettings(this.#peer, f.payload);
+    this.#encoder.setMaxTableSize(this.#peer.headerTableSize);
+    if (delta !== 0) {
+      for (const s of this.streams.values()) {
+        s.sendWindow += delta;
+        if (s.sendWindow > MAX_WINDOW) {
+          throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "a stream window over 2^31-1");
+        }
+        if (delta > 0) s.wakeWriter();
+      }
+    }
+    writeFrameHeader(this.out, 0, FRAME.SETTINGS, FLAG.ACK, 0);
+    this.#control();
+  }
+
+  #ping(f: Frame): void {
+    if (f.streamId !== 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "PING on a stream");
+    if (f.payload.length !== 8) throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "PING of a wrong length");
+    if (f.flags & FLAG.ACK) return;
+    if (!this.#pings.spend()) {
+      this.#events.count?.("ping_flood");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many PINGs");
+    }
+    writeFrame(this.out, FRAME.PING, FLAG.ACK, 0, f.payload);
+    this.#control();
+  }
+
+  /** Counts a control frame queued in answer to the client; too many unread ones end the connection. */
+  #control(): void {
+    if (++this.controlQueued > this.limits.maxQueuedControl) {
+      this.#events.count?.("control_flood");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "the client does not read what it asked for");
+    }
+  }
+
+  #peerGoaway(f: Frame): void {
+    if (f.streamId !== 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "GOAWAY on a stream");
+    if (f.payload.length < 8) throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "GOAWAY too short");
+    this.peerGone = true;
+    this.#events.peerGoaway?.(word(f.payload, 4));
+  }
+
+  #windowUpdate(f: Frame): void {
+    if (f.payload.length !== 4) {
+      throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "WINDOW_UPDATE of a wrong length");
+    }
+    const inc = word(f.payload, 0) & 0x7fffffff;
+    const id = f.streamId;
+    if (id === 0) {
+      if (inc === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
+      this.sendWindow += inc;
+      if (this.sendWindow > MAX_WINDOW) {
+        throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "connection window over 2^31-1");
+      }
+      for (const s of this.streams.values()) s.wakeWriter();
+      return;
+    }
+    if (this.#idle(id)) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${id}`);
+    const s = this.streams.get(id);
+    if (inc === 0) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
+    if (s === undefined) return;
+    s.sendWindow += inc;
+    if (s.sendWindow > MAX_WINDOW) {
+      throw new StreamError(id, ERROR.FLOW_CONTROL_ERROR, "stream window over 2^31-1");
+    }
+    s.wakeWriter();
+  }
+
+  // --- Errors and closing ------------------------------------------------------------------------
+
+  /** Resets the stream of a stream error; counts it against the reset budget (MadeYouReset). */
+  #streamError(e: StreamError): void {
+    this.#events.count?.(`stream_error:${e.code}`);
+    if (e.code !== ERROR.REFUSED_STREAM && !this.#resets.spend()) {
+      this.#events.count?.("rapid_reset");
+      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many stream errors");
+    }
+    const s = this.streams.get(e.streamId);
+    if (s !== undefined) this.reset(s, e.code);
+    else {
+      writeRst(this.out, e.streamId, e.code);
+      this.#events.count?.(`reset_sent:${e.code}`);
+      this.#control();
+    }
+  }
+
+  /** Resets `s` with `code` (RST_STREAM) and forgets it. */
+  reset(s: H2Stream, code: number): void {
+    if (s.resetCode !== -1 || (s.localEnded && s.remoteEnded)) return;
+    s.resetCode = code;
+    writeRst(this.out, s.id, code);
+    this.#events.count?.(`reset_sent:${code}`);
+    this.controlQueued++;
+    this.#closeStream(s, code);
+  }
+
+  #closeStream(s: H2Stream, code: number): void {
+    if (!s.active) return;
+    s.active = false;
+    if (code !== -1 && s.resetCode === -1) s.resetCode = code;
+    this.streams.delete(s.id);
+    this.#remember(s.id, code !== -1);
+    const dropped = s.body.discard();
+    this.#credit(dropped + s.unacked);
+    s.unacked = 0;
+    s.wakeWriter();
+    this.#events.streamClosed?.(s);
+  }
+
+  #remember(id: number, reset: boolean): void {
+    this.#recent.set(id, reset);
+    if (this.#recent.size > RECENT_CLOSED) this.#recent.delete(this.#recent.keys().next().value!);
+  }
+
+  // --- Flow control, receiving ---------------------------------------------------------------------
+
+  /** Part of {@linkcode StreamOwner}: the handler read `n` bytes of `s`. */
+  consumed(s: H2Stream, n: number): void {
+    if (!s.active) return;
+    s.unacked += n;
+    if (!s.remoteEnded && s.unacked >= this.limits.streamWindow / 4) {
+      writeWindowUpdate(this.out, s.id, s.unacked);
+      s.recvWindow += s.unacked;
+      s.unacked = 0;
+    }
+    this.#credit(n);
+  }
+
+  /** Padding of `s`'s DATA: its credit goes back at once. */
+  consumedPadding(s: H2Stream, n: number): void {
+    s.recvWindow += n;
+    this.#credit(n);
+  }
+
+  /** Returns `n` octets of connection credit, in batches. */
+  #credit(n: number): void {
+    this.#unacked += n;
+    if (this.#unacked >= this.limits.connectionWindow / 4 && !this.failed) {
+      writeWindowUpdate(this.out, 0, this.#unacked);
+      this.#recvWindow += this.#unacked;
+      this.#unacked = 0;
+    }
+  }
+
+  // --- Sending -------------------------------------------------------------------------------------
+
+  /** The peer's largest frame. */
+  get peerMaxFrame(): number {
+    return this.#peer.maxFrameSize;
+  }
+
+  /** Sends a response head or trailers on `s`. */
+  sendHeaders(s: H2Stream, fields: ReadonlyArray<readonly [string, string]>, end: boolean): void {
+    if (!s.active) return;
+    s.headersSent = true;
+    this.#writeHeaders(s.id, fields, end);
+    if (end) this.#localEnd(s);
+  }
+
+  #writeHeaders(id: number, fields: ReadonlyArray<readonly [string, string]>, end: boolean): void {
+    const block = this.#encoder.encode(fields);
+    const max = this.#peer.maxFrameSize;
+    let off = 0;
+    let first = true;
+    do {
+      const n = Math.min(max, block.length - off);
+      const last = off + n >= block.length;
+      const flags = (last ? FLAG.END_HEADERS : 0) | (first && end ? FLAG.END_STREAM : 0);
+      writeFrame(
+        this.out,
+        first ? FRAME.HEADERS : FRAME.CONTINUATION,
+        flags,
+        id,
+        block.subarray(off, off + n),
+      );
+      off += n;
+      first = false;
+    } while (off < block.length);
+  }
+
+  /**
+   * Sends as much of `data` on `s` as the windows allow, in frames of the peer's size; returns
+   * how many octets went (the rest waits for WINDOW_UPDATE). `end` ends the stream once all of
+   * `data` is sent.
+   */
+  sendData(s: H2Stream, data: Uint8Array, end: boolean): number {
+    if (!s.active) return data.length;
+    let off = 0;
+    const max = this.#peer.maxFrameSize;
+    while (off < data.length) {
+      const n = Math.min(data.length - off, s.sendWindow, this.sendWindow, max);
+      if (n <= 0) break;
+      const last = end && off + n === data.length;
+      writeFrameHeader(this.out, n, FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id);
+      this.out.append(data.subarray(off, off + n));
+      s.sendWindow -= n;
+      this.sendWindow -= n;
+      off += n;
+    }
+    if (end && off === data.length) {
+      if (data.length === 0) writeFrameHeader(this.out, 0, FRAME.DATA, FLAG.END_STREAM, s.id);
+      this.#localEnd(s);
+    }
+    return off;
+  }
+
+  #localEnd(s: H2Stream): void {
+    s.localEnded = true;
+    if (s.remoteEnded) this.#closeStream(s, -1);
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
