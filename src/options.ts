@@ -237,6 +237,24 @@ export interface ServerOptions {
    */
   redirectHttp?: boolean;
   /**
+   * Offer HTTP/2 on the HTTPS listener (ALPN `h2`, preferred over `http/1.1`); `--no-http2`
+   * turns it off.
+   * @default {true}
+   */
+  http2?: boolean;
+  /**
+   * Also accept HTTP/2 with prior knowledge (the connection preface) on the plain-HTTP listener,
+   * for a proxy that speaks h2c; HTTP/1.1 keeps working there.
+   * @default {false}
+   */
+  h2c?: boolean;
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS: streams one HTTP/2 connection may have open; one more is
+   * refused with RST_STREAM REFUSED_STREAM.
+   * @default {128}
+   */
+  h2MaxStreams?: number;
+  /**
    * `Strict-Transport-Security: max-age=N` on HTTPS responses, in seconds. 0: not sent.
    * @default {0}
    */
@@ -385,6 +403,27 @@ export const SERVER_OPTIONS: OptionTableOf<ResolvedOptions> = {
     default: false,
     group: "TLS:",
     help: "answer every HTTP request with 308 to the HTTPS listener",
+  }),
+  http2: option({
+    flag: "http2",
+    rule: bool,
+    default: true,
+    group: "TLS:",
+    help: "do not offer HTTP/2 on the HTTPS listener (ALPN h2)",
+  }),
+  h2c: option({
+    flag: "h2c",
+    rule: bool,
+    default: false,
+    group: "Listeners:",
+    help: "also accept HTTP/2 with prior knowledge on the HTTP listener (h2c)",
+  }),
+  h2MaxStreams: option({
+    flag: "h2-max-streams",
+    rule: int(1, 10000),
+    default: 128,
+    group: "Limits and timeouts:",
+    help: "HTTP/2 streams open at once per connection (REFUSED_STREAM beyond)",
   }),
   hsts: option({
     flag: "hsts",

@@ -6,7 +6,9 @@
  */
 
 import { Connection } from "./http1/connection.ts";
-import type { ConnectionContext } from "./http1/connection_context.ts";
+import type { ConnectionContext, ServedConnection } from "./http1/connection_context.ts";
+import { H2Connection } from "./http2/connection.ts";
+import { sniffPreface } from "./http2/sniff.ts";
 import { isConnectionError } from "./http1/peer_errors.ts";
 import { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
@@ -90,7 +92,7 @@ export class Server implements ConnectionContext {
   #acme: Mount | undefined;
   #stopping: (() => Promise<void>) | undefined;
   #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
-  #conns = new Set<Connection>();
+  #conns = new Set<ServedConnection>();
   #handshaking = new Set<Deno.Conn>();
   /** Handshakes given up on whose descriptor the runtime still holds (see `tlsAbandonedHeld`);
    * they stay in #handshaking too until their handshake settles. */
@@ -212,7 +214,7 @@ export class Server implements ConnectionContext {
             hostname: o.host,
             port: o.httpsPort,
             ...this.#certs.listenOptions(),
-            alpnProtocols: ["http/1.1"],
+            alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
             ...(o.reusePort || this.#acme ? { reusePort: true } : {}),
           } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
         );
@@ -273,16 +275,42 @@ export class Server implements ConnectionContext {
     }
   }
 
-  #admit(conn: Deno.Conn, secure: boolean): void {
+  #admit(conn: Deno.Conn, secure: boolean, h2 = false): void {
     try {
       (conn as Deno.TcpConn).setNoDelay?.(true);
     } catch {
       // not a TCP socket
     }
-    const c = new Connection(conn, this, this.#nextConnId++, secure);
+    if (!secure && this.options.h2c && !this.options.proxyProtocol) {
+      this.#sniff(conn);
+      return;
+    }
+    this.#start(conn, secure, h2, undefined);
+  }
+
+  #start(conn: Deno.Conn, secure: boolean, h2: boolean, early: Uint8Array | undefined): void {
+    const id = this.#nextConnId++;
+    const c = h2
+      ? new H2Connection(conn, this, id, secure, early)
+      : new Connection(conn, this, id, secure, early);
     this.#conns.add(c);
     this.stats.connectionsActive = this.#conns.size;
     c.run();
+  }
+
+  /** --h2c: the plain listener tells HTTP/2 prior knowledge (the preface) from HTTP/1.1. */
+  async #sniff(conn: Deno.Conn): Promise<void> {
+    const seen = await sniffPreface(conn, this.options.headerTimeout);
+    if (seen === null) {
+      bump(this.stats.timeouts, "header");
+      closeQuietly(conn);
+      return;
+    }
+    if (this.#draining) {
+      closeQuietly(conn);
+      return;
+    }
+    this.#start(conn, false, seen.h2, seen.bytes);
   }
 
   /**
@@ -293,6 +321,7 @@ export class Server implements ConnectionContext {
    */
   async #handshake(conn: Deno.TlsConn): Promise<void> {
     this.#handshaking.add(conn);
+    let h2 = false;
     const t = this.options.headerTimeout;
     let timedOut = false;
     const timer = t > 0
@@ -304,7 +333,8 @@ export class Server implements ConnectionContext {
       }, t * 1000)
       : undefined;
     try {
-      await conn.handshake();
+      const info = await conn.handshake();
+      h2 = info.alpnProtocol === "h2";
       if (timedOut) throw new Error("handshake finished after the header timeout");
       this.stats.tlsHandshakesOk++;
     } catch (e) {
@@ -322,7 +352,7 @@ export class Server implements ConnectionContext {
       closeQuietly(conn);
       return;
     }
-    this.#admit(conn, true);
+    this.#admit(conn, true, h2);
   }
 
   /** Over capacity: 503 with Retry-After and Connection: close, then close. */
@@ -387,7 +417,7 @@ export class Server implements ConnectionContext {
   }
 
   /** Part of {@linkcode ConnectionContext}: forgets a closed connection. */
-  closed(c: Connection): void {
+  closed(c: ServedConnection): void {
     this.#conns.delete(c);
     this.stats.connectionsActive = this.#conns.size;
     if (this.#draining) this.#maybeFinished();
@@ -514,7 +544,7 @@ export class Server implements ConnectionContext {
             hostname: addr.hostname,
             port: addr.port,
             ...this.#certs.listenOptions(),
-            alpnProtocols: ["http/1.1"],
+            alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
             ...(reuse ? { reusePort: true } : {}),
           } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
         );

@@ -175,6 +175,18 @@ export class Stats {
   connectionsTotal = 0;
   /** Connections open now. */
   connectionsActive = 0;
+  /** HTTP/2 connections served (ALPN h2, or h2c with prior knowledge). */
+  h2Connections = 0;
+  /** HTTP/2 connections open now. */
+  h2ConnectionsActive = 0;
+  /** HTTP/2 streams opened by clients. */
+  h2Streams = 0;
+  /**
+   * HTTP/2 events by kind: `reset_sent:<CODE>`, `reset_received`, `goaway_sent:<CODE>`,
+   * `refused`, and the floods bounded (`rapid_reset`, `ping_flood`, `settings_flood`,
+   * `control_flood`, `continuation_flood`, `headers_too_large`, `stalled`).
+   */
+  readonly h2Events: Map<string, number> = new Map();
   /** Requests whose head parsed. */
   requestsTotal = 0;
   /** Requests that arrived on a connection that had served one before. */

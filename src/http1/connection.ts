@@ -118,7 +118,7 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
   #tunnel: SwitchedConnection | undefined;
 
   /** Wraps an accepted connection. */
-  constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean) {
+  constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean, early?: Uint8Array) {
     this.#conn = conn;
     this.#ctx = ctx;
     this.id = id;
@@ -136,7 +136,13 @@ export class Connection implements ByteSource, ResponseSink, ConnectionInfo {
       maxHeaderCount: o.maxHeaderCount,
     });
     this.#maxBuffer = o.maxHeaderBytes + 1024;
-    this.buf = new Uint8Array(READ_BUFFER_BYTES);
+    this.buf = new Uint8Array(Math.max(READ_BUFFER_BYTES, early?.length ?? 0));
+    if (early !== undefined) {
+      // Bytes a protocol sniffer read first (see --h2c).
+      this.buf.set(early);
+      this.end = early.length;
+      this.#arrival = performance.now();
+    }
     this.out = new Output(conn);
     this.#recorder = new ExchangeRecorder(ctx, this, () => this.#closing);
   }

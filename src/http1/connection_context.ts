@@ -12,7 +12,22 @@ import type { HeaderList } from "../http/headers.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../stats.ts";
-import type { Connection } from "./connection.ts";
+
+/** What the server needs of every connection it serves, whatever its protocol. */
+export interface ServedConnection {
+  /** When the connection's current wait expires (ms since the epoch). */
+  readonly deadline: number;
+  /** The sweeper found the deadline passed. */
+  expire(): void;
+  /** When the write in progress started (0: none). */
+  readonly writeStalledSince: number;
+  /** A write made no progress for too long. */
+  expireWrite(): void;
+  /** Graceful shutdown begins. */
+  drain(): void;
+  /** Closes at once. */
+  abort(): void;
+}
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -40,5 +55,5 @@ export interface ConnectionContext {
    */
   readonly clientOf: ((headers: HeaderList, peer: string) => ClientView | undefined) | undefined;
   /** Called once when the connection has closed. */
-  closed(conn: Connection): void;
+  closed(conn: ServedConnection): void;
 }

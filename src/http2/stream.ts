@@ -8,6 +8,8 @@
  */
 
 import { Body } from "../http/body.ts";
+import { Refusal } from "../http/refusal.ts";
+import { STATUS } from "../http/status.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { RequestFields } from "../http/request.ts";
 
@@ -63,6 +65,8 @@ export class H2Stream {
   windowWaiter: (() => void) | undefined;
   /** When a writer began waiting for window (ms since the epoch); 0 when none waits. */
   stalledSince = 0;
+  /** The largest body the stream's mount takes when no Content-Length was declared (0: none). */
+  maxBody = 0;
   /** Whether the stream is still counted against the concurrency limit. */
   active = true;
 
@@ -159,6 +163,9 @@ export class H2Body extends Body {
     const chunk = this.#queue.shift()!;
     this.#queued -= chunk.length;
     this.#owner.consumed(s, chunk.length);
+    if (s.maxBody > 0 && this.bytesRead + chunk.length > s.maxBody) {
+      throw new Refusal(STATUS.ContentTooLarge, `request body is larger than ${s.maxBody} bytes`);
+    }
     return chunk;
   }
 

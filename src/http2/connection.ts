@@ -1,0 +1,375 @@
+/**
+ * One HTTP/2 connection's I/O (RFC 9113): reads into the session, writes its frames, turns each
+ * stream into an exchange handled by the server's dispatcher (the same mounts as HTTP/1.1), and
+ * keeps the time: the preface within `--header-timeout`, an idle connection closed with GOAWAY
+ * after `--keepalive-timeout`, a stream stalled on either window reset after `--body-timeout`.
+ *
+ * @module
+ */
+
+import type { ConnectionContext } from "../http1/connection_context.ts";
+import { isConnectionError } from "../http1/peer_errors.ts";
+import { ExchangeRecorder } from "../http1/recorder.ts";
+import { Output } from "../net/output.ts";
+import { ServerRequest } from "../http/request.ts";
+import { sendError } from "../http/error_page.ts";
+import { Refusal } from "../http/refusal.ts";
+import type { Handler } from "../http/dispatch.ts";
+import { STATUS } from "../http/status.ts";
+import { bump } from "../stats.ts";
+import { ERROR, errorName } from "./errors.ts";
+import { H2Session } from "./session.ts";
+import type { H2Stream } from "./stream.ts";
+import { StreamReset } from "./stream.ts";
+import { H2Writer } from "./writer.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+const HTTP2 = "HTTP/2";
+/** How often a busy connection looks for stalled streams, at most. */
+const CHECK_MS = 1000;
+
+/**
+ * An accepted connection that speaks HTTP/2.
+ *
+ * @example
+ * ```ts ignore
+ * const c = new H2Connection(tlsConn, server, 7, true);
+ * await c.run();
+ * ```
+ */
+export class H2Connection {
+  /** Connection id. */
+  readonly id: number;
+  /** Client address. */
+  readonly remoteAddr: string;
+  /** Client port. */
+  readonly remotePort: number;
+  /** Server address. */
+  readonly localAddr: string;
+  /** Server port. */
+  readonly localPort: number;
+  /** Whether the connection is TLS. */
+  readonly secure: boolean;
+  /** The outgoing bytes. */
+  readonly out: Output;
+  /** When the connection's next check is due (ms since the epoch). */
+  deadline = Infinity;
+  /** The protocol state. */
+  readonly session: H2Session;
+
+  #conn: Deno.Conn;
+  #ctx: ConnectionContext;
+  #recorder: ExchangeRecorder;
+  #early: Uint8Array | undefined;
+  #closed = false;
+  #draining = false;
+  #flushing: Promise<void> | undefined;
+  /** Streams whose body read waits: since when. */
+  #reading = new Map<H2Stream, number>();
+  /** Handlers still running, by stream. */
+  #running = new Set<H2Stream>();
+  #idleSince = 0;
+
+  /** Wraps an accepted connection; `early` are bytes already read from it (the sniffed preface). */
+  constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean, early?: Uint8Array) {
+    this.#conn = conn;
+    this.#ctx = ctx;
+    this.id = id;
+    this.secure = secure;
+    this.#early = early;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    this.remoteAddr = remote.hostname ?? "";
+    this.remotePort = remote.port ?? 0;
+    this.localAddr = local.hostname ?? "";
+    this.localPort = local.port ?? 0;
+    this.out = new Output(conn);
+    const o = ctx.options;
+    this.session = new H2Session(this.out, {
+      maxConcurrentStreams: o.h2MaxStreams,
+      maxHeaderListSize: o.maxHeaderBytes,
+    }, {
+      request: (s) => this.#serve(s),
+      streamClosed: (s) => this.#streamClosed(s),
+      peerGoaway: () => this.#maybeClose(),
+      count: (what) => {
+        if (what === "stream") ctx.stats.h2Streams++;
+        else bump(ctx.stats.h2Events, namedCount(what));
+      },
+    });
+    this.#recorder = new ExchangeRecorder(ctx, this, () => false);
+  }
+
+  /** Serves the connection until it closes. Never throws. */
+  async run(): Promise<void> {
+    const stats = this.#ctx.stats;
+    stats.h2Connections++;
+    stats.h2ConnectionsActive++;
+    const o = this.#ctx.options;
+    this.deadline = o.headerTimeout > 0 ? Date.now() + o.headerTimeout * 1000 : Infinity;
+    try {
+      this.session.start();
+      if (this.#early !== undefined) {
+        this.session.push(this.#early);
+        this.#early = undefined;
+        this.#process();
+      }
+      this.flush().catch(() => {});
+      while (!this.session.failed && !this.#closed) {
+        // A client that does not read what it asked for is not read either: TCP slows it.
+        if (this.out.pending > 256 * 1024) await this.flush();
+        const room = this.session.room();
+        const n = await this.#conn.read(room);
+        if (n === null) break;
+        stats.bytesIn += n;
+        this.session.commit(n);
+        this.#process();
+        if (this.out.pending > 0) this.flush().catch(() => {});
+        if (this.#draining && this.session.streams.size === 0 && this.#running.size === 0) break;
+        if (this.session.peerGone && this.session.streams.size === 0) break;
+      }
+    } catch (e) {
+      if (!isConnectionError(e) && !this.#closed) {
+        this.#ctx.log.error("HTTP/2 connection failed", { conn: this.id, error: String(e) });
+      }
+    } finally {
+      await this.#close();
+    }
+  }
+
+  #process(): void {
+    const s = this.session;
+    const wasSeen = s.prefaceSeen;
+    s.process();
+    if (!wasSeen && s.prefaceSeen) this.#armIdle();
+  }
+
+  /** Writes what the session queued. Serialised: bytes leave in order. */
+  flush(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const p = this.out.flush().then(() => {
+      if (this.out.pending === 0) this.session.controlQueued = 0;
+    });
+    this.#flushing = p;
+    return p;
+  }
+
+  // --- Exchanges ---------------------------------------------------------------------------------
+
+  #serve(stream: H2Stream): void {
+    const ctx = this.#ctx;
+    const stats = ctx.stats;
+    stats.requestsTotal++;
+    this.deadline = Math.min(this.deadline, Date.now() + CHECK_MS);
+    const head = stream.head;
+    const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path);
+    const incoming = head.headers.get("x-request-id");
+    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : ctx.nextRequestId();
+    const o = ctx.options;
+    const res = new H2Writer(this.session, stream, this, {
+      head: head.method === "HEAD",
+      requestId: id,
+      hsts: this.secure && o.hsts > 0 ? `max-age=${o.hsts}` : undefined,
+    });
+    const client = ctx.clientOf?.(head.headers, this.remoteAddr);
+    const req = new ServerRequest(head, HTTP2, stream.body, this, id, performance.now(), client);
+    stream.body.onWait = (waiting) => {
+      if (waiting) this.#reading.set(stream, Date.now());
+      else this.#reading.delete(stream);
+    };
+    const limit = mount.maxBodyBytes ?? o.maxBodyBytes;
+    this.#running.add(stream);
+    this.#exchange(stream, req, res, mount.name, mount.handler, limit).finally(() => {
+      this.#running.delete(stream);
+      this.#reading.delete(stream);
+      this.#recorder.record(res, req, mount.name);
+      this.#recorder.flush();
+      // A response sent before the whole request arrived: the rest is not wanted (§8.1).
+      if (!stream.remoteEnded && stream.active) this.session.reset(stream, ERROR.NO_ERROR);
+      this.flush().catch(() => {});
+      this.#maybeClose();
+    });
+  }
+
+  async #exchange(
+    stream: H2Stream,
+    req: ServerRequest,
+    res: H2Writer,
+    mount: string,
+    handler: Handler,
+    limit: number,
+  ): Promise<void> {
+    const ctx = this.#ctx;
+    const head = stream.head;
+    try {
+      if (head.method === "CONNECT" || head.contentLength > limit) {
+        const connect = head.method === "CONNECT";
+        bump(ctx.stats.rejections, connect ? "connect" : "body_too_large");
+        await sendError(
+          res,
+          head.headers.get("accept"),
+          connect ? STATUS.NotImplemented : STATUS.ContentTooLarge,
+          connect
+            ? "CONNECT is not supported: ferry is not a proxy"
+            : `request body is larger than ${limit} bytes`,
+        );
+        return;
+      }
+      if (head.form === "asterisk") {
+        await res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
+        return;
+      }
+      if (limit > 0 && head.contentLength < 0) stream.maxBody = limit;
+      ctx.stats.countRequest(mount, head.method);
+      await handler(req, res);
+      if (!res.finished) {
+        if (!res.headersSent) {
+          ctx.log.error("handler returned without responding", { id: req.id, mount });
+          await sendError(
+            res,
+            head.headers.get("accept"),
+            STATUS.InternalServerError,
+            "Internal Server Error",
+          );
+        } else await res.end();
+      }
+    } catch (e) {
+      await this.#failed(e, req, res, mount);
+    }
+  }
+
+  async #failed(e: unknown, req: ServerRequest, res: H2Writer, mount: string): Promise<void> {
+    const ctx = this.#ctx;
+    if (e instanceof StreamReset || isConnectionError(e) || this.#closed) {
+      res.abort();
+      return;
+    }
+    if (e instanceof Refusal && !res.headersSent) {
+      await sendError(res, req.headers.get("accept"), e.status, e.message).catch(() => res.abort());
+      return;
+    }
+    ctx.stats.handlerErrors++;
+    ctx.log.error("handler failed", { id: req.id, mount, error: String((e as Error)?.stack ?? e) });
+    if (!res.headersSent) {
+      await sendError(res, req.headers.get("accept"), STATUS.InternalServerError, "Internal Server Error")
+        .catch(() => res.abort());
+    } else res.abort();
+  }
+
+  /** Part of the writer's sink: a response is complete. */
+  responded(_stream: H2Stream): void {
+    if (this.out.pending > 0) this.flush().catch(() => {});
+  }
+
+  #streamClosed(s: H2Stream): void {
+    this.#reading.delete(s);
+    if (this.session.streams.size === 0) this.#armIdle();
+  }
+
+  /** With no stream open: the connection closes after the keep-alive timeout. */
+  #armIdle(): void {
+    if (this.session.streams.size > 0 || this.#running.size > 0) return;
+    const k = this.#ctx.options.keepaliveTimeout;
+    this.#idleSince = Date.now();
+    this.deadline = k > 0 ? this.#idleSince + k * 1000 : Infinity;
+  }
+
+  #maybeClose(): void {
+    if (this.#running.size > 0 || this.session.streams.size > 0) return;
+    if (this.#draining || this.session.peerGone) this.#closeSocket();
+    else this.#armIdle();
+  }
+
+  // --- Timeouts and shutdown -----------------------------------------------------------------------
+
+  /** Called by the server's sweeper when {@linkcode H2Connection.deadline} has passed. */
+  expire(): void {
+    const now = Date.now();
+    const o = this.#ctx.options;
+    const stats = this.#ctx.stats;
+    if (!this.session.prefaceSeen) {
+      bump(stats.timeouts, "header");
+      this.#closeSocket();
+      return;
+    }
+    if (this.session.streams.size === 0 && this.#running.size === 0) {
+      bump(stats.timeouts, "keepalive");
+      this.session.goaway(ERROR.NO_ERROR, "idle");
+      this.flush().finally(() => this.#closeSocket());
+      return;
+    }
+    // Busy: reset streams stalled on a zero window or on a body that stopped coming.
+    const limit = o.bodyTimeout * 1000;
+    if (limit > 0) {
+      for (const s of [...this.session.streams.values()]) {
+        const since = s.stalledSince > 0 ? s.stalledSince : (this.#reading.get(s) ?? 0);
+        if (since > 0 && now - since > limit) {
+          bump(stats.timeouts, "body");
+          bump(stats.h2Events, "stalled");
+          this.session.reset(s, ERROR.CANCEL);
+        }
+      }
+      this.flush().catch(() => {});
+    }
+    this.deadline = now + Math.min(CHECK_MS, limit > 0 ? limit : CHECK_MS);
+  }
+
+  /** When the write now in progress started (0: none): the sweeper's write timeout. */
+  get writeStalledSince(): number {
+    return this.out.writingSince;
+  }
+
+  /** A write that made no progress for too long: the client stopped reading. */
+  expireWrite(): void {
+    bump(this.#ctx.stats.timeouts, "write");
+    this.#closeSocket();
+  }
+
+  /** Graceful shutdown: GOAWAY NO_ERROR; streams in flight finish, then the connection closes. */
+  drain(): void {
+    this.#draining = true;
+    this.session.goaway(ERROR.NO_ERROR, "shutting down");
+    this.flush().catch(() => {});
+    this.#maybeClose();
+  }
+
+  /** Closes the socket at once. */
+  abort(): void {
+    this.#closeSocket();
+  }
+
+  #closeSocket(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.deadline = Infinity;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  async #close(): Promise<void> {
+    try {
+      if (!this.#closed && !this.out.failed) await this.out.flush();
+    } catch {
+      // the peer is gone
+    }
+    // Streams still open end now: their handlers see resets, their writers wake.
+    if (!this.session.failed) this.session.fail(ERROR.NO_ERROR, "");
+    this.#closeSocket();
+    this.out.release();
+    this.#recorder.flush();
+    this.#recorder.accountOut();
+    const stats = this.#ctx.stats;
+    stats.socketWrites += this.out.writes;
+    stats.h2ConnectionsActive--;
+    this.#ctx.closed(this as never);
+  }
+}
+
+/** `reset_sent:8` → `reset_sent:CANCEL`. */
+function namedCount(what: string): string {
+  const colon = what.indexOf(":");
+  return colon < 0 ? what : `${what.slice(0, colon)}:${errorName(Number(what.slice(colon + 1)))}`;
+}
