@@ -41,6 +41,7 @@ export {
 } from "./options.ts";
 export { type OptionSpec, type OptionTable, type OptionTableOf, type Rule } from "./option_spec.ts";
 export { Server, type ServerParts, type TlsMaterial } from "./server.ts";
+export type { ServedConnection } from "./http1/connection_context.ts";
 export { ServerRequest } from "./http/request.ts";
 export {
   type Capabilities,

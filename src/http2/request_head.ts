@@ -10,8 +10,17 @@
 import type { RequestFields, TargetForm } from "../http/request.ts";
 import { HeaderList } from "../http/headers.ts";
 
-/** Why a request is malformed (the RST_STREAM's reason, for logs and counters). */
-export class MalformedRequest extends Error {}
+/**
+ * Why a request is malformed (the RST_STREAM's reason). `http11` marks a request that only
+ * HTTP/1.1 can serve (a WebSocket upgrade): it is refused with HTTP_1_1_REQUIRED, so the client
+ * retries over HTTP/1.1.
+ */
+export class MalformedRequest extends Error {
+  /** Creates the error; `http11` for a request HTTP/1.1 could serve. */
+  constructor(message: string, readonly http11 = false) {
+    super(message);
+  }
+}
 
 /** Fields that are connection-specific in HTTP/1.1 and forbidden in HTTP/2 (§8.2.2). */
 const CONNECTION_SPECIFIC = new Set([
@@ -102,7 +111,9 @@ export function requestFields(names: string[], values: string[]): RequestFields 
     regular = true;
     if (!validName(name)) throw new MalformedRequest(`invalid field name ${JSON.stringify(name)}`);
     if (!validValue(value)) throw new MalformedRequest(`invalid value of ${name}`);
-    if (CONNECTION_SPECIFIC.has(name)) throw new MalformedRequest(`connection-specific field ${name}`);
+    if (CONNECTION_SPECIFIC.has(name)) {
+      throw new MalformedRequest(`connection-specific field ${name}`, name === "upgrade");
+    }
     if (name === "te" && value !== "trailers") throw new MalformedRequest("te other than trailers");
     if (name === "cookie") {
       cookie = cookie === undefined ? value : `${cookie}; ${value}`;
@@ -123,7 +134,7 @@ export function requestFields(names: string[], values: string[]): RequestFields 
     hValues.push(cookie);
   }
   if (method === undefined) throw new MalformedRequest("no :method");
-  if (protocol !== undefined) throw new MalformedRequest(":protocol without extended CONNECT");
+  if (protocol !== undefined) throw new MalformedRequest(":protocol without extended CONNECT", true);
   let form: TargetForm;
   let target: string;
   if (method === "CONNECT") {

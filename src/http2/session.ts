@@ -103,8 +103,8 @@ export class H2Session implements StreamOwner {
   #recvWindow = DEFAULT_WINDOW;
   #unacked = 0;
   #goawayLast = MAX_WINDOW;
-  /** Recently closed streams: id → whether they were reset. */
-  #recent = new Map<number, boolean>();
+  /** Recently closed streams: id → how (`sent`: reset by the server, `received`: by the client, `ended`). */
+  #recent = new Map<number, "sent" | "received" | "ended">();
   #resets: Budget;
   #pings: Budget;
   #settings: Budget;
@@ -283,7 +283,7 @@ export class H2Session implements StreamOwner {
     if (s === undefined) {
       this.#credit(length);
       if (this.#idle(id)) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
-      if (this.#recent.get(id) === true) return; // reset by the server: ignore what was in flight
+      if (this.#recent.get(id) === "sent") return; // reset by the server: ignore what was in flight
       throw new StreamError(id, ERROR.STREAM_CLOSED, `DATA on closed stream ${id}`);
     }
     if (s.remoteEnded) {
@@ -399,7 +399,7 @@ export class H2Session implements StreamOwner {
     }
     if (id % 2 === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `client stream id ${id} is even`);
     if (!this.#idle(id)) {
-      if (this.#recent.get(id) === true) return; // reset by the server: ignored
+      if (this.#recent.get(id) === "sent") return; // reset by the server: ignored
       if (this.#recent.has(id)) {
         throw new ConnectionError(ERROR.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
       }
@@ -410,7 +410,7 @@ export class H2Session implements StreamOwner {
     if (selfDep) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
     if (this.streams.size >= this.limits.maxConcurrentStreams) {
       this.#events.count?.("refused");
-      this.#remember(id, true);
+      this.#remember(id, "sent");
       throw new StreamError(id, ERROR.REFUSED_STREAM, "over SETTINGS_MAX_CONCURRENT_STREAMS");
     }
     if (decoded.overflow) {
@@ -421,7 +421,7 @@ export class H2Session implements StreamOwner {
         throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many refused requests");
       }
       this.#writeHeaders(id, [[":status", "431"]], true);
-      this.#remember(id, !end);
+      this.#remember(id, end ? "ended" : "sent");
       if (!end) {
         writeRst(this.out, id, ERROR.NO_ERROR);
         this.controlQueued++;
@@ -433,8 +433,9 @@ export class H2Session implements StreamOwner {
       head = requestFields(decoded.names, decoded.values);
     } catch (e) {
       if (e instanceof MalformedRequest) {
-        this.#remember(id, true);
-        throw new StreamError(id, ERROR.PROTOCOL_ERROR, e.message);
+        this.#remember(id, "sent");
+        this.#events.count?.(e.http11 ? "http11_required" : "malformed");
+        throw new StreamError(id, e.http11 ? ERROR.HTTP_1_1_REQUIRED : ERROR.PROTOCOL_ERROR, e.message);
       }
       throw e;
     }
@@ -444,7 +445,7 @@ export class H2Session implements StreamOwner {
     if (end) {
       if (head.contentLength > 0) {
         this.streams.delete(id);
-        this.#remember(id, true);
+        this.#remember(id, "sent");
         throw new StreamError(id, ERROR.PROTOCOL_ERROR, "END_STREAM with a non-zero content-length");
       }
       s.remoteEnded = true;
@@ -481,7 +482,7 @@ export class H2Session implements StreamOwner {
       throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many stream resets");
     }
     s.resetCode = word(f.payload, 0);
-    this.#closeStream(s, s.resetCode);
+    this.#closeStream(s, s.resetCode, "received");
   }
 
   #settingsFrame(f: Frame): void {
@@ -593,15 +594,15 @@ export class H2Session implements StreamOwner {
     writeRst(this.out, s.id, code);
     this.#events.count?.(`reset_sent:${code}`);
     this.controlQueued++;
-    this.#closeStream(s, code);
+    this.#closeStream(s, code, "sent");
   }
 
-  #closeStream(s: H2Stream, code: number): void {
+  #closeStream(s: H2Stream, code: number, how: "sent" | "received" | "ended" = "sent"): void {
     if (!s.active) return;
     s.active = false;
     if (code !== -1 && s.resetCode === -1) s.resetCode = code;
     this.streams.delete(s.id);
-    this.#remember(s.id, code !== -1);
+    this.#remember(s.id, code === -1 ? "ended" : how);
     const dropped = s.body.discard();
     this.#credit(dropped + s.unacked);
     s.unacked = 0;
@@ -609,8 +610,8 @@ export class H2Session implements StreamOwner {
     this.#events.streamClosed?.(s);
   }
 
-  #remember(id: number, reset: boolean): void {
-    this.#recent.set(id, reset);
+  #remember(id: number, how: "sent" | "received" | "ended"): void {
+    this.#recent.set(id, how);
     if (this.#recent.size > RECENT_CLOSED) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
