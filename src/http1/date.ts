@@ -5,6 +5,8 @@
  * @module
  */
 
+import { turnNow } from "../net/clock.ts";
+
 let dateSecond = -1;
 /** `Date: …\r\nServer: ferry\r\n`, encoded once a second (read after {@linkcode refreshDate}). */
 export let commonBlock: Uint8Array = new Uint8Array(0);
@@ -27,7 +29,7 @@ export function httpDate(): string {
 
 /** Brings {@linkcode dateString} and {@linkcode commonBlock} up to the current second. */
 export function refreshDate(): void {
-  const sec = Math.floor(Date.now() / 1000);
+  const sec = Math.floor(turnNow() / 1000);
   if (sec === dateSecond) return;
   dateSecond = sec;
   dateString = new Date(sec * 1000).toUTCString();

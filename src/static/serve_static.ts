@@ -25,6 +25,7 @@ import { listing } from "./listing.ts";
 export { escapeHtml } from "./listing.ts";
 import { type ByteRange, planRanges, type RangePlan } from "./range.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
+import { turnNow } from "../net/clock.ts";
 
 /** Options of {@linkcode staticHandler}. */
 export interface StaticOptions {
@@ -174,7 +175,7 @@ export function staticHandler(options: StaticOptions): Handler {
     rootKnown = rootPath;
     let path: string;
     let stat: Deno.FileInfo;
-    const now = statValidMs > 0 ? Date.now() : 0;
+    const now = statValidMs > 0 ? turnNow() : 0;
     const seen = statValidMs > 0 ? stats.get(req.path) : undefined;
     if (seen !== undefined && now - seen.at < statValidMs) {
       path = seen.path;
