@@ -272,3 +272,38 @@ Deno.test("asgi: http.response.trailers is accepted; the body arrives whole", as
 });
 
 void APPS;
+
+Deno.test("asgi: reload and recycling replace workers after their open requests, running lifespan shutdown", async () => {
+  const marker = await tmpPath();
+  Deno.env.set("ASGI_SHUTDOWN_MARKER", marker);
+  try {
+    await using s = await startAsgi("asgi_apps:app", { workers: 1, maxRequests: 3 });
+    const first = text(await get(s.port, "/pid"));
+    // A slow request is open while the reload starts: it finishes on the old worker.
+    const slow = get(s.port, "/sleep?reload");
+    await until(() => s.stats.wsgiBusy === 1, "the slow request running");
+    const reloaded = s.pool.reload();
+    assert.equal(text(await slow), "reload");
+    await reloaded;
+    await until(() => s.stats.wsgiRestarts.get("reload") === 1, "the old worker retired");
+    await until(() => Deno.readTextFileSync(marker) === "shutdown ran", "lifespan shutdown on reload");
+    Deno.removeSync(marker);
+    const second = text(await get(s.port, "/pid"));
+    assert.notEqual(second, first);
+    // --wsgi-max-requests 3: the third request on the new worker retires it, and a new one serves.
+    await get(s.port, "/pid");
+    await get(s.port, "/pid");
+    await until(() => s.stats.wsgiRestarts.get("max_requests") === 1, "recycled after 3 requests");
+    await until(() => {
+      try {
+        return Deno.readTextFileSync(marker) === "shutdown ran";
+      } catch {
+        return false;
+      }
+    }, "lifespan shutdown on recycling");
+    await until(() => s.stats.wsgiIdle === 1, "a fresh worker");
+    assert.notEqual(text(await get(s.port, "/pid")), second);
+  } finally {
+    Deno.env.delete("ASGI_SHUTDOWN_MARKER");
+  }
+});
