@@ -128,6 +128,7 @@ export class PythonPool {
       startTimeoutMs: o.startTimeout * 1000,
       log: this.#log,
       concurrent: this.capacity > 1,
+      kind: o.interface === "asgi" ? "ASGI" : "WSGI",
       env: { FERRY_WSGI_THREADS: String(o.threads), FERRY_ASGI_LIFESPAN: o.lifespan },
     };
     try {

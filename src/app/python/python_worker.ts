@@ -34,6 +34,8 @@ export interface PythonWorkerSpec {
   log: Logger;
   /** Whether the worker serves its streams at once (threaded WSGI, ASGI) rather than in order. */
   concurrent?: boolean;
+  /** The app's interface, for messages. */
+  kind?: "WSGI" | "ASGI";
   /** More environment for the worker (its mode: threads, lifespan). */
   env?: Record<string, string>;
 }
@@ -43,9 +45,9 @@ export class WsgiImportError extends Error {
   /** The whole traceback. */
   readonly traceback: string;
   /** Wraps a worker's IMPORT_ERROR. */
-  constructor(app: string, traceback: string) {
+  constructor(app: string, traceback: string, kind: "WSGI" | "ASGI" = "WSGI") {
     const last = traceback.trim().split("\n").at(-1) ?? "import failed";
-    super(`the Python app ${app} could not be loaded: ${last}`);
+    super(`the ${kind} app ${app} could not be loaded: ${last}`);
     this.name = "WsgiImportError";
     this.traceback = traceback;
   }
@@ -211,7 +213,7 @@ export class PythonWorker {
         }),
       ]);
       if (ready.type === FRAME.ImportError) {
-        throw new WsgiImportError(spec.app, new TextDecoder().decode(ready.payload));
+        throw new WsgiImportError(spec.app, new TextDecoder().decode(ready.payload), spec.kind);
       }
       if (ready.type === FRAME.StartupFailed) {
         throw new AsgiStartupError(spec.app, new TextDecoder().decode(ready.payload));
