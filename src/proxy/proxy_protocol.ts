@@ -116,6 +116,10 @@ function parseV2(buf: Uint8Array, start: number, end: number): ProxyHeader | und
     const addr = groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::").replace(/:{3,}/, "::");
     return { length, source: { addr, port: (buf[p + 32] << 8) | buf[p + 33] } };
   }
-  if (fam === 0x00) return { length, source: undefined }; // UNSPEC
-  throw new ProxyHeaderError("unsupported PROXY v2 address family");
+  if (fam === 0x31 || fam === 0x32) { // over AF_UNIX: no address to take; the connection's own stands
+    if (len < 216) throw new ProxyHeaderError("PROXY v2 AF_UNIX addresses are truncated");
+    return { length, source: undefined };
+  }
+  if (fam === 0x00) return { length, source: undefined }; // UNSPEC: the connection's own addresses
+  throw new ProxyHeaderError(`invalid PROXY v2 address family and transport 0x${fam.toString(16)}`);
 }

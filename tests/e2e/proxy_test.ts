@@ -8,7 +8,7 @@
 import assert from "assert";
 import { exchange, text } from "../helpers/client.ts";
 import { MemorySink, startChild, startServer, until } from "../helpers/server.ts";
-import { curlFrom, freePort, startHaproxy, startNginx } from "../helpers/proxies.ts";
+import { curlFrom, freePort, proxyV2Family, startHaproxy, startNginx } from "../helpers/proxies.ts";
 import { Logger } from "../../src/log/logger.ts";
 import type { Handler } from "../../src/mod.ts";
 
@@ -84,6 +84,19 @@ Deno.test("proxy: --proxy-protocol takes the client from the header; a connectio
   assert.equal(await conn.read(new Uint8Array(100)), null, "closed without an answer");
   conn.close();
   assert.equal(s.server.stats.rejections.get("proxy_protocol"), 1);
+});
+
+Deno.test("proxy: a PROXY v2 header over AF_UNIX is served with the connection's own address", async () => {
+  await using s = await startServer({ handler: whoami, proxyProtocol: true });
+  const header = proxyV2Family(0x31, 216); // what HAProxy sends when its client came over a Unix socket
+  const request = new TextEncoder().encode(`GET /who HTTP/1.1\r\n${H}\r\n`);
+  const bytes = new Uint8Array(header.length + request.length);
+  bytes.set(header);
+  bytes.set(request, header.length);
+  const res = await exchange(s.port, bytes);
+  assert.equal(res.status, 200);
+  assert.equal(JSON.parse(text(res)).addr, "127.0.0.1");
+  assert.equal(s.server.stats.rejections.get("proxy_protocol") ?? 0, 0);
 });
 
 /** Two in-process instances behind HAProxy, with `mode` PROXY v2 or X-Forwarded-For. */

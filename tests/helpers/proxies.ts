@@ -122,3 +122,14 @@ export async function curlFrom(
   const nl = text.lastIndexOf("\n");
   return { status: Number(text.slice(nl + 1)), body: text.slice(0, nl) };
 }
+
+/**
+ * A PROXY v2 header (command PROXY) with family-and-transport byte `fam` and `addrs` bytes of
+ * address block, filled with slashes (an AF_UNIX path nobody reads).
+ */
+export function proxyV2Family(fam: number, addrs: number): Uint8Array {
+  const sig = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
+  const out = new Uint8Array(16 + addrs).fill(0x2f);
+  out.set([...sig, 0x21, fam, addrs >> 8, addrs & 0xff]);
+  return out;
+}

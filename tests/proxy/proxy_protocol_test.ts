@@ -2,6 +2,7 @@
 
 import assert from "assert";
 import { parseProxyHeader, ProxyHeaderError } from "../../src/proxy/proxy_protocol.ts";
+import { proxyV2Family } from "../helpers/proxies.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -88,4 +89,20 @@ Deno.test("proxy protocol: a missing or malformed header is refused", () => {
   const short = proxyV2([1, 2, 3, 4], 1, [5, 6, 7, 8], 2).slice(0, 16 + 4);
   short[15] = 4; // claims 4 bytes of addresses for TCP4
   assert.throws(() => parseProxyHeader(short, 0, short.length), ProxyHeaderError);
+});
+
+Deno.test("proxy protocol: v2 over AF_UNIX (stream and datagram) and UNSPEC keep the connection's own address", () => {
+  for (const fam of [0x31, 0x32]) {
+    const unix = proxyV2Family(fam, 216);
+    atEverySplit(unix, (r) => assert.deepEqual(r, { length: 232, source: undefined }));
+    const short = proxyV2Family(fam, 108);
+    assert.throws(() => parseProxyHeader(short, 0, short.length), ProxyHeaderError, "truncated");
+  }
+  const unspec = proxyV2Family(0x00, 0);
+  assert.deepEqual(parseProxyHeader(unspec, 0, unspec.length), { length: 16, source: undefined });
+  // Combinations the spec calls invalid are refused.
+  for (const fam of [0x01, 0x10, 0x13, 0x33, 0x41]) {
+    const bad = proxyV2Family(fam, 216);
+    assert.throws(() => parseProxyHeader(bad, 0, bad.length), /address family and transport/);
+  }
 });
