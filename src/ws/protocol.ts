@@ -31,6 +31,8 @@ export const CLOSE = {
   tooBig: 1009,
   /** The server met an unexpected condition. */
   internalError: 1011,
+  /** The server is short of a resource for now (its memory budget for incoming messages). */
+  tryAgainLater: 1013,
   /** Reported when a close frame carried no code (never sent). */
   noStatus: 1005,
   /** Reported when the connection ended without a close frame (never sent). */

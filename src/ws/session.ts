@@ -11,9 +11,10 @@
 
 import type { Tunnel } from "../http/tunnel.ts";
 import { bump } from "../stats.ts";
-import { concatBytes } from "../bytes.ts";
 import { FrameParser, type FrameSink } from "./frame_parser.ts";
-import { closePayload, writeFrame } from "./frame_writer.ts";
+import { closePayload } from "./frame_writer.ts";
+import { Assembly, setAssemblyBudget } from "./assembly.ts";
+import { WsOutput } from "./ws_output.ts";
 import { deflateMessage, type DeflateParams, inflateMessage } from "./deflate.ts";
 import { CLOSE, isValidCloseCode, OPCODE, WsProtocolError } from "./protocol.ts";
 import { type FerryWebSocket, type SocketControl, socketControl, type WsTransport } from "./socket.ts";
@@ -39,12 +40,12 @@ const DEFLATE_MAX_BYTES = 4 * 1024 * 1024;
 /** The read buffer of a WebSocket connection. */
 const READ_BYTES = 16 * 1024;
 /**
- * Reading stops while this much output waits for a peer that does not read (pongs for a ping
- * flood, echoes): TCP's flow control then slows the peer, and the output stays bounded.
+ * Reading stops while this much output waits for a peer that does not read (echoes, app sends),
+ * until half of it has gone: TCP's flow control then slows the peer, and the output stays
+ * bounded. A peer that keeps it over this bound past `--body-timeout` is closed.
  */
 const READ_PAUSE_BYTES = 1024 * 1024;
 
-const noop = () => {};
 const wholeDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -64,7 +65,8 @@ export class WsSession implements FrameSink, WsTransport {
   /** The opcode of the message being assembled (0 when none is). */
   #msgOpcode = 0;
   #msgCompressed = false;
-  #parts: Uint8Array[] = [];
+  #assembly: Assembly;
+  #out: WsOutput;
   #size = 0;
   #text = "";
   #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -91,6 +93,20 @@ export class WsSession implements FrameSink, WsTransport {
     this.#ctl = socketControl(socket);
     this.#opts = options;
     this.#deflate = options.deflate;
+    setAssemblyBudget(options.maxMessageBytes);
+    this.#assembly = new Assembly(options.maxMessageBytes);
+    const stallSeconds = tunnel.options.bodyTimeout;
+    this.#out = new WsOutput(tunnel.out, {
+      bound: READ_PAUSE_BYTES,
+      stallMs: stallSeconds > 0 ? stallSeconds * 1000 : 0,
+      onStall: () => {
+        bump(tunnel.stats.timeouts, "write");
+        tunnel.log.info("WebSocket closed: the peer left over 1 MiB unread past --body-timeout", {
+          seconds: stallSeconds,
+        });
+        tunnel.close();
+      },
+    });
     this.#parser = new FrameParser(this, {
       maxFramePayload: options.maxMessageBytes,
       allowCompressed: options.deflate !== undefined,
@@ -112,7 +128,7 @@ export class WsSession implements FrameSink, WsTransport {
       if (t.early.length > 0) this.#consume(t.early, t.early.length);
       const buf = new Uint8Array(READ_BYTES);
       while (!this.#ended) {
-        if (t.out.pending >= READ_PAUSE_BYTES) await t.out.flush().catch(noop);
+        if (this.#out.queued >= READ_PAUSE_BYTES) await this.#out.belowBound();
         const n = await t.read(buf);
         if (n === null) break;
         if (this.#failed) continue; // lingering: discard
@@ -147,17 +163,14 @@ export class WsSession implements FrameSink, WsTransport {
     if (opcode !== OPCODE.continuation) {
       this.#msgOpcode = opcode;
       this.#msgCompressed = compressed;
-      this.#parts = [];
+      this.#assembly.begin(fin ? length : -1);
       this.#size = 0;
       this.#text = "";
       this.#textDecoded = false;
     }
     this.#lastFin = fin;
     this.#wholeLength = fin && opcode !== OPCODE.continuation ? length : -1;
-    const max = this.#opts.maxMessageBytes;
-    if (this.#size + length > max) {
-      throw new WsProtocolError(CLOSE.tooBig, `message over the limit of ${max} bytes`);
-    }
+    this.#assembly.frame(length);
   }
 
   /** Part of {@linkcode FrameSink}. */
@@ -172,14 +185,19 @@ export class WsSession implements FrameSink, WsTransport {
       try {
         if (bytes.length === this.#wholeLength) {
           // A one-frame message that arrived in one piece (the usual case): decoded whole,
-          // without a streaming decoder's set-up and flush.
+          // without a streaming decoder's set-up and flush, and without a copy.
           this.#text = wholeDecoder.decode(bytes);
           this.#textDecoded = true;
-        } else this.#text += this.#decoder.decode(bytes, { stream: true });
+          return;
+        }
+        // In pieces: checked as each arrives (a bad sequence fails at once), kept as bytes (a
+        // string of many small pieces costs far more than their bytes), decoded once whole.
+        this.#decoder.decode(bytes, { stream: true });
       } catch {
         throw new WsProtocolError(CLOSE.invalidData, "text message is not valid UTF-8");
       }
-    } else this.#parts.push(bytes.slice());
+    }
+    this.#assembly.add(bytes);
   }
 
   /** Part of {@linkcode FrameSink}. */
@@ -193,7 +211,7 @@ export class WsSession implements FrameSink, WsTransport {
     const text = this.#msgOpcode === OPCODE.text;
     let data: string | Uint8Array;
     if (this.#msgCompressed) {
-      const bytes = inflateMessage(this.#parts, this.#opts.maxMessageBytes);
+      const bytes = inflateMessage([this.#assembly.take()], this.#opts.maxMessageBytes);
       if (text) {
         try {
           data = this.#decoder.decode(bytes);
@@ -202,16 +220,19 @@ export class WsSession implements FrameSink, WsTransport {
         }
       } else data = bytes;
     } else if (text) {
-      try {
-        data = this.#textDecoded || this.#size === 0 ? this.#text : this.#text + this.#decoder.decode();
-      } catch {
-        throw new WsProtocolError(CLOSE.invalidData, "text message ends inside a UTF-8 sequence");
+      if (this.#textDecoded) data = this.#text;
+      else {
+        try {
+          this.#decoder.decode();
+        } catch {
+          throw new WsProtocolError(CLOSE.invalidData, "text message ends inside a UTF-8 sequence");
+        }
+        data = wholeDecoder.decode(this.#assembly.take());
       }
-    } else data = concatBytes(this.#parts, this.#size);
+    } else data = this.#assembly.take();
     const stats = this.#t.stats;
     stats.wsMessagesIn++;
     stats.wsBytesIn += this.#size;
-    this.#parts = [];
     this.#text = "";
     this.#msgOpcode = 0;
     if (this.#closeSent) return; // closing: messages are no longer delivered
@@ -220,7 +241,7 @@ export class WsSession implements FrameSink, WsTransport {
 
   #control(opcode: number, payload: Uint8Array): void {
     if (opcode === OPCODE.ping) {
-      if (!this.#closeSent) writeFrame(this.#t.out, OPCODE.pong, payload.slice(), false).catch(noop);
+      if (!this.#closeSent) this.#out.pong(payload);
       return;
     }
     if (opcode === OPCODE.pong) {
@@ -249,7 +270,7 @@ export class WsSession implements FrameSink, WsTransport {
       this.#closeSent = true;
       this.#ctl.closing();
       const echo = code === CLOSE.noStatus ? undefined : code;
-      writeFrame(this.#t.out, OPCODE.close, closePayload(echo, ""), false).catch(noop);
+      this.#out.frame(OPCODE.close, closePayload(echo, ""), false);
     }
     // The server closes the TCP connection first (RFC 6455 §7.1.1): the loop ends, the
     // connection flushes the close frame and closes.
@@ -259,30 +280,28 @@ export class WsSession implements FrameSink, WsTransport {
   // --- Writing (WsTransport) -------------------------------------------------------------------
 
   /** Part of {@linkcode WsTransport}: one message as one frame. */
-  sendMessage(text: boolean, payload: Uint8Array): Promise<void> {
-    if (this.#closeSent || this.#ended) return Promise.resolve();
+  sendMessage(text: boolean, payload: Uint8Array): void {
+    if (this.#closeSent || this.#ended) return;
     const stats = this.#t.stats;
     stats.wsMessagesOut++;
     stats.wsBytesOut += payload.length;
     const opcode = text ? OPCODE.text : OPCODE.binary;
     const deflate = this.#deflate;
-    try {
-      if (
-        deflate !== undefined && payload.length >= DEFLATE_MIN_BYTES && payload.length <= DEFLATE_MAX_BYTES
-      ) {
-        return writeFrame(this.#t.out, opcode, deflateMessage(payload, deflate.windowBits), true).catch(noop);
-      }
-      return writeFrame(this.#t.out, opcode, payload, false).catch(noop);
-    } catch {
-      return Promise.resolve();
-    }
+    if (deflate !== undefined && payload.length >= DEFLATE_MIN_BYTES && payload.length <= DEFLATE_MAX_BYTES) {
+      this.#out.frame(opcode, deflateMessage(payload, deflate.windowBits), true);
+    } else this.#out.frame(opcode, payload, false);
+  }
+
+  /** Part of {@linkcode WsTransport}: bytes queued and not yet written. */
+  get queued(): number {
+    return this.#out.queued;
   }
 
   /** Part of {@linkcode WsTransport}: the app closes. */
   startClose(code: number | undefined, reason: string): void {
     if (this.#closeSent || this.#ended) return;
     this.#closeSent = true;
-    writeFrame(this.#t.out, OPCODE.close, closePayload(code, reason), false).catch(noop);
+    this.#out.frame(OPCODE.close, closePayload(code, reason), false);
     this.#timer = "close";
     this.#t.setDeadline(Date.now() + CLOSE_WAIT_MS);
   }
@@ -303,7 +322,7 @@ export class WsSession implements FrameSink, WsTransport {
     this.#t.log.debug("WebSocket failed", { code, reason });
     if (!this.#closeSent) {
       this.#closeSent = true;
-      writeFrame(this.#t.out, OPCODE.close, closePayload(code, reason.slice(0, 120)), false).catch(noop);
+      this.#out.frame(OPCODE.close, closePayload(code, reason.slice(0, 120)), false);
     }
     this.#ctl.error(reason);
     this.#record(code);
@@ -322,7 +341,7 @@ export class WsSession implements FrameSink, WsTransport {
   #expired(): void {
     if (this.#timer === "ping" && !this.#pingOutstanding && !this.#closeSent) {
       this.#pingOutstanding = true;
-      writeFrame(this.#t.out, OPCODE.ping, new Uint8Array(0), false).catch(noop);
+      this.#out.frame(OPCODE.ping, new Uint8Array(0), false);
       this.#t.setDeadline(Date.now() + this.#opts.pingInterval * 1000);
       return;
     }
@@ -349,6 +368,8 @@ export class WsSession implements FrameSink, WsTransport {
     if (this.#ended) return;
     this.#ended = true;
     this.#t.setDeadline(Infinity);
+    this.#assembly.release();
+    this.#out.end();
     if (this.#failed) return; // recorded and reported when it failed
     this.#record(code);
     this.#ctl.closed(code, reason, wasClean);

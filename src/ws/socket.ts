@@ -10,8 +10,10 @@
 
 /** What the socket asks of the session that carries it. */
 export interface WsTransport {
-  /** Sends a message; resolves once it has been written (or the connection is gone). */
-  sendMessage(text: boolean, payload: Uint8Array): Promise<void>;
+  /** Queues a message to be sent. */
+  sendMessage(text: boolean, payload: Uint8Array): void;
+  /** Bytes queued and not yet written to the socket (no promise per message is kept for it). */
+  readonly queued: number;
   /** Starts the closing handshake with `code` (none: an empty close frame) and `reason`. */
   startClose(code: number | undefined, reason: string): void;
   /** Reports a listener's failure. */
@@ -125,9 +127,9 @@ export class FerryWebSocket extends EventTarget {
     return this.#extensions;
   }
 
-  /** Bytes of messages passed to `send` that have not been written to the socket yet. */
+  /** Bytes of messages passed to `send` that have not been written to the socket yet (frame headers included). */
   get bufferedAmount(): number {
-    return this.#buffered;
+    return this.#buffered + (this.#state === 1 || this.#state === 2 ? this.#transport!.queued : 0);
   }
 
   /**
@@ -291,9 +293,7 @@ export class FerryWebSocket extends EventTarget {
 
   #queue(text: boolean, bytes: Uint8Array): void {
     if (this.#state !== 1 && this.#state !== 2) return;
-    const n = bytes.length;
-    this.#buffered += n;
-    this.#transport!.sendMessage(text, bytes).finally(() => this.#buffered -= n);
+    this.#transport!.sendMessage(text, bytes);
   }
 
   #open(transport: WsTransport, extensions: string): void {
