@@ -292,6 +292,15 @@ export class WsSession implements FrameSink, WsTransport {
     } else this.#out.frame(opcode, payload, false);
   }
 
+  /**
+   * Sends a message as {@linkcode WsSession.sendMessage} does, and resolves once it has been
+   * written (or the connection is gone): for senders that pace themselves by the socket.
+   */
+  sendAndWait(text: boolean, payload: Uint8Array): Promise<void> {
+    this.sendMessage(text, payload);
+    return this.#out.written();
+  }
+
   /** Part of {@linkcode WsTransport}: bytes queued and not yet written. */
   get queued(): number {
     return this.#out.queued;

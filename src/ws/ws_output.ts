@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Output } from "../http1/output.ts";
+import type { Output } from "../net/output.ts";
 import { appendFrameHeader } from "./frame_writer.ts";
 import { OPCODE } from "./protocol.ts";
 
@@ -44,6 +44,12 @@ export class WsOutput {
   #below: Array<() => void> = [];
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #failed = false;
+  /** Bytes ever appended, and ever written (or part of the write under way: #sentMark). */
+  #appended = 0;
+  #writtenMark = 0;
+  #sentMark = 0;
+  /** Callers of {@linkcode WsOutput.written}, each with the mark it waits for. */
+  #writtenWaiters: Array<{ mark: number; resolve: () => void }> = [];
 
   /** Frames for `out`. */
   constructor(out: Output, options: WsOutputOptions) {
@@ -59,8 +65,10 @@ export class WsOutput {
   /** Queues one frame (a copy of `payload`): written now, or with the next write. */
   frame(opcode: number, payload: Uint8Array, compressed: boolean): void {
     if (this.#failed) return;
+    const at = this.#out.length;
     appendFrameHeader(this.#out, opcode, payload.length, compressed, false);
     this.#out.append(payload);
+    this.#appended += this.#out.length - at;
     if (this.#writing === null) this.#start();
     else this.#overBound();
   }
@@ -73,6 +81,16 @@ export class WsOutput {
     if (this.#failed) return;
     if (this.queued < this.#opts.bound) this.frame(OPCODE.pong, payload, false);
     else this.#pong = payload.slice();
+  }
+
+  /**
+   * Resolves once everything queued so far has been written (or the connection is gone). For
+   * callers that pace themselves by it (one promise per call: not for every frame).
+   */
+  written(): Promise<void> {
+    if (this.#failed || this.#writtenMark >= this.#appended) return Promise.resolve();
+    const mark = this.#appended;
+    return new Promise((resolve) => this.#writtenWaiters.push({ mark, resolve }));
   }
 
   /** Resolves once fewer than half the bound's bytes wait (at once when that is so already). */
@@ -89,6 +107,7 @@ export class WsOutput {
 
   #start(): void {
     this.#inflight = this.#out.pending;
+    this.#sentMark = this.#appended;
     this.#writing = this.#out.flush().then(() => this.#written(), () => this.#lost());
     this.#overBound();
   }
@@ -96,11 +115,23 @@ export class WsOutput {
   #written(): void {
     this.#writing = null;
     this.#inflight = 0;
+    this.#writtenMark = this.#sentMark;
+    if (this.#writtenWaiters.length > 0) {
+      const mark = this.#writtenMark;
+      const still = [];
+      for (const w of this.#writtenWaiters) {
+        if (w.mark <= mark) w.resolve();
+        else still.push(w);
+      }
+      this.#writtenWaiters = still;
+    }
     const pong = this.#pong;
     if (pong !== null) {
       this.#pong = null;
+      const at = this.#out.length;
       appendFrameHeader(this.#out, OPCODE.pong, pong.length, false, false);
       this.#out.append(pong);
+      this.#appended += this.#out.length - at;
     }
     if (this.#out.pending > 0) this.#start();
     if (this.queued <= this.#opts.bound && this.#stallTimer !== undefined) {
@@ -125,6 +156,8 @@ export class WsOutput {
     clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
     this.#pong = null;
+    for (const w of this.#writtenWaiters) w.resolve();
+    this.#writtenWaiters = [];
     const below = this.#below;
     this.#below = [];
     for (const r of below) r();

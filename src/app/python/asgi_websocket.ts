@@ -137,7 +137,7 @@ export async function asgiWebSocket(
             worker.post(FRAME.Credit, sid, creditPayload(n));
             break;
           }
-          session.sendMessage(f.payload[0] === 1, f.payload.subarray(1)).then(() => {
+          session.sendAndWait(f.payload[0] === 1, f.payload.subarray(1)).then(() => {
             if (!worker.gone) worker.post(FRAME.Credit, sid, creditPayload(n));
           });
           break;
