@@ -25,6 +25,9 @@ import { H2Writer } from "./writer.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 const HTTP2 = "HTTP/2";
+/** How long, and how many bytes, a connection ended by an error reads on after its GOAWAY. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 1 << 20;
 /** How often a busy connection looks for stalled streams, at most. */
 const CHECK_MS = 1000;
 
@@ -90,6 +93,7 @@ export class H2Connection {
       maxHeaderListSize: o.maxHeaderBytes,
     }, {
       request: (s) => this.#serve(s),
+      running: () => this.#running.size,
       streamClosed: (s) => this.#streamClosed(s),
       peerGoaway: () => this.#maybeClose(),
       count: (what) => {
@@ -349,12 +353,37 @@ export class H2Connection {
     }
   }
 
+  async #linger(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => this.#closeSocket(), LINGER_MS);
+    const scratch = new Uint8Array(16 * 1024);
+    let seen = 0;
+    try {
+      while (seen < LINGER_BYTES) {
+        const n = await this.#conn.read(scratch);
+        if (n === null) break;
+        seen += n;
+      }
+    } catch {
+      // closed by the timer, or reset
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #close(): Promise<void> {
     try {
       if (!this.#closed && !this.out.failed) await this.out.flush();
     } catch {
       // the peer is gone
     }
+    // After a connection error the GOAWAY must reach a client that is still sending: half-close
+    // and read what it sends for a moment, so the kernel does not answer it with a reset.
+    if (this.session.failed && !this.#closed && !this.out.failed) await this.#linger();
     // Streams still open end now: their handlers see resets, their writers wake.
     if (!this.session.failed) this.session.fail(ERROR.NO_ERROR, "");
     this.#closeSocket();

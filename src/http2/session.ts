@@ -42,6 +42,11 @@ export interface SessionEvents {
   request(stream: H2Stream): void;
   /** A request's header list was over the limit: the session answered 431 itself. */
   refusedHeaders?(stream: number): void;
+  /**
+   * Handlers still running, streams reset or not: they count against the concurrency limit, so
+   * resetting streams does not let a client run more handlers at once (Rapid Reset).
+   */
+  running?(): number;
   /** A stream closed (both sides ended, or reset by either side). */
   streamClosed?(stream: H2Stream): void;
   /** The client sent GOAWAY. */
@@ -142,9 +147,9 @@ export class H2Session implements StreamOwner {
     }
   }
 
-  /** Whether the client's preface has arrived. */
+  /** Whether the client's preface (the magic and its first SETTINGS) has arrived. */
   get prefaceSeen(): boolean {
-    return this.#prefaceSeen;
+    return this.#prefaceSeen && this.#settingsSeen;
   }
 
   /** The reader's buffer to read into. */
@@ -408,7 +413,8 @@ export class H2Session implements StreamOwner {
     if (this.goawayCode !== -1 && id > this.#goawayLast) return; // after GOAWAY: ignored (§6.8)
     this.lastPeerStream = id;
     if (selfDep) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
-    if (this.streams.size >= this.limits.maxConcurrentStreams) {
+    const busy = Math.max(this.streams.size, this.#events.running?.() ?? 0);
+    if (busy >= this.limits.maxConcurrentStreams) {
       this.#events.count?.("refused");
       this.#remember(id, "sent");
       throw new StreamError(id, ERROR.REFUSED_STREAM, "over SETTINGS_MAX_CONCURRENT_STREAMS");
@@ -574,7 +580,7 @@ export class H2Session implements StreamOwner {
   /** Resets the stream of a stream error; counts it against the reset budget (MadeYouReset). */
   #streamError(e: StreamError): void {
     this.#events.count?.(`stream_error:${e.code}`);
-    if (e.code !== ERROR.REFUSED_STREAM && !this.#resets.spend()) {
+    if (!this.#resets.spend()) {
       this.#events.count?.("rapid_reset");
       throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many stream errors");
     }

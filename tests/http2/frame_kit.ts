@@ -208,3 +208,59 @@ export async function exchange(
   }
   return { frames: seen.frames, closed };
 }
+
+/** A response read over HTTP/2. */
+export interface H2Response {
+  /** `:status`. */
+  status: number;
+  /** Fields, names lower-case. */
+  headers: Array<[string, string]>;
+  /** The body. */
+  body: Uint8Array;
+  /** The RST_STREAM code, when the stream was reset instead. */
+  reset?: number;
+}
+
+/**
+ * One request over h2c (prior knowledge) on a new connection with windows opened wide: the
+ * fields (pseudo-headers first), an optional body sent in 16 KiB DATA frames, END_STREAM last.
+ */
+export async function request(
+  port: number,
+  fields: Array<[string, string]>,
+  body?: Uint8Array,
+): Promise<H2Response> {
+  const c = new Client();
+  const parts = [c.start([[4, 0x7fffffff]]), c.windowUpdate(0, 0x7fffffff - 65535)];
+  parts.push(c.headers(1, fields, { end: body === undefined }));
+  if (body !== undefined) {
+    for (let at = 0; at < body.length || at === 0; at += 16384) {
+      const end = at + 16384 >= body.length;
+      parts.push(c.data(1, body.subarray(at, at + 16384), end));
+      if (end) break;
+    }
+  }
+  const { frames } = await exchange(
+    port,
+    concat(parts),
+    (fs) =>
+      fs.some((f) =>
+        f.stream === 1 &&
+        ((f.flags & FLAG.END_STREAM) !== 0 && f.type !== FRAME.PING || f.type === FRAME.RST_STREAM)
+      ) || fs.some((f) => f.type === FRAME.GOAWAY),
+  );
+  const heads = frames.filter((f) => f.type === FRAME.HEADERS && f.stream === 1);
+  const data = frames.filter((f) => f.type === FRAME.DATA && f.stream === 1).map((f) => f.payload);
+  const fieldsOut = heads[0]?.fields ?? [];
+  return {
+    status: Number(fieldsOut.find(([n]) => n === ":status")?.[1] ?? 0),
+    headers: fieldsOut.filter(([n]) => !n.startsWith(":")),
+    body: concat(data),
+    reset: frames.find((f) => f.type === FRAME.RST_STREAM && f.stream === 1)?.code,
+  };
+}
+
+/** A field of `res`, or undefined. */
+export function field(res: H2Response, name: string): string | undefined {
+  return res.headers.find(([n]) => n === name)?.[1];
+}
