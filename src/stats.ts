@@ -181,12 +181,18 @@ export class Stats {
   h2ConnectionsActive = 0;
   /** HTTP/2 streams opened by clients. */
   h2Streams = 0;
+  /** HTTP/2 streams reset by clients (RST_STREAM received on an open stream). */
+  h2ResetsReceived = 0;
+  /** HTTP/2 RST_STREAM frames sent, by error code name. */
+  readonly h2ResetsSent: Map<string, number> = new Map();
+  /** HTTP/2 GOAWAY frames sent, by error code name. */
+  readonly h2Goaways: Map<string, number> = new Map();
   /**
-   * HTTP/2 events by kind: `reset_sent:<CODE>`, `reset_received`, `goaway_sent:<CODE>`,
-   * `refused`, and the floods bounded (`rapid_reset`, `ping_flood`, `settings_flood`,
-   * `control_flood`, `continuation_flood`, `headers_too_large`, `stalled`).
+   * HTTP/2 limits met and requests refused, by kind: `rapid_reset`, `ping_flood`,
+   * `settings_flood`, `control_flood`, `continuation_flood`, `headers_too_large`, `stalled`,
+   * `refused` (REFUSED_STREAM), `malformed`, `http11_required`.
    */
-  readonly h2Events: Map<string, number> = new Map();
+  readonly h2Limits: Map<string, number> = new Map();
   /** Requests whose head parsed. */
   requestsTotal = 0;
   /** Requests that arrived on a connection that had served one before. */
@@ -282,9 +288,24 @@ export class Stats {
 
   /** A structured-cloneable copy, for sending to another worker. */
   snapshot(): StatsSnapshot {
-    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, wsCloses, ...plain } = this;
+    const {
+      latency,
+      requests,
+      responses,
+      rejections,
+      timeouts,
+      wsgiRestarts,
+      wsCloses,
+      h2ResetsSent,
+      h2Goaways,
+      h2Limits,
+      ...plain
+    } = this;
     return {
       ...plain,
+      h2ResetsSent: [...h2ResetsSent],
+      h2Goaways: [...h2Goaways],
+      h2Limits: [...h2Limits],
       wsgiRestarts: [...wsgiRestarts],
       wsCloses: [...wsCloses],
       requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
@@ -303,8 +324,30 @@ export class Stats {
   /** Rebuilds counters from a {@linkcode Stats.snapshot}. */
   static fromSnapshot(s: StatsSnapshot): Stats {
     const out = new Stats();
-    const { latency, requests, responses, rejections, timeouts, wsgiRestarts, wsCloses, ...plain } = s;
+    const {
+      latency,
+      requests,
+      responses,
+      rejections,
+      timeouts,
+      wsgiRestarts,
+      wsCloses,
+      h2ResetsSent,
+      h2Goaways,
+      h2Limits,
+      ...plain
+    } = s;
     Object.assign(out, plain);
+    const maps: Array<[unknown, Map<string, number>]> = [
+      [h2ResetsSent, out.h2ResetsSent],
+      [h2Goaways, out.h2Goaways],
+      [h2Limits, out.h2Limits],
+    ];
+    for (const [list, map] of maps) {
+      for (const [k, v] of (list as Array<[string, number]> | undefined) ?? []) {
+        map.set(k, v);
+      }
+    }
     for (const [k, v] of (wsgiRestarts as Array<[string, number]> | undefined) ?? []) {
       out.wsgiRestarts.set(k, v);
     }

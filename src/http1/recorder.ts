@@ -47,6 +47,7 @@ interface Finished {
   res: ResponseWriter | undefined;
   req: ServerRequest | undefined;
   mount: string | undefined;
+  stream: number | undefined;
 }
 
 /**
@@ -79,14 +80,25 @@ export class ExchangeRecorder {
     this.#closing = closing;
   }
 
-  /** Counts the response now; times and logs it with its burst. */
-  record(res: ResponseWriter, req: ServerRequest | undefined, mount: string | undefined): void {
+  /** Counts the response now; times and logs it with its burst (`stream`: its HTTP/2 stream). */
+  record(
+    res: ResponseWriter,
+    req: ServerRequest | undefined,
+    mount: string | undefined,
+    stream?: number,
+  ): void {
     if (res.status !== 0) bump(this.#ctx.stats.responses, res.status);
     this.accountOut();
-    const slot = this.#burst[this.#count] ??= { res: undefined, req: undefined, mount: undefined };
+    const slot = this.#burst[this.#count] ??= {
+      res: undefined,
+      req: undefined,
+      mount: undefined,
+      stream: undefined,
+    };
     slot.res = res;
     slot.req = req;
     slot.mount = mount;
+    slot.stream = stream;
     this.#count++;
     if (this.#count >= MAX_BURST || this.#closing()) this.flush();
   }
@@ -100,7 +112,7 @@ export class ExchangeRecorder {
     const wall = this.#ctx.log.accessEnabled ? this.#ctx.log.wallAtZero(now) : 0;
     for (let i = 0; i < n; i++) {
       const f = this.#burst[i];
-      this.#one(f.res!, f.req, f.mount, now, wall);
+      this.#one(f.res!, f.req, f.mount, f.stream, now, wall);
       f.res = undefined; // nothing of a finished exchange is kept
       f.req = undefined;
     }
@@ -118,6 +130,7 @@ export class ExchangeRecorder {
     res: ResponseWriter,
     req: ServerRequest | undefined,
     mount: string | undefined,
+    stream: number | undefined,
     now: number,
     wall: number,
   ): void {
@@ -177,6 +190,7 @@ export class ExchangeRecorder {
     e.referer = referer;
     e.phase = ctx.draining ? "draining" : "running";
     e.trace = traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+    e.stream = stream;
     log.access(e, this.#memo ??= new AccessMemo());
   }
 }

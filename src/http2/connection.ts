@@ -16,7 +16,7 @@ import { sendError } from "../http/error_page.ts";
 import { Refusal } from "../http/refusal.ts";
 import type { Handler } from "../http/dispatch.ts";
 import { STATUS } from "../http/status.ts";
-import { bump } from "../stats.ts";
+import { bump, type Stats } from "../stats.ts";
 import { ERROR, errorName } from "./errors.ts";
 import { H2Session } from "./session.ts";
 import type { H2Stream } from "./stream.ts";
@@ -96,10 +96,7 @@ export class H2Connection {
       running: () => this.#running.size,
       streamClosed: (s) => this.#streamClosed(s),
       peerGoaway: () => this.#maybeClose(),
-      count: (what) => {
-        if (what === "stream") ctx.stats.h2Streams++;
-        else bump(ctx.stats.h2Events, namedCount(what));
-      },
+      count: (what) => count(ctx.stats, what),
     });
     this.#recorder = new ExchangeRecorder(ctx, this, () => false);
   }
@@ -186,7 +183,7 @@ export class H2Connection {
     this.#exchange(stream, req, res, mount.name, mount.handler, limit).finally(() => {
       this.#running.delete(stream);
       this.#reading.delete(stream);
-      this.#recorder.record(res, req, mount.name);
+      this.#recorder.record(res, req, mount.name, stream.id);
       this.#recorder.flush();
       // A response sent before the whole request arrived: the rest is not wanted (§8.1).
       if (!stream.remoteEnded && stream.active) this.session.reset(stream, ERROR.NO_ERROR);
@@ -309,7 +306,7 @@ export class H2Connection {
         const since = s.stalledSince > 0 ? s.stalledSince : (this.#reading.get(s) ?? 0);
         if (since > 0 && now - since > limit) {
           bump(stats.timeouts, "body");
-          bump(stats.h2Events, "stalled");
+          bump(stats.h2Limits, "stalled");
           this.session.reset(s, ERROR.CANCEL);
         }
       }
@@ -397,8 +394,14 @@ export class H2Connection {
   }
 }
 
-/** `reset_sent:8` → `reset_sent:CANCEL`. */
-function namedCount(what: string): string {
+/** Counts a session event in its counter (`reset_sent:8` → resets sent, CANCEL). */
+function count(stats: Stats, what: string): void {
   const colon = what.indexOf(":");
-  return colon < 0 ? what : `${what.slice(0, colon)}:${errorName(Number(what.slice(colon + 1)))}`;
+  const kind = colon < 0 ? what : what.slice(0, colon);
+  const code = colon < 0 ? "" : errorName(Number(what.slice(colon + 1)));
+  if (kind === "stream") stats.h2Streams++;
+  else if (kind === "reset_received") stats.h2ResetsReceived++;
+  else if (kind === "reset_sent") bump(stats.h2ResetsSent, code);
+  else if (kind === "goaway_sent") bump(stats.h2Goaways, code);
+  else if (kind !== "stream_error") bump(stats.h2Limits, kind);
 }

@@ -97,8 +97,8 @@ export class AccessMemo {
 /**
  * The JSON keys in line order, each with the punctuation before it: the time and request id,
  * then the request part and the connection part of {@linkcode AccessMemo}, then what differs on
- * every request, the trace id and the duration. Absent optional values (`ua`, `referer`,
- * `trace`) are left out.
+ * every request, the trace id, the HTTP/2 stream id and the duration. Absent optional values
+ * (`ua`, `referer`, `trace`, `stream`) are left out.
  */
 const KEY_NAMES = [
   "time",
@@ -115,6 +115,7 @@ const KEY_NAMES = [
   "ua",
   "referer",
   "trace",
+  "stream",
   "ms",
 ];
 /** Field positions, in the order of {@linkcode KEY_NAMES}. */
@@ -132,7 +133,8 @@ const F_PHASE = 10;
 const F_UA = 11;
 const F_REFERER = 12;
 const F_TRACE = 13;
-const F_MS = 14;
+const F_STREAM = 14;
+const F_MS = 15;
 
 /** All keys in one array (a line reads them from a few cache lines), `KEY_AT[f]` to `KEY_AT[f + 1]`. */
 const KEY_BYTES = encoder.encode(KEY_NAMES.map((k, i) => `${i === 0 ? "{" : ","}"${k}":`).join(""));
@@ -150,7 +152,7 @@ const K_MS = F_MS;
  * four numbers of up to 16 digits and a point, `false` and the closing brace. (A larger number
  * or a string that is not plain ASCII goes through `JSON.stringify` instead.)
  */
-const JSON_FIXED = KEY_BYTES.length + 26 + 2 * 9 + 4 * 17 + 5 + 1;
+const JSON_FIXED = KEY_BYTES.length + 26 + 2 * 9 + 5 * 17 + 5 + 1;
 const TRUE = encoder.encode("true");
 const FALSE = encoder.encode("false");
 
@@ -238,6 +240,10 @@ export function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | und
         v = e.trace;
         if (v === undefined) continue;
         break;
+      case F_STREAM:
+        v = e.stream;
+        if (v === undefined) continue;
+        break;
       default:
         v = Math.round(e.ms * 1000); // whole microseconds
     }
@@ -301,6 +307,7 @@ function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
     ua: e.ua,
     referer: e.referer,
     trace: e.trace,
+    stream: e.stream,
     ms: Math.round(e.ms * 1000) / 1000,
   }));
 }

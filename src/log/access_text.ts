@@ -14,6 +14,7 @@ import { asciiAt, clfTime, digitsAt, escapeText, isoAscii, isoTime } from "./tex
 const PLAIN_CONN = encoder.encode("ms conn=");
 const PLAIN_ID = encoder.encode(" id=");
 const PLAIN_TRACE = encoder.encode(" trace=");
+const PLAIN_STREAM = encoder.encode(" stream=");
 const PLAIN_TLS = encoder.encode(" tls");
 const PLAIN_DRAINING = encoder.encode(" draining");
 /**
@@ -21,7 +22,7 @@ const PLAIN_DRAINING = encoder.encode(" draining");
  * up to 16 digits, the duration's point and tenth, and the constant words.
  */
 const PLAIN_FIXED = 24 + 8 + 3 * 16 + 2 + PLAIN_CONN.length + 16 + PLAIN_ID.length + PLAIN_TRACE.length +
-  PLAIN_TLS.length + PLAIN_DRAINING.length;
+  PLAIN_STREAM.length + 16 + PLAIN_TLS.length + PLAIN_DRAINING.length;
 
 /**
  * Encodes one access entry as a `plain` line into `b`, the same text as
@@ -84,6 +85,10 @@ export function accessPlain(b: LineBuffer, e: AccessEntry): void {
     buf.set(PLAIN_TRACE, p);
     p = asciiAt(buf, p + PLAIN_TRACE.length, e.trace);
     if (p < 0) return plainByString(b, mark, e);
+  }
+  if (e.stream !== undefined) {
+    buf.set(PLAIN_STREAM, p);
+    p = digitsAt(buf, p + PLAIN_STREAM.length, e.stream);
   }
   if (e.tls) {
     buf.set(PLAIN_TLS, p);
@@ -166,9 +171,9 @@ export function formatAccess(format: LogFormat, e: AccessEntry, memo?: AccessMem
       const tenths = Math.round(e.ms * 10);
       return `${isoTime(e.time)} ${e.remote} "${escapeText(e.method)} ${escapeText(e.target)} ` +
         `${e.protocol}" ${e.status} ${e.bytes} ${Math.floor(tenths / 10)}.${tenths % 10}ms conn=${e.conn} ` +
-        `id=${escapeText(e.id)}${e.trace ? " trace=" + escapeText(e.trace) : ""}${e.tls ? " tls" : ""}${
-          e.phase === "draining" ? " draining" : ""
-        }`;
+        `id=${escapeText(e.id)}${e.trace ? " trace=" + escapeText(e.trace) : ""}${
+          e.stream !== undefined ? " stream=" + e.stream : ""
+        }${e.tls ? " tls" : ""}${e.phase === "draining" ? " draining" : ""}`;
     }
   }
 }

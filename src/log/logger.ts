@@ -48,6 +48,8 @@ export interface AccessEntry {
   phase: string;
   /** Trace id from a W3C traceparent header. */
   trace?: string;
+  /** The HTTP/2 stream id (absent for HTTP/1.1). */
+  stream?: number;
 }
 
 /** Levels of the error log. */

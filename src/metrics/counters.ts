@@ -17,7 +17,15 @@ export type CounterField = Exclude<
 >;
 
 /** The fields of {@linkcode Stats} that count by a key (status, reason, kind, cause, code). */
-export type LabelledField = "responses" | "rejections" | "timeouts" | "wsgiRestarts" | "wsCloses";
+export type LabelledField =
+  | "responses"
+  | "rejections"
+  | "timeouts"
+  | "wsgiRestarts"
+  | "wsCloses"
+  | "h2ResetsSent"
+  | "h2Goaways"
+  | "h2Limits";
 
 /** One counter or gauge: one number. */
 export interface Counter {
@@ -129,6 +137,34 @@ export const COUNTERS: readonly Counter[] = [
     json: "tls.accept_pauses",
     prom: "ferry_tls_accept_pauses_total",
     help: "Times the TLS listener stopped accepting because pending handshakes held their descriptor budget.",
+  },
+  {
+    field: "h2Connections",
+    kind: "counter",
+    json: "http2.connections_total",
+    prom: "ferry_http2_connections_total",
+    help: "HTTP/2 connections served (ALPN h2, or h2c with prior knowledge).",
+  },
+  {
+    field: "h2ConnectionsActive",
+    kind: "gauge",
+    json: "http2.connections_active",
+    prom: "ferry_http2_connections_active",
+    help: "Open HTTP/2 connections (the rest of connections_active is HTTP/1.1).",
+  },
+  {
+    field: "h2Streams",
+    kind: "counter",
+    json: "http2.streams_total",
+    prom: "ferry_http2_streams_total",
+    help: "HTTP/2 streams opened by clients.",
+  },
+  {
+    field: "h2ResetsReceived",
+    kind: "counter",
+    json: "http2.resets_received",
+    prom: "ferry_http2_resets_received_total",
+    help: "HTTP/2 streams reset by clients.",
   },
   {
     field: "uploadsStored",
@@ -324,6 +360,27 @@ export const LABELLED_COUNTERS: readonly LabelledCounter[] = [
     prom: "ferry_websocket_closes_total",
     label: "code",
     help: "WebSocket connections closed, by close code.",
+  },
+  {
+    field: "h2ResetsSent",
+    json: "http2.resets_sent",
+    prom: "ferry_http2_resets_sent_total",
+    label: "code",
+    help: "HTTP/2 RST_STREAM frames sent, by error code.",
+  },
+  {
+    field: "h2Goaways",
+    json: "http2.goaways_sent",
+    prom: "ferry_http2_goaways_sent_total",
+    label: "code",
+    help: "HTTP/2 GOAWAY frames sent, by error code.",
+  },
+  {
+    field: "h2Limits",
+    json: "http2.limits",
+    prom: "ferry_http2_limits_total",
+    label: "kind",
+    help: "HTTP/2 limits met (floods, resets, stalls) and requests refused, by kind.",
   },
 ];
 

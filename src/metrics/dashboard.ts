@@ -28,6 +28,8 @@ export interface DashboardSample {
   requests: number;
   /** Open connections. */
   connections: number;
+  /** Of those, HTTP/2 connections (the rest are HTTP/1.1). */
+  http2: number;
   /** Responses so far by status class (`2xx` …). */
   responses: Record<string, number>;
   /** Upper bounds of the latency buckets, seconds. */
@@ -61,6 +63,7 @@ export function dashboardSample(all: Stats[]): DashboardSample {
     uptime: Math.round((Date.now() - Math.min(...all.map((s) => s.startedAt))) / 1000),
     requests: all.reduce((n, s) => n + s.requestsTotal, 0),
     connections: all.reduce((n, s) => n + s.connectionsActive, 0),
+    http2: all.reduce((n, s) => n + s.h2ConnectionsActive, 0),
     responses,
     bounds: LATENCY_BUCKETS,
     mounts,

@@ -34,7 +34,7 @@ td,th{padding:.2rem .3rem;text-align:right}td:first-child,th:first-child{text-al
 <div><div class="unit">p95</div><div class="big" id="p95">–</div></div>
 <div><div class="unit">p99</div><div class="big" id="p99">–</div></div></div>
 <svg id="latency-chart" viewBox="0 0 300 70" preserveAspectRatio="none"></svg></section>
-<section><h2>Open connections</h2><div class="big" id="conns">–</div>
+<section><h2>Open connections</h2><div class="big" id="conns">–</div><div class="unit" id="conns-split"></div>
 <svg id="conns-chart" viewBox="0 0 300 70" preserveAspectRatio="none"></svg></section>
 <section><h2>Responses / s by status</h2><table id="status"></table></section>
 <section><h2>Requests / s by mount</h2><table id="mounts"></table></section>
@@ -76,6 +76,7 @@ function draw() {
   $("rate").textContent = fmt(rate, 1);
   $("total").textContent = String(b.requests);
   $("conns").textContent = String(b.connections);
+  $("conns-split").textContent = "HTTP/2 " + b.http2 + ", HTTP/1.1 " + (b.connections - b.http2);
   $("meta").textContent = "version " + b.version + " · up " + b.uptime + " s · updated " + new Date(b.t).toLocaleTimeString();
   const deltas = b.bounds.map(() => 0).concat([0]);
   for (const [name, m] of Object.entries(b.mounts)) {

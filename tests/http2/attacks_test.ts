@@ -61,8 +61,8 @@ Deno.test("h2 attack: Rapid Reset (CVE-2023-44487) ends with GOAWAY ENHANCE_YOUR
   await using s = await server();
   const out = await peer(s.port, "rapid_reset", 1000);
   assert.equal(out.goaway, EYC);
-  assert.ok(s.server.stats.h2Events.get("rapid_reset")! >= 1);
-  assert.ok(s.server.stats.h2Events.get("reset_received")! <= 401);
+  assert.ok(s.server.stats.h2Limits.get("rapid_reset")! >= 1);
+  assert.ok(s.server.stats.h2ResetsReceived <= 401);
   await stillServes(s.port);
 });
 
@@ -70,17 +70,17 @@ Deno.test("h2 attack: MadeYouReset (CVE-2025-8671): resets the server sends coun
   await using s = await server();
   const out = await peer(s.port, "made_you_reset", 1000);
   assert.equal(out.goaway, EYC);
-  assert.ok(s.server.stats.h2Events.get("rapid_reset")! >= 1);
-  assert.ok((s.server.stats.h2Events.get("reset_sent:PROTOCOL_ERROR") ?? 0) <= 400);
+  assert.ok(s.server.stats.h2Limits.get("rapid_reset")! >= 1);
+  assert.ok((s.server.stats.h2ResetsSent.get("PROTOCOL_ERROR") ?? 0) <= 400);
   await stillServes(s.port);
 });
 
 Deno.test("h2 attack: PING flood (CVE-2019-9512) and SETTINGS flood (CVE-2019-9515) end with GOAWAY", async () => {
   await using s = await server();
   assert.equal((await peer(s.port, "ping_flood", 2000)).goaway, EYC);
-  assert.equal(s.server.stats.h2Events.get("ping_flood"), 1);
+  assert.equal(s.server.stats.h2Limits.get("ping_flood"), 1);
   assert.equal((await peer(s.port, "settings_flood", 2000)).goaway, EYC);
-  assert.equal(s.server.stats.h2Events.get("settings_flood"), 1);
+  assert.equal(s.server.stats.h2Limits.get("settings_flood"), 1);
   await stillServes(s.port);
 });
 
@@ -95,8 +95,8 @@ Deno.test("h2 attack: a control flood from a peer that never reads is cut off", 
   for (let i = 0; i < 200; i++) {
     if (await conn.write(pings).then(() => false, () => true)) break;
   }
-  const ev = s.server.stats.h2Events;
-  await until(() => (ev.get("goaway_sent:ENHANCE_YOUR_CALM") ?? 0) >= 1, "the flood cut off");
+  const ev = s.server.stats.h2Limits;
+  await until(() => (s.server.stats.h2Goaways.get("ENHANCE_YOUR_CALM") ?? 0) >= 1, "the flood cut off");
   conn.close();
   assert.equal((ev.get("control_flood") ?? 0) + (ev.get("ping_flood") ?? 0), 1);
   await stillServes(s.port);
@@ -110,7 +110,7 @@ Deno.test("h2 attack: CONTINUATION flood (CVE-2024-27316) is refused before the 
   const bytes = concat([c.start(), frame(FRAME.HEADERS, FLAG.END_STREAM, 1, block), ...conts]);
   const { frames } = await exchange(s.port, bytes, (fs) => fs.some((f) => f.type === FRAME.GOAWAY));
   assert.equal(frames.find((f) => f.type === FRAME.GOAWAY)?.code, EYC);
-  assert.equal(s.server.stats.h2Events.get("continuation_flood"), 1);
+  assert.equal(s.server.stats.h2Limits.get("continuation_flood"), 1);
   // Empty CONTINUATION frames, endlessly: bounded by count.
   const empties = Array.from({ length: 100 }, () => frame(FRAME.CONTINUATION, 0, 1, []));
   const r2 = await exchange(
@@ -146,7 +146,7 @@ Deno.test("h2 attack: HPACK bomb: the request is refused with 431, never answere
   const h = got.find((f) => f.type === FRAME.HEADERS && f.stream === 1);
   assert.equal(h?.fields?.[0]?.[1], "431");
   assert.equal(served, 0);
-  assert.equal(s.server.stats.h2Events.get("headers_too_large"), 1);
+  assert.equal(s.server.stats.h2Limits.get("headers_too_large"), 1);
 });
 
 Deno.test("h2 attack: a peer that never sends its preface is closed after --header-timeout", async () => {
@@ -172,7 +172,7 @@ Deno.test("h2 flow control: a stream stalled at a zero window is reset after --b
   const out = await peer(s.port, "zero_window");
   assert.deepEqual(out.resets, { "1": 8 }); // CANCEL
   assert.equal((out.bytes as Record<string, number>)["3"], BIG);
-  assert.equal(s.server.stats.h2Events.get("stalled"), 1);
+  assert.equal(s.server.stats.h2Limits.get("stalled"), 1);
 });
 
 Deno.test("h2 flow control: 3 MB down and 3 MB up on one connection under the windows", async () => {
