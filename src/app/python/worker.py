@@ -22,7 +22,6 @@ import struct
 import sys
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 
 # ferry -> worker
 REQUEST, CREDIT, CANCEL = 1, 4, 5
@@ -123,15 +122,27 @@ def serve_threaded(link, app, threads):
     lock = threading.Lock()
     streams = {}
 
-    def run(tl, sid, payload):
-        try:
-            serve(tl, app, sid, payload)
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            streams.pop(sid, None)
+    jobs = queue.SimpleQueue()
 
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ferry-wsgi") as pool:
+    def run():
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            tl, sid, payload = job
+            try:
+                serve(tl, app, sid, payload)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                streams.pop(sid, None)
+
+    # Plain threads on a SimpleQueue: a request costs one put and one wake-up, none of an
+    # executor's futures and locks.
+    pool = [threading.Thread(target=run, name="ferry-wsgi-%d" % i, daemon=True) for i in range(threads)]
+    for t in pool:
+        t.start()
+    try:
         while True:
             try:
                 kind, sid, payload = link.read_frame()
@@ -140,11 +151,16 @@ def serve_threaded(link, app, threads):
             if kind == REQUEST:
                 tl = ThreadLink(link, lock)
                 streams[sid] = tl
-                pool.submit(run, tl, sid, payload)
+                jobs.put((tl, sid, payload))
             else:
                 tl = streams.get(sid)
                 if tl is not None:
                     tl.frames.put((kind, sid, payload))
+    finally:
+        for _ in pool:
+            jobs.put(None)
+        for t in pool:
+            t.join()
 
 
 def latin1(s, what):
