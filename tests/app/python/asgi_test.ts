@@ -307,3 +307,37 @@ Deno.test("asgi: reload and recycling replace workers after their open requests,
     Deno.env.delete("ASGI_SHUTDOWN_MARKER");
   }
 });
+
+Deno.test("asgi: over HTTP/2 (h2c, curl) the scope says http_version 2; a streamed body arrives whole", async () => {
+  await using s = await startAsgi("asgi_apps:app", { workers: 1 }, { h2c: true });
+  const o = await new Deno.Command("curl", {
+    args: [
+      "-s",
+      "--http2-prior-knowledge",
+      "-H",
+      "X-Dup: a",
+      "-H",
+      "X-Dup: b",
+      `http://127.0.0.1:${s.port}/scope?q`,
+    ],
+    stdout: "piped",
+  }).output();
+  const { scope } = JSON.parse(new TextDecoder().decode(o.stdout));
+  assert.equal(scope.http_version, "2");
+  assert.deepEqual(scope.query_string, { bytes: "q" });
+  const dups = scope.headers.filter((h: string[]) => h[1] === "x-dup").map((h: string[]) => h[3]);
+  assert.deepEqual(dups, ["a", "b"]);
+  const big = await new Deno.Command("curl", {
+    args: [
+      "-s",
+      "--http2-prior-knowledge",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{size_download}",
+      `http://127.0.0.1:${s.port}/big`,
+    ],
+    stdout: "piped",
+  }).output();
+  assert.equal(Number(new TextDecoder().decode(big.stdout)), 4096 * 65536);
+});
