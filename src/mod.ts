@@ -225,6 +225,8 @@ export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
 export { type ExchangeFacts, Http1Writer, NO_REQUEST, Output, type ResponseSink } from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
 export { Connection } from "./http1/connection.ts";
+export { type CloseReason, Exchange, type ExchangeHost } from "./http1/exchange.ts";
+export { ExchangeRecorder, type RecordedConnection, type RecorderContext } from "./http1/recorder.ts";
 export { type ConnectionContext } from "./http1/connection_context.ts";
 export { type ClientView, type ConnectionInfo, type RequestFields, type TargetForm } from "./http/request.ts";
 export { type RequestHead } from "./http1/parser.ts";
