@@ -55,7 +55,7 @@ Deno.test("units: one size syntax, unambiguous intervals, sizes written back as 
 });
 
 Deno.test("options: each @default in ServerOptions' docs is its table entry's default", async () => {
-  const source = await Deno.readTextFile(new URL("../src/options.ts", import.meta.url));
+  const source = await Deno.readTextFile(new URL("../src/server_options.ts", import.meta.url));
   const documented = [...source.matchAll(/@default \{(.*?)\}[^]*?\n {2}(\w+)\?:/g)];
   assert.equal(documented.length, Object.keys(SERVER_OPTIONS).length, "every option has one @default");
   for (const [, text, name] of documented) {

@@ -16,6 +16,7 @@ import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts"
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import type { ConnectionInfo } from "../http/request.ts";
 import { readProxyPreface } from "./proxy_preface.ts";
+import { LINGER_MS, lingerClose } from "./linger.ts";
 import { STATUS } from "../http/status.ts";
 import { Output } from "./writer.ts";
 import { ExchangeRecorder } from "./recorder.ts";
@@ -36,12 +37,8 @@ const PHASE = {
 } as const;
 type Phase = typeof PHASE[keyof typeof PHASE];
 
-/** How long a closing connection keeps reading (and discarding) what the client still sends. */
-const LINGER_MS = 2000;
 /** At a graceful shutdown, how long a connection that has sent nothing yet may still do so. */
 const NEW_CONNECTION_GRACE_MS = 1000;
-/** Most bytes discarded while lingering. */
-const LINGER_BYTES = 1024 * 1024;
 
 /**
  * One client connection. Created by the server after admission; {@linkcode Connection.run}
@@ -121,7 +118,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       // Bytes a protocol sniffer read first (see --h2c).
       this.buf.set(early);
       this.end = early.length;
-      this.#arrival = performance.now();
+      this.arrival = performance.now();
     }
     this.out = new Output(conn);
     this.recorder = new ExchangeRecorder(ctx, this, () => this.closeReason !== undefined);
@@ -414,7 +411,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       // the peer is gone
     }
     if (lingers(this.closeReason) && !this.socketClosed && !this.#eof && !this.out.failed) {
-      await this.#lingerClose();
+      await lingerClose(this.#conn, () => this.#enter(PHASE.linger, Date.now() + LINGER_MS));
     }
     this.#closeSocket();
     this.out.release();
@@ -422,30 +419,6 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     this.recorder.accountOut();
     this.ctx.stats.socketWrites += this.out.writes;
     this.ctx.closed(this);
-  }
-
-  /**
-   * Half-closes, then reads and discards what the client still sends for a moment, so that our
-   * last response is not destroyed by a reset caused by unread input (RFC 9112 §9.6).
-   */
-  async #lingerClose(): Promise<void> {
-    try {
-      await this.#conn.closeWrite();
-    } catch {
-      return;
-    }
-    this.#enter(PHASE.linger, Date.now() + LINGER_MS);
-    const scratch = new Uint8Array(16 * 1024);
-    let seen = 0;
-    try {
-      while (seen < LINGER_BYTES) {
-        const n = await this.#conn.read(scratch);
-        if (n === null) break;
-        seen += n;
-      }
-    } catch {
-      // closed by the deadline, or reset
-    }
   }
 
   /** Why the connection timed out, if it did. */
