@@ -203,7 +203,11 @@ async function exchange(
         }
         case FRAME.Head:
           if (timedOut) break;
-          if (!writeHead(f.payload, req, res, log)) gone();
+          if (!writeHead(f.payload, req, res, log, { maxHead: pool.options.maxResponseHead, stats })) {
+            // Answered 502 or 500 already: the app is told the client went, the answer stands.
+            clientGone = true;
+            worker.post(FRAME.Cancel, sid, CANCEL_DISCONNECT);
+          }
           break;
         case FRAME.BodyAck:
           pump?.ack(new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0));

@@ -23,7 +23,7 @@ import traceback
 from collections import deque
 from urllib.parse import unquote
 
-from ferry_wsgi_worker import load
+from ferry_wsgi_worker import guard_process, load
 
 # ferry -> worker
 REQUEST, BODY, CREDIT, CANCEL, WS_MESSAGE, WS_CLOSED = 1, 2, 4, 5, 6, 7
@@ -492,6 +492,7 @@ async def serve(sock, app, mode):
 
 def main():
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    guard_process()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ferry decides when its workers stop
     for p in reversed([p for p in os.environ.get("FERRY_WSGI_PATH", "").split(os.pathsep) if p]):
         sys.path.insert(0, p)

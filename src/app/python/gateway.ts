@@ -313,7 +313,7 @@ async function exchange(
           }
         }
       } else if (f.type === FRAME.Head) {
-        if (!writeHead(f.payload, req, res, log)) {
+        if (!writeHead(f.payload, req, res, log, { maxHead: pool.options.maxResponseHead, stats })) {
           clientGone = true;
           worker.post(FRAME.Cancel, sid);
         }
@@ -370,13 +370,39 @@ async function exchange(
   }
 }
 
-/** Writes the app's head; false when it is unusable (answered 500 instead). */
+/** The bound on an app's response head, and where a refusal is counted. */
+export interface HeadLimit {
+  /** Largest head, bytes (`--wsgi-max-response-head`). */
+  maxHead: number;
+  /** Counters: a refused head counts as a bad gateway. */
+  stats: Stats;
+}
+
+/**
+ * Writes the app's head; false when it is unusable: answered 502 when it is larger than
+ * `limit.maxHead` (its frame's size: the status and each name and value with 4 bytes apiece, as
+ * many as `": "` and CRLF take on the wire), 500 when it is malformed.
+ */
 export function writeHead(
   payload: Uint8Array,
   req: ServerRequest,
   res: ResponseWriter,
   log: Logger,
+  limit: HeadLimit,
 ): boolean {
+  if (payload.length > limit.maxHead) {
+    log.error("python app sent a response head over the limit; answered 502", {
+      id: req.id,
+      bytes: payload.length,
+      limit: limit.maxHead,
+      fix: "raise --wsgi-max-response-head if the app needs larger heads",
+    });
+    limit.stats.wsgiBadGateway++;
+    res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's response head is too large\n").catch(
+      () => {},
+    );
+    return false;
+  }
   let status: number;
   let headers: Array<[string, string]>;
   try {

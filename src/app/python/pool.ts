@@ -12,6 +12,7 @@ import type { Logger } from "../../log/logger.ts";
 import { bump, type Stats } from "../../stats.ts";
 import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
 import type { ResolvedWsgiOptions } from "./wsgi_options.ts";
+import { openPrivateDir, type PrivateDir } from "./private_dir.ts";
 
 /**
  * Requests are pipelined to a busy worker only while the app's average service time is under
@@ -61,11 +62,12 @@ const ASGI_WORKER_SCRIPT = new URL("./asgi_worker.py", import.meta.url);
 export class PythonPool {
   /** The options in force. */
   readonly options: ResolvedWsgiOptions;
-  /** ferry's private directory (0700): worker sockets and spilled request bodies. */
+  /** ferry's private directory (0700; see `private_dir.ts`): worker sockets and spilled request bodies. */
   dir = "";
   #log: Logger;
   #stats: Stats;
   #spec: PythonWorkerSpec | undefined;
+  #private: PrivateDir | undefined;
   #all = new Set<PythonWorker>();
   #idle: PythonWorker[] = [];
   #queue: Waiter[] = [];
@@ -107,8 +109,8 @@ export class PythonPool {
 
   /** Creates the private directory and starts every worker. */
   async start(): Promise<void> {
-    this.dir = await Deno.makeTempDir({ prefix: "ferry-wsgi-" });
-    await Deno.chmod(this.dir, 0o700);
+    this.#private = await openPrivateDir((m, fields) => this.#log.warn(m, fields));
+    this.dir = this.#private.path;
     const script = join(this.dir, "ferry_wsgi_worker.py");
     await Deno.writeTextFile(script, await Deno.readTextFile(WORKER_SCRIPT), { mode: 0o600 });
     const o = this.options;
@@ -327,7 +329,8 @@ export class PythonPool {
     this.#all.clear();
     this.#idle = [];
     this.#gauges();
-    if (this.dir !== "") await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    await this.#private?.close();
+    this.#private = undefined;
   }
 
   /** Workers alive now. */

@@ -12,6 +12,7 @@ import { concatBytes } from "../../bytes.ts";
 import { join } from "path";
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../log/logger.ts";
+import { OutputLines } from "./output_lines.ts";
 import { encodeFrame, FRAME, type Frame, FrameReader } from "./frames.ts";
 
 /** How a worker is started. */
@@ -136,8 +137,8 @@ export class PythonWorker {
     this.#log = log;
     this.exited = child.status;
     this.#pumps = Promise.all([
-      this.#lines(child.stdout, "info", "stdout"),
-      this.#lines(child.stderr, "error", "stderr"),
+      this.#lines(child.stdout, "stdout"),
+      this.#lines(child.stderr, "stderr"),
     ]).then(() => {});
     this.exited.then((s) => this.#fail(`the worker exited (${s.signal ?? `code ${s.code}`})`));
   }
@@ -456,23 +457,14 @@ export class PythonWorker {
     }
   }
 
-  async #lines(stream: ReadableStream<Uint8Array>, level: "info" | "error", name: string): Promise<void> {
-    let pending = "";
-    const decoder = new TextDecoder();
-    const emit = (line: string) => {
-      const fields = { pid: this.pid, id: this.requestId ?? "-", stream: name, line };
-      if (level === "error") this.#log.error("python", fields);
-      else this.#log.info("python", fields);
-    };
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        emit(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
-    }
-    pending += decoder.decode();
-    if (pending !== "") emit(pending);
+  async #lines(stream: ReadableStream<Uint8Array>, name: string): Promise<void> {
+    const lines = new OutputLines((l) => {
+      const fields: Record<string, unknown> = { pid: this.pid, id: this.requestId ?? "-", stream: name };
+      fields.line = l.text;
+      if (l.continued) fields.continued = true;
+      this.#log.log(l.level, "python", fields);
+    });
+    for await (const chunk of stream) lines.push(chunk);
+    lines.end();
   }
 }

@@ -21,6 +21,7 @@ import queue
 import struct
 import sys
 import threading
+import time
 import traceback
 
 # ferry -> worker
@@ -377,8 +378,52 @@ def load(spec):
     return app
 
 
+LOG_MARK = "\x1e"  # starts a line that carries a logging level: MARK LEVEL SPACE JSON-STRING
+
+
+def tag_logging():
+    """Lines that Python's logging writes to stderr or stdout carry their level to ferry: every
+    StreamHandler on those streams (the app's, Django's console handler, logging's last resort)
+    writes MARK LEVEL "message" on one line, and ferry logs the message at that level."""
+    import json
+    import logging
+
+    base = logging.StreamHandler.format
+
+    def format(self, record):
+        text = base(self, record)
+        stream = getattr(self, "stream", None)
+        if stream is not None and stream in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__):
+            return LOG_MARK + record.levelname + " " + json.dumps(text)
+        return text
+
+    logging.StreamHandler.format = format
+
+
+def watch_parent(every=0.5):
+    """A worker must not outlive ferry (a kill -9 or an OOM kill of ferry closes no socket the busy
+    app would notice): a daemon thread checks the parent pid, which changes when the worker is
+    re-parented, and ends the process. It runs even while the app is busy in a loop."""
+    parent = os.getppid()
+
+    def run():
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(70)
+
+    threading.Thread(target=run, name="ferry-watchdog", daemon=True).start()
+
+
+def guard_process():
+    """What every worker sets up first: the parent watchdog and the logging levels."""
+    watch_parent()
+    tag_logging()
+
+
 def main():
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    guard_process()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     for p in reversed([p for p in os.environ.get("FERRY_WSGI_PATH", "").split(os.pathsep) if p]):
         sys.path.insert(0, p)

@@ -130,6 +130,12 @@ export interface WsgiGatewayOptions {
    */
   maxRss?: number;
   /**
+   * Largest response head (status line and header fields) an app may send
+   * (`--wsgi-max-response-head`); a larger one is answered 502 and logged with the request id.
+   * @default {65536}
+   */
+  maxResponseHead?: number;
+  /**
    * Seconds a new worker gets to import the app.
    * @default {60}
    */
@@ -280,6 +286,13 @@ export const WSGI_OPTIONS: OptionTableOf<ResolvedWsgiOptions> = {
     default: 0,
     group: G,
     help: "recycle a Python worker whose memory passes SIZE, like 512M (0: no bound)",
+  }),
+  maxResponseHead: option({
+    flag: "wsgi-max-response-head",
+    rule: size(1024),
+    default: 64 * 1024,
+    group: G,
+    help: "largest response head a Python app may send, like 256K; a larger one is answered 502",
   }),
   startTimeout: option({
     flag: undefined,
