@@ -41,7 +41,7 @@ export {
 } from "./options.ts";
 export { type OptionSpec, type OptionTable, type OptionTableOf, type Rule } from "./option_spec.ts";
 export { Server, type ServerParts, type TlsMaterial } from "./server.ts";
-export type { ServedConnection } from "./http1/connection_context.ts";
+export type { ServedConnection } from "./http/connection_context.ts";
 export { ServerRequest } from "./http/request.ts";
 export {
   type Capabilities,
@@ -226,8 +226,8 @@ export { type ExchangeFacts, Http1Writer, NO_REQUEST, Output, type ResponseSink 
 export { type ByteSource } from "./http1/body.ts";
 export { Connection } from "./http1/connection.ts";
 export { type CloseReason, Exchange, type ExchangeHost } from "./http1/exchange.ts";
-export { ExchangeRecorder, type RecordedConnection, type RecorderContext } from "./http1/recorder.ts";
-export { type ConnectionContext } from "./http1/connection_context.ts";
+export { ExchangeRecorder, type RecordedConnection, type RecorderContext } from "./http/recorder.ts";
+export { type ConnectionContext } from "./http/connection_context.ts";
 export { type ClientView, type ConnectionInfo, type RequestFields, type TargetForm } from "./http/request.ts";
 export { type RequestHead } from "./http1/parser.ts";
 export { type LatencyHistogram, RouteLatency, type StatsSnapshot, type TimeoutKind } from "./stats.ts";

@@ -6,10 +6,10 @@
  */
 
 import { Connection } from "./http1/connection.ts";
-import type { ConnectionContext, ServedConnection } from "./http1/connection_context.ts";
+import type { ConnectionContext, ServedConnection } from "./http/connection_context.ts";
 import { H2Connection } from "./http2/connection.ts";
 import { sniffPreface } from "./http2/sniff.ts";
-import { isConnectionError } from "./http1/peer_errors.ts";
+import { isConnectionError } from "./net/peer_errors.ts";
 import { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";

@@ -10,8 +10,8 @@
  */
 
 import type { ByteSource } from "./body.ts";
-import type { ConnectionContext } from "./connection_context.ts";
-import { errorText, isConnectionError } from "./peer_errors.ts";
+import type { ConnectionContext } from "../http/connection_context.ts";
+import { errorText, isConnectionError } from "../net/peer_errors.ts";
 import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import type { ConnectionInfo } from "../http/request.ts";
@@ -19,7 +19,7 @@ import { readProxyPreface } from "./proxy_preface.ts";
 import { LINGER_MS, lingerClose } from "./linger.ts";
 import { STATUS } from "../http/status.ts";
 import { Output } from "./writer.ts";
-import { ExchangeRecorder } from "./recorder.ts";
+import { ExchangeRecorder } from "../http/recorder.ts";
 import type { Tunnel } from "../http/tunnel.ts";
 import { SwitchedConnection } from "./switched.ts";
 import { bump, type TimeoutKind } from "../stats.ts";

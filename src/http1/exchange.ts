@@ -12,8 +12,8 @@
  */
 
 import type { Body, ByteSource } from "./body.ts";
-import type { ConnectionContext } from "./connection_context.ts";
-import { errorText, isConnectionError } from "./peer_errors.ts";
+import type { ConnectionContext } from "../http/connection_context.ts";
+import { errorText, isConnectionError } from "../net/peer_errors.ts";
 import { bodyFor } from "./body_for.ts";
 import { ParseError, type RequestHead } from "./parser.ts";
 import { type ConnectionInfo, ServerRequest } from "../http/request.ts";
@@ -28,7 +28,7 @@ import {
   type ResponseSink,
   SETTLED,
 } from "./writer.ts";
-import type { ExchangeRecorder } from "./recorder.ts";
+import type { ExchangeRecorder } from "../http/recorder.ts";
 import type { Tunnel } from "../http/tunnel.ts";
 import { bump, type TimeoutKind } from "../stats.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import type { ByteSource } from "./body.ts";
-import type { ConnectionContext } from "./connection_context.ts";
+import type { ConnectionContext } from "../http/connection_context.ts";
 import { parseProxyHeader, ProxyHeaderError } from "../proxy/proxy_protocol.ts";
 import { bump } from "../stats.ts";
 

@@ -19,10 +19,10 @@ import {
 } from "../http/writer.ts";
 import { TCHAR } from "./chars.ts";
 import { Output } from "../net/output.ts";
-import { commonBlock, dateString, refreshDate } from "./date.ts";
+import { commonBlock, dateString, refreshDate } from "../http/date.ts";
 
 export { type ByteSink, Output, SETTLED } from "../net/output.ts";
-export { httpDate } from "./date.ts";
+export { httpDate } from "../http/date.ts";
 
 /** The protocol key of HTTP/1.1's encoding in {@linkcode PreparedHeaders.encoded}. */
 const H1 = "HTTP/1.1";

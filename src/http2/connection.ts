@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { ConnectionContext } from "../http1/connection_context.ts";
-import { isConnectionError } from "../http1/peer_errors.ts";
-import { ExchangeRecorder } from "../http1/recorder.ts";
+import type { ConnectionContext } from "../http/connection_context.ts";
+import { isConnectionError } from "../net/peer_errors.ts";
+import { ExchangeRecorder } from "../http/recorder.ts";
 import { Output } from "../net/output.ts";
 import { ServerRequest } from "../http/request.ts";
 import { sendError } from "../http/error_page.ts";

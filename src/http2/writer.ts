@@ -15,7 +15,7 @@ import {
   type ResponseHeaders,
   type ResponseWriter,
 } from "../http/writer.ts";
-import { httpDate } from "../http1/date.ts";
+import { httpDate } from "../http/date.ts";
 import { ERROR } from "./errors.ts";
 import type { H2Session } from "./session.ts";
 import type { H2Stream } from "./stream.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AccessEntry } from "./logger.ts";
+import type { AccessEntry } from "./access_entry.ts";
 import { encoder, type LineBuffer } from "./line_writer.ts";
 import { asciiAt, isoAscii, isoTime } from "./text_helpers.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { LogFormat } from "../options.ts";
-import type { AccessEntry } from "./logger.ts";
+import type { AccessEntry } from "./access_entry.ts";
 import { encoder, LineBuffer } from "./line_writer.ts";
 import { accessJson, type AccessMemo } from "./access_json.ts";
 import { asciiAt, clfTime, digitsAt, escapeText, isoAscii, isoTime } from "./text_helpers.ts";

@@ -9,48 +9,14 @@
 import type { LogFormat } from "../options.ts";
 import { closeSinks, LineWriter, type LogSink } from "./line_writer.ts";
 import { accessJson, type AccessMemo } from "./access_json.ts";
+import type { AccessEntry } from "./access_entry.ts";
 import { accessPlain, formatAccess } from "./access_text.ts";
 
 export { closeSinks, LineBuffer, LineWriter, type LogSink } from "./line_writer.ts";
 export { AccessMemo } from "./access_json.ts";
+export type { AccessEntry } from "./access_entry.ts";
 export { formatAccess } from "./access_text.ts";
 export { escapeText } from "./text_helpers.ts";
-
-/** One access-log record. */
-export interface AccessEntry {
-  /** Request start, ms since the epoch. */
-  time: number;
-  /** Connection id. */
-  conn: number;
-  /** Request id (also sent as X-Request-Id). */
-  id: string;
-  /** Client address. */
-  remote: string;
-  /** Method, or `-` when the head did not parse. */
-  method: string;
-  /** Request-target as received, or `-`. */
-  target: string;
-  /** `HTTP/1.1` or `HTTP/1.0`. */
-  protocol: string;
-  /** Response status. */
-  status: number;
-  /** Response body bytes. */
-  bytes: number;
-  /** Duration in milliseconds. */
-  ms: number;
-  /** User-Agent, if sent. */
-  ua?: string;
-  /** Referer, if sent. */
-  referer?: string;
-  /** Whether the connection is TLS. */
-  tls: boolean;
-  /** `running` or `draining`. */
-  phase: string;
-  /** Trace id from a W3C traceparent header. */
-  trace?: string;
-  /** The HTTP/2 stream id (absent for HTTP/1.1). */
-  stream?: number;
-}
 
 /** Levels of the error log. */
 export type Level = "debug" | "info" | "warn" | "error";

@@ -10,8 +10,8 @@
 import { type AccessEntry, AccessMemo, type Logger } from "../log/logger.ts";
 import { bump, type Stats } from "../stats.ts";
 import type { Output } from "../net/output.ts";
-import type { ServerRequest } from "../http/request.ts";
-import type { ResponseWriter } from "../http/writer.ts";
+import type { ServerRequest } from "./request.ts";
+import type { ResponseWriter } from "./writer.ts";
 
 /** W3C traceparent: version-traceid-parentid-flags. */
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;

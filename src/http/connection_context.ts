@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Dispatcher, Mount } from "../http/dispatch.ts";
-import type { ClientView } from "../http/request.ts";
-import type { HeaderList } from "../http/headers.ts";
+import type { Dispatcher, Mount } from "./dispatch.ts";
+import type { ClientView } from "./request.ts";
+import type { HeaderList } from "./headers.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../stats.ts";

@@ -1,0 +1,68 @@
+/**
+ * The layering, checked from the sources: no import cycle (type-only imports included), and no
+ * module outside `src/http1/` reaching into it but the server's wiring and WebSockets (an
+ * HTTP/1.1 upgrade). Modules depend on the exchange contract in `src/http/`.
+ */
+
+import assert from "assert";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
+/** Who may import `src/http1/`: the server's wiring, the public API, WebSockets, and http1 itself. */
+const MAY_IMPORT_HTTP1 = [/^http1\//, /^ws\//, /^server\.ts$/, /^mod\.ts$/, /^worker\.ts$/];
+
+/** Every `.ts` file under `dir`, relative to `src/`. */
+function sources(dir = SRC): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) out.push(...sources(p));
+    else if (e.name.endsWith(".ts")) out.push(relative(SRC, p));
+  }
+  return out.sort();
+}
+
+/** The `src/` files a file imports or re-exports (static and type-only). */
+function importsOf(file: string): string[] {
+  const text = Deno.readTextFileSync(join(SRC, file));
+  const specs = [...text.matchAll(/^(?:import|export)\b[^;]*?from\s+"(\.{1,2}\/[^"]+)"/gms)].map((m) => m[1]);
+  return specs.map((s) => relative(SRC, resolve(SRC, dirname(file), s))).filter((p) => !p.startsWith(".."));
+}
+
+const graph = new Map(sources().map((f) => [f, importsOf(f)]));
+
+Deno.test("structure: no import cycle in src/, type-only imports included", () => {
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[] = [];
+  const visit = (f: string, path: string[]) => {
+    if (state.get(f) === "done") return;
+    if (state.get(f) === "open") {
+      cycles.push([...path.slice(path.indexOf(f)), f].join(" → "));
+      return;
+    }
+    state.set(f, "open");
+    for (const g of graph.get(f) ?? []) visit(g, [...path, f]);
+    state.set(f, "done");
+  };
+  for (const f of graph.keys()) visit(f, []);
+  assert.deepEqual(cycles, []);
+});
+
+Deno.test("structure: only the server's wiring and WebSockets import src/http1/", () => {
+  const offenders: string[] = [];
+  for (const [f, deps] of graph) {
+    if (MAY_IMPORT_HTTP1.some((r) => r.test(f))) continue;
+    for (const d of deps) if (d.startsWith("http1/")) offenders.push(`${f} imports ${d}`);
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("structure: src/http/ (the exchange contract) imports no protocol", () => {
+  const offenders: string[] = [];
+  for (const [f, deps] of graph) {
+    if (!f.startsWith("http/")) continue;
+    for (const d of deps) if (/^(http1|http2|ws)\//.test(d)) offenders.push(`${f} imports ${d}`);
+  }
+  assert.deepEqual(offenders, []);
+});
