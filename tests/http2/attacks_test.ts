@@ -199,3 +199,14 @@ Deno.test("h2 limits: streams over --h2-max-streams are refused (REFUSED_STREAM)
   assert.equal(Object.keys(out.responses as object).length + resets.length, 30);
   assert.equal(out.goaway, null);
 });
+
+Deno.test("h2 limits: an idle connection gets GOAWAY NO_ERROR after --keepalive-timeout, then closes", async () => {
+  await using s = await server({ keepaliveTimeout: 0.3 });
+  const c = new Client();
+  const { frames, closed } = await exchange(s.port, concat([c.start(), c.headers(1, get())]), () => false);
+  const goaway = frames.find((f) => f.type === FRAME.GOAWAY);
+  assert.equal(goaway?.code, 0);
+  assert.equal(goaway?.last, 1);
+  assert.ok(closed);
+  assert.equal(s.server.stats.timeouts.get("keepalive"), 1);
+});
