@@ -13,6 +13,7 @@
  */
 
 import { asgiRows } from "./bench_python.ts";
+import { h2Rows } from "./bench_h2.ts";
 import { join } from "node:path";
 import { makeSelfSigned } from "../src/tls/cert.ts";
 
@@ -778,6 +779,17 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
         gunicorn: gunicornBin,
       };
       rows.push(...await asgiRows(ctx));
+    }
+    if (want("h2")) {
+      rows.push(
+        ...await h2Rows({
+          ferry: ferry.https!,
+          denoServe: denoServe.https!,
+          rounds: args.rounds,
+          duration: args.duration,
+          pinned,
+        }),
+      );
     }
     if (want("ws")) rows.push(await wsEchoRow(dir, args));
     if (want("idle")) {

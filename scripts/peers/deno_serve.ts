@@ -8,8 +8,13 @@
 
 const [httpPort, httpsPort, dir] = Deno.args;
 const body = "Hello, World!";
+/** The bench's 4 KiB file, for the HTTP/2 static row (served from memory, as ferry's cache does). */
+const fourK = dir ? Deno.readFileSync(`${dir}/www/bench-4k.bin`) : undefined;
 
 function handler(req: Request): Response | Promise<Response> {
+  if (fourK && req.url.endsWith("/static/bench-4k.bin")) {
+    return new Response(fourK, { headers: { "content-type": "application/octet-stream" } });
+  }
   if (req.method === "PUT" || req.method === "POST") {
     return req.arrayBuffer().then((b) => new Response(`${b.byteLength}\n`, { status: 201 }));
   }

@@ -93,7 +93,12 @@ export class H2Connection {
       maxHeaderListSize: o.maxHeaderBytes,
     }, {
       request: (s) => this.#serve(s),
-      running: () => this.#running.size,
+      running: () => {
+        // Handlers still running for streams the client reset: the work Rapid Reset piles up.
+        let n = 0;
+        for (const s of this.#running) if (s.resetCode !== -1 && !s.active) n++;
+        return n;
+      },
       streamClosed: (s) => this.#streamClosed(s),
       peerGoaway: () => this.#maybeClose(),
       count: (what) => count(ctx.stats, what),

@@ -11,29 +11,15 @@
 
 import type { Output } from "../net/output.ts";
 import { ConnectionError, ERROR, StreamError } from "./errors.ts";
-import {
-  FLAG,
-  FRAME,
-  type Frame,
-  FrameReader,
-  PREFACE,
-  word,
-  writeFrame,
-  writeFrameHeader,
-} from "./frames.ts";
+import { FLAG, FRAME, type Frame, FrameReader, PREFACE, word, writeFrameHeader } from "./frames.ts";
 import { writeGoaway, writeRst, writeSettings, writeWindowUpdate } from "./frames.ts";
-import { HpackDecoder, HpackEncoder, HpackError } from "./hpack.ts";
+import { HpackDecoder, HpackEncoder } from "./hpack.ts";
+import { HeaderAssembler, type HeaderBlock, writeHeaderBlock } from "./header_block.ts";
 import { MalformedRequest, requestFields, trailerFields } from "./request_head.ts";
-import {
-  applySettings,
-  DEFAULT_MAX_FRAME,
-  DEFAULT_WINDOW,
-  MAX_WINDOW,
-  type PeerSettings,
-  SETTING,
-} from "./settings.ts";
+import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, MAX_WINDOW, SETTING } from "./settings.ts";
 import { H2Stream, type StreamOwner } from "./stream.ts";
 import { Budget } from "./budget.ts";
+import { ControlFrames } from "./control.ts";
 import { type H2Limits, LIMITS } from "./limits.ts";
 
 /** What the session tells its connection. */
@@ -43,8 +29,9 @@ export interface SessionEvents {
   /** A request's header list was over the limit: the session answered 431 itself. */
   refusedHeaders?(stream: number): void;
   /**
-   * Handlers still running, streams reset or not: they count against the concurrency limit, so
-   * resetting streams does not let a client run more handlers at once (Rapid Reset).
+   * Handlers still running for streams that were reset: they count against the concurrency
+   * limit with the open streams, so resetting streams does not let a client run more handlers at
+   * once (Rapid Reset).
    */
   running?(): number;
   /** A stream closed (both sides ended, or reset by either side). */
@@ -87,32 +74,21 @@ export class H2Session implements StreamOwner {
   peerGone = false;
   /** Whether a connection error ended the session (nothing more is read). */
   failed = false;
-  /** Control frames queued since the output last drained (the connection resets it). */
-  controlQueued = 0;
   /** Connection send window. */
   sendWindow = DEFAULT_WINDOW;
 
   #events: SessionEvents;
   #reader: FrameReader;
   #prefaceSeen = false;
-  #settingsSeen = false;
-  #decoder: HpackDecoder;
+  #blocks: HeaderAssembler;
   #encoder: HpackEncoder;
-  #peer: PeerSettings = {
-    headerTableSize: 4096,
-    initialWindow: DEFAULT_WINDOW,
-    maxFrameSize: DEFAULT_MAX_FRAME,
-  };
-  /** A header block being assembled: its stream, flags and fragments. */
-  #block: { stream: number; flags: number; parts: Uint8Array[]; bytes: number; frames: number } | undefined;
+  #control: ControlFrames;
   #recvWindow = DEFAULT_WINDOW;
   #unacked = 0;
   #goawayLast = MAX_WINDOW;
   /** Recently closed streams: id → how (`sent`: reset by the server, `received`: by the client, `ended`). */
   #recent = new Map<number, "sent" | "received" | "ended">();
   #resets: Budget;
-  #pings: Budget;
-  #settings: Budget;
   #empty: Budget;
 
   /** A session writing to `out`. */
@@ -122,12 +98,16 @@ export class H2Session implements StreamOwner {
     this.#events = events;
     const l = this.limits;
     this.#reader = new FrameReader(DEFAULT_MAX_FRAME);
-    this.#decoder = new HpackDecoder(4096, l.maxHeaderListSize);
+    this.#blocks = new HeaderAssembler(new HpackDecoder(4096, l.maxHeaderListSize), {
+      maxBytes: l.maxHeaderListSize * 2 + 1024,
+      maxFrames: l.maxContinuations,
+      spendEmpty: () => this.#empty.spend(),
+      count: (what) => this.#events.count?.(what),
+    });
     this.#encoder = new HpackEncoder(4096);
     const now = options.now ?? Date.now;
     this.#resets = new Budget(l.maxResets, l.floodPeriodMs, now);
-    this.#pings = new Budget(l.maxPings, l.floodPeriodMs, now);
-    this.#settings = new Budget(l.maxSettings, l.floodPeriodMs, now);
+    this.#control = new ControlFrames(out, this.limits, now, (what) => events.count?.(what));
     this.#empty = new Budget(l.maxEmptyFrames, l.floodPeriodMs, now);
   }
 
@@ -149,7 +129,7 @@ export class H2Session implements StreamOwner {
 
   /** Whether the client's preface (the magic and its first SETTINGS) has arrived. */
   get prefaceSeen(): boolean {
-    return this.#prefaceSeen && this.#settingsSeen;
+    return this.#prefaceSeen && this.#control.settingsSeen;
   }
 
   /** The reader's buffer to read into. */
@@ -165,6 +145,15 @@ export class H2Session implements StreamOwner {
   /** Copies bytes in (tests; bytes read before the protocol was known). */
   push(bytes: Uint8Array): void {
     this.#reader.push(bytes);
+  }
+
+  /** Answers queued since the output last drained; the connection resets it to 0 then. */
+  get controlQueued(): number {
+    return this.#control.queued;
+  }
+
+  set controlQueued(n: number) {
+    this.#control.queued = n;
   }
 
   /** Lets an idle reader drop its buffer. */
@@ -227,11 +216,11 @@ export class H2Session implements StreamOwner {
   }
 
   #frame(f: Frame): void {
-    const block = this.#block;
-    if (block !== undefined && (f.type !== FRAME.CONTINUATION || f.streamId !== block.stream)) {
+    const pending = this.#blocks.pending;
+    if (pending !== undefined && (f.type !== FRAME.CONTINUATION || f.streamId !== pending)) {
       throw new ConnectionError(ERROR.PROTOCOL_ERROR, "a header block was interrupted");
     }
-    if (!this.#settingsSeen && f.type !== FRAME.SETTINGS) {
+    if (!this.#control.settingsSeen && f.type !== FRAME.SETTINGS) {
       throw new ConnectionError(ERROR.PROTOCOL_ERROR, "the preface must be followed by SETTINGS");
     }
     switch (f.type) {
@@ -248,7 +237,7 @@ export class H2Session implements StreamOwner {
       case FRAME.PUSH_PROMISE:
         throw new ConnectionError(ERROR.PROTOCOL_ERROR, "a client cannot send PUSH_PROMISE");
       case FRAME.PING:
-        return this.#ping(f);
+        return this.#control.ping(f);
       case FRAME.GOAWAY:
         return this.#peerGoaway(f);
       case FRAME.WINDOW_UPDATE:
@@ -326,65 +315,20 @@ export class H2Session implements StreamOwner {
   }
 
   #headers(f: Frame): void {
-    const id = f.streamId;
-    if (id === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "HEADERS on stream 0");
-    let p = this.#unpad(f);
-    if (f.flags & FLAG.PRIORITY) {
-      if (p.length < 5) {
-        throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "HEADERS too short for its priority");
-      }
-      const dep = word(p, 0) & 0x7fffffff;
-      p = p.subarray(5);
-      if (dep === id) this.#pendingSelfDependency = true;
-    }
-    const block = { stream: id, flags: f.flags, parts: [p.slice()], bytes: p.length, frames: 1 };
-    this.#checkBlock(block.bytes);
-    if (f.flags & FLAG.END_HEADERS) this.#headerBlock(block.stream, block.flags, block.parts);
-    else this.#block = block;
+    if (f.streamId === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "HEADERS on stream 0");
+    const block = this.#blocks.headers(f, this.#unpad(f));
+    if (block !== undefined) this.#headerBlock(block);
   }
-
-  #pendingSelfDependency = false;
 
   #continuation(f: Frame): void {
-    const block = this.#block;
-    if (block === undefined) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "CONTINUATION without HEADERS");
-    block.bytes += f.payload.length;
-    block.frames++;
-    this.#checkBlock(block.bytes);
-    if (f.payload.length === 0 && !this.#empty.spend()) {
-      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many empty CONTINUATION frames");
-    }
-    if (block.frames > this.limits.maxContinuations) {
-      this.#events.count?.("continuation_flood");
-      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many CONTINUATION frames in one header block");
-    }
-    block.parts.push(f.payload.slice());
-    if (f.flags & FLAG.END_HEADERS) {
-      this.#block = undefined;
-      this.#headerBlock(block.stream, block.flags, block.parts);
-    }
+    const block = this.#blocks.continuation(f);
+    if (block !== undefined) this.#headerBlock(block);
   }
 
-  /** A header block larger than any the limits allow is refused before it is buffered. */
-  #checkBlock(bytes: number): void {
-    if (bytes > this.limits.maxHeaderListSize * 2 + 1024) {
-      this.#events.count?.("continuation_flood");
-      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "header block over the header-list limit");
-    }
-  }
-
-  /** A complete header block on stream `id`: a request, or trailers. */
-  #headerBlock(id: number, flags: number, parts: Uint8Array[]): void {
-    const bytes = parts.length === 1 ? parts[0] : concat(parts);
-    let decoded;
-    try {
-      decoded = this.#decoder.decode(bytes);
-    } catch (e) {
-      if (e instanceof HpackError) throw new ConnectionError(ERROR.COMPRESSION_ERROR, e.message);
-      throw e;
-    }
-    const selfDep = this.#pendingSelfDependency;
-    this.#pendingSelfDependency = false;
+  /** A complete header block: a request, or trailers. */
+  #headerBlock(block: HeaderBlock): void {
+    const { stream: id, flags, decoded } = block;
+    const selfDep = block.selfDependent;
     const end = (flags & FLAG.END_STREAM) !== 0;
     const existing = this.streams.get(id);
     if (existing !== undefined) {
@@ -413,7 +357,7 @@ export class H2Session implements StreamOwner {
     if (this.goawayCode !== -1 && id > this.#goawayLast) return; // after GOAWAY: ignored (§6.8)
     this.lastPeerStream = id;
     if (selfDep) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
-    const busy = Math.max(this.streams.size, this.#events.running?.() ?? 0);
+    const busy = this.streams.size + (this.#events.running?.() ?? 0);
     if (busy >= this.limits.maxConcurrentStreams) {
       this.#events.count?.("refused");
       this.#remember(id, "sent");
@@ -430,7 +374,7 @@ export class H2Session implements StreamOwner {
       this.#remember(id, end ? "ended" : "sent");
       if (!end) {
         writeRst(this.out, id, ERROR.NO_ERROR);
-        this.controlQueued++;
+        this.#control.queued++;
       }
       return;
     }
@@ -445,7 +389,7 @@ export class H2Session implements StreamOwner {
       }
       throw e;
     }
-    const s = new H2Stream(id, head, this, this.#peer.initialWindow, this.limits.streamWindow);
+    const s = new H2Stream(id, head, this, this.#control.peer.initialWindow, this.limits.streamWindow);
     this.streams.set(id, s);
     this.#events.count?.("stream");
     if (end) {
@@ -492,61 +436,22 @@ export class H2Session implements StreamOwner {
   }
 
   #settingsFrame(f: Frame): void {
-    if (f.streamId !== 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "SETTINGS on a stream");
-    if (f.flags & FLAG.ACK) {
-      if (f.payload.length !== 0) {
-        throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
+    const delta = this.#control.settings(f);
+    this.#encoder.setMaxTableSize(this.#control.peer.headerTableSize);
+    if (delta === 0) return;
+    for (const s of this.streams.values()) {
+      s.sendWindow += delta;
+      if (s.sendWindow > MAX_WINDOW) {
+        throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "a stream window over 2^31-1");
       }
-      return;
-    }
-    if (f.payload.length % 6 !== 0) {
-      throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "SETTINGS of a wrong length");
-    }
-    this.#settingsSeen = true;
-    if (!this.#settings.spend()) {
-      this.#events.count?.("settings_flood");
-      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many SETTINGS frames");
-    }
-    const delta = applySettings(this.#peer, f.payload);
-    this.#encoder.setMaxTableSize(this.#peer.headerTableSize);
-    if (delta !== 0) {
-      for (const s of this.streams.values()) {
-        s.sendWindow += delta;
-        if (s.sendWindow > MAX_WINDOW) {
-          throw new ConnectionError(ERROR.FLOW_CONTROL_ERROR, "a stream window over 2^31-1");
-        }
-        if (delta > 0) s.wakeWriter();
-      }
-    }
-    writeFrameHeader(this.out, 0, FRAME.SETTINGS, FLAG.ACK, 0);
-    this.#control();
-  }
-
-  #ping(f: Frame): void {
-    if (f.streamId !== 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "PING on a stream");
-    if (f.payload.length !== 8) throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "PING of a wrong length");
-    if (f.flags & FLAG.ACK) return;
-    if (!this.#pings.spend()) {
-      this.#events.count?.("ping_flood");
-      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many PINGs");
-    }
-    writeFrame(this.out, FRAME.PING, FLAG.ACK, 0, f.payload);
-    this.#control();
-  }
-
-  /** Counts a control frame queued in answer to the client; too many unread ones end the connection. */
-  #control(): void {
-    if (++this.controlQueued > this.limits.maxQueuedControl) {
-      this.#events.count?.("control_flood");
-      throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "the client does not read what it asked for");
+      if (delta > 0) s.wakeWriter();
     }
   }
 
   #peerGoaway(f: Frame): void {
-    if (f.streamId !== 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "GOAWAY on a stream");
-    if (f.payload.length < 8) throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "GOAWAY too short");
+    const code = this.#control.goaway(f);
     this.peerGone = true;
-    this.#events.peerGoaway?.(word(f.payload, 4));
+    this.#events.peerGoaway?.(code);
   }
 
   #windowUpdate(f: Frame): void {
@@ -589,7 +494,7 @@ export class H2Session implements StreamOwner {
     else {
       writeRst(this.out, e.streamId, e.code);
       this.#events.count?.(`reset_sent:${e.code}`);
-      this.#control();
+      this.#control.answered();
     }
   }
 
@@ -599,7 +504,7 @@ export class H2Session implements StreamOwner {
     s.resetCode = code;
     writeRst(this.out, s.id, code);
     this.#events.count?.(`reset_sent:${code}`);
-    this.controlQueued++;
+    this.#control.queued++;
     this.#closeStream(s, code, "sent");
   }
 
@@ -655,7 +560,7 @@ export class H2Session implements StreamOwner {
 
   /** The peer's largest frame. */
   get peerMaxFrame(): number {
-    return this.#peer.maxFrameSize;
+    return this.#control.peer.maxFrameSize;
   }
 
   /** Sends a response head or trailers on `s`. */
@@ -667,24 +572,7 @@ export class H2Session implements StreamOwner {
   }
 
   #writeHeaders(id: number, fields: ReadonlyArray<readonly [string, string]>, end: boolean): void {
-    const block = this.#encoder.encode(fields);
-    const max = this.#peer.maxFrameSize;
-    let off = 0;
-    let first = true;
-    do {
-      const n = Math.min(max, block.length - off);
-      const last = off + n >= block.length;
-      const flags = (last ? FLAG.END_HEADERS : 0) | (first && end ? FLAG.END_STREAM : 0);
-      writeFrame(
-        this.out,
-        first ? FRAME.HEADERS : FRAME.CONTINUATION,
-        flags,
-        id,
-        block.subarray(off, off + n),
-      );
-      off += n;
-      first = false;
-    } while (off < block.length);
+    writeHeaderBlock(this.out, this.#encoder, id, fields, end, this.#control.peer.maxFrameSize);
   }
 
   /**
@@ -695,7 +583,7 @@ export class H2Session implements StreamOwner {
   sendData(s: H2Stream, data: Uint8Array, end: boolean): number {
     if (!s.active) return data.length;
     let off = 0;
-    const max = this.#peer.maxFrameSize;
+    const max = this.#control.peer.maxFrameSize;
     while (off < data.length) {
       const n = Math.min(data.length - off, s.sendWindow, this.sendWindow, max);
       if (n <= 0) break;
@@ -717,16 +605,4 @@ export class H2Session implements StreamOwner {
     s.localEnded = true;
     if (s.remoteEnded) this.#closeStream(s, -1);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -131,3 +131,20 @@ Deno.test("h2 clients: h2load (bounded) gets every request answered over 4 conne
   assert.match(r.out, /status codes: 2000 2xx/);
   assert.equal(s.server.stats.h2Streams, 2000);
 });
+
+Deno.test("h2 clients: h2load at 100 streams per connection on the example app: none refused", async () => {
+  // The example app awaits its flush: a stream closed while its handler finishes must not count
+  // against the concurrency limit (that refused streams and tripped the reset budget).
+  await using s = await startServer({ https: true, httpsPort: 0, tlsMaterial: material });
+  const r = await run("h2load", [
+    "-n",
+    "6000",
+    "-c",
+    "2",
+    "-m",
+    "100",
+    `https://localhost:${s.httpsPort}/hello`,
+  ]);
+  assert.match(r.out, /requests: 6000 total, 6000 started, 6000 done, 6000 succeeded, 0 failed/);
+  assert.equal(s.server.stats.h2Limits.size, 0);
+});
