@@ -202,8 +202,11 @@ export async function measure(c: Case, pipelined: boolean, root: string, rounds:
   return (performance.now() - t0) * 1e6 / rounds / (pipelined ? BURST : 1);
 }
 
-/** The floor of the harness: a loop that reads and writes a constant, parsing nothing (ns per round). */
-export async function floor(rounds: number): Promise<number> {
+/**
+ * The harness's floor: an in-memory connection served by a loop that reads and writes a constant,
+ * parsing nothing (the raw ceiling's loop). What a case costs above it is ferry's.
+ */
+export async function floorConn(): Promise<{ conn: MemoryConn; bytes: Uint8Array }> {
   const conn = new MemoryConn();
   const answer = new TextEncoder().encode("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!");
   (async () => {
@@ -211,7 +214,12 @@ export async function floor(rounds: number): Promise<number> {
     while ((await conn.read(buf)) !== null) await conn.write(answer);
   })();
   await conn.parked();
-  const bytes = request("/hello");
+  return { conn, bytes: request("/hello") };
+}
+
+/** ns per round of the floor. */
+export async function floor(rounds: number): Promise<number> {
+  const { conn, bytes } = await floorConn();
   for (let i = 0; i < rounds / 10; i++) await conn.deliver(bytes);
   const t0 = performance.now();
   for (let i = 0; i < rounds; i++) await conn.deliver(bytes);
