@@ -81,6 +81,9 @@ export interface ExchangeHost extends ByteSource, ConnectionInfo {
   switchProtocols(): Tunnel;
 }
 
+/** A flush that nobody waits for failed: the output has marked itself failed. */
+function writeFailed(): void {}
+
 /** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 
@@ -214,7 +217,14 @@ export class Exchange implements ResponseSink, ExchangeFacts {
     if (res.finished && body.done) {
       // The common case: answered at once, nothing left to read or wait for.
       if (pending === undefined || pending === SETTLED) return this.#end();
-      // Answered; only the write is in flight (a keep-alive request's flush).
+      if (pending === this.#host.out.inFlight) {
+        // The handler returned its answer's flush: it is done, and only the write is in flight.
+        // The connection goes on (and reads) meanwhile; a write that fails marks the output
+        // failed, and the connection's next write or read ends it.
+        pending.then(undefined, writeFailed);
+        return this.#end();
+      }
+      // Answered; the handler's own promise is still to settle.
       return pending.then(() => this.#end(), (e) => this.#finish(undefined, { error: e }));
     }
     return this.#finish(pending === undefined ? undefined : pending, undefined);

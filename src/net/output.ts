@@ -103,6 +103,8 @@ export class Output {
     return this.#seenAt;
   }
   #writing = false;
+  /** Set by a release() during a write: the buffers go back when it is done. */
+  #releaseAfterWrite = false;
   /** Counts socket writes begun (each piece of a partial write too: progress restarts the clock). */
   #writeSeq = 0;
   #seenWrite = -1;
@@ -193,6 +195,11 @@ export class Output {
     return this.#busy = this.#writeFrom(buf, 0, n, true);
   }
 
+  /** The write in flight, if any (settles when it is done). */
+  get inFlight(): Promise<void> | null {
+    return this.#busy;
+  }
+
   /** Flushes, then writes `bytes` straight from the caller's array (no copy). */
   writeDirect(bytes: Uint8Array): Promise<void> {
     if (this.#busy !== null || this.#len > 0) return this.flush().then(() => this.writeDirect(bytes));
@@ -216,6 +223,7 @@ export class Output {
           if (this.#spare === null) this.#spare = buf;
           else giveBack(buf);
         }
+        if (this.#releaseAfterWrite) this.release();
       },
       (e) => {
         this.#writing = false;
@@ -226,9 +234,17 @@ export class Output {
     );
   }
 
-  /** Returns idle buffers to the shared pool, so an idle connection holds none. */
+  /**
+   * Returns idle buffers to the shared pool, so an idle connection holds none; with a write in
+   * flight, once it is done.
+   */
   release(): void {
-    if (this.#busy !== null || this.#len !== 0) return;
+    if (this.#busy !== null) {
+      this.#releaseAfterWrite = true;
+      return;
+    }
+    this.#releaseAfterWrite = false;
+    if (this.#len !== 0) return;
     if (this.#buf !== null) giveBack(this.#buf);
     if (this.#spare !== null) giveBack(this.#spare);
     this.#buf = null;
