@@ -9,6 +9,7 @@
  * @module
  */
 
+import { turnMono, turnNow } from "../net/clock.ts";
 import type { ByteSource } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
 import { errorText, isConnectionError } from "../net/peer_errors.ts";
@@ -172,7 +173,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
 
   /** The deadline `seconds` from now; Infinity for 0 (no limit). */
   #after(seconds: number): number {
-    return seconds > 0 ? Date.now() + seconds * 1000 : Infinity;
+    return seconds > 0 ? turnNow() + seconds * 1000 : Infinity;
   }
 
   /**
@@ -310,7 +311,9 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       }
       this.ctx.stats.bytesIn += n;
       this.end += n;
-      this.arrival = performance.now();
+      // One clock reading for this turn: the arrival, the head's deadline, the Date header and the
+      // keep-alive deadline after a synchronous answer (src/net/clock.ts).
+      this.arrival = turnMono();
     }
   }
 
