@@ -5,6 +5,7 @@
  */
 
 import assert from "assert";
+import { presentOrSkip } from "../helpers/skip.ts";
 import { FIXTURES_PRESENT, loadStrictFixtures, SKIPPED_NOTE, withHost } from "./llhttp_fixtures.ts";
 import { DEVIATIONS, type Expectation, expectationFor } from "./deviations.ts";
 import { replay, type ReplayResult, split } from "../helpers/replay.ts";
@@ -25,10 +26,7 @@ function mismatch(exp: Expectation, r: ReplayResult): string | undefined {
   return undefined;
 }
 
-if (!FIXTURES_PRESENT) {
-  console.warn(SKIPPED_NOTE);
-  Deno.test({ name: SKIPPED_NOTE, ignore: true, fn: () => {} });
-}
+presentOrSkip(FIXTURES_PRESENT, SKIPPED_NOTE);
 
 Deno.test({
   name: "llhttp fixtures: the strict set is present and the deviation table names real cases",

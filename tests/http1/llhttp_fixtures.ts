@@ -65,7 +65,7 @@ export const FIXTURES_PRESENT: boolean = (() => {
 })();
 
 /** Why the llhttp replay did not run, for the name of the test that stands in for it. */
-export const SKIPPED_NOTE = `llhttp fixtures: SKIPPED, ${FIXTURE_DIR} is absent ` +
+export const SKIPPED_NOTE = `llhttp fixtures: ${FIXTURE_DIR} is absent ` +
   "(ferry's own table in tests/http1/conformance_table.ts still runs)";
 
 /**
