@@ -38,6 +38,8 @@ export class FileCache {
   readonly maxFileBytes: number;
   #entries = new Map<string, CachedFile>();
   #bytes = 0;
+  /** The entry last put or moved to the end (the most recently used). */
+  #last: CachedFile | undefined;
 
   /** A cache of at most `maxBytes`, holding files up to `maxFileBytes`. */
   constructor(maxBytes: number, maxFileBytes: number) {
@@ -58,9 +60,12 @@ export class FileCache {
       this.#drop(e);
       return undefined;
     }
-    // Most recently used goes last.
-    this.#entries.delete(path);
-    this.#entries.set(path, e);
+    // Most recently used goes last (a file asked for again and again is there already).
+    if (e !== this.#last) {
+      this.#entries.delete(path);
+      this.#entries.set(path, e);
+      this.#last = e;
+    }
     return e;
   }
 
@@ -78,6 +83,7 @@ export class FileCache {
       variants: new Map(),
     };
     this.#entries.set(path, e);
+    this.#last = e;
     this.#bytes += data.length;
     this.#evict();
     return this.#entries.has(path) ? e : undefined;
@@ -94,6 +100,7 @@ export class FileCache {
   #drop(e: CachedFile): void {
     if (this.#entries.get(e.path) !== e) return;
     this.#entries.delete(e.path);
+    if (this.#last === e) this.#last = undefined;
     this.#bytes -= e.data.length;
     for (const v of e.variants.values()) this.#bytes -= v.length;
   }
