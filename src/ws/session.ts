@@ -37,8 +37,13 @@ const FAIL_LINGER_MS = 2000;
 const DEFLATE_MIN_BYTES = 1024;
 /** Messages up to this large are compressed (deflate runs on the event loop). */
 const DEFLATE_MAX_BYTES = 4 * 1024 * 1024;
-/** The read buffer of a WebSocket connection. */
-const READ_BYTES = 16 * 1024;
+/**
+ * The read buffer of a WebSocket connection: small while the peer sends little (most sockets,
+ * most of the time: it is held by the pending read), large once a read fills the small one, small
+ * again after a read that would have fit it.
+ */
+const READ_SMALL_BYTES = 2 * 1024;
+const READ_LARGE_BYTES = 16 * 1024;
 /**
  * Reading stops while this much output waits for a peer that does not read (echoes, app sends),
  * until half of it has gone: TCP's flow control then slows the peer, and the output stays
@@ -46,6 +51,7 @@ const READ_BYTES = 16 * 1024;
  */
 const READ_PAUSE_BYTES = 1024 * 1024;
 
+const EMPTY = new Uint8Array(0);
 const wholeDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -69,10 +75,12 @@ export class WsSession implements FrameSink, WsTransport {
   #out: WsOutput;
   #size = 0;
   #text = "";
-  #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  /** The streaming UTF-8 checker, made for the first text message that arrives in pieces. */
+  #decoderMade: TextDecoder | undefined;
   /** The opcode of the frame being read. */
   #frameOpcode = 0;
-  #ctrl = new Uint8Array(125);
+  /** A control frame's payload, made for the first control frame with one. */
+  #ctrlMade: Uint8Array | undefined;
   #ctrlLen = 0;
   /** Whether the data frame being read is its message's last (FIN). */
   #lastFin = true;
@@ -126,7 +134,7 @@ export class WsSession implements FrameSink, WsTransport {
     try {
       if (t.draining) this.#drain();
       if (t.early.length > 0) this.#consume(t.early, t.early.length);
-      const buf = new Uint8Array(READ_BYTES);
+      let buf = new Uint8Array(READ_SMALL_BYTES);
       while (!this.#ended) {
         if (this.#out.queued >= READ_PAUSE_BYTES) await this.#out.belowBound();
         const n = await t.read(buf);
@@ -134,6 +142,10 @@ export class WsSession implements FrameSink, WsTransport {
         if (this.#failed) continue; // lingering: discard
         this.#armPing();
         this.#consume(buf, n);
+        if (n === buf.length && n < READ_LARGE_BYTES) buf = new Uint8Array(READ_LARGE_BYTES);
+        else if (n <= READ_SMALL_BYTES && buf.length > READ_SMALL_BYTES) {
+          buf = new Uint8Array(READ_SMALL_BYTES);
+        }
       }
     } catch (e) {
       t.log.error("WebSocket connection failed", { error: e instanceof Error ? e.message : String(e) });
@@ -151,6 +163,10 @@ export class WsSession implements FrameSink, WsTransport {
       if (!(e instanceof WsProtocolError)) throw e;
       this.#fail(e.code, e.message);
     }
+  }
+
+  #decoder(): TextDecoder {
+    return this.#decoderMade ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   }
 
   /** Part of {@linkcode FrameSink}. */
@@ -176,7 +192,7 @@ export class WsSession implements FrameSink, WsTransport {
   /** Part of {@linkcode FrameSink}. */
   payload(bytes: Uint8Array): void {
     if (this.#frameOpcode >= 0x8) {
-      this.#ctrl.set(bytes, this.#ctrlLen);
+      (this.#ctrlMade ??= new Uint8Array(125)).set(bytes, this.#ctrlLen);
       this.#ctrlLen += bytes.length;
       return;
     }
@@ -192,7 +208,7 @@ export class WsSession implements FrameSink, WsTransport {
         }
         // In pieces: checked as each arrives (a bad sequence fails at once), kept as bytes (a
         // string of many small pieces costs far more than their bytes), decoded once whole.
-        this.#decoder.decode(bytes, { stream: true });
+        this.#decoder().decode(bytes, { stream: true });
       } catch {
         throw new WsProtocolError(CLOSE.invalidData, "text message is not valid UTF-8");
       }
@@ -203,7 +219,9 @@ export class WsSession implements FrameSink, WsTransport {
   /** Part of {@linkcode FrameSink}. */
   frameEnd(): void {
     const opcode = this.#frameOpcode;
-    if (opcode >= 0x8) return this.#control(opcode, this.#ctrl.subarray(0, this.#ctrlLen));
+    if (opcode >= 0x8) {
+      return this.#control(opcode, this.#ctrlLen === 0 ? EMPTY : this.#ctrlMade!.subarray(0, this.#ctrlLen));
+    }
     if (this.#lastFin) this.#deliver();
   }
 
@@ -214,7 +232,7 @@ export class WsSession implements FrameSink, WsTransport {
       const bytes = inflateMessage([this.#assembly.take()], this.#opts.maxMessageBytes);
       if (text) {
         try {
-          data = this.#decoder.decode(bytes);
+          data = this.#decoder().decode(bytes);
         } catch {
           throw new WsProtocolError(CLOSE.invalidData, "text message is not valid UTF-8");
         }
@@ -223,7 +241,7 @@ export class WsSession implements FrameSink, WsTransport {
       if (this.#textDecoded) data = this.#text;
       else {
         try {
-          this.#decoder.decode();
+          this.#decoder().decode();
         } catch {
           throw new WsProtocolError(CLOSE.invalidData, "text message ends inside a UTF-8 sequence");
         }

@@ -134,6 +134,7 @@ export class WsOutput {
       this.#appended += this.#out.length - at;
     }
     if (this.#out.pending > 0) this.#start();
+    else this.#out.release(); // an idle socket holds no output buffer
     if (this.queued <= this.#opts.bound && this.#stallTimer !== undefined) {
       clearTimeout(this.#stallTimer);
       this.#stallTimer = undefined;
