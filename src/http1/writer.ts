@@ -107,6 +107,27 @@ const CRLF = new Uint8Array([0x0d, 0x0a]);
 const CONTENT_LENGTH_PREFIX = new TextEncoder().encode("Content-Length: ");
 const REQUEST_ID_PREFIX = new TextEncoder().encode("X-Request-Id: ");
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+const CRLF_CRLF = new TextEncoder().encode("\r\n\r\n");
+const END_CLOSE = new TextEncoder().encode("Connection: close\r\n\r\n");
+const END_CLOSE_AFTER_LINE = new TextEncoder().encode("\r\nConnection: close\r\n\r\n");
+const END_KEEP_ALIVE = new TextEncoder().encode("Connection: keep-alive\r\n\r\n");
+const END_KEEP_ALIVE_AFTER_LINE = new TextEncoder().encode("\r\nConnection: keep-alive\r\n\r\n");
+
+let idDateLengthFor: Uint8Array | undefined;
+let idDateLengthBytes = new Uint8Array(0);
+
+/** CRLF (the X-Request-Id line's end), the Date + Server block, and `Content-Length: `. */
+function idDateLength(): Uint8Array {
+  if (idDateLengthFor !== commonBlock) {
+    const b = new Uint8Array(2 + commonBlock.length + CONTENT_LENGTH_PREFIX.length);
+    b.set(CRLF, 0);
+    b.set(commonBlock, 2);
+    b.set(CONTENT_LENGTH_PREFIX, 2 + commonBlock.length);
+    idDateLengthBytes = b;
+    idDateLengthFor = commonBlock;
+  }
+  return idDateLengthBytes;
+}
 const encoder = new TextEncoder();
 
 /**
@@ -239,28 +260,37 @@ export class Http1Writer implements ResponseWriter {
       const extra = facts.extraHead;
       if (extra !== undefined) out.append(extra);
       const id = facts.requestId;
-      if (id !== undefined && !hasRequestId) {
+      const withId = id !== undefined && !hasRequestId;
+      // A 304 carries the selected representation's length only when the handler gave it.
+      const writesLength = status !== 204 && length >= 0 && !forceChunked &&
+        (status !== 304 || lengthFromHeader);
+      // The lines ferry adds go out in as few pieces as they can: the id's line end, Date, Server
+      // and the Content-Length name are one block (re-made once a second), and the length's line
+      // end comes with the head's.
+      if (withId) {
         out.append(REQUEST_ID_PREFIX);
         out.appendAscii(id);
-        out.append(CRLF);
       }
-      if (hasDateOrServer === 0) out.append(commonBlock);
-      else {
+      if (hasDateOrServer === 0) {
+        if (withId && writesLength) out.append(idDateLength());
+        else {
+          if (withId) out.append(CRLF);
+          out.append(commonBlock);
+          if (writesLength) out.append(CONTENT_LENGTH_PREFIX);
+        }
+      } else {
+        if (withId) out.append(CRLF);
         if ((hasDateOrServer & H_DATE) === 0) writeField(out, "Date", dateString);
         if ((hasDateOrServer & H_SERVER) === 0) writeField(out, "Server", "ferry");
+        if (writesLength) out.append(CONTENT_LENGTH_PREFIX);
       }
+      if (writesLength) out.appendDecimal(length); // its line ends with the head's end below
 
       const noBody = facts.head || status === 204 || status === 304;
       let mode: number;
       if (status === 204) {
         mode = MODE_DISCARD;
       } else if (length >= 0 && !forceChunked) {
-        // A 304 carries the selected representation's length only when the handler gave it.
-        if (status !== 304 || lengthFromHeader) {
-          out.append(CONTENT_LENGTH_PREFIX);
-          out.appendDecimal(length);
-          out.append(CRLF);
-        }
         mode = noBody ? MODE_DISCARD : MODE_FIXED;
         this.#remaining = length;
       } else if (noBody) {
@@ -274,11 +304,11 @@ export class Http1Writer implements ResponseWriter {
       }
       if (closeRequested || this.#closeWanted || sink.mustClose()) {
         this.closeAfter = true;
-        out.appendAscii("Connection: close\r\n\r\n");
+        out.append(writesLength ? END_CLOSE_AFTER_LINE : END_CLOSE);
       } else if (facts.versionMinor === 0) {
-        out.appendAscii("Connection: keep-alive\r\n\r\n");
+        out.append(writesLength ? END_KEEP_ALIVE_AFTER_LINE : END_KEEP_ALIVE);
       } else {
-        out.append(CRLF);
+        out.append(writesLength ? CRLF_CRLF : CRLF);
       }
       this.#mode = mode;
       this.status = status;
