@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ConnectionContext } from "../http/connection_context.ts";
+import type { ConnectionContext, ServedConnection } from "../http/connection_context.ts";
 import { isConnectionError } from "../net/peer_errors.ts";
 import { ExchangeRecorder } from "../http/recorder.ts";
 import { Output } from "../net/output.ts";
@@ -40,7 +40,7 @@ const CHECK_MS = 1000;
  * await c.run();
  * ```
  */
-export class H2Connection {
+export class H2Connection implements ServedConnection {
   /** Connection id. */
   readonly id: number;
   /** Client address. */
@@ -184,6 +184,13 @@ export class H2Connection {
       else this.#reading.delete(stream);
     };
     const limit = mount.maxBodyBytes ?? o.maxBodyBytes;
+    if (!stream.remoteEnded && head.headers.get("expect")?.toLowerCase() === "100-continue") {
+      // RFC 9110 §10.1.1: the client waits for 100 before its body; it is sent when the body is read.
+      stream.body.onFirstRead = () => {
+        if (!res.headersSent) this.session.sendHeaders(stream, [[":status", "100"]], false);
+        return this.flush();
+      };
+    }
     this.#running.add(stream);
     this.#exchange(stream, req, res, mount.name, mount.handler, limit).finally(() => {
       this.#running.delete(stream);
@@ -275,6 +282,8 @@ export class H2Connection {
   /** With no stream open: the connection closes after the keep-alive timeout. */
   #armIdle(): void {
     if (this.session.streams.size > 0 || this.#running.size > 0) return;
+    this.session.shrink();
+    this.out.release();
     const k = this.#ctx.options.keepaliveTimeout;
     this.#idleSince = Date.now();
     this.deadline = k > 0 ? this.#idleSince + k * 1000 : Infinity;
@@ -282,8 +291,10 @@ export class H2Connection {
 
   #maybeClose(): void {
     if (this.#running.size > 0 || this.session.streams.size > 0) return;
-    if (this.#draining || this.session.peerGone) this.#closeSocket();
-    else this.#armIdle();
+    // What is queued (the last response, the GOAWAY) goes out before the socket closes.
+    if (this.#draining || this.session.peerGone) {
+      this.flush().catch(() => {}).finally(() => this.#closeSocket());
+    } else this.#armIdle();
   }
 
   // --- Timeouts and shutdown -----------------------------------------------------------------------
@@ -335,8 +346,8 @@ export class H2Connection {
   drain(): void {
     this.#draining = true;
     this.session.goaway(ERROR.NO_ERROR, "shutting down");
-    this.flush().catch(() => {});
     this.#maybeClose();
+    this.flush().catch(() => {});
   }
 
   /** Closes the socket at once. */
@@ -395,7 +406,7 @@ export class H2Connection {
     const stats = this.#ctx.stats;
     stats.socketWrites += this.out.writes;
     stats.h2ConnectionsActive--;
-    this.#ctx.closed(this as never);
+    this.#ctx.closed(this);
   }
 }
 

@@ -37,6 +37,9 @@ export const PREFACE: Uint8Array = new TextEncoder().encode("PRI * HTTP/2.0\r\n\
 /** Length of a frame header. */
 export const FRAME_HEADER_BYTES = 9;
 
+/** The read buffer of a connection between bursts (it grows for larger frames and shrinks back). */
+const IDLE_BUFFER_BYTES = 4096;
+
 /** One frame as read. Its payload is valid only until the reader is given more bytes. */
 export interface Frame {
   /** Frame type. */
@@ -73,7 +76,7 @@ export class FrameReader {
   /** A reader accepting frames of up to `maxFrameSize` payload octets. */
   constructor(maxFrameSize: number) {
     this.maxFrameSize = maxFrameSize;
-    this.#buf = new Uint8Array(16 * 1024);
+    this.#buf = new Uint8Array(IDLE_BUFFER_BYTES);
   }
 
   /** Bytes buffered and not yet taken as frames. */
@@ -141,8 +144,8 @@ export class FrameReader {
 
   /** Drops the buffer when idle (an idle connection should hold little). */
   shrink(): void {
-    if (this.#start === this.#end && this.#buf.length > 16 * 1024) {
-      this.#buf = new Uint8Array(16 * 1024);
+    if (this.#start === this.#end && this.#buf.length > IDLE_BUFFER_BYTES) {
+      this.#buf = new Uint8Array(IDLE_BUFFER_BYTES);
       this.#start = this.#end = 0;
     }
   }

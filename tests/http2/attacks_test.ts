@@ -210,3 +210,17 @@ Deno.test("h2 limits: an idle connection gets GOAWAY NO_ERROR after --keepalive-
   assert.ok(closed);
   assert.equal(s.server.stats.timeouts.get("keepalive"), 1);
 });
+
+Deno.test("h2 limits: a request body that stops coming is reset after --body-timeout; the connection stays", async () => {
+  await using s = await server({ bodyTimeout: 0.5 });
+  const c = new Client();
+  const post: Array<[string, string]> = [[":method", "POST"], [":scheme", "http"], [":path", "/echo"]];
+  const { frames } = await exchange(
+    s.port,
+    concat([c.start(), c.headers(1, post, { end: false }), c.data(1, [1, 2])]),
+    (fs) => fs.some((f) => f.type === FRAME.RST_STREAM),
+  );
+  assert.equal(frames.find((f) => f.type === FRAME.RST_STREAM)?.code, 8);
+  assert.equal(frames.some((f) => f.type === FRAME.GOAWAY), false);
+  assert.equal(s.server.stats.timeouts.get("body"), 1);
+});

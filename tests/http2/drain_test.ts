@@ -5,8 +5,8 @@
  */
 
 import assert from "assert";
-import { startChild } from "../helpers/server.ts";
-import { Client, concat, FLAG, FRAME, type SeenFrame, ServerFrames } from "./frame_kit.ts";
+import { startChild, startServer } from "../helpers/server.ts";
+import { Client, concat, FLAG, FRAME, get, type SeenFrame, ServerFrames } from "./frame_kit.ts";
 
 const APP = new URL("./fixtures/echo_length_app.ts", import.meta.url).pathname;
 
@@ -59,4 +59,25 @@ Deno.test("h2 drain: SIGTERM → GOAWAY NO_ERROR (last stream 1); the body in fl
   conn.close();
   assert.equal(seen.frames.some((f) => f.stream === 3 && f.type === FRAME.HEADERS), false);
   assert.equal((await child.status).code, 0);
+});
+
+Deno.test("h2 drain: an idle HTTP/2 connection gets its GOAWAY before it closes", async () => {
+  const s = await startServer({ h2c: true });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  const seen = new ServerFrames();
+  const c = new Client();
+  await conn.write(concat([c.start(), c.headers(1, get("/"))]));
+  const buf = new Uint8Array(65536);
+  while (!seen.frames.some((f) => f.type === FRAME.DATA && (f.flags & FLAG.END_STREAM) !== 0)) {
+    seen.add(buf.subarray(0, (await conn.read(buf))!));
+  }
+  const stopped = s.server.shutdown();
+  for (let n = await conn.read(buf); n !== null; n = await conn.read(buf).catch(() => null)) {
+    seen.add(buf.subarray(0, n));
+  }
+  conn.close();
+  await stopped;
+  const goaway = seen.frames.find((f) => f.type === FRAME.GOAWAY);
+  assert.equal(goaway?.code, 0);
+  assert.equal(goaway?.last, 1);
 });
