@@ -6,7 +6,8 @@
 
 import assert from "assert";
 import { bytes, concat, exchange, header, RawClient, text } from "../helpers/client.ts";
-import { ROOT, startChild, startServer, until } from "../helpers/server.ts";
+import { startChild, startServer, until } from "../helpers/server.ts";
+import { ferryArgs } from "../helpers/start_flags.ts";
 import {
   type App,
   appFromExport,
@@ -375,7 +376,7 @@ Deno.test("--app: a module without a usable default export is refused at start",
   try {
     await Deno.writeTextFile(`${dir}/bad.ts`, "export default 42;\n");
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}main.ts`, "--port", "0", "--no-https", "--app", `${dir}/bad.ts`],
+      args: ferryArgs(["--port", "0", "--no-https", "--app", `${dir}/bad.ts`]),
       stdin: "null",
     }).output();
     assert.equal(out.code, 1);

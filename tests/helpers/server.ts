@@ -12,6 +12,7 @@ import { wsgiHandler } from "../../src/app/wsgi.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { Stats } from "../../src/stats.ts";
 import { fromFileUrl } from "./paths.ts";
+import { ferryArgs } from "./start_flags.ts";
 
 /** The repository root. */
 export const ROOT: string = fromFileUrl(new URL("../../", import.meta.url));
@@ -109,7 +110,7 @@ export interface ChildServer extends AsyncDisposable {
   status: Promise<Deno.CommandStatus>;
 }
 
-/** Runs `deno run main.ts ...args` and waits for its start-up lines (one per listener). */
+/** Runs `main.ts ...args` with the start task's permissions and waits for its start-up lines (one per listener). */
 export async function startChild(
   args: string[],
   listeners = 1,
@@ -117,7 +118,7 @@ export async function startChild(
   env: Record<string, string> = {},
 ): Promise<ChildServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-net", `${ROOT}main.ts`, ...args],
+    args: ferryArgs(args),
     cwd,
     env,
     stdout: "piped",
@@ -172,10 +173,10 @@ export interface FerryRun {
   stderr: string;
 }
 
-/** Runs `deno run main.ts ...args` to its end (for start-up errors and --help). */
+/** Runs `main.ts ...args` with the start task's permissions to its end (for start-up errors and --help). */
 export async function runFerry(args: string[]): Promise<FerryRun> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-net", `${ROOT}main.ts`, ...args],
+    args: ferryArgs(args),
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

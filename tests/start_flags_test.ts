@@ -1,0 +1,32 @@
+/**
+ * ferry is tested as users run it: the start task and the compile task grant the same
+ * permissions, and no test starts ferry with `--allow-all`.
+ */
+
+import assert from "assert";
+import { permissionFlags, START_FLAGS, tasks } from "./helpers/start_flags.ts";
+import { fromFileUrl } from "./helpers/paths.ts";
+
+Deno.test("start flags: the start task and the compile task grant the same permissions", () => {
+  const t = tasks();
+  assert.ok(START_FLAGS.length > 0, `no permission flags in the start task: ${t.start}`);
+  assert.ok(!START_FLAGS.includes("--allow-all") && !START_FLAGS.includes("-A"));
+  assert.deepEqual([...permissionFlags(t.compile)].sort(), [...START_FLAGS].sort());
+});
+
+Deno.test("start flags: no test starts main.ts with --allow-all", async () => {
+  const dir = fromFileUrl(new URL("./", import.meta.url));
+  const offenders: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else if (p.endsWith(".ts") && !/start_flags(_test)?\.ts$/.test(p)) {
+        const src = await Deno.readTextFile(p);
+        if (/main\.ts/.test(src) && /["'` ](--allow-all|-A)["'` ]/.test(src)) offenders.push(p);
+      }
+    }
+  };
+  await walk(dir.replace(/\/$/, ""));
+  assert.deepEqual(offenders, [], "use tests/helpers/start_flags.ts (the start task's permissions)");
+});
