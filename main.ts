@@ -29,6 +29,7 @@ import {
 } from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
 import { onStopSignals } from "./src/stop_signals.ts";
+import { probeNotes, probeProcess } from "./src/process_probe.ts";
 import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
 import type { FromWorker, ToWorker } from "./src/worker.ts";
@@ -160,6 +161,12 @@ function banner(options: ServerOptions, python: string | undefined, workers: num
     `errors ${options.errorLog || "stderr"}, ${workers} worker${workers === 1 ? "" : "s"}`;
 }
 
+/** Says once, at start, what cannot work under the permissions ferry was given. */
+async function notePermissions(): Promise<void> {
+  const note = probeNotes(await probeProcess());
+  if (note !== undefined) console.log(`ferry: note: ${note}`);
+}
+
 /** Runs ferry with `args`; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
   let config;
@@ -279,6 +286,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(acmeBanner(issuer));
     issuer.start();
   }
+  await notePermissions();
   if (options.authUser === "" || options.authPass === "") {
     console.log(
       "ferry: uploads are read-only: set FERRY_AUTH_USER and FERRY_AUTH_PASS to allow PUT, POST and DELETE",
@@ -424,6 +432,7 @@ async function runWorkers(
     console.log(acmeBanner(issuer));
     issuer.start();
   }
+  await notePermissions();
 
   const offStop = onStopSignals({
     drain: () => {

@@ -20,6 +20,7 @@ import { hostPort } from "./http/authority.ts";
 import type { TlsMaterial } from "./tls/material.ts";
 import { CertStore } from "./tls/cert_store.ts";
 import { tlsSocketBudget } from "./tls/budget.ts";
+import { probeProcess } from "./process_probe.ts";
 import { healthMounts } from "./health.ts";
 import { listenError } from "./listen_error.ts";
 import { redirectToHttps } from "./redirect.ts";
@@ -98,7 +99,7 @@ export class Server implements ConnectionContext {
    * they stay in #handshaking too until their handshake settles. */
   #abandoned = new Set<Deno.Conn>();
   /** Most TLS sockets in a handshake or abandoned at once: a share of RLIMIT_NOFILE. */
-  #tlsBudget = tlsSocketBudget();
+  #tlsBudget = tlsSocketBudget(undefined);
   /** Accept loops waiting for a handshake to settle (see {@linkcode tlsSocketBudget}). */
   #handshakeSettled: Array<() => void> = [];
   #refusing = 0;
@@ -229,11 +230,15 @@ export class Server implements ConnectionContext {
       throw new TypeError("both listeners are off (--no-http and --no-https)");
     }
     httpDate();
-    for (const { listener, secure } of this.#listeners) {
-      this.#acceptLoops.push(this.#accept(listener, secure));
-    }
     this.#startSweeper();
-    return Promise.resolve();
+    // The open-file limit (read once per process, without /proc) sizes the TLS budget before
+    // the first TLS socket is accepted.
+    return probeProcess().then((p) => {
+      this.#tlsBudget = tlsSocketBudget(p.fdLimit);
+      for (const { listener, secure } of this.#listeners) {
+        this.#acceptLoops.push(this.#accept(listener, secure));
+      }
+    });
   }
 
   async #accept(listener: Deno.Listener, secure: boolean): Promise<void> {

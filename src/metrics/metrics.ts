@@ -15,6 +15,7 @@ import type { AllowList } from "../net/cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
 import { COUNTERS, LABELLED_COUNTERS, setPath, total, totals } from "./counters.ts";
+import { processSamples } from "./process.ts";
 
 /** Live values that are not counters. */
 export interface Gauges {
@@ -104,67 +105,6 @@ function num(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   return String(n);
 }
-
-/** CPU ticks per second on Linux (`getconf CLK_TCK`, 100 on every common kernel). */
-const CLOCK_TICKS = 100;
-
-/**
- * The standard process metrics of Prometheus client libraries, from /proc/self (where there is
- * none, only the start time).
- */
-function processSamples(): Array<{ name: string; type: string; help: string; value: number }> {
-  const out: Array<{ name: string; type: string; help: string; value: number }> = [];
-  const add = (name: string, type: string, help: string, value: number) =>
-    out.push({ name, type, help, value });
-  try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    add(
-      "process_cpu_seconds_total",
-      "counter",
-      "Total user and system CPU time spent in seconds.",
-      (Number(f[11]) + Number(f[12])) / CLOCK_TICKS,
-    );
-    const bootTime = Number(/^btime (\d+)/m.exec(Deno.readTextFileSync("/proc/stat"))?.[1] ?? 0);
-    add(
-      "process_start_time_seconds",
-      "gauge",
-      "Start time of the process since unix epoch in seconds.",
-      bootTime + Number(f[19]) / CLOCK_TICKS,
-    );
-    const status = Deno.readTextFileSync("/proc/self/status");
-    add(
-      "process_resident_memory_bytes",
-      "gauge",
-      "Resident memory size in bytes.",
-      Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
-    );
-    add(
-      "process_virtual_memory_bytes",
-      "gauge",
-      "Virtual memory size in bytes.",
-      Number(/VmSize:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
-    );
-    let fds = 0;
-    for (const _ of Deno.readDirSync("/proc/self/fd")) fds++;
-    add("process_open_fds", "gauge", "Number of open file descriptors.", fds);
-    const limit = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/limits"))?.[1];
-    if (limit !== undefined) {
-      add("process_max_fds", "gauge", "Maximum number of open file descriptors.", Number(limit));
-    }
-  } catch {
-    add(
-      "process_start_time_seconds",
-      "gauge",
-      "Start time of the process since unix epoch in seconds.",
-      Math.round(PROCESS_START / 1000),
-    );
-  }
-  return out;
-}
-
-const PROCESS_START = Date.now();
 
 /** The Prometheus text exposition format, version 0.0.4. */
 export function metricsPrometheus(all: Stats[]): string {

@@ -6,18 +6,21 @@
  * @module
  */
 
+/** The budget when the open-file limit is unknown or unlimited. */
+export const UNKNOWN_LIMIT_BUDGET = 4096;
+
 /**
  * How many TLS sockets may be in a handshake (or abandoned in one) at once: a quarter of the
- * process's open-file limit (RLIMIT_NOFILE, from /proc/self/limits), at least 16; 4096 where the
- * limit cannot be read.
+ * process's open-file limit (RLIMIT_NOFILE, see `src/process_probe.ts`), at least 16;
+ * {@linkcode UNKNOWN_LIMIT_BUDGET} where the limit is unknown or unlimited.
+ *
+ * @example
+ * ```ts
+ * import { tlsSocketBudget } from "./budget.ts";
+ * console.log(tlsSocketBudget(256)); // 64
+ * ```
  */
-export function tlsSocketBudget(): number {
-  try {
-    const limits = Deno.readTextFileSync("/proc/self/limits");
-    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
-    if (soft === undefined || soft === "unlimited") return 4096;
-    return Math.max(16, Math.floor(Number(soft) / 4));
-  } catch {
-    return 4096;
-  }
+export function tlsSocketBudget(fdLimit: number | undefined): number {
+  if (fdLimit === undefined || !Number.isFinite(fdLimit)) return UNKNOWN_LIMIT_BUDGET;
+  return Math.max(16, Math.floor(fdLimit / 4));
 }

@@ -9,8 +9,9 @@ import assert from "assert";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
-import { ROOT, startChild, startServer, until } from "../helpers/server.ts";
+import { startChild, startServer, until } from "../helpers/server.ts";
 import { loadCertificate, makeSelfSigned } from "../../src/tls/cert.ts";
+import { ferryShell } from "../helpers/start_flags.ts";
 import { httpsLocation } from "../../src/redirect.ts";
 import type { Handler } from "../../src/mod.ts";
 
@@ -202,8 +203,9 @@ Deno.test("tls: sockets that never send a ClientHello cannot starve plain HTTP o
   const child = new Deno.Command("bash", {
     args: [
       "-c",
-      `ulimit -n 256 && exec "${Deno.execPath()}" run --allow-all --unstable-net "${ROOT}main.ts" ` +
-      `--host 127.0.0.1 --port 0 --https-port 0 --header-timeout 0.5 --log-format none --cert-dir "$CERTS"`,
+      `ulimit -n 256 && exec ${
+        ferryShell(["--host", "127.0.0.1", "--port", "0", "--https-port", "0", "--header-timeout", "0.5"])
+      } --log-format none --cert-dir "$CERTS"`,
     ],
     env: { CERTS: await Deno.makeTempDir() },
     stdout: "piped",
@@ -221,7 +223,7 @@ Deno.test("tls: sockets that never send a ClientHello cannot starve plain HTTP o
     const httpsPort = Number(/listening on https:\/\/[^:]+:(\d+)/.exec(out)![1]);
     for (let i = 0; i < 300; i++) silent.push(await Deno.connect({ hostname: "127.0.0.1", port: httpsPort }));
     const metrics = async () => {
-      const r = await fetch(`http://127.0.0.1:${httpPort}/_metrics`);
+      const r = await fetch(`http://127.0.0.1:${httpPort}/_metrics`, { signal: AbortSignal.timeout(10000) });
       return (await r.json()).tls as { abandoned_held: number; accept_pauses: number };
     };
     // The handshakes time out and are abandoned; the sockets past the budget were refused.
@@ -234,7 +236,8 @@ Deno.test("tls: sockets that never send a ClientHello cannot starve plain HTTP o
     assert.ok(tls.accept_pauses >= 1, `the TLS listener never paused`);
     // Plain HTTP still has descriptors for new connections.
     for (let i = 0; i < 20; i++) {
-      const r = await fetch(`http://127.0.0.1:${httpPort}/hello`);
+      // A guard, not a timing: a starved server never answers.
+      const r = await fetch(`http://127.0.0.1:${httpPort}/hello`, { signal: AbortSignal.timeout(10000) });
       assert.equal(r.status, 200);
       await r.body?.cancel();
     }
