@@ -2,8 +2,8 @@
  * Temporary upload files a crash left behind. An upload streams into
  * `.ferry-upload-<pid>-<uuid>.tmp` beside its target and is renamed into place when complete; a
  * `kill -9` mid-upload leaves the temporary file, which no request can reach or remove. At start
- * the upload module removes every such file whose process is gone (and files of the older
- * `.ferry-upload-<uuid>.tmp` form, which carried no pid).
+ * the upload module removes every such file that no upload holds locked (and files of the older
+ * `.ferry-upload-<uuid>.tmp` form, which carried no pid). The pid in the name is for people.
  *
  * @module
  */
@@ -28,25 +28,30 @@ export function tempUploadName(): string {
   return `${TEMP_PREFIX}${Deno.pid}-${crypto.randomUUID()}${TEMP_SUFFIX}`;
 }
 
-const NAMED_PID = /^\.ferry-upload-(\d+)-[0-9a-f-]{36}\.tmp$/;
+const NAMED = /^\.ferry-upload-\d+-[0-9a-f-]{36}\.tmp$/;
 const UNNAMED = /^\.ferry-upload-[0-9a-f-]{36}\.tmp$/;
 
-/** Whether a process with this pid exists (on Linux, from /proc; elsewhere assumed alive). */
-function alive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
+/**
+ * Whether a temporary upload file is still being written. The upload that writes it holds an
+ * exclusive lock on it (`flock`), which the kernel drops when the process dies, however it dies:
+ * a lock taken here means its writer is gone. This needs no /proc (which Deno 2.9 opens only with
+ * `--allow-all`) and cannot be fooled by a pid reused after a restart (a container's ferry is
+ * often pid 1 every time). Another isolate of this process (`--workers`) holds its lock through
+ * its own open file, so its uploads in progress are seen as live too.
+ */
+function inUse(path: string): boolean {
+  let file: Deno.FsFile;
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      try {
-        Deno.statSync("/proc/self");
-        return false; // /proc works, and that pid is not in it
-      } catch {
-        return true; // no /proc here: keep the file rather than guess
-      }
-    }
-    return true;
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return true; // gone already, or not ours to read: leave it alone
+  }
+  try {
+    return !file.tryLockSync(true);
+  } catch {
+    return true; // no locks on this file system: keep the file rather than guess
+  } finally {
+    file.close();
   }
 }
 
@@ -72,9 +77,8 @@ export async function removeStaleUploads(dir: string): Promise<string[]> {
       const path = join(d, e.name);
       if (e.isDirectory) await walk(path);
       else if (e.isFile && e.name.startsWith(TEMP_PREFIX)) {
-        const m = NAMED_PID.exec(e.name);
-        const stale = m !== null ? !alive(Number(m[1])) : UNNAMED.test(e.name);
-        if (!stale) continue;
+        if (!NAMED.test(e.name) && !UNNAMED.test(e.name)) continue;
+        if (inUse(path)) continue;
         try {
           await Deno.remove(path);
           removed.push(path);

@@ -189,6 +189,8 @@ async function putFile(req: ServerRequest, rel: string, target: string): Promise
   } catch (e) {
     await Deno.remove(tmp.path).catch(() => {});
     throw e;
+  } finally {
+    tmp.file.close();
   }
   return { rel, bytes: tmp.bytes, replaced: existing !== undefined };
 }
@@ -212,6 +214,7 @@ async function postFile(req: ServerRequest, rel: string, target: string): Promis
     throw new Refusal(STATUS.Conflict, "too many files with that name");
   } finally {
     await Deno.remove(tmp.path).catch(() => {});
+    tmp.file.close();
   }
 }
 
@@ -262,10 +265,23 @@ async function prepareParents(dir: string, rel: string): Promise<string> {
   return join(path, segments[segments.length - 1]);
 }
 
-/** Streams the body into a new temporary file in `dir`, flushed to disk. */
-async function receive(req: ServerRequest, dir: string): Promise<{ path: string; bytes: number }> {
+/**
+ * Streams the body into a new temporary file in `dir`, flushed to disk; the file stays open (and
+ * locked) for the caller to close once it has been moved into place.
+ */
+async function receive(
+  req: ServerRequest,
+  dir: string,
+): Promise<{ path: string; bytes: number; file: Deno.FsFile }> {
   const path = join(dir, tempUploadName());
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
+  // Held until the file is renamed into place or removed: a start after a crash removes only the
+  // temporary files no live upload holds (see stale.ts).
+  try {
+    await file.lock(true);
+  } catch {
+    // a file system without locks: the upload goes on; a crash may leave its file behind
+  }
   let bytes = 0;
   let ok = false;
   // One buffer for the whole body: memory stays flat whatever the size.
@@ -281,10 +297,12 @@ async function receive(req: ServerRequest, dir: string): Promise<{ path: string;
     await file.syncData();
     ok = true;
   } finally {
-    file.close();
-    if (!ok) await Deno.remove(path).catch(() => {});
+    if (!ok) {
+      await Deno.remove(path).catch(() => {});
+      file.close();
+    }
   }
-  return { path, bytes };
+  return { path, bytes, file };
 }
 
 async function remove(

@@ -135,13 +135,15 @@ Deno.test("hardening: temporary files of uploads cut short by a crash are remove
   try {
     await Deno.mkdir(join(dir, "sub"));
     const uuid = crypto.randomUUID();
-    // A pid that cannot be running (above the kernel's pid_max), an old name with no pid, and a
-    // live process's file (this test's own pid) that must stay.
+    // A file no upload holds (its pid cannot be running), an old name with no pid, and a file a
+    // live process holds locked (as an upload in progress does), which must stay.
     const dead = join(dir, "sub", `.ferry-upload-99999999-${uuid}.tmp`);
     const old = join(dir, `.ferry-upload-${uuid}.tmp`);
     const live = join(dir, `.ferry-upload-${Deno.pid}-${uuid}.tmp`);
     const kept = join(dir, "keep.txt");
     for (const p of [dead, old, live, kept]) await Deno.writeTextFile(p, "partial");
+    using held = await Deno.open(live, { write: true });
+    await held.lock(true);
     await using s = await startServer({ uploadDir: dir });
     const res = await exchange(s.port, `GET /uploads/keep.txt HTTP/1.1\r\n${H}\r\n`);
     assert.equal(res.status, 200);
