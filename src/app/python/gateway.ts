@@ -298,6 +298,9 @@ async function exchange(
           }
           try {
             await res.write(f.payload);
+            // Each piece the app produced leaves now (a stream, server-sent events); frames that
+            // arrived together leave in one write, with the END when it came with them.
+            if (!worker.hasFrames(sid)) await res.flush();
           } catch {
             clientGone = true;
             res.abort();

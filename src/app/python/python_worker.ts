@@ -326,6 +326,14 @@ export class PythonWorker {
     return new Promise((resolve, reject) => st.waiter = { resolve, reject });
   }
 
+  /**
+   * Whether frames of stream `sid` have arrived and wait to be taken: frames that came in one read
+   * are all queued before the first is handed out, so a gateway can write them and flush once.
+   */
+  hasFrames(sid: number): boolean {
+    return (this.#streams.get(sid)?.frames.length ?? 0) > 0;
+  }
+
   /** Whether the worker began serving stream `sid` (a request it never began may go elsewhere). */
   started(sid: number): boolean {
     const phase = this.#streams.get(sid)?.phase;
