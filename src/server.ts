@@ -14,7 +14,8 @@ import { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./stats.ts";
-import { httpDate } from "./http1/writer.ts";
+import { Http1Writer, httpDate, Output, type ResponseSink } from "./http1/writer.ts";
+import { sendError } from "./http/error_page.ts";
 import type { ClientView } from "./http/request.ts";
 import { hostPort } from "./http/authority.ts";
 import type { TlsMaterial } from "./tls/material.ts";
@@ -210,16 +211,7 @@ export class Server implements ConnectionContext {
       }
       if (o.https) {
         which = "https";
-        const listener = Deno.listenTls(
-          {
-            hostname: o.host,
-            port: o.httpsPort,
-            ...this.#certs.listenOptions(),
-            alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
-            ...(o.reusePort || this.#acme ? { reusePort: true } : {}),
-          } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
-        );
-        this.#listeners.push({ listener, secure: true });
+        this.#listeners.push({ listener: this.#listenTls(o.host, o.httpsPort), secure: true });
       }
     } catch (e) {
       for (const { listener } of this.#listeners) listener.close();
@@ -235,8 +227,11 @@ export class Server implements ConnectionContext {
     // the first TLS socket is accepted.
     return probeProcess().then((p) => {
       this.#tlsBudget = tlsSocketBudget(p.fdLimit);
-      for (const { listener, secure } of this.#listeners) {
-        this.#acceptLoops.push(this.#accept(listener, secure));
+      for (const entry of this.#listeners) {
+        // Each listener keeps its accept loop: a certificate reload waits for it to end before
+        // the port is opened again (see `#replaceTlsListener`).
+        entry.loop = this.#accept(entry.listener, entry.secure);
+        this.#acceptLoops.push(entry.loop);
       }
     });
   }
@@ -370,16 +365,16 @@ export class Server implements ConnectionContext {
       return;
     }
     this.#refusing++;
-    const body = "server is at capacity, retry later\n";
-    const bytes = new TextEncoder().encode(
-      `HTTP/1.1 503 Service Unavailable\r\nDate: ${httpDate()}\r\nServer: ferry\r\nRetry-After: ${this.retryAfter()}\r\n` +
-        `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    // Written through the HTTP/1.1 writer like every other answer: its status line, Date and
+    // Server, and Connection: close (this sink always closes).
+    const out = new Output(conn);
+    const sink: ResponseSink = { out, mustClose: () => true, endOfResponse: () => out.flush() };
     const timer = setTimeout(() => closeQuietly(conn), REFUSE_LINGER_MS);
     (async () => {
       try {
-        let off = 0;
-        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+        await sendError(new Http1Writer(sink), undefined, 503, "server is at capacity, retry later", [
+          ["Retry-After", this.retryAfter()],
+        ]);
         await conn.closeWrite();
         const scratch = new Uint8Array(4096);
         while ((await conn.read(scratch)) !== null) { /* discard until the client closes */ }
@@ -387,6 +382,7 @@ export class Server implements ConnectionContext {
         if (!isConnectionError(e)) this.log.debug("refusal failed", { error: String(e) });
       } finally {
         clearTimeout(timer);
+        out.release();
         closeQuietly(conn);
         this.#refusing--;
       }
@@ -535,7 +531,7 @@ export class Server implements ConnectionContext {
     if (i < 0 || this.#draining) return;
     const old = this.#listeners[i];
     const addr = old.listener.addr as Deno.NetAddr;
-    const reuse = this.options.reusePort || this.#acme !== undefined;
+    const reuse = this.#reusePort;
     if (!reuse) {
       // Without SO_REUSEPORT the port is free only once the pending accept has been torn down.
       old.listener.close();
@@ -544,15 +540,7 @@ export class Server implements ConnectionContext {
     let listener: Deno.Listener | undefined;
     for (let attempt = 0; listener === undefined; attempt++) {
       try {
-        listener = Deno.listenTls(
-          {
-            hostname: addr.hostname,
-            port: addr.port,
-            ...this.#certs.listenOptions(),
-            alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
-            ...(reuse ? { reusePort: true } : {}),
-          } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
-        );
+        listener = this.#listenTls(addr.hostname, addr.port);
       } catch (e) {
         if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 50) throw e;
         await new Promise((r) => setTimeout(r, 10));
@@ -562,6 +550,28 @@ export class Server implements ConnectionContext {
     this.#listeners[i] = entry;
     this.#acceptLoops.push(entry.loop);
     if (reuse) old.listener.close();
+  }
+
+  /**
+   * The HTTPS listener on `hostname`:`port`, built from the certificate store as it is now: the
+   * default pair and the per-name ones (SNI), ALPN `h2` when HTTP/2 is on, and SO_REUSEPORT with
+   * `--reuse-port` or automatic HTTPS (whose swaps open the new listener before closing the old).
+   */
+  #listenTls(hostname: string, port: number): Deno.Listener {
+    return Deno.listenTls(
+      {
+        hostname,
+        port,
+        ...this.#certs.listenOptions(),
+        alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
+        ...(this.#reusePort ? { reusePort: true } : {}),
+      } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+    );
+  }
+
+  /** Whether the HTTPS listener is opened with SO_REUSEPORT (see {@linkcode Server.#listenTls}). */
+  get #reusePort(): boolean {
+    return this.options.reusePort || this.#acme !== undefined;
   }
 
   /** Part of {@linkcode ConnectionContext}: HSTS for TLS responses. */
