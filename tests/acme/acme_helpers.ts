@@ -78,10 +78,10 @@ export async function servedSerial(
 ): Promise<string> {
   let view = { serial: "", verified: false, chainLength: 0 };
   const give = Date.now() + ms;
-  while (!view.verified) {
+  while (!view.verified || view.serial === "") {
     if (Date.now() > give) throw new Error(`${name} was not served with pebble's chain within ${ms} ms`);
     view = await tlsView(port, name, rootFile);
-    if (!view.verified) await new Promise((r) => setTimeout(r, 200));
+    if (!view.verified || view.serial === "") await new Promise((r) => setTimeout(r, 200));
   }
   return view.serial;
 }
