@@ -228,7 +228,13 @@ export { Connection } from "./http1/connection.ts";
 export { type CloseReason, Exchange, type ExchangeHost } from "./http1/exchange.ts";
 export { ExchangeRecorder, type RecordedConnection, type RecorderContext } from "./http/recorder.ts";
 export { type ConnectionContext } from "./http/connection_context.ts";
-export { type ClientView, type ConnectionInfo, type RequestFields, type TargetForm } from "./http/request.ts";
+export {
+  type ClientPresence,
+  type ClientView,
+  type ConnectionInfo,
+  type RequestFields,
+  type TargetForm,
+} from "./http/request.ts";
 export { type RequestHead } from "./http1/parser.ts";
 export { type LatencyHistogram, RouteLatency, type StatsSnapshot, type TimeoutKind } from "./stats.ts";
 export { type ThrottleOptions } from "./upload/auth.ts";

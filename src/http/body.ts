@@ -28,6 +28,8 @@ export abstract class Body implements AsyncIterable<Uint8Array> {
   failed = false;
   /** Called once before the first read; the connection uses it to send `100 Continue`. */
   onFirstRead: (() => Promise<void>) | undefined;
+  /** Called once when a read finds the end of the body (a protocol's watch starts then). */
+  onEnd: (() => void) | undefined;
 
   /** The next chunk of the body, or null at its end. */
   async read(): Promise<Uint8Array | null> {
@@ -38,12 +40,21 @@ export abstract class Body implements AsyncIterable<Uint8Array> {
     }
     try {
       const chunk = await this.readChunk();
-      if (chunk === null) this.done = true;
+      if (chunk === null) this.#ended();
       else this.bytesRead += chunk.length;
       return chunk;
     } catch (e) {
       this.failed = true;
       throw e;
+    }
+  }
+
+  #ended(): void {
+    this.done = true;
+    const f = this.onEnd;
+    if (f !== undefined) {
+      this.onEnd = undefined;
+      f();
     }
   }
 
@@ -62,7 +73,7 @@ export abstract class Body implements AsyncIterable<Uint8Array> {
     }
     try {
       const n = await this.readIntoChunk(into);
-      if (n === null) this.done = true;
+      if (n === null) this.#ended();
       else this.bytesRead += n;
       return n;
     } catch (e) {

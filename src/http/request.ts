@@ -68,6 +68,20 @@ export interface ClientView {
 }
 
 /**
+ * How a protocol tells that the client of a request has gone (HTTP/1.1: the connection reached
+ * its end or was reset while the handler ran; HTTP/2: RST_STREAM, or the connection closed).
+ * Asked once, only when a handler looks at {@linkcode ServerRequest.signal}: a request nobody
+ * asks about costs nothing.
+ */
+export interface ClientPresence {
+  /**
+   * Calls `gone` once when the client has gone (at once if it already has). Watching starts
+   * when the request body has been read to its end; a body read that fails says so itself.
+   */
+  watchGone(gone: () => void): void;
+}
+
+/**
  * One HTTP request. Header names are lower-case; `path` and `query` are raw (still
  * percent-encoded): each module decodes what it uses, by its own rules.
  *
@@ -114,6 +128,9 @@ export class ServerRequest {
   readonly clientPort: number;
   /** Whether the client's own connection is TLS: this one's, or what a trusted proxy says. */
   readonly secure: boolean;
+  /** The protocol's watch for the client going away (none in the in-memory harness). */
+  readonly presence: ClientPresence | undefined;
+  #gone: AbortController | undefined;
 
   /**
    * Builds the request from a head's fields and its protocol version, with what trusted proxies
@@ -127,6 +144,7 @@ export class ServerRequest {
     id: string,
     start: number,
     client?: ClientView,
+    presence?: ClientPresence,
   ) {
     this.method = head.method;
     this.target = head.target;
@@ -145,6 +163,26 @@ export class ServerRequest {
     this.clientAddr = client?.addr ?? conn.remoteAddr;
     this.clientPort = client !== undefined ? client.port : conn.remotePort;
     this.secure = client?.proto !== undefined ? client.proto === "https" : conn.secure;
+    this.presence = presence;
+  }
+
+  /**
+   * Aborted when the client goes away while the handler runs (a long poll whose client left):
+   * the connection ended or was reset (HTTP/1.1, once the body has been read) or the stream was
+   * reset (HTTP/2). Created on first use; the protocol starts watching only then.
+   *
+   * @example
+   * ```ts ignore
+   * req.signal.addEventListener("abort", () => clearTimeout(poll));
+   * ```
+   */
+  get signal(): AbortSignal {
+    let ac = this.#gone;
+    if (ac === undefined) {
+      const made = ac = this.#gone = new AbortController();
+      this.presence?.watchGone(() => made.abort());
+    }
+    return ac.signal;
   }
 
   /** `"https"` when the client's connection is TLS (see {@linkcode ServerRequest.secure}), else `"http"`. */

@@ -10,7 +10,7 @@
  */
 
 import { turnMono, turnNow } from "../net/clock.ts";
-import type { ByteSource } from "./body.ts";
+import type { Body, ByteSource } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
 import { errorText, isConnectionError } from "../net/peer_errors.ts";
 import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts";
@@ -94,6 +94,10 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   #bodyBytes = 0;
   /** The protocol this connection switched to, if it did. */
   #tunnel: SwitchedConnection | undefined;
+  /** Told once when the client goes away while the current handler runs (see watchGone). */
+  #gone: (() => void) | undefined;
+  /** The read that watches for the client's going while a handler runs; its bytes join the buffer. */
+  #watch: Promise<void> | undefined;
 
   /** Wraps an accepted connection. */
   constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean, early?: Uint8Array) {
@@ -138,6 +142,9 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   /** Hands the socket over after a 101 head: the loop stops reading heads. */
   switchProtocols(): Tunnel {
     if (this.#tunnel !== undefined) throw new Error("the connection has already switched protocols");
+    if (this.#watch !== undefined) {
+      throw new Error("a request whose signal is watched cannot switch protocols (its read is in flight)");
+    }
     const early = this.buf.slice(this.start, this.end);
     this.start = this.end;
     this.closeFor("switched");
@@ -154,10 +161,95 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     );
   }
 
+  // --- The client's going ---------------------------------------------------------------------
+
+  /**
+   * Calls `gone` once the client goes away while the current handler runs. A body read that
+   * meets the end of the connection says so; once `body` has been read to its end, a read waits
+   * on the socket for the end or a reset. Bytes that come meanwhile are the next pipelined
+   * request: they join the read buffer (up to a head's worth, then the watch stops).
+   */
+  watchGone(body: Body, gone: () => void): void {
+    if (this.#eof || this.socketClosed) {
+      gone();
+      return;
+    }
+    this.#gone = gone;
+    if (body.done) this.#startWatch();
+    else body.onEnd = () => this.#startWatch();
+  }
+
+  #startWatch(): void {
+    if (this.#gone === undefined || this.#tunnel !== undefined) return;
+    const served = this.#served;
+    const before = this.#watch;
+    this.#watch = before === undefined ? this.#watchRead(served) : before.then(() => this.#watchRead(served));
+  }
+
+  async #watchRead(served: number): Promise<void> {
+    const scratch = new Uint8Array(1024);
+    try {
+      while (this.#gone !== undefined && this.#served === served && !this.socketClosed && !this.#eof) {
+        const n = await this.#conn.read(scratch);
+        if (n === null) {
+          this.#eof = true;
+          break;
+        }
+        this.ctx.stats.bytesIn += n;
+        this.#keep(scratch.subarray(0, n));
+        // A head's worth is waiting: the client is there, and the parser judges the rest.
+        if (this.end - this.start >= this.ctx.options.maxHeaderBytes) return;
+      }
+    } catch {
+      // reset, or closed under the read
+      this.#eof = true;
+    }
+    if (this.#served === served && (this.#eof || this.socketClosed)) this.#fireGone();
+  }
+
+  /** Appends bytes read by the watch to the read buffer, compacting or growing it. */
+  #keep(bytes: Uint8Array): void {
+    const live = this.end - this.start;
+    if (this.buf.length - this.end < bytes.length) {
+      if (live + bytes.length <= this.buf.length) this.buf.copyWithin(0, this.start, this.end);
+      else {
+        const grown = new Uint8Array(Math.max(this.buf.length * 2, live + bytes.length));
+        grown.set(this.buf.subarray(this.start, this.end));
+        this.buf = grown;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf.set(bytes, this.end);
+    this.end += bytes.length;
+  }
+
+  #fireGone(): void {
+    const gone = this.#gone;
+    if (gone !== undefined) {
+      this.#gone = undefined;
+      gone();
+    }
+  }
+
+  /** Waits for a watch read in flight, so that no two reads are ever pending at once. */
+  async #settleWatch(): Promise<void> {
+    while (this.#watch !== undefined) {
+      const w = this.#watch;
+      await w;
+      if (this.#watch === w) this.#watch = undefined;
+    }
+  }
+
   // --- ByteSource ------------------------------------------------------------------------------
 
   /** Reads more bytes into the buffer, compacting or growing it as needed. */
   async fill(): Promise<boolean> {
+    if (this.#watch !== undefined) {
+      const had = this.end - this.start;
+      await this.#settleWatch();
+      if (this.end - this.start > had) return true;
+    }
     roomToRead(this, this.#maxBuffer);
     const n = await this.#read(this.buf.subarray(this.end));
     if (n === null) return false;
@@ -194,7 +286,19 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
 
   /** Reads from the socket into `into` (the body reader's large reads). */
   readDirect(into: Uint8Array): Promise<number | null> {
+    if (this.#watch !== undefined) return this.#readAfterWatch(into);
     return this.#read(into);
+  }
+
+  /** {@linkcode Connection.readDirect} once a watch read has settled: what it kept goes first. */
+  async #readAfterWatch(into: Uint8Array): Promise<number | null> {
+    await this.#settleWatch();
+    const avail = this.end - this.start;
+    if (avail === 0) return this.#read(into);
+    const n = Math.min(avail, into.length);
+    into.set(this.buf.subarray(this.start, this.start + n));
+    this.start += n;
+    return n;
   }
 
   async #read(into: Uint8Array): Promise<number | null> {
@@ -207,14 +311,19 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     }
     try {
       const n = await this.#conn.read(into);
-      if (n === null) this.#eof = true;
-      else {
+      if (n === null) {
+        this.#eof = true;
+        this.#fireGone();
+      } else {
         this.ctx.stats.bytesIn += n;
         if (inHandler) this.#bodyBytes += n;
       }
       return n;
     } catch (e) {
-      if (isConnectionError(e)) return null;
+      if (isConnectionError(e)) {
+        this.#fireGone();
+        return null;
+      }
       throw e;
     } finally {
       if (inHandler && this.#phase === PHASE.body) {
@@ -245,6 +354,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
         let more = this.#serve(head);
         if (more !== true && more !== false) more = await more;
         this.#current = undefined;
+        this.#gone = undefined;
         if (!more) break;
       }
     } catch (e) {
@@ -295,6 +405,12 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
       this.recorder.flush();
+      if (this.#watch !== undefined) {
+        // A watch read is in flight: it is this read (its bytes join the buffer).
+        await this.#settleWatch();
+        if (this.start < this.end) continue;
+      }
+      if (this.#eof) return null;
       // The read, inline: the head path costs one await per read.
       roomToRead(this, this.#maxBuffer);
       if (this.socketClosed) return null;
@@ -405,6 +521,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     } catch {
       // already closed
     }
+    this.#fireGone();
   }
 
   async #close(): Promise<void> {
@@ -414,7 +531,18 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       // the peer is gone
     }
     if (lingers(this.closeReason) && !this.socketClosed && !this.#eof && !this.out.failed) {
-      await lingerClose(this.#conn, () => this.#enter(PHASE.linger, Date.now() + LINGER_MS));
+      const lingering = () => this.#enter(PHASE.linger, Date.now() + LINGER_MS);
+      if (this.#watch === undefined) await lingerClose(this.#conn, lingering);
+      else {
+        // A watch read is in flight: it does the lingering read, until the client ends or the deadline.
+        try {
+          await this.#conn.closeWrite();
+        } catch {
+          // the peer is gone
+        }
+        lingering();
+        await this.#settleWatch();
+      }
     }
     this.#closeSocket();
     this.out.release();

@@ -16,7 +16,7 @@ import type { ConnectionContext } from "../http/connection_context.ts";
 import { errorText, isConnectionError } from "../net/peer_errors.ts";
 import { bodyFor } from "./body_for.ts";
 import { ParseError, type RequestHead } from "./parser.ts";
-import { type ConnectionInfo, ServerRequest } from "../http/request.ts";
+import { type ClientPresence, type ConnectionInfo, ServerRequest } from "../http/request.ts";
 import { STATUS } from "../http/status.ts";
 import { SERVER_ALLOW, specialRefusal } from "./special.ts";
 import { sendError } from "../http/error_page.ts";
@@ -79,6 +79,8 @@ export interface ExchangeHost extends ByteSource, ConnectionInfo {
   readonly arrival: number;
   /** Hands the socket to another protocol (the exchange checked that its body is read). */
   switchProtocols(): Tunnel;
+  /** Calls `gone` once the client goes away while this exchange runs (watching from `body`'s end). */
+  watchGone(body: Body, gone: () => void): void;
 }
 
 /** A flush that nobody waits for failed: the output has marked itself failed. */
@@ -95,7 +97,7 @@ const HTTP_10 = "HTTP/1.0";
  * One request and its response. {@linkcode Exchange.run} serves it and says whether the
  * connection goes on, without a promise turn when the handler answered at once.
  */
-export class Exchange implements ResponseSink, ExchangeFacts {
+export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
   /** Whether the request is HEAD (the writer's fact). */
   readonly head: boolean;
   /** The request's HTTP minor version (the writer's fact). */
@@ -139,7 +141,21 @@ export class Exchange implements ResponseSink, ExchangeFacts {
     const client = ctx.clientOf?.(parsed.headers, host.remoteAddr);
     const protocol = parsed.versionMinor === 1 ? HTTP_11 : HTTP_10;
     // Requests parsed from one read arrived together; one clock reading serves them all.
-    this.req = new ServerRequest(parsed, protocol, this.body, host, this.requestId, host.arrival, client);
+    this.req = new ServerRequest(
+      parsed,
+      protocol,
+      this.body,
+      host,
+      this.requestId,
+      host.arrival,
+      client,
+      this,
+    );
+  }
+
+  /** Part of {@linkcode ClientPresence}: the connection watches once the body has been read. */
+  watchGone(gone: () => void): void {
+    this.#host.watchGone(this.body, gone);
   }
 
   // --- ResponseSink ----------------------------------------------------------------------------

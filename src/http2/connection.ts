@@ -178,7 +178,7 @@ export class H2Connection implements ServedConnection {
       hsts: this.secure && o.hsts > 0 ? `max-age=${o.hsts}` : undefined,
     });
     const client = ctx.clientOf?.(head.headers, this.remoteAddr);
-    const req = new ServerRequest(head, HTTP2, stream.body, this, id, performance.now(), client);
+    const req = new ServerRequest(head, HTTP2, stream.body, this, id, performance.now(), client, stream);
     stream.body.onWait = (waiting) => {
       if (waiting) this.#reading.set(stream, Date.now());
       else this.#reading.delete(stream);
@@ -276,6 +276,7 @@ export class H2Connection implements ServedConnection {
 
   #streamClosed(s: H2Stream): void {
     this.#reading.delete(s);
+    s.closedNow();
     if (this.session.streams.size === 0) this.#armIdle();
   }
 

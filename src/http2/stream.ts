@@ -11,7 +11,7 @@ import { Body } from "../http/body.ts";
 import { Refusal } from "../http/refusal.ts";
 import { STATUS } from "../http/status.ts";
 import type { HeaderList } from "../http/headers.ts";
-import type { RequestFields } from "../http/request.ts";
+import type { ClientPresence, RequestFields } from "../http/request.ts";
 
 /** Why a stream's body read failed: the stream was reset or the connection went away. */
 export class StreamReset extends Error {
@@ -36,7 +36,7 @@ export interface StreamOwner {
  * for await (const chunk of stream.body) console.log(chunk.length);
  * ```
  */
-export class H2Stream {
+export class H2Stream implements ClientPresence {
   /** Stream id (odd). */
   readonly id: number;
   /** The request's fields. */
@@ -69,6 +69,8 @@ export class H2Stream {
   maxBody = 0;
   /** Whether the stream is still counted against the concurrency limit. */
   active = true;
+  /** Told once when the client goes away (see {@linkcode H2Stream.watchGone}). */
+  #gone: (() => void) | undefined;
 
   /** A stream with its request; windows as the settings give them. */
   constructor(id: number, head: RequestFields, owner: StreamOwner, sendWindow: number, recvWindow: number) {
@@ -82,6 +84,22 @@ export class H2Stream {
   /** Whether both sides are done or the stream was reset. */
   get closed(): boolean {
     return this.resetCode !== -1 || (this.remoteEnded && this.localEnded);
+  }
+
+  /**
+   * Part of {@linkcode ClientPresence}: `gone` is called once the stream is reset (RST_STREAM from
+   * the client, or a reset the connection's end or an error caused), at once if it already was.
+   */
+  watchGone(gone: () => void): void {
+    if (this.resetCode !== -1) gone();
+    else this.#gone = gone;
+  }
+
+  /** The stream closed: a reset tells a watcher that the client has gone. */
+  closedNow(): void {
+    const gone = this.#gone;
+    this.#gone = undefined;
+    if (gone !== undefined && this.resetCode !== -1) gone();
   }
 
   /** Wakes a writer waiting for window. */

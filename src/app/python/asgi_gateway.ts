@@ -153,6 +153,7 @@ async function exchange(
   let pump: BodyPump | undefined;
   let owed = 0;
   let lingering = false;
+  let signal: AbortSignal | undefined;
   const gone = () => {
     if (clientGone) return;
     clientGone = true;
@@ -171,6 +172,11 @@ async function exchange(
       ),
     );
     if (more) pump = new BodyPump(req, worker, sid, log);
+    // A client that leaves while the app is silent (a long poll) is seen too: receive() says
+    // http.disconnect (the protocol watches once the body has been read).
+    signal = req.signal;
+    if (signal.aborted) gone();
+    else signal.addEventListener("abort", gone);
     for (;;) {
       const f = await worker.streamFrame(sid);
       switch (f.type) {
@@ -272,6 +278,7 @@ async function exchange(
       await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
     } else res.abort();
   } finally {
+    signal?.removeEventListener("abort", gone);
     if (pump !== undefined) {
       pump.close();
       await pump.done;

@@ -376,7 +376,10 @@ class Worker(asyncio.Protocol):
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
-            if not c.ws and not c.done:
+            if not c.ws and not c.done and c.disconnected and not c.timed_out:
+                self.send(END, c.sid)  # the client left: no response is owed
+                c.done = True
+            elif not c.ws and not c.done:
                 why = b"the ASGI app returned without " + (b"completing" if c.started else b"starting") + b" its response"
                 self.send(ERROR, c.sid, (b"\x01" if c.started else b"\x00") + why)
                 c.done = True

@@ -128,6 +128,16 @@ async def app(scope, receive, send):
         with open(marker, "w") as f:
             f.write(waiter.result()["type"])
         return
+    if path == "/long-poll":
+        # Silent after the body: waits in receive() and records what it gets (the client leaves).
+        marker = scope["query_string"].decode()
+        await read_body(receive)
+        with open(marker + ".waiting", "w") as f:
+            f.write("waiting")
+        m = await receive()
+        with open(marker, "w") as f:
+            f.write(m["type"])
+        return
     if path == "/after":
         # The response is complete at more_body False; what follows runs after it (BackgroundTasks).
         marker = scope["query_string"].decode()
