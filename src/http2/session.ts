@@ -354,7 +354,12 @@ export class H2Session implements StreamOwner {
       }
       throw new ConnectionError(ERROR.PROTOCOL_ERROR, `stream id ${id} is not above ${this.lastPeerStream}`);
     }
-    if (this.goawayCode !== -1 && id > this.#goawayLast) return; // after GOAWAY: ignored (§6.8)
+    if (this.goawayCode !== -1 && id > this.#goawayLast) {
+      // After GOAWAY (§6.8): not served; its DATA in flight is ignored, not taken for an idle stream's.
+      this.lastPeerStream = id;
+      this.#remember(id, "sent");
+      return;
+    }
     this.lastPeerStream = id;
     if (selfDep) throw new StreamError(id, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
     const busy = this.streams.size + (this.#events.running?.() ?? 0);
@@ -542,8 +547,7 @@ export class H2Session implements StreamOwner {
 
   /** Padding of `s`'s DATA: its credit goes back at once. */
   consumedPadding(s: H2Stream, n: number): void {
-    s.recvWindow += n;
-    this.#credit(n);
+    this.consumed(s, n);
   }
 
   /** Returns `n` octets of connection credit, in batches. */

@@ -47,7 +47,13 @@ Deno.test("h2 drain: SIGTERM → GOAWAY NO_ERROR (last stream 1); the body in fl
   assert.equal(goaway.code, 0);
   assert.equal(goaway.last, 1);
   // The rest of the body, then a new stream the server must not serve.
-  await conn.write(concat([c.data(1, new Uint8Array(3000), true), c.headers(3, post)]));
+  await conn.write(
+    concat([
+      c.data(1, new Uint8Array(3000), true),
+      c.headers(3, post, { end: false }),
+      c.data(3, [1, 2], true),
+    ]),
+  );
   await readUntil((fs) =>
     fs.some((f) => f.type === FRAME.DATA && f.stream === 1 && (f.flags & FLAG.END_STREAM) !== 0)
   );
