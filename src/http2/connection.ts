@@ -66,7 +66,6 @@ export class H2Connection implements ServedConnection {
   #early: Uint8Array | undefined;
   #closed = false;
   #draining = false;
-  #flushing: Promise<void> | undefined;
   /** Streams whose body read waits: since when. */
   #reading = new Map<H2Stream, number>();
   /** Handlers still running, by stream. */
@@ -153,11 +152,9 @@ export class H2Connection implements ServedConnection {
   /** Writes what the session queued. Serialised: bytes leave in order. */
   flush(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    const p = this.out.flush().then(() => {
+    return this.out.flush().then(() => {
       if (this.out.pending === 0) this.session.controlQueued = 0;
     });
-    this.#flushing = p;
-    return p;
   }
 
   // --- Exchanges ---------------------------------------------------------------------------------
