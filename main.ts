@@ -17,8 +17,6 @@ import {
   asgiHandler,
   AsgiStartupError,
   createLogger,
-  createLogSinks,
-  LogOwner,
   pythonHandler,
   PythonPool,
   resolveWsgiOptions,
@@ -32,8 +30,7 @@ import { onStopSignals } from "./src/stop_signals.ts";
 import { probeNotes, probeProcess } from "./src/process_probe.ts";
 import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
 import type { ServerOptions } from "./src/options.ts";
-import type { FromWorker, ToWorker } from "./src/worker.ts";
-import type { StatsSnapshot } from "./src/stats.ts";
+import { Isolates } from "./src/isolates.ts";
 import { type AcmeConfig, AcmeIssuer } from "./src/acme/issuer.ts";
 import { acmeBanner, acmeConfig } from "./src/acme/setup.ts";
 import { acmeChallengeHandler } from "./src/acme/challenge.ts";
@@ -152,13 +149,13 @@ function logProblem(options: ServerOptions): string | undefined {
 }
 
 /** The start-up line that says what this ferry serves and where it logs. */
-function banner(options: ServerOptions, python: string | undefined, workers: number): string {
+function banner(options: ServerOptions, python: string | undefined, isolates: number): string {
   const app = python !== undefined ? python : options.app ? `--app ${options.app}` : "the built-in app";
   const access = options.logFormat === "none"
     ? "off"
     : `${options.logFile || "stdout"} (${options.logFormat ?? "plain"})`;
   return `ferry ${VERSION}: root ${options.root}, app ${app}, access log ${access}, ` +
-    `errors ${options.errorLog || "stderr"}, ${workers} worker${workers === 1 ? "" : "s"}`;
+    `errors ${options.errorLog || "stderr"}, ${isolates} isolate${isolates === 1 ? "" : "s"}`;
 }
 
 /** Says once, at start, what cannot work under the permissions ferry was given. */
@@ -233,7 +230,7 @@ export async function main(args: string[]): Promise<number> {
           `trust it with curl --cacert ${loaded.certPath})`;
       }
     }
-    const workers = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
+    const isolates = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
     if (acme !== undefined) {
       issuer = new AcmeIssuer(acme, {
         certificate: (name, stored) => {
@@ -254,9 +251,9 @@ export async function main(args: string[]): Promise<number> {
       ? {}
       : { acmeChallenge: acmeChallengeHandler(new AcmeStorage(acme.dir)), certificates };
     if (config.wsgi !== undefined) {
-      if (workers > 1) {
+      if (isolates > 1) {
         console.error(
-          "ferry: --wsgi and --asgi run their own worker processes: use --wsgi-workers, not --workers",
+          "ferry: --wsgi and --asgi run their own Python worker processes: use --wsgi-workers, not --workers",
         );
         return 2;
       }
@@ -265,7 +262,7 @@ export async function main(args: string[]): Promise<number> {
       pool = started.pool;
       server = await serve(options, { tls: material, ...acmeParts, ...started.parts });
     } else {
-      if (workers > 1) return await runWorkers(workers, options, tls, material, certNote, issuer);
+      if (isolates > 1) return await runIsolates(isolates, options, tls, material, certNote, issuer);
       server = await serve(options, { tls: material, ...acmeParts });
     }
     serverLog = server.log;
@@ -316,11 +313,11 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /**
- * `--workers N`: N isolates, each a full server, sharing the ports through SO_REUSEPORT. Worker 0
- * starts first so that port 0 becomes one real port for all. Signals drain every worker; SIGHUP
- * reloads the certificate in each; `/_metrics` in any worker sums all of them.
+ * `--workers N`: N isolates, each a full server, sharing the ports through SO_REUSEPORT (their
+ * supervisor is `src/isolates.ts`). Signals drain every isolate; SIGHUP reloads the certificate in
+ * each; `/_metrics` in any isolate sums all of them.
  */
-async function runWorkers(
+async function runIsolates(
   n: number,
   options: ServerOptions,
   tls: { cert: string; key: string; certDir: string },
@@ -328,102 +325,26 @@ async function runWorkers(
   certNote: string,
   issuer: AcmeIssuer | undefined,
 ): Promise<number> {
-  const url = new URL("./src/worker.ts", import.meta.url).href;
-  const workers: Worker[] = [];
-  let stopped = 0;
-  let allStopped!: () => void;
-  const finished = new Promise<void>((r) => allStopped = r);
-  // Metrics collections in progress: which worker asked, its request id, the replies so far.
-  const collecting = new Map<number, { from: number; requestId: number; snapshots: StatsSnapshot[] }>();
-  let round = 0;
-  // The one writer of the log files (and of stdout/stderr): workers that rotated one file each
-  // on their own lost lines.
-  const sinks = createLogSinks(options);
-  const logs = new LogOwner(sinks.access, sinks.errors);
-
-  const start = (i: number, opts: ServerOptions) =>
-    new Promise<FromWorker & { type: "listening" }>((resolve, reject) => {
-      const w = new Worker(url, { type: "module" });
-      workers[i] = w;
-      w.onerror = (e) => {
-        e.preventDefault();
-        console.error(`ferry: worker ${i} failed: ${e.message}`);
-        reject(new Error(e.message));
-      };
-      w.onmessage = (e: MessageEvent<FromWorker>) => {
-        const msg = e.data;
-        switch (msg.type) {
-          case "listening":
-            resolve(msg);
-            break;
-          case "failed":
-            reject(new Error(msg.error));
-            break;
-          case "stopped":
-            if (++stopped === n) allStopped();
-            break;
-          case "collect": {
-            // Ask every worker for a snapshot; answer the asker when all have replied.
-            const key = round++;
-            collecting.set(key, { from: i, requestId: msg.id, snapshots: [] });
-            for (const other of workers) other.postMessage({ type: "snapshot", id: key } satisfies ToWorker);
-            break;
-          }
-          case "snapshot-reply": {
-            const c = collecting.get(msg.id);
-            if (c === undefined) break;
-            c.snapshots.push(msg.snapshot);
-            if (c.snapshots.length === n) {
-              collecting.delete(msg.id);
-              workers[c.from].postMessage(
-                { type: "collected", id: c.requestId, snapshots: c.snapshots } satisfies ToWorker,
-              );
-            }
-            break;
-          }
-          case "reloaded":
-            if (msg.error) console.error(`ferry: worker ${i}: certificate reload failed: ${msg.error}`);
-            break;
-          case "log":
-            logs.receive(msg, (ack) => w.postMessage(ack satisfies ToWorker));
-            break;
-        }
-      };
-      w.postMessage(
-        {
-          type: "start",
-          id: i,
-          options: opts,
-          tls: material,
-          acme: issuer === undefined ? undefined : {
-            dir: issuer.config.dir,
-            certificates: [...issuer.served()],
-            status: issuer.status,
-          },
-        } satisfies ToWorker,
-      );
-    });
-
-  const first = await start(0, options);
-  const fixed: ServerOptions = {
-    ...options,
-    port: first.http ?? options.port,
-    httpsPort: first.https ?? options.httpsPort,
-  };
-  await Promise.all(Array.from({ length: n - 1 }, (_, k) => start(k + 1, fixed)));
+  const isolates = new Isolates(
+    n,
+    options,
+    material,
+    issuer === undefined ? undefined : () => ({
+      dir: issuer.config.dir,
+      certificates: [...issuer.served()],
+      status: issuer.status,
+    }),
+  );
+  const first = await isolates.start();
   for (const u of first.urls) {
-    console.log(`ferry listening on ${u}${u.startsWith("https") ? certNote : ""} (${n} workers)`);
+    console.log(`ferry listening on ${u}${u.startsWith("https") ? certNote : ""} (${n} isolates)`);
   }
   console.log(banner(options, undefined, n));
   if (issuer !== undefined) {
-    // One issuer for all the workers: it orders, they serve what it hands them.
+    // One issuer for all the isolates: it orders, they serve what it hands them.
     issuer.listen({
-      certificate: (name, tls) => {
-        for (const w of workers) w.postMessage({ type: "certificate", name, tls } satisfies ToWorker);
-      },
-      status: (status) => {
-        for (const w of workers) w.postMessage({ type: "acme-status", status } satisfies ToWorker);
-      },
+      certificate: (name, tls) => isolates.setCertificate(name, tls),
+      status: (status) => isolates.acmeStatus(status),
       log: (level, message, fields) => {
         if (level === "error") console.error(`ferry: ${message} ${JSON.stringify(fields ?? {})}`);
         else if (level === "info") console.log(`ferry: ${message} ${JSON.stringify(fields ?? {})}`);
@@ -436,22 +357,16 @@ async function runWorkers(
 
   const offStop = onStopSignals({
     drain: () => {
-      console.log(`ferry: draining ${n} workers (signal again to stop at once)`);
-      for (const w of workers) w.postMessage({ type: "shutdown" } satisfies ToWorker);
+      console.log(`ferry: draining ${n} isolates (signal again to stop at once)`);
+      isolates.shutdown();
     },
     now: () => Deno.exit(1),
   });
-  const reload = () =>
-    reloadCertificate(options, tls, (material) => {
-      for (const w of workers) w.postMessage({ type: "tls", tls: material } satisfies ToWorker);
-      return Promise.resolve();
-    });
+  const reload = () => reloadCertificate(options, tls, (material) => isolates.reloadTls(material));
   Deno.addSignalListener("SIGHUP", reload);
-  await finished;
+  await isolates.finished;
   issuer?.stop();
-  // Every worker has flushed its log (each batch was acknowledged): finish the files.
-  await logs.close();
-  for (const w of workers) w.terminate();
+  await isolates.close();
   offStop();
   Deno.removeSignalListener("SIGHUP", reload);
   console.log("ferry: stopped");

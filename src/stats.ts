@@ -236,13 +236,13 @@ export class Stats {
   wsgiQueued = 0;
   /** Python workers replaced, by cause (crash, timeout, max_requests, max_rss, reload, cancel). */
   readonly wsgiRestarts: Map<string, number> = new Map();
-  /** 502s: a worker died or sent garbage before the response head. */
+  /** 502s: a Python worker died or sent garbage before the response head. */
   wsgiBadGateway = 0;
   /** 504s: a request ran past `--wsgi-timeout`. */
   wsgiGatewayTimeout = 0;
-  /** 503s: no worker free within the queue bounds. */
+  /** 503s: no Python worker free within the queue bounds. */
   wsgiRefused = 0;
-  /** Requests a worker died before beginning, handed to another worker. */
+  /** Requests a Python worker died before beginning, handed to another one. */
   wsgiRetried = 0;
   /** WebSockets open now (a gauge). */
   wsOpen = 0;
@@ -270,7 +270,7 @@ export class Stats {
   readonly latency: Map<string, RouteLatency> = new Map();
   /** Log lines dropped because a log sink could not keep up (set by the logger's owner). */
   logLinesDropped = 0;
-  /** Automatic HTTPS, per name (set by the issuer's owner; not summed across workers). */
+  /** Automatic HTTPS, per name (set by the issuer's owner; not summed across isolates). */
   acme: AcmeNameStatus[] = [];
 
   /** Counts a request for `mount` with `method`. */
@@ -283,10 +283,10 @@ export class Stats {
     byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
   }
 
-  /** Worker number, when the server runs several. */
+  /** The isolate's number under `--workers N` (reported as `worker` in `/_metrics`' `per_worker`). */
   worker = 0;
 
-  /** A structured-cloneable copy, for sending to another worker. */
+  /** A structured-cloneable copy, for sending to another isolate. */
   snapshot(): StatsSnapshot {
     const {
       latency,

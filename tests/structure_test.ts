@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
 /** Who may import `src/http1/`: the server's wiring, the public API, WebSockets, and http1 itself. */
-const MAY_IMPORT_HTTP1 = [/^http1\//, /^ws\//, /^server\.ts$/, /^mod\.ts$/, /^worker\.ts$/];
+const MAY_IMPORT_HTTP1 = [/^http1\//, /^ws\//, /^server\.ts$/, /^mod\.ts$/];
 
 /** Every `.ts` file under `dir`, relative to `src/`. */
 function sources(dir = SRC): string[] {

@@ -1,13 +1,13 @@
 /**
- * Log output under `--workers N`: one thread writes every log file. Each worker's logger hands
+ * Log output under `--workers N`: one thread writes every log file. Each isolate's logger hands
  * its batches to a {@linkcode RelaySink}, which posts them to the main thread; there a
  * {@linkcode LogOwner} writes them, one batch at a time per stream, to the one rotating file (or
  * to stdout and stderr), and acknowledges each.
  *
- * Workers that each opened and rotated the same file lost lines: one worker renamed the file,
+ * Isolates that each opened and rotated the same file lost lines: one isolate renamed the file,
  * gzipped it and removed it while the other still appended to it through its open descriptor.
  * With one owner there is one size count, one rotation and one gzip; batches stay whole lines,
- * and each worker's batches keep their order.
+ * and each isolate's batches keep their order.
  *
  * @module
  */
@@ -17,7 +17,7 @@ import { closeSinks, type LogSink } from "./logger.ts";
 /** Which log a batch belongs to. */
 export type LogStream = "access" | "errors";
 
-/** A worker's batch of whole log lines, posted to the owner (the bytes are transferred). */
+/** An isolate's batch of whole log lines, posted to the owner (the bytes are transferred). */
 export interface LogBatch {
   /** Message tag. */
   type: "log";
@@ -42,8 +42,8 @@ export interface LogWritten {
 }
 
 /**
- * A worker's sink for one log stream: each write posts a copy of the batch to the owner and
- * resolves once the owner has written it, so the worker's `LineWriter` keeps its one
+ * An isolate's sink for one log stream: each write posts a copy of the batch to the owner and
+ * resolves once the owner has written it, so the isolate's `LineWriter` keeps its one
  * write in flight and its bound on queued lines.
  *
  * @example
@@ -86,16 +86,16 @@ export class RelaySink implements LogSink {
 }
 
 /**
- * The thread that owns the log sinks: writes the batches of every worker, in the order they
+ * The thread that owns the log sinks: writes the batches of every isolate, in the order they
  * arrive and one at a time per stream, and acknowledges each.
  *
  * @example
  * ```ts ignore
  * const owner = new LogOwner(fileSink("logs/access.log"), Deno.stderr);
- * worker.onmessage = (e) => {
- *   if (e.data.type === "log") owner.receive(e.data, (ack) => worker.postMessage(ack));
+ * isolate.onmessage = (e) => {
+ *   if (e.data.type === "log") owner.receive(e.data, (ack) => isolate.postMessage(ack));
  * };
- * await owner.close(); // when every worker has stopped
+ * await owner.close(); // when every isolate has stopped
  * ```
  */
 export class LogOwner {

@@ -384,7 +384,7 @@ export const LABELLED_COUNTERS: readonly LabelledCounter[] = [
   },
 ];
 
-/** `field` summed over `all` (one Stats per worker). */
+/** `field` summed over `all` (one Stats per `--workers` isolate). */
 export function total(all: readonly Stats[], field: CounterField): number {
   let n = 0;
   for (const s of all) n += s[field];

@@ -42,7 +42,7 @@ export interface DashboardSample {
   acme: AcmeNameStatus[];
 }
 
-/** Sums `all` (one Stats per worker) into a {@linkcode DashboardSample}. */
+/** Sums `all` (one Stats per isolate) into a {@linkcode DashboardSample}. */
 export function dashboardSample(all: Stats[]): DashboardSample {
   const responses: Record<string, number> = {};
   const mounts: Record<string, { count: number; buckets: number[] }> = {};
@@ -84,7 +84,7 @@ function counterValues(all: Stats[]): Record<string, { value: number; help: stri
 
 /** Options of {@linkcode dashboardHandler}. */
 export interface DashboardOptions {
-  /** The counters (one set, or one per worker to be summed). */
+  /** The counters (one set, or one per isolate to be summed). */
   stats: () => Stats[] | Promise<Stats[]>;
   /** Who may see the dashboard (the `/_metrics` list). */
   allow: AllowList;

@@ -25,7 +25,7 @@ export interface Gauges {
 
 /** Options of {@linkcode metricsHandler}. */
 export interface MetricsOptions {
-  /** The counters (one set, or one per worker to be summed). */
+  /** The counters (one set, or one per isolate to be summed). */
   stats: () => Stats[] | Promise<Stats[]>;
   /** Who may read the metrics (CIDR list). */
   allow: AllowList;
@@ -33,7 +33,7 @@ export interface MetricsOptions {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-/** Requests as `"mount method"` → count, summed over workers. */
+/** Requests as `"mount method"` → count, summed over isolates. */
 function requestCounts(all: Stats[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of all) {
@@ -56,7 +56,7 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
   const requestsByMount = requestCounts(all);
   for (const mount of [...mounts].sort()) {
     const parts = all.map((s) => s.latency.get(mount)).filter((r) => r !== undefined);
-    // Percentiles of several workers: their histograms are merged into one.
+    // Percentiles of several isolates: their histograms are merged into one.
     const merged = newLatencyHistogram();
     for (const p of parts) merged.add(p!.histogram);
     const count = parts.reduce((n, p) => n + p!.count, 0);
@@ -167,7 +167,7 @@ export function metricsPrometheus(all: Stats[]): string {
   return lines.join("\n") + "\n" + acmePrometheus(acmeOf(all));
 }
 
-/** The automatic-HTTPS state: every worker holds the same copy; the first non-empty one is it. */
+/** The automatic-HTTPS state: every isolate holds the same copy; the first non-empty one is it. */
 function acmeOf(all: Stats[]): AcmeNameStatus[] {
   return all.find((s) => s.acme.length > 0)?.acme ?? [];
 }

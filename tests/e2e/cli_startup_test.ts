@@ -102,7 +102,7 @@ Deno.test("cli startup: the banner names the version, root, app, logs and worker
   await until(() => /ferry \d+\.\d+\.\d+: /.test(child.stdout()), "the banner");
   assert.match(
     child.stdout(),
-    /ferry \d+\.\d+\.\d+: root \S+, app the built-in app, access log stdout \(json\), errors stderr, 1 worker/,
+    /ferry \d+\.\d+\.\d+: root \S+, app the built-in app, access log stdout \(json\), errors stderr, 1 isolate/,
   );
 });
 

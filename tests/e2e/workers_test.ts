@@ -15,7 +15,7 @@ Deno.test("workers: two workers share the port, metrics sum them, SIGTERM drains
       ["--port", "0", "--https-port", "0", "--cert-dir", dir, "--workers", "2", "--log-format", "none"],
       2,
     );
-    assert.match(child.stdout(), /\(2 workers\)/);
+    assert.match(child.stdout(), /\(2 isolates\)/);
     const port = Number(new URL(child.urls.find((u) => u.startsWith("http:"))!).port);
     // 60 fresh connections: the kernel hashes each to one of the two listening sockets.
     for (let i = 0; i < 60; i++) {
@@ -42,7 +42,7 @@ Deno.test("workers: two workers share the port, metrics sum them, SIGTERM drains
     assert.ok(await c.closed(), "then the connection closes (its head went out before the drain)");
     const status = await child.status;
     assert.equal(status.code, 0);
-    assert.match(child.stdout(), /draining 2 workers/);
+    assert.match(child.stdout(), /draining 2 isolates/);
     assert.match(child.stdout(), /stopped/);
   } finally {
     await Deno.remove(dir, { recursive: true });
