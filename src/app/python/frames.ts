@@ -25,7 +25,8 @@ export const FRAME = {
   Head: 10,
   /** worker → ferry: response body bytes. */
   Data: 11,
-  /** worker → ferry: the response is complete (close() has run). */
+  /** worker → ferry: the response is complete (close() has run); with `--wsgi-max-rss`, the
+   * worker's resident memory (u32 KiB). */
   End: 12,
   /** worker → ferry: the app raised (u8: 0 before the head, 1 after), then the traceback. */
   Error: 13,

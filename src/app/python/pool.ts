@@ -131,7 +131,15 @@ export class PythonPool {
       log: this.#log,
       concurrent: this.capacity > 1,
       kind: o.interface === "asgi" ? "ASGI" : "WSGI",
-      env: { FERRY_WSGI_THREADS: String(o.threads), FERRY_ASGI_LIFESPAN: o.lifespan },
+      env: {
+        FERRY_WSGI_THREADS: String(o.threads),
+        FERRY_ASGI_LIFESPAN: o.lifespan,
+        // The worker reports its resident memory with each response's END (--wsgi-max-rss).
+        ...(o.maxRss > 0 ? { FERRY_WSGI_REPORT_RSS: "1" } : {}),
+        // A SIGTERM that reaches a worker directly (a service manager's stop) ends its request
+        // within this.
+        FERRY_WSGI_GRACEFUL_TIMEOUT: String(o.gracefulTimeout),
+      },
     };
     try {
       const started = await Promise.allSettled(Array.from({ length: o.workers }, () => this.#spawn()));

@@ -140,7 +140,17 @@ export class PythonWorker {
       this.#lines(child.stdout, "stdout"),
       this.#lines(child.stderr, "stderr"),
     ]).then(() => {});
-    this.exited.then((s) => this.#fail(`the worker exited (${s.signal ?? `code ${s.code}`})`));
+    this.exited.then((s) => {
+      const why = `the worker exited (${s.signal ?? `code ${s.code}`})`;
+      // Frames the worker wrote before it exited (an IMPORT_ERROR, a last END) may still be on
+      // their way through the socket: the read loop reports the exit when it reaches the end.
+      // A process the app forked may hold the socket open after the worker is gone: a second
+      // at most, then the exit is reported all the same.
+      if (this.#reading) {
+        this.#exitedWhy = why;
+        Deno.unrefTimer(setTimeout(() => this.#fail(why), 1000));
+      } else this.#fail(why);
+    });
   }
 
   /** Starts a worker and waits until its app has imported; throws {@linkcode WsgiImportError}. */
@@ -168,6 +178,9 @@ export class PythonWorker {
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
+        // A session (and process group) of its own: Ctrl-C in a terminal signals the foreground
+        // process group, which is ferry's to drain; the workers stop when ferry stops them.
+        detached: true,
       }).spawn();
     } catch (e) {
       listener.close();
@@ -397,15 +410,16 @@ export class PythonWorker {
     await this.#pumps;
   }
 
-  /** Resident memory of the process in bytes (0 where /proc cannot tell). */
+  /**
+   * Resident memory of the process in bytes, as the worker last reported it in an END frame (it
+   * does when `--wsgi-max-rss` is set: ferry cannot read another process's /proc under the start
+   * task's permissions); 0 before any report.
+   */
   rss(): number {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    } catch {
-      return 0;
-    }
+    return this.#rssBytes;
   }
+
+  #rssBytes = 0;
 
   /** Resolves when the worker's output has been logged to its end. */
   get drained(): Promise<void> {
@@ -435,6 +449,9 @@ export class PythonWorker {
       } else this.#frames.push(f);
       return;
     }
+    if (f.type === FRAME.End && f.payload.length === 4) {
+      this.#rssBytes = new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0) * 1024;
+    }
     const st = this.#streams.get(f.stream);
     if (st === undefined) return; // a stream already closed (its client went away)
     const sw = st.waiter;
@@ -448,8 +465,13 @@ export class PythonWorker {
     }
   }
 
+  /** Whether the read loop runs (the exit is then reported after the last frame). */
+  #reading = false;
+  #exitedWhy: string | undefined;
+
   async #readLoop(): Promise<void> {
     const conn = this.#conn!;
+    this.#reading = true;
     try {
       for (;;) {
         const n = await conn.read(this.#reader.space());
@@ -457,8 +479,10 @@ export class PythonWorker {
         this.#reader.added(n);
         for (let f = this.#reader.next(); f !== undefined; f = this.#reader.next()) this.#route(f);
       }
-      this.#fail("the worker closed its socket");
+      this.#reading = false;
+      this.#fail(this.#exitedWhy ?? "the worker closed its socket");
     } catch (e) {
+      this.#reading = false;
       this.#fail(`the worker's socket failed: ${e instanceof Error ? e.message : e}`);
       // A worker being stopped gets its graceful timeout (ASGI lifespan shutdown runs then).
       if (!this.#stopping) this.kill("SIGKILL");

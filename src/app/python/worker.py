@@ -137,6 +137,9 @@ def serve_threaded(link, app, threads):
                 traceback.print_exc()
             finally:
                 streams.pop(sid, None)
+                with lock:
+                    Stop.busy -= 1
+                    Stop.finished(link)
 
     # Plain threads on a SimpleQueue: a request costs one put and one wake-up, none of an
     # executor's futures and locks.
@@ -152,6 +155,8 @@ def serve_threaded(link, app, threads):
             if kind == REQUEST:
                 tl = ThreadLink(link, lock)
                 streams[sid] = tl
+                with lock:
+                    Stop.busy += 1
                 jobs.put((tl, sid, payload))
             else:
                 tl = streams.get(sid)
@@ -360,10 +365,38 @@ def serve(link, app, sid, payload):
         errors.flush()
         stream.close()
     if outcome is None or outcome == "cancelled":
-        link.send(END, sid)
+        link.send(END, sid, rss_report())
     else:
         link.send(ERROR, sid, outcome)
     link.flush()
+
+
+REPORT_RSS = os.environ.get("FERRY_WSGI_REPORT_RSS") == "1"
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_kib():
+    """This process's resident memory in KiB: /proc/self/statm where there is one (Linux), else
+    the peak from getrusage (KiB on Linux, bytes on macOS). ferry cannot read another process's
+    /proc under the permissions it runs with, so the worker reports its own."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE_BYTES // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak // 1024 if sys.platform == "darwin" else peak
+    except (ImportError, OSError):
+        return 0
+
+
+def rss_report():
+    """The END frame's payload: the resident memory (u32 KiB) when ferry asked for it
+    (--wsgi-max-rss), else nothing."""
+    return U32.pack(min(rss_kib(), 0xFFFFFFFF)) if REPORT_RSS else b""
 
 
 def load(spec):
@@ -416,15 +449,46 @@ def watch_parent(every=0.5):
 
 
 def guard_process():
-    """What every worker sets up first: the parent watchdog and the logging levels."""
+    """What every worker sets up first: the parent watchdog, the logging levels, and no
+    KeyboardInterrupt: Ctrl-C in a terminal is ferry's to handle (it drains, then stops the
+    workers), even where the signal reaches the worker's process group too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent()
     tag_logging()
+
+
+class Stop:
+    """SIGTERM, as a service manager sends it to every process of the service at once: a worker
+    in a request finishes it (and those running on its threads), then exits; an idle worker exits
+    at once; past FERRY_WSGI_GRACEFUL_TIMEOUT seconds it exits whatever it is doing."""
+
+    requested = False
+    busy = 0  # requests being served
+
+    @classmethod
+    def on_term(cls, *_):
+        cls.requested = True
+        grace = float(os.environ.get("FERRY_WSGI_GRACEFUL_TIMEOUT") or 0)
+        if grace > 0 and hasattr(signal, "setitimer"):
+            signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
+            signal.setitimer(signal.ITIMER_REAL, grace)
+        if cls.busy == 0:
+            raise SystemExit(0)
+
+    @classmethod
+    def finished(cls, link):
+        """After a request: exit when a stop was asked for and nothing else runs."""
+        if cls.requested and cls.busy == 0:
+            link.flush()
+            if threading.current_thread() is threading.main_thread():
+                raise SystemExit(0)
+            os._exit(0)  # a serving thread: the main thread is blocked reading frames
 
 
 def main():
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     guard_process()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, Stop.on_term)
     for p in reversed([p for p in os.environ.get("FERRY_WSGI_PATH", "").split(os.pathsep) if p]):
         sys.path.insert(0, p)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -449,7 +513,12 @@ def main():
         except EOFError:
             return 0
         if kind == REQUEST:
-            serve(link, app, sid, payload)
+            Stop.busy += 1
+            try:
+                serve(link, app, sid, payload)
+            finally:
+                Stop.busy -= 1
+            Stop.finished(link)
         # a CREDIT or CANCEL for a request already finished is stale: ignore it
 
 
