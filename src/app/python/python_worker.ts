@@ -41,6 +41,9 @@ export interface PythonWorkerSpec {
   env?: Record<string, string>;
 }
 
+/** How long an exit waits for the frames (or the connection) the worker sent before it. */
+const EXIT_BEFORE_ACCEPT_MS = 3000;
+
 /** The app failed to import: the traceback's last line, and the whole traceback. */
 export class WsgiImportError extends Error {
   /** The whole traceback. */
@@ -143,12 +146,13 @@ export class PythonWorker {
     this.exited.then((s) => {
       const why = `the worker exited (${s.signal ?? `code ${s.code}`})`;
       // Frames the worker wrote before it exited (an IMPORT_ERROR, a last END) may still be on
-      // their way through the socket: the read loop reports the exit when it reaches the end.
-      // A process the app forked may hold the socket open after the worker is gone: a second
-      // at most, then the exit is reported all the same.
-      if (this.#reading) {
+      // their way through the socket, not yet accepted even: the read loop reports the exit when
+      // it reaches the end.
+      // A process the app forked may hold the socket open after the worker is gone: a few
+      // seconds at most, then the exit is reported all the same.
+      if (this.#reading || this.#conn === undefined) {
         this.#exitedWhy = why;
-        Deno.unrefTimer(setTimeout(() => this.#fail(why), 1000));
+        Deno.unrefTimer(setTimeout(() => this.#fail(why), EXIT_BEFORE_ACCEPT_MS));
       } else this.#fail(why);
     });
   }
@@ -195,7 +199,10 @@ export class PythonWorker {
     try {
       const accepted = await Promise.race([
         listener.accept(),
-        w.exited.then((s) => {
+        // A worker that connected, wrote its IMPORT_ERROR and exited is in the listener's
+        // backlog: the exit may be seen first, so accept gets a moment before it counts.
+        w.exited.then(async (s) => {
+          await new Promise((r) => Deno.unrefTimer(setTimeout(r, EXIT_BEFORE_ACCEPT_MS)));
           throw new WorkerGone(`the Python worker exited before connecting (code ${s.code})`);
         }),
         new Promise<never>((_, reject) => {

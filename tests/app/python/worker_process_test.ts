@@ -44,7 +44,7 @@ Deno.test("python workers: an import error is named even when the exit is seen f
     "nosuch:app",
   ]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /could not be loaded: .*No module named 'nosuch'/s);
+  assert.ok(/could not be loaded: .*No module named 'nosuch'/s.test(r.stderr), r.stderr);
 });
 
 /** ferry in a session of its own (as a terminal's foreground job), serving stepped_apps. */
