@@ -9,6 +9,7 @@ import { H2Session } from "../../src/http2/session.ts";
 import { CASES, type ConformanceCase, type Outcome } from "./conformance_table.ts";
 import { Client, concat, exchange, FLAG, FRAME, type SeenFrame, ServerFrames } from "./frame_kit.ts";
 import { startServer } from "../helpers/server.ts";
+import { makeSelfSigned } from "../../src/tls/cert.ts";
 
 const LAST_PING = [9, 9, 9, 9, 9, 9, 9, 9];
 
@@ -107,6 +108,33 @@ Deno.test("RFC 9113 table: every case against a live server over h2c", async () 
   for (const c of CASES.filter((c) => !c.sessionOnly)) {
     const o = c.expect;
     const { frames } = await exchange(srv.port, bytesOf(c), (fs) => judge(fs.slice(2), o) === undefined);
+    const why = judge(frames.slice(2), o);
+    if (why !== undefined) failures.push(`§${c.section} ${c.name}: ${why}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+Deno.test("RFC 9113 table: every case against a live server over TLS (ALPN h2)", async () => {
+  const tlsMaterial = await makeSelfSigned();
+  await using srv = await startServer({
+    https: true,
+    httpsPort: 0,
+    tlsMaterial,
+    handler: async (req, res) => {
+      await req.body.bytes();
+      await res.send(200, [["content-type", "text/plain"]], "ok\n");
+    },
+  });
+  const failures: string[] = [];
+  for (const c of CASES) {
+    const o = c.expect;
+    const { frames } = await exchange(
+      srv.httpsPort,
+      bytesOf(c),
+      (fs) => judge(fs.slice(2), o) === undefined,
+      5000,
+      tlsMaterial.cert,
+    );
     const why = judge(frames.slice(2), o);
     if (why !== undefined) failures.push(`§${c.section} ${c.name}: ${why}`);
   }

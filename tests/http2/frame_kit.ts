@@ -168,7 +168,7 @@ function word(b: Uint8Array, at: number): number {
 }
 
 /**
- * Sends `bytes` to a live h2c server and reads its frames until `done` says so, the connection
+ * Sends `bytes` to a live server (h2c, or TLS with ALPN h2) and reads its frames until `done` says so, the connection
  * closes, or `ms` pass (a guard against hanging; the outcome is judged on the frames).
  */
 export async function exchange(
@@ -176,8 +176,12 @@ export async function exchange(
   bytes: Uint8Array,
   done: (frames: SeenFrame[]) => boolean,
   ms = 5000,
+  ca?: string,
 ): Promise<{ frames: SeenFrame[]; closed: boolean }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  // With `ca`: over TLS with ALPN h2 (the HTTPS listener), trusting `ca`; else h2c.
+  const conn = ca === undefined
+    ? await Deno.connect({ hostname: "127.0.0.1", port })
+    : await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca], alpnProtocols: ["h2"] });
   const seen = new ServerFrames();
   let closed = false;
   const timer = setTimeout(() => conn.close(), ms);
