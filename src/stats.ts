@@ -189,7 +189,7 @@ export class Stats {
   readonly h2Goaways: Map<string, number> = new Map();
   /**
    * HTTP/2 limits met and requests refused, by kind: `rapid_reset`, `ping_flood`,
-   * `settings_flood`, `control_flood`, `continuation_flood`, `headers_too_large`, `stalled`,
+   * `settings_flood`, `control_flood`, `continuation_flood`, `empty_frames`, `headers_too_large`, `stalled`,
    * `refused` (REFUSED_STREAM), `malformed`, `http11_required`.
    */
   readonly h2Limits: Map<string, number> = new Map();

@@ -100,6 +100,7 @@ export class HeaderAssembler {
     open.frames++;
     this.#check(open.bytes);
     if (f.payload.length === 0 && !this.#limits.spendEmpty()) {
+      this.#limits.count("empty_frames");
       throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many empty CONTINUATION frames");
     }
     if (open.frames > this.#limits.maxFrames) {

@@ -290,6 +290,7 @@ export class H2Session implements StreamOwner {
     }
     s.recvWindow -= length;
     if (length === 0 && (f.flags & FLAG.END_STREAM) === 0 && !this.#empty.spend()) {
+      this.#events.count?.("empty_frames");
       throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many empty DATA frames");
     }
     // Padding is flow-controlled but never read: its credit goes back at once.

@@ -224,3 +224,17 @@ Deno.test("h2 limits: a request body that stops coming is reset after --body-tim
   assert.equal(frames.some((f) => f.type === FRAME.GOAWAY), false);
   assert.equal(s.server.stats.timeouts.get("body"), 1);
 });
+
+Deno.test("h2 attack: a flood of empty DATA frames (CVE-2019-9518) ends with GOAWAY ENHANCE_YOUR_CALM", async () => {
+  await using s = await server();
+  const c = new Client();
+  const post: Array<[string, string]> = [[":method", "POST"], [":scheme", "http"], [":path", "/echo"]];
+  const empties = Array.from({ length: 1000 }, () => c.data(1, []));
+  const { frames } = await exchange(
+    s.port,
+    concat([c.start(), c.headers(1, post, { end: false }), ...empties]),
+    (fs) => fs.some((f) => f.type === FRAME.GOAWAY),
+  );
+  assert.equal(frames.find((f) => f.type === FRAME.GOAWAY)?.code, EYC);
+  assert.equal(s.server.stats.h2Limits.get("empty_frames"), 1);
+});
