@@ -1,7 +1,8 @@
 /**
  * The layering, checked from the sources: no import cycle (type-only imports included), and no
  * module outside `src/http1/` reaching into it but the server's wiring and WebSockets (an
- * HTTP/1.1 upgrade). Modules depend on the exchange contract in `src/http/`.
+ * HTTP/1.1 upgrade). Modules depend on the exchange contract in `src/http/`. Tests mirror `src/`:
+ * every source folder has its test folder.
  */
 
 import assert from "assert";
@@ -65,4 +66,26 @@ Deno.test("structure: src/http/ (the exchange contract) imports no protocol", ()
     for (const d of deps) if (/^(http1|http2|ws)\//.test(d)) offenders.push(`${f} imports ${d}`);
   }
   assert.deepEqual(offenders, []);
+});
+
+Deno.test("structure: tests mirror src/: each source folder has a test folder with a test in it", () => {
+  const TESTS = resolve(SRC, "../tests");
+  const folders = (dir: string): string[] =>
+    [...Deno.readDirSync(dir)].filter((e) => e.isDirectory).flatMap((e) => {
+      const p = join(dir, e.name);
+      return [relative(SRC, p), ...folders(p)];
+    });
+  const missing: string[] = [];
+  for (const folder of folders(SRC).sort()) {
+    let tests: string[] = [];
+    try {
+      tests = [...Deno.readDirSync(join(TESTS, folder))].map((e) => e.name).filter((n) =>
+        n.endsWith("_test.ts")
+      );
+    } catch {
+      // no such folder
+    }
+    if (tests.length === 0) missing.push(`src/${folder}/ has no tests/${folder}/*_test.ts`);
+  }
+  assert.deepEqual(missing, []);
 });
