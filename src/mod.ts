@@ -48,6 +48,7 @@ export {
   PreparedHeaders,
   type ResponseHeaders,
   type ResponseWriter,
+  type SendTrailers,
   type SwitchProtocols,
 } from "./http/writer.ts";
 export { HeaderList } from "./http/headers.ts";

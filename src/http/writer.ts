@@ -6,8 +6,9 @@
  *
  * What only some protocols can do is a capability asked for by name
  * ({@linkcode ResponseWriter.capability}), `undefined` where it is not offered, so a writer never
- * fakes another protocol's feature: `switch` (101 Switching Protocols, HTTP/1.1 only) and `close`
- * (end the connection after this response, HTTP/1.1's `Connection: close`).
+ * fakes another protocol's feature: `switch` (101 Switching Protocols, HTTP/1.1 only), `close`
+ * (end the connection after this response, HTTP/1.1's `Connection: close`) and `trailers` (trailer
+ * fields after the body, for a client that takes them).
  *
  * @module
  */
@@ -97,6 +98,71 @@ export type SwitchProtocols = (
   more?: (tunnel: Tunnel) => Array<[string, string]>,
 ) => Promise<Tunnel>;
 
+/**
+ * Ends the response with trailer fields after its body (RFC 9110 §6.5), in place of
+ * {@linkcode ResponseWriter.end}. Fields a trailer may not carry (framing, routing, control data,
+ * content metadata: see {@linkcode trailerFields}) are dropped; an invalid name or value throws.
+ */
+export type SendTrailers = (fields: ReadonlyArray<readonly [string, string]>) => Promise<void>;
+
+/** Fields that may not travel in a trailer section (RFC 9110 §6.5.1), and ferry's own. */
+const NOT_TRAILERS = new Set([
+  ...MANAGED,
+  "host",
+  "te",
+  "trailer",
+  "keep-alive",
+  "upgrade",
+  "proxy-connection",
+  "content-type",
+  "content-encoding",
+  "content-range",
+  "cache-control",
+  "expires",
+  "age",
+  "location",
+  "retry-after",
+  "vary",
+  "set-cookie",
+  "www-authenticate",
+  "authorization",
+  "proxy-authenticate",
+]);
+
+/**
+ * The trailer fields a writer sends: names lower-cased, those a trailer may not carry dropped,
+ * pseudo-fields refused.
+ *
+ * @example
+ * ```ts
+ * import { trailerFields } from "./writer.ts";
+ * console.log(trailerFields([["Grpc-Status", "0"], ["Content-Length", "1"]])); // [["grpc-status", "0"]]
+ * ```
+ */
+export function trailerFields(fields: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [rawName, value] of fields) {
+    if (!isFieldName(rawName)) throw new TypeError(`invalid trailer name ${JSON.stringify(rawName)}`);
+    if (!isFieldValue(value)) throw new TypeError(`invalid character in the value of trailer ${rawName}`);
+    const name = rawName.toLowerCase();
+    if (!NOT_TRAILERS.has(name)) out.push([name, value]);
+  }
+  return out;
+}
+
+/**
+ * Whether the request's `TE` says the client takes trailers (RFC 9110 §10.1.4): a response
+ * sends them only then, as ASGI asks.
+ */
+export function acceptsTrailers(te: string | undefined): boolean {
+  if (te === undefined) return false;
+  for (const part of te.split(",")) {
+    const semi = part.indexOf(";");
+    if ((semi < 0 ? part : part.slice(0, semi)).trim().toLowerCase() === "trailers") return true;
+  }
+  return false;
+}
+
 /** What a writer may offer beyond the common contract, by name. */
 export interface Capabilities {
   /** 101 Switching Protocols: HTTP/1.1 only (HTTP/2 has no upgrade). */
@@ -106,6 +172,12 @@ export interface Capabilities {
    * head is written for the header to say so.
    */
   close: () => void;
+  /**
+   * Ends the response with trailer fields: offered when the client said `TE: trailers`. HTTP/1.1
+   * sends them in a chunked body's trailer section (a fixed-length body ends without them);
+   * HTTP/2 as a last HEADERS frame with END_STREAM.
+   */
+  trailers: SendTrailers;
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   SETTLED,
 } from "./writer.ts";
 import type { ExchangeRecorder } from "../http/recorder.ts";
+import { acceptsTrailers } from "../http/writer.ts";
 import type { Tunnel } from "../http/tunnel.ts";
 import { bump, type TimeoutKind } from "../stats.ts";
 
@@ -151,6 +152,11 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
       client,
       this,
     );
+  }
+
+  /** The writer's fact: whether the request's `TE` takes trailers. */
+  acceptsTrailers(): boolean {
+    return acceptsTrailers(this.parsed.headers.get("te"));
   }
 
   /** Part of {@linkcode ClientPresence}: the connection watches once the body has been read. */

@@ -15,7 +15,9 @@ import {
   PreparedHeaders,
   type ResponseHeaders,
   type ResponseWriter,
+  type SendTrailers,
   type SwitchProtocols,
+  trailerFields,
 } from "../http/writer.ts";
 import { TCHAR } from "./chars.ts";
 import { Output } from "../net/output.ts";
@@ -87,6 +89,8 @@ export interface ExchangeFacts {
   readonly requestId: string | undefined;
   /** Pre-encoded header lines added to every response on this connection (HSTS on TLS). */
   readonly extraHead: Uint8Array | undefined;
+  /** Whether the request's `TE` takes trailers (asked only when a handler wants to send some). */
+  acceptsTrailers?(): boolean;
 }
 
 /** The facts of a response to no request (a refused head): HTTP/1.1, not HEAD, no id. */
@@ -135,7 +139,7 @@ const encoder = new TextEncoder();
  * connection's output. Framing is chosen from what is known: a length given (as `Content-Length`
  * or a whole body) gives a fixed-length body; otherwise HTTP/1.1 gets chunked and HTTP/1.0 a
  * close-delimited body. `Date`, `Server` and `Connection` are added by ferry. It offers the
- * `switch` and `close` capabilities.
+ * `switch`, `close` and `trailers` capabilities.
  *
  * @example
  * ```ts ignore
@@ -384,6 +388,21 @@ export class Http1Writer implements ResponseWriter {
     await this.#sink.endOfResponse();
   }
 
+  /** The `trailers` capability: the last chunk, then the fields (a body not chunked ends without them). */
+  async #endWithTrailers(fields: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    if (this.finished) return;
+    const list = trailerFields(fields);
+    if (!this.headersSent || this.#mode !== MODE_CHUNKED || list.length === 0) return await this.end();
+    let section = "0\r\n";
+    for (const [name, value] of list) section += `${name}: ${value}\r\n`;
+    section += "\r\n";
+    const bytes = new Uint8Array(section.length);
+    for (let i = 0; i < section.length; i++) bytes[i] = section.charCodeAt(i);
+    this.#sink.out.append(bytes);
+    this.finished = true;
+    await this.#sink.endOfResponse();
+  }
+
   /**
    * Answers `101 Switching Protocols` to `protocol` (RFC 9110 §7.8) with `headers` (Connection
    * and Upgrade are ferry's) and whatever `more` adds once the connection has switched (it sees
@@ -452,6 +471,12 @@ export class Http1Writer implements ResponseWriter {
       const switchTo: SwitchProtocols = (protocol, headers, more) =>
         this.switchProtocols(protocol, headers, more);
       return switchTo as Capabilities[K];
+    }
+    if (name === "trailers") {
+      const facts = this.#facts;
+      if (facts.versionMinor !== 1 || facts.acceptsTrailers?.() !== true) return undefined;
+      const send: SendTrailers = (fields) => this.#endWithTrailers(fields);
+      return send as Capabilities[K];
     }
     if (name === "close") {
       const close = () => {

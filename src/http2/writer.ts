@@ -2,18 +2,22 @@
  * The exchange contract's `ResponseWriter` over an HTTP/2 stream: the head as a HEADERS frame
  * (`:status`, lower-case names, no connection-specific fields), the body as DATA frames sent
  * only as far as the client's windows allow, waiting for WINDOW_UPDATE beyond, and the end as
- * END_STREAM. HTTP/1.1's capabilities (`switch`, `close`) are not offered.
+ * END_STREAM; trailers (the `trailers` capability) as a last HEADERS frame. HTTP/1.1's
+ * capabilities (`switch`, `close`) are not offered.
  *
  * @module
  */
 
 import {
+  acceptsTrailers,
   type Capabilities,
   isFieldName,
   isFieldValue,
   PreparedHeaders,
   type ResponseHeaders,
   type ResponseWriter,
+  type SendTrailers,
+  trailerFields,
 } from "../http/writer.ts";
 import { httpDate } from "../http/date.ts";
 import { ERROR } from "./errors.ts";
@@ -97,9 +101,33 @@ export class H2Writer implements ResponseWriter {
     return this.#isHead || status === 204 || status === 304 || status < 200;
   }
 
-  /** HTTP/2 offers neither `switch` nor `close`. */
-  capability<K extends keyof Capabilities>(_name: K): Capabilities[K] | undefined {
-    return undefined;
+  /** HTTP/2 offers `trailers` (to a client that sent `TE: trailers`), not `switch` nor `close`. */
+  capability<K extends keyof Capabilities>(name: K): Capabilities[K] | undefined {
+    if (name !== "trailers" || !acceptsTrailers(this.#stream.head.headers.get("te"))) return undefined;
+    const send: SendTrailers = (fields) => this.#endWithTrailers(fields);
+    return send as Capabilities[K];
+  }
+
+  /** The `trailers` capability: the body's end, then a HEADERS frame with END_STREAM. */
+  async #endWithTrailers(fields: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    if (this.finished) return;
+    const list = trailerFields(fields);
+    if (!this.headersSent || this.#noBody || list.length === 0) return await this.end();
+    try {
+      this.#sendHead(false);
+      if (this.#length >= 0 && this.bodyBytes < this.#length) {
+        throw new RangeError(`body shorter than its Content-Length (${this.#length})`);
+      }
+      if (this.#stream.resetCode !== -1) {
+        throw new Deno.errors.ConnectionReset(`stream ${this.#stream.id} was reset`);
+      }
+      this.#session.sendHeaders(this.#stream, list, true);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    this.finished = true;
+    this.#sink.responded(this.#stream);
   }
 
   /** Sends a whole response. */

@@ -5,7 +5,10 @@
  * `root_path`, `client`, `server`) and the header pairs exactly as received; a small body rides
  * along, a larger or chunked one streams as `http.request` pieces under a window the app's
  * `receive()` opens. The response streams back under a credit window, each piece flushed to the
- * socket when no other is waiting, so a slow reader makes the app's `send()` wait.
+ * socket when no other is waiting, so a slow reader makes the app's `send()` wait. Response
+ * trailers go out through the writer's `trailers` capability (a client that sent `TE: trailers`),
+ * and are dropped otherwise. A client that leaves while the app is silent (`req.signal`) makes its
+ * `receive()` say `http.disconnect`.
  *
  * Failures: the app raised before `http.response.start` → 500; after it → the connection is cut
  * (no final chunk); the worker died → 502 for each of its requests, and the pool replaces it; no
@@ -24,7 +27,7 @@ import { STATUS } from "../../http/status.ts";
 import { TEXT_PLAIN } from "../../http/error_page.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../stats.ts";
-import { creditPayload, fieldsFrame, FRAME } from "./frames.ts";
+import { creditPayload, decodeHead, fieldsFrame, FRAME } from "./frames.ts";
 import type { PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
 import {
@@ -154,6 +157,8 @@ async function exchange(
   let owed = 0;
   let lingering = false;
   let signal: AbortSignal | undefined;
+  let trailers: Array<[string, string]> | undefined;
+  let trailerBytes = 0;
   const gone = () => {
     if (clientGone) return;
     clientGone = true;
@@ -218,14 +223,42 @@ async function exchange(
         case FRAME.BodyAck:
           pump?.ack(new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0));
           break;
-        case FRAME.Trailers:
-          // ferry's writer has no trailer section yet: the app's send() succeeds, the fields are dropped.
-          log.debug("python app sent response trailers; not forwarded", { id: req.id });
+        case FRAME.Trailers: {
+          // Kept for the end; sent when the client takes them (TE: trailers), else dropped.
+          if (clientGone || timedOut) break;
+          trailerBytes += f.payload.length;
+          if (trailerBytes > pool.options.maxResponseHead) {
+            log.error("python app sent response trailers over the head limit; the response is cut", {
+              id: req.id,
+              limit: pool.options.maxResponseHead,
+            });
+            gone();
+            break;
+          }
+          (trailers ??= []).push(...decodeHead(f.payload, false).headers);
           break;
-        case FRAME.End:
+        }
+        case FRAME.End: {
           workerOk = true;
-          if (!clientGone && !timedOut) await res.end();
+          if (clientGone || timedOut) return;
+          const sendTrailers = trailers !== undefined ? res.capability("trailers") : undefined;
+          if (sendTrailers === undefined) await res.end();
+          else {
+            try {
+              await sendTrailers(trailers!);
+            } catch (e) {
+              // An invalid field (the app's fault) or a client gone: the response is cut.
+              if (e instanceof TypeError) {
+                log.error("python app sent invalid response trailers; the response is cut", {
+                  id: req.id,
+                  error: String(e),
+                });
+              }
+              res.abort();
+            }
+          }
           return;
+        }
         case FRAME.Error: {
           workerOk = true;
           if (timedOut) return;

@@ -138,6 +138,17 @@ async def app(scope, receive, send):
         with open(marker, "w") as f:
             f.write(m["type"])
         return
+    if path == "/trailers":
+        # A chunked body, then trailers in two messages (one a field no trailer may carry).
+        await read_body(receive)
+        await send({"type": "http.response.start", "status": 200, "trailers": True,
+                    "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"body;", "more_body": True})
+        await send({"type": "http.response.body", "body": b"end", "more_body": False})
+        await send({"type": "http.response.trailers", "headers": [(b"x-checksum", b"abc123")], "more_trailers": True})
+        await send({"type": "http.response.trailers", "headers": [(b"content-type", b"x/y"), (b"x-count", b"2")],
+                    "more_trailers": False})
+        return
     if path == "/after":
         # The response is complete at more_body False; what follows runs after it (BackgroundTasks).
         marker = scope["query_string"].decode()
