@@ -16,8 +16,8 @@ Deno.test("asgi trailers (HTTP/1.1): sent in the chunked body's trailer section 
   await using c = await RawClient.connect(s.port);
   // Without TE first, then with it, on one connection that goes on.
   await c.send(
-    "GET /trailers HTTP/1.1\r\nHost: t\r\n\r\n" +
-      "GET /trailers HTTP/1.1\r\nHost: t\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+    "GET /trailer-section HTTP/1.1\r\nHost: t\r\n\r\n" +
+      "GET /trailer-section HTTP/1.1\r\nHost: t\r\nTE: trailers\r\nConnection: close\r\n\r\n",
   );
   const raw = latin1(await c.readAll());
   const [first, second] = raw.split(/(?=HTTP\/1\.1 200 )/);
@@ -40,7 +40,7 @@ c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, heade
 c.initiate_connection()
 out = {}
 for sid, te in ((1, True), (3, False)):
-    h = [(":method", "GET"), (":scheme", "http"), (":path", "/trailers"), (":authority", "t")]
+    h = [(":method", "GET"), (":scheme", "http"), (":path", "/trailer-section"), (":authority", "t")]
     c.send_headers(sid, h + ([("te", "trailers")] if te else []), end_stream=True)
     out[sid] = {"body": "", "trailers": None, "ended_by": None}
 s.sendall(c.data_to_send())

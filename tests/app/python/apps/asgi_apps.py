@@ -138,7 +138,7 @@ async def app(scope, receive, send):
         with open(marker, "w") as f:
             f.write(m["type"])
         return
-    if path == "/trailers":
+    if path == "/trailer-section":
         # A chunked body, then trailers in two messages (one a field no trailer may carry).
         await read_body(receive)
         await send({"type": "http.response.start", "status": 200, "trailers": True,
