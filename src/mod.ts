@@ -153,7 +153,14 @@ export function defaultMounts(
     {
       name: "uploads",
       prefix: "/uploads/",
-      handler: uploadHandler({ dir: o.uploadDir, user: o.authUser, pass: o.authPass, stats, log }),
+      handler: uploadHandler({
+        dir: o.uploadDir,
+        user: o.authUser,
+        pass: o.authPass,
+        insecure: o.insecureUploads,
+        stats,
+        log,
+      }),
       maxBodyBytes: o.maxUploadBytes,
     },
     { name: "static", prefix, handler: files },

@@ -213,6 +213,13 @@ export const SERVER_OPTIONS: OptionTableOf<ResolvedOptions> = {
     group: "Uploads:",
     help: "largest upload (413 beyond)",
   }),
+  insecureUploads: option({
+    flag: "insecure-uploads",
+    rule: bool,
+    default: false,
+    group: "Uploads:",
+    help: "accept upload credentials over plain HTTP from other machines (otherwise 403: use HTTPS)",
+  }),
   authUser: option({
     flag: undefined,
     rule: text("<user>"),

@@ -89,6 +89,13 @@ export interface ServerOptions {
    */
   maxUploadBytes?: number;
   /**
+   * Accept upload credentials sent over plain HTTP from clients that are not on this machine
+   * (`--insecure-uploads`); otherwise such requests get 403 pointing to HTTPS. Loopback clients
+   * and HTTPS (the socket's, or a trusted proxy's word) are never refused.
+   * @default {false}
+   */
+  insecureUploads?: boolean;
+  /**
    * Basic-auth user for uploads (the CLI reads FERRY_AUTH_USER). Empty: writes are refused.
    * @default {""}
    */

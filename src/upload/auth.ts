@@ -116,3 +116,29 @@ export class FailureThrottle {
     this.#entries.delete(addr);
   }
 }
+
+/** Whether `addr` is this machine's loopback: 127.0.0.0/8, ::1, or 127.x.x.x mapped into IPv6. */
+export function isLoopback(addr: string): boolean {
+  const a = addr.toLowerCase().replace(/^\[|\]$/g, "");
+  if (a === "::1" || a === "0:0:0:0:0:0:0:1") return true;
+  const v4 = a.startsWith("::ffff:") ? a.slice(7) : a;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/**
+ * Whether credentials in this request crossed a network in the clear: the client's own hop is
+ * plain HTTP (the socket's, or what a trusted proxy says of the client's) and the client is not on
+ * this machine. A TLS-terminating proxy on this machine that is not in `--trusted-proxies` is a
+ * loopback peer, so its requests pass; a trusted proxy that reports the client's scheme is
+ * believed.
+ *
+ * @example
+ * ```ts
+ * import { credentialsInClear } from "./auth.ts";
+ * console.log(credentialsInClear({ secure: false, clientAddr: "203.0.113.9" })); // true
+ * console.log(credentialsInClear({ secure: false, clientAddr: "127.0.0.1" })); // false
+ * ```
+ */
+export function credentialsInClear(req: { secure: boolean; clientAddr: string }): boolean {
+  return !req.secure && !isLoopback(req.clientAddr);
+}

@@ -23,7 +23,13 @@ import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../stats.ts";
 import { staticHandler } from "../static/serve_static.ts";
 import { safePath } from "../static/path.ts";
-import { constantTimeEqual, FailureThrottle, parseBasic, type ThrottleOptions } from "./auth.ts";
+import {
+  constantTimeEqual,
+  credentialsInClear,
+  FailureThrottle,
+  parseBasic,
+  type ThrottleOptions,
+} from "./auth.ts";
 import { removeStaleUploads, tempUploadName } from "./stale.ts";
 
 /** Options of {@linkcode uploadHandler}. */
@@ -45,6 +51,12 @@ export interface UploadOptions {
   stats?: Stats;
   /** Log. */
   log?: Logger;
+  /**
+   * Accept credentials sent over plain HTTP from other machines (`--insecure-uploads`); otherwise
+   * they get 403 pointing to HTTPS.
+   * @default {false}
+   */
+  insecure?: boolean;
 }
 
 const ALLOW = "GET, HEAD, PUT, POST, DELETE, OPTIONS";
@@ -104,6 +116,18 @@ export function uploadHandler(options: UploadOptions): Handler {
         accept,
         STATUS.Forbidden,
         "uploads are disabled: set FERRY_AUTH_USER and FERRY_AUTH_PASS to enable them",
+      );
+    }
+    // Credentials that crossed a network in the clear are refused unchecked (right or wrong, they
+    // are no longer secret): the client is told to use HTTPS.
+    if (!options.insecure && req.headers.get("authorization") !== undefined && credentialsInClear(req)) {
+      options.log?.info("upload credentials over plain HTTP refused", { id: req.id, remote: req.clientAddr });
+      return await sendError(
+        res,
+        accept,
+        STATUS.Forbidden,
+        `credentials over plain HTTP from ${req.clientAddr} are refused: upload over HTTPS ` +
+          "(or start ferry with --insecure-uploads)",
       );
     }
     // Authentication first: nothing about the file system is revealed to strangers.
