@@ -106,3 +106,22 @@ Deno.test("writer: a body longer than its Content-Length is refused; a shorter o
   await w2.end();
   assert.equal(w2.closeAfter, true, "a short body must end the connection");
 });
+
+Deno.test("writer: a header pair sent again and again, then changed in place, goes out as it is now", async () => {
+  // The writer keeps the encoded line of a pair it sees repeatedly; a handler that edits its
+  // pair in place must still be sent the new value, and a CR smuggled in later is still refused.
+  const pair: [string, string] = ["Cache-Control", "max-age=60"];
+  for (let i = 0; i < 3; i++) {
+    const { s, facts, text } = sink();
+    await new Http1Writer(s, facts).send(200, [pair], "x");
+    assert.match(text(), /\r\nCache-Control: max-age=60\r\n/);
+  }
+  pair[1] = "no-store";
+  const now = sink();
+  await new Http1Writer(now.s, now.facts).send(200, [pair], "x");
+  assert.match(now.text(), /\r\nCache-Control: no-store\r\n/);
+  assert.doesNotMatch(now.text(), /max-age/);
+  pair[1] = "no-store\r\nSet-Cookie: a=b";
+  const bad = sink();
+  assert.throws(() => new Http1Writer(bad.s, bad.facts).send(200, [pair], "x"), TypeError);
+});
