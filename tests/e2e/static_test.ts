@@ -427,6 +427,31 @@ Deno.test("static: within --file-cache-valid the stat is trusted; after it, the 
   }
 });
 
+Deno.test("static: a cached file served a moment ago still weighs Range, preconditions and Accept-Encoding", async () => {
+  // The second request for a small file inside the stat window is answered from caches; every
+  // request with something to weigh must still get the full path's answer.
+  await using s = await serve();
+  const first = await get(s.port, "/static/page.html");
+  assert.equal(first.status, 200);
+  const etag = header(first, "etag")!;
+  const ranged = await get(s.port, "/static/page.html", "Range: bytes=0-9\r\n");
+  assert.equal(ranged.status, 206);
+  assert.equal(header(ranged, "content-range"), `bytes 0-9/${new TextEncoder().encode(page).length}`);
+  assert.equal(text(ranged), page.slice(0, 10));
+  const fresh = await get(s.port, "/static/page.html", `If-None-Match: ${etag}\r\n`);
+  assert.equal(fresh.status, 304);
+  const gz = await get(s.port, "/static/page.html", "Accept-Encoding: gzip\r\n");
+  assert.equal(header(gz, "content-encoding"), "gzip");
+  assert.equal(new TextDecoder().decode(zlib.gunzipSync(gz.body)), page);
+  const again = await get(s.port, "/static/page.html");
+  assert.equal(again.status, 200);
+  assert.equal(text(again), page);
+  const head = await get(s.port, "/static/page.html", "", "HEAD");
+  assert.equal(head.status, 200);
+  assert.equal(head.body.length, 0);
+  assert.equal(header(head, "content-length"), String(new TextEncoder().encode(page).length));
+});
+
 Deno.test("static: a slow reader does not make the server hold the file in memory", async () => {
   const dir = await Deno.makeTempDir();
   const size = 96 * 1024 * 1024;
