@@ -20,6 +20,7 @@ const HAPROXY_DEFAULTS = `defaults
   timeout connect 2s
   timeout client 10s
   timeout server 10s
+  timeout check 5s
   retries 3
   option redispatch`;
 
@@ -122,7 +123,7 @@ backend be
   balance roundrobin
   ${mode === "xff" ? "option forwardfor" : ""}
   option httpchk GET /_ready
-  default-server inter 200ms fall 1 rise 1
+  default-server inter 200ms fall 3 rise 1
 ${servers.map((s, i) => `  server s${i} 127.0.0.1:${s.port} check ${send} source 127.0.0.9`).join("\n")}
 `,
     port,
