@@ -27,6 +27,11 @@ export interface WsSessionOptions {
   pingInterval: number;
   /** The agreed permessage-deflate parameters, if any. */
   deflate: DeflateParams | undefined;
+  /**
+   * Asked before each read: a promise holds the reading back until it settles (the consumer of
+   * the messages has too many waiting; TCP then slows the client), `undefined` reads on.
+   */
+  readGate?: () => Promise<void> | undefined;
 }
 
 /** How long a closing handshake ferry started may wait for the peer's close frame. */
@@ -137,6 +142,8 @@ export class WsSession implements FrameSink, WsTransport {
       let buf = new Uint8Array(READ_SMALL_BYTES);
       while (!this.#ended) {
         if (this.#out.queued >= READ_PAUSE_BYTES) await this.#out.belowBound();
+        const gate = this.#opts.readGate?.();
+        if (gate !== undefined) await gate;
         const n = await t.read(buf);
         if (n === null) break;
         if (this.#failed) continue; // lingering: discard

@@ -6,7 +6,9 @@
  * accepting, which is a 403. Messages flow both ways as `websocket.receive` / `websocket.send`
  * (text or bytes); the client's close reaches the app as `websocket.disconnect` with its code, and
  * the app's `websocket.close` closes with its code and reason. The app's sends run under the same
- * credit window as HTTP bodies, so a client that does not read makes them wait.
+ * credit window as HTTP bodies, so a client that does not read makes them wait; the other way,
+ * past {@linkcode WS_QUEUE_MESSAGES} messages (or {@linkcode WS_QUEUE_BYTES}) the app has not
+ * taken, ferry stops reading the client's socket.
  *
  * @module
  */
@@ -28,6 +30,58 @@ import { scopeFields } from "./asgi_scope.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const noop = () => {};
+
+/**
+ * Messages from the client forwarded to the worker and not yet taken by the app's `receive()`:
+ * past this many (or {@linkcode WS_QUEUE_BYTES}) ferry stops reading the socket, so TCP slows
+ * the client instead of the worker's memory growing.
+ */
+export const WS_QUEUE_MESSAGES = 64;
+/** Bytes of client messages waiting in the worker before ferry stops reading the socket. */
+export const WS_QUEUE_BYTES = 1024 * 1024;
+
+/** The client's messages the app has yet to take, and the reading held back until it does. */
+class ReceiveWindow {
+  messages = 0;
+  bytes = 0;
+  #open = false;
+  #wake: (() => void) | undefined;
+
+  /** A message went to the worker. */
+  sent(n: number): void {
+    this.messages++;
+    this.bytes += n;
+  }
+
+  /** The app took a message of `n` bytes. */
+  taken(n: number): void {
+    this.messages--;
+    this.bytes -= n;
+    if (!this.#full()) this.#release();
+  }
+
+  /** No more holding back (the exchange is over). */
+  open(): void {
+    this.#open = true;
+    this.#release();
+  }
+
+  /** The session's read gate. */
+  gate = (): Promise<void> | undefined => {
+    if (this.#open || !this.#full()) return undefined;
+    return new Promise<void>((r) => this.#wake = r);
+  };
+
+  #full(): boolean {
+    return this.messages >= WS_QUEUE_MESSAGES || this.bytes >= WS_QUEUE_BYTES;
+  }
+
+  #release(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+}
 
 /** The payload of a WS_CLOSED frame: the close code (u16). */
 function closedPayload(code: number): Uint8Array {
@@ -63,6 +117,7 @@ export async function asgiWebSocket(
   let session: WsSession | undefined;
   let running: Promise<void> | undefined;
   let socketClosed = false;
+  const inbox = new ReceiveWindow();
   try {
     await worker.send(
       fieldsFrame(
@@ -116,6 +171,7 @@ export async function asgiWebSocket(
             const payload = new Uint8Array(bytes.length + 1);
             payload[0] = text ? 1 : 0;
             payload.set(bytes, 1);
+            inbox.sent(bytes.length);
             worker.post(FRAME.WsMessage, sid, payload);
           };
           socket.onclose = (e: CloseEvent) => {
@@ -127,6 +183,7 @@ export async function asgiWebSocket(
             maxMessageBytes: o.wsMaxMessageBytes,
             pingInterval: o.wsPingInterval,
             deflate,
+            readGate: inbox.gate,
           });
           running = session.run();
           break;
@@ -179,8 +236,11 @@ export async function asgiWebSocket(
         case FRAME.Log:
           log.error("python app", { id: req.id, pid: worker.pid, line: decoder.decode(f.payload) });
           break;
-        case FRAME.Credit:
         case FRAME.BodyAck:
+          // The app took a message: reading may go on.
+          inbox.taken(new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0));
+          break;
+        case FRAME.Credit:
         case FRAME.Trailers:
         case FRAME.Head:
         case FRAME.Data:
@@ -213,6 +273,7 @@ export async function asgiWebSocket(
       await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
     }
   } finally {
+    inbox.open();
     unwatch();
     worker.close(sid);
     if (workerOk) pool.release(worker);

@@ -226,6 +226,7 @@ class Cycle:
                     return {"type": kind}
                 if kind == "websocket.disconnect":
                     return {"type": kind, "code": data}
+                self.w.send(BODY_ACK, self.sid, U32.pack(len(data)))  # ferry reads on past its bound
                 if text:
                     return {"type": kind, "text": data.decode("utf-8")}
                 return {"type": kind, "bytes": data}

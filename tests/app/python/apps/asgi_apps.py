@@ -68,6 +68,28 @@ async def websocket(scope, receive, send):
         return
     if path == "/ws/raise":
         raise RuntimeError("refusing by raising")
+    if path == "/ws/hold":
+        # Takes nothing until MARKER.go exists, writing the most messages it saw waiting in its
+        # worker to MARKER.max meanwhile; then counts what it receives up to "last" into MARKER.
+        marker = scope["query_string"].decode()
+        await send({"type": "websocket.accept"})
+        waiting = receive.__self__.events
+        most = 0
+        while not os.path.exists(marker + ".go"):
+            most = max(most, len(waiting))
+            with open(marker + ".max", "w") as f:
+                f.write(str(most))
+            await asyncio.sleep(0.02)
+        count = 0
+        while True:
+            m = await receive()
+            if m["type"] == "websocket.disconnect" or m.get("text") == "last":
+                break
+            count += 1
+        with open(marker, "w") as f:
+            f.write(str(count))
+        await send({"type": "websocket.close", "code": 1000})
+        return
     sub = scope["subprotocols"][-1] if scope["subprotocols"] else None
     await send({"type": "websocket.accept", "subprotocol": sub, "headers": [(b"x-accepted", b"yes")]})
     while True:
