@@ -59,6 +59,38 @@ function validValue(value: string): boolean {
   return true;
 }
 
+/** sub-delims and the unreserved marks of RFC 3986 §2, the characters of a reg-name besides letters and digits. */
+const REG_NAME_MARKS = "-._~!$&'()*+,;=";
+
+/**
+ * Whether `value` is an authority as RFC 9113 §8.3.1 allows it: `host[:port]`, the host a
+ * reg-name (percent-encoding allowed) or a bracketed IP literal, no userinfo.
+ */
+function validAuthority(value: string): boolean {
+  let i = 0;
+  const n = value.length;
+  if (n === 0) return false;
+  if (value[0] === "[") {
+    const close = value.indexOf("]");
+    if (close < 3) return false;
+    for (let j = 1; j < close; j++) if (!/[0-9A-Fa-f:.vV]/.test(value[j])) return false;
+    i = close + 1;
+  } else {
+    for (; i < n && value[i] !== ":"; i++) {
+      const c = value.charCodeAt(i);
+      const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+      if (!alnum && !REG_NAME_MARKS.includes(value[i]) && value[i] !== "%") return false;
+    }
+  }
+  if (i === n) return true;
+  if (value[i] !== ":") return false;
+  for (let j = i + 1; j < n; j++) {
+    const c = value.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 /**
  * Checks the fields of a request's HEADERS block and builds its fields, or throws
  * {@linkcode MalformedRequest}. Repeated `cookie` fields are joined with `"; "` (§8.2.3).
@@ -155,6 +187,8 @@ export function requestFields(names: string[], values: string[]): RequestFields 
     else throw new MalformedRequest(":path is neither an absolute path nor *");
     target = path;
   }
+  if (authority !== undefined && !validAuthority(authority)) throw new MalformedRequest("invalid :authority");
+  if (host !== undefined && !validAuthority(host)) throw new MalformedRequest("invalid host");
   if (authority !== undefined && host !== undefined && authority !== host) {
     // §8.3.1: a Host that differs from :authority is malformed.
     throw new MalformedRequest("host differs from :authority");

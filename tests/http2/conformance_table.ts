@@ -159,6 +159,10 @@ export const CASES: ConformanceCase[] = [
   { section: "8.3.1", name: "two :method", send: (c) => concat([c.start(), c.headers(1, [[":method", "GET"], ...get()])]), expect: { error: E.PROTOCOL_ERROR, stream: 1 } },
   { section: "8.3.1", name: "two :scheme", send: (c) => concat([c.start(), c.headers(1, [[":scheme", "http"], ...get()])]), expect: { error: E.PROTOCOL_ERROR, stream: 1 } },
   { section: "8.3.1", name: "two :path", send: (c) => concat([c.start(), c.headers(1, [[":path", "/"], ...get()])]), expect: { error: E.PROTOCOL_ERROR, stream: 1 } },
+  { section: "8.3.1", name: "an :authority with userinfo", send: (c) => concat([c.start(), c.headers(1, [[":method", "GET"], [":scheme", "http"], [":path", "/"], [":authority", "user@x"]])]), expect: { error: E.PROTOCOL_ERROR, stream: 1 } },
+  { section: "8.3.1", name: "an :authority with a space", send: (c) => concat([c.start(), c.headers(1, [[":method", "GET"], [":scheme", "http"], [":path", "/"], [":authority", "a b"]])]), expect: { error: E.PROTOCOL_ERROR, stream: 1 } },
+  { section: "8.3.1", name: "a Host that differs from :authority", send: (c) => concat([c.start(), c.headers(1, [...get(), ["host", "other"]])]), expect: { error: E.PROTOCOL_ERROR, stream: 1 } },
+  { section: "8.3.1", name: "an IPv6 :authority with a port", send: (c) => concat([c.start(), c.headers(1, [[":method", "GET"], [":scheme", "http"], [":path", "/"], [":authority", "[::1]:8080"]])]), expect: { status: "200", stream: 1 } },
   { section: "8.4", name: "PUSH_PROMISE from a client", send: (c) => concat([c.start(), frame(FRAME.PUSH_PROMISE, FLAG.END_HEADERS, 1, [0, 0, 0, 2, 0x82])]), expect: { goaway: E.PROTOCOL_ERROR } },
   { section: "8.5", name: "an extended CONNECT (:protocol) without the setting", send: (c) => concat([c.start(), c.headers(1, [[":method", "CONNECT"], [":protocol", "websocket"], [":scheme", "http"], [":path", "/"], [":authority", "x"]])]), expect: { error: 0xd, stream: 1 } },
 ];
