@@ -396,7 +396,7 @@ export class H2Connection implements ServedConnection {
     // and read what it sends for a moment, so the kernel does not answer it with a reset.
     if (this.session.failed && !this.#closed && !this.out.failed) await this.#linger();
     // Streams still open end now: their handlers see resets, their writers wake.
-    if (!this.session.failed) this.session.fail(ERROR.NO_ERROR, "");
+    this.session.closeAll();
     this.#closeSocket();
     this.out.release();
     this.#recorder.flush();

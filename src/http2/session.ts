@@ -206,6 +206,12 @@ export class H2Session implements StreamOwner {
     }
   }
 
+  /** The connection is gone: every stream ends (reset, CANCEL), no frame is sent. */
+  closeAll(): void {
+    this.failed = true;
+    for (const s of [...this.streams.values()]) this.#closeStream(s, ERROR.CANCEL);
+  }
+
   /** Sends GOAWAY with the last stream id the server will handle (once per code change). */
   goaway(code: number, reason = ""): void {
     if (this.goawayCode === code) return;

@@ -4,7 +4,7 @@
  */
 
 import assert from "assert";
-import { startServer } from "../helpers/server.ts";
+import { startServer, until } from "../helpers/server.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
 import type { Handler } from "../../src/mod.ts";
 
@@ -121,6 +121,9 @@ Deno.test("h2 clients: nghttp fetches several streams on one connection", async 
   assert.equal((r.out.match(/recv HEADERS frame/g) ?? []).length, 3);
   assert.equal(s.server.stats.h2Connections, 1);
   assert.equal(s.server.stats.h2Streams, 3);
+  // The client said goodbye: the server closes without a GOAWAY of its own to count.
+  await until(() => s.server.stats.h2ConnectionsActive === 0, "the connection closed");
+  assert.equal(s.server.stats.h2Goaways.size, 0);
 });
 
 Deno.test("h2 clients: h2load (bounded) gets every request answered over 4 connections", async () => {
