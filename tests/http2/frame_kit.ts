@@ -226,13 +226,15 @@ export interface H2Response {
 }
 
 /**
- * One request over h2c (prior knowledge) on a new connection with windows opened wide: the
+ * One request over h2c (prior knowledge), or over TLS with ALPN h2 when `ca` is given, on a new
+ * connection with windows opened wide: the
  * fields (pseudo-headers first), an optional body sent in 16 KiB DATA frames, END_STREAM last.
  */
 export async function request(
   port: number,
   fields: Array<[string, string]>,
   body?: Uint8Array,
+  ca?: string,
 ): Promise<H2Response> {
   const c = new Client();
   const parts = [c.start([[4, 0x7fffffff]]), c.windowUpdate(0, 0x7fffffff - 65535)];
@@ -252,6 +254,8 @@ export async function request(
         f.stream === 1 &&
         ((f.flags & FLAG.END_STREAM) !== 0 && f.type !== FRAME.PING || f.type === FRAME.RST_STREAM)
       ) || fs.some((f) => f.type === FRAME.GOAWAY),
+    5000,
+    ca,
   );
   const heads = frames.filter((f) => f.type === FRAME.HEADERS && f.stream === 1);
   const data = frames.filter((f) => f.type === FRAME.DATA && f.stream === 1).map((f) => f.payload);

@@ -9,6 +9,7 @@ import assert from "assert";
 import { startServer } from "../helpers/server.ts";
 import { startAsgi, startWsgi } from "../helpers/python.ts";
 import { fetchHandler } from "../../src/app/fetch.ts";
+import { makeSelfSigned } from "../../src/tls/cert.ts";
 import { field, request } from "./frame_kit.ts";
 
 const dec = new TextDecoder();
@@ -121,4 +122,26 @@ Deno.test("h2 modules: Python ASGI: http_version 2", async () => {
   const res = await request(s.port, GET("/scope"));
   assert.equal(res.status, 200, dec.decode(res.body));
   assert.equal(JSON.parse(dec.decode(res.body)).scope.http_version, "2");
+});
+
+Deno.test("h2 modules: Python WSGI over TLS: wsgi.url_scheme https, HTTP_HOST and SERVER_PORT from :authority", async () => {
+  const tlsMaterial = await makeSelfSigned();
+  await using s = await startWsgi("plain_apps:validated", {}, { https: true, httpsPort: 0, tlsMaterial });
+  const res = await request(
+    s.httpsPort,
+    [
+      [":method", "GET"],
+      [":scheme", "https"],
+      [":path", "/echo"],
+      [":authority", `localhost:${s.httpsPort}`],
+    ],
+    undefined,
+    tlsMaterial.cert,
+  );
+  assert.equal(res.status, 200, dec.decode(res.body));
+  const e = JSON.parse(dec.decode(res.body)).environ;
+  assert.equal(e["wsgi.url_scheme"], "https");
+  assert.equal(e.SERVER_PROTOCOL, "HTTP/2");
+  assert.equal(e.HTTP_HOST, `localhost:${s.httpsPort}`);
+  assert.equal(e.SERVER_PORT, String(s.httpsPort));
 });
