@@ -23,7 +23,7 @@ import traceback
 from collections import deque
 from urllib.parse import unquote
 
-from ferry_wsgi_worker import guard_process, load
+from ferry_wsgi_worker import Stop, guard_process, load, rss_report
 
 # ferry -> worker
 REQUEST, BODY, CREDIT, CANCEL, WS_MESSAGE, WS_CLOSED = 1, 2, 4, 5, 6, 7
@@ -182,7 +182,7 @@ class Cycle:
             if not more:
                 self.done = True
                 if not self.trailers:
-                    self.w.send(END, self.sid)
+                    self.w.send(END, self.sid, rss_report())
                 self.wake()
         elif kind == "http.response.start":
             if self.started:
@@ -200,7 +200,7 @@ class Cycle:
             if not self.disconnected:
                 self.w.send(TRAILERS, self.sid, strings(list(message.get("headers", ()))))
                 if not message.get("more_trailers", False):
-                    self.w.send(END, self.sid)
+                    self.w.send(END, self.sid, rss_report())
         else:
             raise RuntimeError("ASGI: unexpected message %r on an http scope" % (kind,))
 
@@ -378,7 +378,7 @@ class Worker(asyncio.Protocol):
                 raise
         else:
             if not c.ws and not c.done and c.disconnected and not c.timed_out:
-                self.send(END, c.sid)  # the client left: no response is owed
+                self.send(END, c.sid, rss_report())  # the client left: no response is owed
                 c.done = True
             elif not c.ws and not c.done:
                 why = b"the ASGI app returned without " + (b"completing" if c.started else b"starting") + b" its response"
@@ -386,7 +386,7 @@ class Worker(asyncio.Protocol):
                 c.done = True
         finally:
             if c.ws or c.timed_out:
-                self.send(END, c.sid)
+                self.send(END, c.sid, rss_report())
             del self.cycles[c.sid]
 
 
@@ -483,12 +483,19 @@ async def serve(sock, app, mode):
     state = lifespan.state if lifespan is not None else None
     _, worker = await loop.create_unix_connection(lambda: Worker(app, loop, state), sock=sock)
     stop = loop.create_future()
-    loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
+
+    def on_term():
+        Stop.arm()  # as the WSGI worker: past the graceful timeout the process exits
+        if not stop.done():
+            stop.set_result(None)
+
+    loop.add_signal_handler(signal.SIGTERM, on_term)
     await asyncio.wait([stop, worker.lost], return_when=asyncio.FIRST_COMPLETED)
-    # Drain: ferry sends a retiring worker no more requests; those open get a moment to end.
+    # Drain: ferry sends a retiring worker no more requests; those open get the graceful timeout.
     tasks = [c.task for c in worker.cycles.values() if c.task is not None]
     if tasks:
-        await asyncio.wait(tasks, timeout=5)
+        await asyncio.wait(tasks, timeout=Stop.grace() or 5)
+    worker.flush()
     if lifespan is not None:
         await lifespan.stop()
     return 0

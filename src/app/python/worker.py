@@ -465,13 +465,24 @@ class Stop:
     requested = False
     busy = 0  # requests being served
 
+    @staticmethod
+    def grace():
+        """FERRY_WSGI_GRACEFUL_TIMEOUT in seconds (0: none given)."""
+        return float(os.environ.get("FERRY_WSGI_GRACEFUL_TIMEOUT") or 0)
+
     @classmethod
-    def on_term(cls, *_):
+    def arm(cls):
+        """The stop is asked for: past the graceful timeout the process exits, whatever it does
+        (the ASGI worker arms this too, then lets its open tasks end)."""
         cls.requested = True
-        grace = float(os.environ.get("FERRY_WSGI_GRACEFUL_TIMEOUT") or 0)
+        grace = cls.grace()
         if grace > 0 and hasattr(signal, "setitimer"):
             signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
             signal.setitimer(signal.ITIMER_REAL, grace)
+
+    @classmethod
+    def on_term(cls, *_):
+        cls.arm()
         if cls.busy == 0:
             raise SystemExit(0)
 

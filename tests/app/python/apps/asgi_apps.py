@@ -8,6 +8,7 @@ import sys
 import time
 
 MARKS = []  # ("start" | "end", n) of /sleep requests, in the order they happened
+KEPT = []  # memory /grow keeps for the life of the worker
 
 
 def scope_json(scope):
@@ -189,6 +190,19 @@ async def app(scope, receive, send):
         return await respond(send, 200, n.encode())
     if path == "/marks":
         return await respond(send, 200, json.dumps(MARKS).encode())
+    if path == "/grow":
+        # Keeps ?mb=N more MiB of touched memory for the life of the worker; answers its pid.
+        KEPT.append(bytearray(int(scope["query_string"].decode() or "0") * 1024 * 1024))
+        for block in KEPT:
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+        return await respond(send, 200, str(os.getpid()).encode())
+    if path == "/spin":
+        # Blocks the worker's loop for ever (only its watchdog thread still runs), after saying so.
+        with open(scope["query_string"].decode(), "w") as f:
+            f.write("spinning")
+        while True:
+            pass
     if path == "/pid":
         return await respond(send, 200, str(os.getpid()).encode())
     if path == "/raise":
