@@ -153,7 +153,10 @@ export class H2Connection implements ServedConnection {
   flush(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return this.out.flush().then(() => {
-      if (this.out.pending === 0) this.session.controlQueued = 0;
+      if (this.out.pending !== 0) return;
+      this.session.controlQueued = 0;
+      // An idle connection holds no output buffer (they go back to the shared pool).
+      if (this.session.streams.size === 0 && this.#running.size === 0) this.out.release();
     });
   }
 
