@@ -26,6 +26,7 @@ import {
   WsgiImportError,
 } from "./src/mod.ts";
 import { loadCertificate } from "./src/tls/cert.ts";
+import { AppLoadError } from "./src/app/load.ts";
 import { onStopSignals } from "./src/stop_signals.ts";
 import { probeNotes, probeProcess } from "./src/process_probe.ts";
 import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
@@ -121,13 +122,13 @@ async function startPython(
 }
 
 /** Why `root` cannot serve files (not a readable directory); undefined when it can. */
-function rootProblem(root: string): string | undefined {
+function rootProblem(root: string, flag = `--root ${root}`): string | undefined {
   try {
-    if (!Deno.statSync(root).isDirectory) return `--root ${root} is not a directory`;
+    if (!Deno.statSync(root).isDirectory) return `${flag} is not a directory`;
     for (const _ of Deno.readDirSync(root)) break;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    return `--root ${root} cannot be read (${why}): give a directory of files to serve`;
+    return `${flag} cannot be read (${why}): give a directory of files to serve`;
   }
   return undefined;
 }
@@ -154,7 +155,11 @@ function banner(options: ServerOptions, python: string | undefined, isolates: nu
   const access = options.logFormat === "none"
     ? "off"
     : `${options.logFile || "stdout"} (${options.logFormat ?? "plain"})`;
-  return `ferry ${VERSION}: root ${options.root}, app ${app}, access log ${access}, ` +
+  const mounts = (options.staticMounts ?? []).map((m) => `, --static ${m.prefix}=${m.dir}`).join("");
+  const root = options.root === ""
+    ? "none (the sample site is not mounted beside an app: --root to serve one)"
+    : options.root;
+  return `ferry ${VERSION}: root ${root}${mounts}, app ${app}, access log ${access}, ` +
     `errors ${options.errorLog || "stderr"}, ${isolates} isolate${isolates === 1 ? "" : "s"}`;
 }
 
@@ -180,10 +185,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const { options, tls } = config;
   const rootGiven = args.includes("--root") || args.some((a) => a.startsWith("--root="));
-  if (!rootGiven) options.root = await defaultRoot();
+  // The sample site is for trying ferry out: with an app of the user's own and no --root, it is
+  // not mounted, so /static/ is the app's (Flask serves its static folder there) or a --static's.
+  const userApp = config.wsgi !== undefined || (options.app ?? "") !== "";
+  if (!rootGiven) options.root = userApp ? "" : await defaultRoot();
   options.authUser = Deno.env.get("FERRY_AUTH_USER") ?? "";
   options.authPass = Deno.env.get("FERRY_AUTH_PASS") ?? "";
-  const rootIssue = rootProblem(options.root ?? "./static");
+  const rootIssue = options.root === "" ? undefined : rootProblem(options.root ?? "./static");
   if (rootIssue !== undefined) {
     if (rootGiven) {
       console.error(`ferry: ${rootIssue}`);
@@ -191,6 +199,13 @@ export async function main(args: string[]): Promise<number> {
     }
     // The default root is missing (a copy without static/): serve the rest, and say so.
     console.error(`ferry: warning: ${rootIssue}; every /static/ request gets 404 until it exists`);
+  }
+  for (const m of options.staticMounts ?? []) {
+    const issue = rootProblem(m.dir, `--static ${m.prefix}=${m.dir}`);
+    if (issue !== undefined) {
+      console.error(`ferry: ${issue}`);
+      return 2;
+    }
   }
   const logIssue = logProblem(options);
   if (logIssue !== undefined) {
@@ -270,7 +285,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     await pool?.close();
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    // A bad --app file is bad input, as a bad flag is: 2. A start that fails otherwise: 1.
+    return e instanceof AppLoadError ? 2 : 1;
   }
   for (const url of server.urls) {
     console.log(`ferry listening on ${url}${url.startsWith("https") ? certNote : ""}`);

@@ -163,7 +163,22 @@ export function defaultMounts(
       }),
       maxBodyBytes: o.maxUploadBytes,
     },
-    { name: "static", prefix, handler: files },
+    // --static PREFIX=DIR: before --root's mount, so one at the same prefix takes it over.
+    ...o.staticMounts.map((m): Mount => ({
+      name: "static",
+      prefix: m.prefix,
+      handler: staticHandler({
+        root: m.dir,
+        prefix: m.prefix,
+        dotfiles: o.dotfiles === "allow",
+        dirListing: o.dirListing,
+        cacheControl: o.cacheControl,
+        cacheMaxBytes: o.cacheMaxBytes,
+        statValid: o.fileCacheValid,
+        log,
+      }),
+    })),
+    ...(o.root !== "" ? [{ name: "static", prefix, handler: files }] : []),
   ];
 }
 

@@ -29,6 +29,7 @@ import {
   sizeText,
   text,
 } from "./option_spec.ts";
+import { staticMountsRule } from "./static/mounts.ts";
 import type { ResolvedOptions, ServerOptions } from "./server_options.ts";
 
 export type { LogFormat, ResolvedOptions, ServerOptions } from "./server_options.ts";
@@ -163,6 +164,14 @@ export const SERVER_OPTIONS: OptionTableOf<ResolvedOptions> = {
     default: "/static/",
     group: "Static files:",
     help: "URL prefix of the static files (/: files first, then the app)",
+  }),
+  staticMounts: option({
+    flag: "static",
+    rule: staticMountsRule,
+    default: [],
+    group: "Static files:",
+    help:
+      "one more static root at a URL prefix, before --root's (repeatable): --static /static/=./staticroot",
   }),
   dotfiles: option({
     flag: "dotfiles",

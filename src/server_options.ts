@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { StaticMount } from "./static/mounts.ts";
+
 /** Access log formats. */
 export type LogFormat = "plain" | "json" | "combined" | "none";
 
@@ -40,7 +42,8 @@ export interface ServerOptions {
    */
   https?: boolean;
   /**
-   * Static file root, served under `/static/`.
+   * Static file root, served under `/static/`; empty: none (the prefix goes to the app, or to a
+   * `staticMounts` entry). The CLI leaves it empty when a user app is given without `--root`.
    * @default {"./static"}
    */
   root?: string;
@@ -50,6 +53,12 @@ export interface ServerOptions {
    * @default {"/static/"}
    */
   staticPrefix?: string;
+  /**
+   * More static roots at URL prefixes of their own (`--static PREFIX=DIR`, repeatable), matched
+   * before the `root` mount (one at `staticPrefix` takes it over).
+   * @default {[]}
+   */
+  staticMounts?: StaticMount[];
   /**
    * Serve dotfiles (`allow`) or answer 404 for them (`deny`).
    * @default {"deny"}
