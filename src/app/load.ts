@@ -38,12 +38,28 @@ export function appFromExport(exported: unknown, log: Logger): { handler: Handle
   );
 }
 
-/** Imports the module at `path` (relative to the working directory) and makes its handler. */
+/** The `--app` module could not be used (missing, does not import, wrong export): a bad file. */
+export class AppLoadError extends Error {
+  /** Wraps why `path` could not be loaded. */
+  constructor(path: string, cause: unknown) {
+    super(`--app ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "AppLoadError";
+  }
+}
+
+/**
+ * Imports the module at `path` (relative to the working directory) and makes its handler; any
+ * failure is an {@linkcode AppLoadError}.
+ */
 export async function loadApp(path: string, log: Logger): Promise<{ handler: Handler; kind: AppKind }> {
   const url = /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path)
     ? path
     : pathToFileURL(resolve(path)).href;
-  const mod = await import(url);
-  if (!("default" in mod)) throw new TypeError(`${path} has no default export`);
-  return appFromExport(mod.default, log);
+  try {
+    const mod = await import(url);
+    if (!("default" in mod)) throw new TypeError(`${path} has no default export`);
+    return appFromExport(mod.default, log);
+  } catch (e) {
+    throw new AppLoadError(path, e);
+  }
 }

@@ -379,8 +379,14 @@ Deno.test("--app: a module without a usable default export is refused at start",
       args: ferryArgs(["--port", "0", "--no-https", "--app", `${dir}/bad.ts`]),
       stdin: "null",
     }).output();
-    assert.equal(out.code, 1);
-    assert.match(new TextDecoder().decode(out.stderr), /default export must be/);
+    assert.equal(out.code, 2);
+    assert.match(new TextDecoder().decode(out.stderr), /--app .*bad\.ts: .*default export must be/);
+    const missing = await new Deno.Command(Deno.execPath(), {
+      args: ferryArgs(["--port", "0", "--no-https", "--app", "/nope.ts"]),
+      stdin: "null",
+    }).output();
+    assert.equal(missing.code, 2);
+    assert.match(new TextDecoder().decode(missing.stderr), /--app \/nope\.ts: .*not found/i);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

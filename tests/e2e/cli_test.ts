@@ -126,3 +126,13 @@ Deno.test("cli: `deno task start` passes extra flags through to main.ts", async 
     await child.status;
   }
 });
+
+Deno.test("cli: --workers with a bad value names the flag and auto; a missing --app file exits 2", async () => {
+  const workers = await runFerry(["--no-https", "--workers", "foo"]);
+  assert.equal(workers.code, 2);
+  assert.match(workers.stderr, /--workers/);
+  assert.match(workers.stderr, /auto/);
+  const app = await runFerry(["--no-https", "--port", "0", "--app", "/nope.ts"]);
+  assert.equal(app.code, 2, app.stderr);
+  assert.match(app.stderr, /--app \/nope\.ts/);
+});
