@@ -40,6 +40,7 @@ export {
   type ServerOptions,
 } from "./options.ts";
 export { type OptionSpec, type OptionTable, type OptionTableOf, type Rule } from "./option_spec.ts";
+export { parseStaticMount, type StaticMount } from "./static/mounts.ts";
 export { Server, type ServerParts, type TlsMaterial } from "./server.ts";
 export type { ServedConnection } from "./http/connection_context.ts";
 export { ServerRequest } from "./http/request.ts";
