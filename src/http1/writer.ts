@@ -219,7 +219,6 @@ export class Http1Writer implements ResponseWriter {
     const out = sink.out;
     const mark = out.length;
     try {
-      out.append(statusLine(status));
       refreshDate();
       let length = contentLength;
       let lengthFromHeader = false;
@@ -227,43 +226,57 @@ export class Http1Writer implements ResponseWriter {
       let closeRequested = false;
       let hasDateOrServer = 0;
       let hasRequestId = false;
-      if (headers instanceof PreparedHeaders) out.append(preparedBytes(headers));
-      else {for (let i = 0; i < headers.length; i++) {
-          const pair = headers[i];
-          const known = knownField(pair);
-          if (known !== undefined) {
-            out.append(known);
-            continue;
-          }
-          const name = pair[0];
-          const value = pair[1];
-          const special = specialHeader(name);
-          if (special === H_CONTENT_LENGTH) {
-            length = parseLength(value);
-            lengthFromHeader = true;
-            continue; // written below, once
-          } else if (special === H_TRANSFER_ENCODING) {
-            if (value.trim().toLowerCase() !== "chunked") {
-              throw new TypeError("ferry frames responses itself: Transfer-Encoding may only be chunked");
-            }
-            forceChunked = true;
-            continue;
-          } else if (special === H_CONNECTION) {
-            if (/(^|,)\s*close\s*(,|$)/i.test(value)) closeRequested = true;
-            continue; // ferry writes Connection itself
-          } else if (special === H_DATE || special === H_SERVER) {
-            hasDateOrServer |= special;
-          } else if (special === H_REQUEST_ID) {
-            hasRequestId = true;
-          }
-          const at = out.length;
-          writeField(out, name, value);
-          if (special === 0) rememberField(pair, out, at);
-        }}
       const facts = this.#facts;
       const extra = facts.extraHead;
-      if (extra !== undefined) out.append(extra);
       const id = facts.requestId;
+      // A head answered before (the same status, kept fields and HSTS lines) starts with one copy
+      // of its template, which ends with the X-Request-Id name: only the id, the Date block and
+      // the length are added. Kept fields were validated when kept and are compared on every use.
+      const template = id === undefined ? undefined : headTemplate(status, headers, extra);
+      if (template !== undefined) {
+        out.append(template);
+        out.appendAscii(id!);
+      } else {
+        out.append(statusLine(status));
+        if (headers instanceof PreparedHeaders) out.append(preparedBytes(headers));
+        else {for (let i = 0; i < headers.length; i++) {
+            const pair = headers[i];
+            const known = knownField(pair);
+            if (known !== undefined) {
+              out.append(known);
+              continue;
+            }
+            const name = pair[0];
+            const value = pair[1];
+            const special = specialHeader(name);
+            if (special === H_CONTENT_LENGTH) {
+              length = parseLength(value);
+              lengthFromHeader = true;
+              continue; // written below, once
+            } else if (special === H_TRANSFER_ENCODING) {
+              if (value.trim().toLowerCase() !== "chunked") {
+                throw new TypeError("ferry frames responses itself: Transfer-Encoding may only be chunked");
+              }
+              forceChunked = true;
+              continue;
+            } else if (special === H_CONNECTION) {
+              if (/(^|,)\s*close\s*(,|$)/i.test(value)) closeRequested = true;
+              continue; // ferry writes Connection itself
+            } else if (special === H_DATE || special === H_SERVER) {
+              hasDateOrServer |= special;
+            } else if (special === H_REQUEST_ID) {
+              hasRequestId = true;
+            }
+            const at = out.length;
+            writeField(out, name, value);
+            if (special === 0) rememberField(pair, out, at);
+          }}
+        if (extra !== undefined) out.append(extra);
+        if (id !== undefined && !hasRequestId) {
+          out.append(REQUEST_ID_PREFIX);
+          out.appendAscii(id);
+        }
+      }
       const withId = id !== undefined && !hasRequestId;
       // A 304 carries the selected representation's length only when the handler gave it.
       const writesLength = status !== 204 && length >= 0 && !forceChunked &&
@@ -271,10 +284,6 @@ export class Http1Writer implements ResponseWriter {
       // The lines ferry adds go out in as few pieces as they can: the id's line end, Date, Server
       // and the Content-Length name are one block (re-made once a second), and the length's line
       // end comes with the head's.
-      if (withId) {
-        out.append(REQUEST_ID_PREFIX);
-        out.appendAscii(id);
-      }
       if (hasDateOrServer === 0) {
         if (withId && writesLength) out.append(idDateLength());
         else {
@@ -588,6 +597,70 @@ function rememberField(pair: readonly [string, string], out: Output, at: number)
   }
   seenPair[seenNext] = pair;
   seenNext = (seenNext + 1) % SEEN;
+}
+
+/*
+ * Heads a handler answers again and again (a constant Content-Type, a cached file's prepared
+ * fields): the status line, the fields and the connection's HSTS lines, then `X-Request-Id: `,
+ * as one byte array per combination, found by the identity of the fields' encoded lines. Only
+ * heads of at most two fields, each kept (knownField) or prepared, have one.
+ */
+const TEMPLATES = 16;
+const tplStatus = new Int32Array(TEMPLATES);
+const tplFirst: Array<Uint8Array | undefined> = new Array(TEMPLATES).fill(undefined);
+const tplSecond: Array<Uint8Array | undefined> = new Array(TEMPLATES).fill(undefined);
+const tplExtra: Array<Uint8Array | undefined> = new Array(TEMPLATES).fill(undefined);
+const tplBytes: Array<Uint8Array | undefined> = new Array(TEMPLATES).fill(undefined);
+let tplNext = 0;
+
+/** The template of a head of `status` with `headers` and `extra`, if the fields allow one. */
+function headTemplate(
+  status: number,
+  headers: ResponseHeaders,
+  extra: Uint8Array | undefined,
+): Uint8Array | undefined {
+  let first: Uint8Array | undefined;
+  let second: Uint8Array | undefined;
+  if (headers instanceof PreparedHeaders) first = preparedBytes(headers);
+  else {
+    const n = headers.length;
+    if (n > 2) return undefined;
+    if (n > 0) {
+      first = knownField(headers[0]);
+      if (first === undefined) return undefined;
+      if (n > 1) {
+        second = knownField(headers[1]);
+        if (second === undefined) return undefined;
+      }
+    }
+  }
+  for (let i = 0; i < TEMPLATES; i++) {
+    if (
+      tplStatus[i] === status && tplFirst[i] === first && tplSecond[i] === second && tplExtra[i] === extra &&
+      tplBytes[i] !== undefined
+    ) {
+      return tplBytes[i];
+    }
+  }
+  const line = statusLine(status);
+  const bytes = new Uint8Array(
+    line.length + (first?.length ?? 0) + (second?.length ?? 0) + (extra?.length ?? 0) +
+      REQUEST_ID_PREFIX.length,
+  );
+  let p = 0;
+  for (const piece of [line, first, second, extra, REQUEST_ID_PREFIX]) {
+    if (piece === undefined) continue;
+    bytes.set(piece, p);
+    p += piece.length;
+  }
+  const k = tplNext;
+  tplNext = (k + 1) % TEMPLATES;
+  tplStatus[k] = status;
+  tplFirst[k] = first;
+  tplSecond[k] = second;
+  tplExtra[k] = extra;
+  tplBytes[k] = bytes;
+  return bytes;
 }
 
 function parseLength(value: string): number {

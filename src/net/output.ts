@@ -167,6 +167,16 @@ export class Output {
       this.reserve(1)[this.#len++] = 0x30 + n;
       return;
     }
+    if (n < 1e9 && (n | 0) === n) {
+      // Lengths of bodies: the digits straight into the buffer, no string.
+      let digits = 2;
+      for (let x = 100; x <= n; x *= 10) digits++;
+      const buf = this.reserve(digits);
+      let q = this.#len + digits;
+      this.#len = q;
+      for (let x = n; q > this.#len - digits; x = (x / 10) | 0) buf[--q] = 0x30 + x % 10;
+      return;
+    }
     this.appendAscii(String(n));
   }
 

@@ -125,3 +125,35 @@ Deno.test("writer: a header pair sent again and again, then changed in place, go
   const bad = sink();
   assert.throws(() => new Http1Writer(bad.s, bad.facts).send(200, [pair], "x"), TypeError);
 });
+
+Deno.test("writer: heads made from a kept template carry their own status, fields, HSTS lines, id and length", async () => {
+  // Once a pair is kept, a head of it starts from a template; each combination of status, fields
+  // (and their order) and HSTS lines must still come out exactly as the writer would spell it.
+  const type: [string, string] = ["Content-Type", "text/plain"];
+  const cache: [string, string] = ["Cache-Control", "no-store"];
+  const hsts = new TextEncoder().encode("Strict-Transport-Security: max-age=63072000\r\n");
+  const cases = [
+    { status: 200, headers: [type], extra: undefined, id: "a-1", body: "hello" },
+    { status: 404, headers: [type], extra: undefined, id: "a-2", body: "not here" },
+    { status: 200, headers: [type], extra: hsts, id: "a-3", body: "tls" },
+    { status: 200, headers: [type, cache], extra: undefined, id: "a-4", body: "" },
+    { status: 200, headers: [cache, type], extra: hsts, id: "a-5", body: "1234567890123" },
+    { status: 200, headers: [], extra: undefined, id: "a-6", body: "x".repeat(4096) },
+  ];
+  for (let round = 0; round < 4; round++) {
+    for (const c of cases) {
+      const { s, facts, text } = sink();
+      const f = { ...facts, requestId: c.id, extraHead: c.extra };
+      await new Http1Writer(s, f).send(c.status, c.headers, c.body);
+      const t = text();
+      const head = t.slice(0, t.indexOf("\r\n\r\n") + 4);
+      const date = head.match(/\r\nDate: [^\r]+\r\n/)![0];
+      const expected = `HTTP/1.1 ${c.status} ${c.status === 200 ? "OK" : "Not Found"}\r\n` +
+        c.headers.map(([n, v]) => `${n}: ${v}\r\n`).join("") +
+        (c.extra ? "Strict-Transport-Security: max-age=63072000\r\n" : "") +
+        `X-Request-Id: ${c.id}${date}Server: ferry\r\nContent-Length: ${c.body.length}\r\n\r\n`;
+      assert.equal(head, expected, `round ${round}, ${c.id}`);
+      assert.equal(t.slice(head.length), c.body);
+    }
+  }
+});
