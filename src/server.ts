@@ -64,6 +64,14 @@ export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 /** How long an over-capacity client is given to read its 503 before the socket closes. */
 const REFUSE_LINGER_MS = 1000;
 
+/** 0–1295 in base 36, as the end of a request id below 1296 and (padded to two digits) above. */
+const ID_DIGITS: string[] = [];
+const ID_DIGITS_PADDED: string[] = [];
+for (let i = 0; i < 1296; i++) {
+  ID_DIGITS.push(i.toString(36));
+  ID_DIGITS_PADDED.push(i.toString(36).padStart(2, "0"));
+}
+
 /**
  * A running ferry server.
  *
@@ -107,6 +115,9 @@ export class Server implements ConnectionContext {
   #nextConnId = 1;
   #nextRequest = 0;
   #requestPrefix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  /** The request id up to its last two digits, for counters of {@linkcode Server.#idHigh} × 1296 on. */
+  #idHead = "";
+  #idHigh = 0;
   #draining = false;
   #unready = false;
   #delayTimer: ReturnType<typeof setTimeout> | undefined;
@@ -409,7 +420,16 @@ export class Server implements ConnectionContext {
 
   /** Part of {@linkcode ConnectionContext}: a fresh request id. */
   nextRequestId(): string {
-    return `${this.#requestPrefix}-${(this.#nextRequest++).toString(36)}`;
+    // `prefix-<counter in base 36>`, with the counter's last two digits from a table and the rest
+    // kept while it stays the same (1,296 requests): no number formatting per request.
+    const n = this.#nextRequest++;
+    const high = Math.floor(n / 1296);
+    if (high === 0) return this.#requestPrefix + "-" + ID_DIGITS[n];
+    if (high !== this.#idHigh) {
+      this.#idHigh = high;
+      this.#idHead = `${this.#requestPrefix}-${high.toString(36)}`;
+    }
+    return this.#idHead + ID_DIGITS_PADDED[n - high * 1296];
   }
 
   /** Part of {@linkcode ConnectionContext}: 1–5 seconds, at random. */

@@ -192,6 +192,20 @@ Deno.test("ids: X-Request-Id is sent back; a well-formed incoming one is kept; t
   assert.equal(lines.find((l) => l.trace === trace)?.status, 200);
 });
 
+Deno.test("ids: ferry's own ids are its prefix and a base-36 count, one apart, past two-digit counts too", async () => {
+  // 1,400 requests on one connection cross 36² = 1,296, where the count gains its third digit.
+  await using s = await startServer();
+  await using c = await RawClient.connect(s.port);
+  const ids: string[] = [];
+  for (let sent = 0; sent < 1400; sent += 100) {
+    await c.send(`GET /hello HTTP/1.1\r\n${H}\r\n`.repeat(100));
+    for (let i = 0; i < 100; i++) ids.push(header(await c.response(), "x-request-id") ?? "");
+  }
+  const prefix = ids[0].slice(0, ids[0].lastIndexOf("-"));
+  const first = parseInt(ids[0].slice(prefix.length + 1), 36);
+  ids.forEach((id, i) => assert.equal(id, `${prefix}-${(first + i).toString(36)}`));
+});
+
 Deno.test("pipelining: a burst of 16 requests gives 16 access lines in order and 16 latency samples", async () => {
   await using s = await startServer({
     logFormat: "json",
