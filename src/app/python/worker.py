@@ -17,7 +17,6 @@ import os
 import select
 import signal
 import socket
-import queue
 import struct
 import sys
 import threading
@@ -93,12 +92,13 @@ class Link:
 
 class ThreadLink:
     """One request's side of the link in a threaded worker: what it sends goes out under the
-    link's lock; the frames ferry sends for it (credit, cancel) arrive in its own queue."""
+    link's lock; the frames ferry sends for it (credit, cancel) come through the relay."""
 
-    def __init__(self, link, lock):
-        self.link, self.lock = link, lock
-        self.frames = queue.SimpleQueue()
-        self.backlog = collections.deque()  # never used: the reading thread routes requests
+    def __init__(self, relay):
+        self.relay, self.link, self.lock = relay, relay.link, relay.lock
+        self.frames = collections.deque()
+        self.wake = threading.Condition(relay.mutex)
+        self.backlog = collections.deque()  # never used: the relay routes requests
 
     def send(self, kind, sid, payload=b""):
         with self.lock:
@@ -110,63 +110,179 @@ class ThreadLink:
 
     def recv(self):
         self.flush()
-        return self.frames.get()
+        return self.relay.frame_for(self)
 
     def ready(self):
-        return not self.frames.empty()
+        return bool(self.frames)
+
+
+FREE, READING, HELD = 0, 1, 2  # the reading role of a threaded worker's link (see Relay)
+
+
+class Relay:
+    """The threads of a threaded worker share the reading of the link (leader and followers). The
+    thread that reads a request serves it itself and keeps the reading role meanwhile (HELD): a
+    quick request is read, served and answered on one thread, with no hand-off or wake-up. A
+    request that takes longer than TAKEOVER seconds, or bytes already waiting behind it, lets
+    another thread take the role and read on, so slow requests are served side by side. A thread
+    waiting for a frame of its own (credit for a large response) takes the role at once when no
+    thread is reading, so threads all waiting for credit cannot starve each other of it; requests
+    it reads meanwhile wait for a free thread."""
+
+    TAKEOVER = 0.005  # seconds a request may hold the reading role before an idle thread takes it
+    IDLE_AFTER = 1.0  # seconds of a reader blocked on an idle link before idle threads stop checking
+
+    def __init__(self, link, lock):
+        self.link, self.lock = link, lock  # lock: sending
+        self.mutex = threading.Lock()  # the fields below
+        self.idle = threading.Condition(self.mutex)
+        self.state = FREE
+        self.owner = None  # the thread with the role
+        self.since = 0.0  # when the role was last taken or held
+        self.sleepers = 0  # idle threads waiting without a timeout
+        self.closed = False
+        self.waiting = collections.deque()  # requests read by a thread busy with its own
+        self.streams = {}
+        self.wanting = []  # ThreadLinks waiting for a frame of their own
+
+    def _take(self):
+        self.state = READING
+        self.owner = threading.get_ident()
+        self.since = time.monotonic()
+
+    def next_request(self, served=False):
+        """An idle thread's next request (ThreadLink, sid, payload); None once ferry closed the
+        link. A thread that still holds the role after serving (`served`) reads on at once."""
+        me = threading.get_ident()
+        with self.mutex:
+            if served and self.state == HELD and self.owner == me and not self.waiting:
+                self._take()
+            else:
+                while True:
+                    if self.waiting:
+                        return self.waiting.popleft()
+                    if self.closed:
+                        return None
+                    if self.state == FREE:
+                        self._take()
+                        break
+                    left = self.since + self.TAKEOVER - time.monotonic()
+                    if self.state == HELD and left <= 0:
+                        self._take()  # the holder's request is slow: read on beside it
+                        break
+                    if self.state == READING and left < -self.IDLE_AFTER:
+                        self.sleepers += 1  # a quiet link: wait to be woken
+                        try:
+                            self.idle.wait()
+                        finally:
+                            self.sleepers -= 1
+                    else:
+                        self.idle.wait(max(left, self.TAKEOVER))
+        return self._read(None)
+
+    def frame_for(self, tl):
+        """The next frame for `tl`'s request, read by this thread when no other thread reads."""
+        with self.mutex:
+            while not tl.frames:
+                if self.closed:
+                    raise EOFError("ferry closed the socket")
+                if self.state != READING:
+                    self._take()
+                    break
+                self.wanting.append(tl)
+                try:
+                    tl.wake.wait()
+                finally:
+                    self.wanting.remove(tl)
+            else:
+                return tl.frames.popleft()
+        return self._read(tl)
+
+    def finished(self, sid):
+        with self.mutex:
+            self.streams.pop(sid, None)
+
+    def _hold(self):
+        """Under the mutex: this thread goes on to serve and keeps the role (frames already
+        buffered behind its own wait for it, or for a thread that takes the role from a slow
+        request), unless another thread wants a frame or a request waits: then it lets go."""
+        if self.wanting or self.waiting:
+            self.state = FREE
+            if self.wanting:
+                self.wanting[0].wake.notify()
+            else:
+                self.idle.notify()
+        else:
+            self.state = HELD
+            self.since = time.monotonic()
+            if self.sleepers:
+                self.idle.notify()  # a sleeper starts checking whether this request is slow
+
+    def _read(self, mine):
+        """Reads frames until one for `mine`, or (an idle thread: None) a request to serve."""
+        try:
+            while True:
+                kind, sid, payload = self.link.read_frame()
+                with self.mutex:
+                    if kind == REQUEST:
+                        tl = ThreadLink(self)
+                        self.streams[sid] = tl
+                        with self.lock:
+                            Stop.busy += 1
+                        if mine is None:
+                            self._hold()
+                            return tl, sid, payload
+                        self.waiting.append((tl, sid, payload))
+                        self.idle.notify()
+                        continue
+                    tl = self.streams.get(sid)
+                    if tl is None:
+                        continue  # a CREDIT or CANCEL for a request already finished
+                    if tl is mine:
+                        self._hold()
+                        return kind, sid, payload
+                    tl.frames.append((kind, sid, payload))
+                    tl.wake.notify()
+        except (EOFError, OSError):
+            with self.mutex:
+                self.closed = True
+                self.state = FREE
+                self.idle.notify_all()
+                for tl in self.wanting:
+                    tl.wake.notify()
+            if mine is None:
+                return None
+            raise EOFError("ferry closed the socket")
 
 
 def serve_threaded(link, app, threads):
-    """Reads frames on this thread and serves each request on one of `threads` threads; ferry
+    """Serves up to `threads` requests at once, each on the thread that read it (see Relay); ferry
     sends a worker at most that many requests at once."""
     WSGI_CONSTANTS["wsgi.multithread"] = True
     lock = threading.Lock()
-    streams = {}
-
-    jobs = queue.SimpleQueue()
+    relay = Relay(link, lock)
 
     def run():
-        while True:
-            job = jobs.get()
-            if job is None:
-                return
+        job = relay.next_request()
+        while job is not None:
             tl, sid, payload = job
             try:
                 serve(tl, app, sid, payload)
             except BaseException:
                 traceback.print_exc()
             finally:
-                streams.pop(sid, None)
+                relay.finished(sid)
                 with lock:
                     Stop.busy -= 1
                     Stop.finished(link)
+            job = relay.next_request(served=True)
 
-    # Plain threads on a SimpleQueue: a request costs one put and one wake-up, none of an
-    # executor's futures and locks.
     pool = [threading.Thread(target=run, name="ferry-wsgi-%d" % i, daemon=True) for i in range(threads)]
     for t in pool:
         t.start()
-    try:
-        while True:
-            try:
-                kind, sid, payload = link.read_frame()
-            except (EOFError, OSError):
-                return 0
-            if kind == REQUEST:
-                tl = ThreadLink(link, lock)
-                streams[sid] = tl
-                with lock:
-                    Stop.busy += 1
-                jobs.put((tl, sid, payload))
-            else:
-                tl = streams.get(sid)
-                if tl is not None:
-                    tl.frames.put((kind, sid, payload))
-    finally:
-        for _ in pool:
-            jobs.put(None)
-        for t in pool:
-            t.join()
+    for t in pool:
+        t.join()
+    return 0
 
 
 def latin1(s, what):

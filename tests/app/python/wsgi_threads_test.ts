@@ -25,3 +25,33 @@ Deno.test("wsgi threads: one worker with --wsgi-threads 4 serves four slow reque
   assert.equal((await get(s.port, "/marks")).status, 503);
   await Promise.all(busy);
 });
+
+Deno.test("wsgi threads: four threads all waiting for credit still get it (large responses to clients that read late)", async () => {
+  await using s = await startWsgi("threaded_apps:app", { workers: 1, threads: 4 });
+  const MIB = 4;
+  const conns = await Promise.all(
+    Array.from({ length: 8 }, () => Deno.connect({ hostname: "127.0.0.1", port: s.port })),
+  );
+  await Promise.all(
+    conns.map((c) =>
+      c.write(new TextEncoder().encode("GET /big?4 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+    ),
+  );
+  // Nobody reads for a moment: every thread fills its credit window and waits.
+  await new Promise((r) => setTimeout(r, 300));
+  const sizes = await Promise.all(conns.map(async (c) => {
+    let total = 0;
+    const buf = new Uint8Array(256 * 1024);
+    for (;;) {
+      const n = await c.read(buf);
+      if (n === null) break;
+      total += n;
+    }
+    c.close();
+    return total;
+  }));
+  for (const size of sizes) {
+    assert.ok(size > MIB * 1024 * 1024 && size < MIB * 1024 * 1024 + 1024, `${size} bytes`);
+  }
+  assert.equal((await get(s.port, "/marks")).status, 200);
+});

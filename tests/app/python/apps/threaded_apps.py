@@ -10,6 +10,13 @@ LOCK = threading.Lock()
 
 def app(environ, start_response):
     path = environ["PATH_INFO"]
+    if path == "/big":
+        # ?N MiB in 64 KiB pieces: far past the credit window, so the thread waits for credit.
+        mib = int(environ["QUERY_STRING"] or "1")
+        start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                  ("Content-Length", str(mib * 1024 * 1024))])
+        piece = b"x" * 65536
+        return (piece for _ in range(mib * 16))
     if path == "/slow":
         with LOCK:
             MARKS.append(["start", environ["QUERY_STRING"]])
