@@ -212,8 +212,8 @@ for (let i = STATIC_TABLE.length - 1; i >= 0; i--) {
   STATIC_NAME.set(name, i + 1);
 }
 
-/** Fields whose values change per response: never worth a table entry. */
-const NOT_INDEXED = new Set(["x-request-id", "content-length", "content-range", "etag", "set-cookie", "age"]);
+/** Fields whose values change per response (or should not be kept): never worth a table entry. */
+const NOT_INDEXED = new Set(["x-request-id", "content-range", "set-cookie", "age", "authorization"]);
 
 /**
  * Encodes response header blocks (RFC 7541 §6), indexing fields that repeat.
