@@ -44,6 +44,11 @@ import { scopeFields } from "./asgi_scope.ts";
 export const INLINE_BODY_BYTES = 64 * 1024;
 /** Request body bytes sent to a worker ahead of what the app has taken with `receive()`. */
 export const BODY_WINDOW_BYTES = 256 * 1024;
+/**
+ * How long a request runs before ferry watches for its client leaving while the app is silent
+ * (`req.signal`: a read on the connection); the pool's sweeper adds up to 100 ms.
+ */
+export const GONE_WATCH_MS = 200;
 /** How long a timed-out task gets to end once cancelled, before its worker is replaced. */
 export const CANCEL_GRACE_MS = 2000;
 
@@ -157,6 +162,7 @@ async function exchange(
   let owed = 0;
   let lingering = false;
   let signal: AbortSignal | undefined;
+  let unwatchGone = noop;
   let trailers: Array<[string, string]> | undefined;
   let trailerBytes = 0;
   const gone = () => {
@@ -178,10 +184,14 @@ async function exchange(
     );
     if (more) pump = new BodyPump(req, worker, sid, log);
     // A client that leaves while the app is silent (a long poll) is seen too: receive() says
-    // http.disconnect (the protocol watches once the body has been read).
-    signal = req.signal;
-    if (signal.aborted) gone();
-    else signal.addEventListener("abort", gone);
+    // http.disconnect. Watching costs a read on the connection, so it begins only once the
+    // request has run for GONE_WATCH_MS: quick requests never pay for it.
+    unwatchGone = pool.watch(GONE_WATCH_MS, () => {
+      unwatchGone = noop;
+      signal = req.signal;
+      if (signal.aborted) gone();
+      else signal.addEventListener("abort", gone);
+    });
     for (;;) {
       const f = await worker.streamFrame(sid);
       switch (f.type) {
@@ -311,6 +321,7 @@ async function exchange(
       await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
     } else res.abort();
   } finally {
+    unwatchGone();
     signal?.removeEventListener("abort", gone);
     if (pump !== undefined) {
       pump.close();
