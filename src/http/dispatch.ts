@@ -53,17 +53,32 @@ export class Dispatcher {
   /** The mount for paths no other mount takes. */
   readonly fallback: Mount;
 
-  /** A dispatcher over `mounts`, falling back to `fallback`. */
+  /**
+   * A dispatcher over `mounts` (copied: the table is fixed once the dispatcher is made, and the
+   * last path routed is remembered with its mount), falling back to `fallback`.
+   */
   constructor(mounts: Mount[], fallback: Mount) {
     for (const m of mounts) {
       if (!m.prefix.startsWith("/")) throw new TypeError(`mount prefix must start with /: ${m.prefix}`);
     }
-    this.mounts = mounts;
+    this.mounts = [...mounts]; // a copy: what route() remembers stays true
     this.fallback = fallback;
   }
 
+  /** The last path routed and its mount: keep-alive clients ask for the same path again and again. */
+  #lastPath: string | undefined;
+  #lastMount: Mount | undefined;
+
   /** The mount that handles `path`. */
   route(path: string): Mount {
+    if (path === this.#lastPath) return this.#lastMount!;
+    const m = this.#match(path);
+    this.#lastPath = path;
+    this.#lastMount = m;
+    return m;
+  }
+
+  #match(path: string): Mount {
     const mounts = this.mounts;
     for (let i = 0; i < mounts.length; i++) {
       const m = mounts[i];

@@ -49,3 +49,28 @@ Deno.test("dispatch (harness): the routed handler answers", async () => {
   assert.equal(docs.text(), "/docs/guide");
   assert.equal((await request(table, "/elsewhere")).header("x-mount"), "app");
 });
+
+Deno.test("dispatch: a path asked for again is routed as the first time, between other paths", () => {
+  // route() remembers the last path it routed; the answer must not depend on what came before.
+  const paths = [
+    "/docs/a.html",
+    "/docs/a.html",
+    "/_health",
+    "/docs",
+    "/docs",
+    "/x",
+    "/docs/api/",
+    "/_health",
+  ];
+  const fresh = (path: string) => new Dispatcher([...table.mounts], table.fallback).route(path).name;
+  for (let round = 0; round < 3; round++) {
+    for (const p of paths) assert.equal(table.route(p).name, fresh(p), p);
+  }
+  const mounts = [mount("a", "/a/")];
+  const d = new Dispatcher(mounts, mount("app", "/"));
+  assert.equal(d.route("/a/x").name, "a");
+  mounts.length = 0; // the table given was copied
+  assert.equal(d.route("/a/x").name, "a");
+  assert.equal(d.route("/b").name, "app");
+  assert.equal(d.route("/a/x").name, "a");
+});
