@@ -297,6 +297,19 @@ export class RequestParser {
         case S_VERSION: {
           // "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
           const i = this.#versionIdx;
+          if (
+            i === 0 && p + 9 < stop && buf[p] === 0x48 && buf[p + 1] === 0x54 && buf[p + 2] === 0x54 &&
+            buf[p + 3] === 0x50 && buf[p + 4] === 0x2f && buf[p + 5] === 0x31 && buf[p + 6] === 0x2e &&
+            ((b = buf[p + 7]) === 0x31 || b === 0x30) && buf[p + 8] === CR && buf[p + 9] === LF
+          ) {
+            // The whole of `HTTP/1.1` or `HTTP/1.0` and its CRLF, here at once: one step. Any
+            // other bytes take the steps below, which name what is wrong.
+            this.#versionMajor = 1;
+            this.#versionMinor = b - 0x30;
+            state = S_FIELD_START;
+            p += 10;
+            break;
+          }
           b = buf[p];
           if (i < 5) {
             if (b !== HTTP_SLASH[i]) throw bad("bad_version", "expected HTTP/ after the target");
@@ -354,11 +367,43 @@ export class RequestParser {
               fields = this.#fields = grown;
             }
             fields[4 * n] = p - base;
+            // A whole line here at once takes one step: the same checks as S_NAME, S_OWS, S_VALUE
+            // and S_VALUE_LF, byte for byte. Anything else (a line cut short, a bad byte) goes
+            // back to S_NAME, whose steps name what is wrong.
+            let q = p + 1;
+            while (q < stop && TCHAR[buf[q]] === 1) q++;
+            if (q < stop && buf[q] === COLON) {
+              const colon = q++;
+              while (q < stop && ((b = buf[q]) === SP || b === HTAB)) q++;
+              const valueStart = q;
+              let last = q;
+              let cls = 0;
+              while (q < stop) {
+                cls = FIELD_VALUE[buf[q]];
+                if (cls === FV_VCHAR) last = q + 1;
+                else if (cls !== FV_WS) break;
+                q++;
+              }
+              if (cls === FV_CR && q + 1 < stop && buf[q + 1] === LF) {
+                fields[4 * n + 1] = colon - base;
+                fields[4 * n + 2] = valueStart - base;
+                fields[4 * n + 3] = last - base;
+                this.#fieldDone(buf, base);
+                p = q + 2;
+                break; // state stays S_FIELD_START
+              }
+            }
             state = S_NAME;
             p++;
             break;
           }
           if (b === CR) {
+            if (p + 1 < stop && buf[p + 1] === LF) {
+              // The head's end, whole.
+              this.#state = S_END_LF;
+              this.#off = p + 2 - base;
+              return p + 2 - base;
+            }
             state = S_END_LF;
             p++;
             break;
@@ -411,18 +456,7 @@ export class RequestParser {
         }
         case S_VALUE_LF: {
           if (buf[p] !== LF) throw bad("bare_cr", "CR not followed by LF in a header line");
-          // Content-Length is checked as soon as its line ends, so that a bad one is refused
-          // at once instead of when (or if) the head completes.
-          const k = 4 * this.#count;
-          const f = this.#fields!;
-          if (f[k + 1] - f[k] === 14 && isContentLengthName(buf, base + f[k])) {
-            const n = parseContentLength(latin1(buf, base + f[k + 2], base + f[k + 3]));
-            if (this.#contentLength !== -1 && n !== this.#contentLength) {
-              throw bad("content_length_mismatch", "differing Content-Length values");
-            }
-            this.#contentLength = n;
-          }
-          this.#count++;
+          this.#fieldDone(buf, base);
           state = S_FIELD_START;
           p++;
           break;
@@ -447,6 +481,23 @@ export class RequestParser {
       );
     }
     return -1;
+  }
+
+  /**
+   * Ends the field line just read: Content-Length is checked as soon as its line ends, so that a
+   * bad one is refused at once instead of when (or if) the head completes.
+   */
+  #fieldDone(buf: Uint8Array, base: number): void {
+    const k = 4 * this.#count;
+    const f = this.#fields!;
+    if (f[k + 1] - f[k] === 14 && isContentLengthName(buf, base + f[k])) {
+      const n = parseContentLength(latin1(buf, base + f[k + 2], base + f[k + 3]));
+      if (this.#contentLength !== -1 && n !== this.#contentLength) {
+        throw bad("content_length_mismatch", "differing Content-Length values");
+      }
+      this.#contentLength = n;
+    }
+    this.#count++;
   }
 
   #lineError(b: number, code: ParseErrorCode, message: string): ParseError {

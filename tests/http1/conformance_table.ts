@@ -183,6 +183,14 @@ export const CONFORMANCE: readonly ConformanceCase[] = [
     stricter: "ferry takes the MUST of CRLF and refuses the MAY of bare LF",
   },
   {
+    name: "a byte between the version and a bare LF",
+    rule: "RFC 9112 §3 (request-line = method SP request-target SP HTTP-version CRLF)",
+    request: `GET / HTTP/1.1 \n${H}\r\n`,
+    answered: 0,
+    status: 400,
+    code: "bad_version",
+  },
+  {
     name: "a bare CR before the request line",
     rule: "RFC 9112 §2.2 (bare CR MUST be rejected)",
     request: `\rGET / HTTP/1.1\r\n${H}\r\n`,
@@ -223,6 +231,23 @@ export const CONFORMANCE: readonly ConformanceCase[] = [
     status: 400,
     code: "bare_lf",
     stricter: "ferry refuses the MAY of bare LF",
+  },
+  {
+    name: "a field line ending in two bare LFs",
+    rule: "RFC 9112 §2.2",
+    request: `GET / HTTP/1.1\r\n${H}X-A: 1\n\n`,
+    answered: 0,
+    status: 400,
+    code: "bare_lf",
+    stricter: "ferry refuses the MAY of bare LF",
+  },
+  {
+    name: "a control byte then a bare LF ending a field line",
+    rule: "RFC 9110 §5.5",
+    request: `GET / HTTP/1.1\r\n${H}X-A: 1\x01\n\r\n`,
+    answered: 0,
+    status: 400,
+    code: "bad_header_value",
   },
   {
     name: "NUL in a field value",
