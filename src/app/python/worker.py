@@ -122,14 +122,15 @@ FREE, READING, HELD = 0, 1, 2  # the reading role of a threaded worker's link (s
 class Relay:
     """The threads of a threaded worker share the reading of the link (leader and followers). The
     thread that reads a request serves it itself and keeps the reading role meanwhile (HELD): a
-    quick request is read, served and answered on one thread, with no hand-off or wake-up. A
-    request that takes longer than TAKEOVER seconds, or bytes already waiting behind it, lets
-    another thread take the role and read on, so slow requests are served side by side. A thread
+    quick request is read, served and answered on one thread, with no hand-off or wake-up. One
+    idle thread (the deputy) checks on the holder: a request that holds the role longer than
+    TAKEOVER seconds has the deputy take it and read on, so slow requests are served side by side
+    (those behind a slow one start up to TAKEOVER later). A thread
     waiting for a frame of its own (credit for a large response) takes the role at once when no
     thread is reading, so threads all waiting for credit cannot starve each other of it; requests
     it reads meanwhile wait for a free thread."""
 
-    TAKEOVER = 0.005  # seconds a request may hold the reading role before an idle thread takes it
+    TAKEOVER = 0.02  # seconds a request may hold the reading role before an idle thread takes it
     IDLE_AFTER = 1.0  # seconds of a reader blocked on an idle link before idle threads stop checking
 
     def __init__(self, link, lock):
@@ -140,6 +141,7 @@ class Relay:
         self.owner = None  # the thread with the role
         self.since = 0.0  # when the role was last taken or held
         self.sleepers = 0  # idle threads waiting without a timeout
+        self.deputy = None  # the idle thread that checks for a slow holder
         self.closed = False
         self.waiting = collections.deque()  # requests read by a thread busy with its own
         self.streams = {}
@@ -167,17 +169,24 @@ class Relay:
                         self._take()
                         break
                     left = self.since + self.TAKEOVER - time.monotonic()
-                    if self.state == HELD and left <= 0:
+                    if self.state == HELD and left <= 0 and self.deputy in (None, me):
+                        self.deputy = None
                         self._take()  # the holder's request is slow: read on beside it
+                        self.idle.notify()  # another idle thread becomes the deputy
                         break
-                    if self.state == READING and left < -self.IDLE_AFTER:
-                        self.sleepers += 1  # a quiet link: wait to be woken
-                        try:
-                            self.idle.wait()
-                        finally:
-                            self.sleepers -= 1
-                    else:
+                    if self.deputy is None and not (self.state == READING and left < -self.IDLE_AFTER):
+                        # One idle thread (the deputy) checks for a slow holder; the others sleep.
+                        self.deputy = me
+                    if self.deputy == me and not (self.state == READING and left < -self.IDLE_AFTER):
                         self.idle.wait(max(left, self.TAKEOVER))
+                        continue
+                    if self.deputy == me:
+                        self.deputy = None  # a quiet link: the deputy sleeps too
+                    self.sleepers += 1
+                    try:
+                        self.idle.wait()
+                    finally:
+                        self.sleepers -= 1
         return self._read(None)
 
     def frame_for(self, tl):
@@ -215,8 +224,8 @@ class Relay:
         else:
             self.state = HELD
             self.since = time.monotonic()
-            if self.sleepers:
-                self.idle.notify()  # a sleeper starts checking whether this request is slow
+            if self.deputy is None and self.sleepers:
+                self.idle.notify()  # a sleeper becomes the deputy, checking whether this request is slow
 
     def _read(self, mine):
         """Reads frames until one for `mine`, or (an idle thread: None) a request to serve."""
