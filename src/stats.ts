@@ -92,19 +92,19 @@ export class RouteLatency {
   #slots: Uint32Array | undefined;
   #pending = 0;
 
-  /** Records one duration in milliseconds. */
-  record(ms: number): void {
-    this.count++;
+  /** Records a duration in milliseconds, `times` times (requests that arrived and ended together). */
+  record(ms: number, times = 1): void {
+    this.count += times;
     const s = ms / 1000;
-    this.sumSeconds += s;
+    this.sumSeconds += times === 1 ? s : s * times;
     let i = 0;
     while (i < LATENCY_BUCKETS.length && s > LATENCY_BUCKETS[i]) i++;
-    this.buckets[i]++;
+    this.buckets[i] += times;
     const us = Math.round(ms * 1000);
     const slots = this.#slots ??= new Uint32Array(SLOTS);
-    slots[slotOf(us >= 1 ? (us <= MAX_LATENCY_US ? us : MAX_LATENCY_US) : 1)]++;
+    slots[slotOf(us >= 1 ? (us <= MAX_LATENCY_US ? us : MAX_LATENCY_US) : 1)] += times;
     // A slot's count stays far below 2³² between reads.
-    if (++this.#pending >= 0x7fffffff) this.#fold();
+    if ((this.#pending += times) >= 0x7fffffff) this.#fold();
   }
 
   /** The HDR histogram, in microseconds, with every duration recorded so far. */
@@ -367,13 +367,13 @@ export class Stats {
     return out;
   }
 
-  /** Records a finished request. */
-  observe(mount: string, ms: number): void {
+  /** Records a finished request (`times` of them, of the same duration). */
+  observe(mount: string, ms: number, times = 1): void {
     let route = this.latency.get(mount);
     if (route === undefined) {
       route = new RouteLatency();
       this.latency.set(mount, route);
     }
-    route.record(ms);
+    route.record(ms, times);
   }
 }

@@ -1,6 +1,7 @@
 /** Counters' latency recording: the HDR slots agree with hdr-histogram-js value by value. */
 
 import assert from "assert";
+import { Stats } from "../src/stats.ts";
 
 Deno.test("metrics: latency slots give the percentiles that hdr-histogram-js gives value by value (property)", async () => {
   const fc = (await import("fast-check")).default;
@@ -31,4 +32,19 @@ Deno.test("metrics: latency slots give the percentiles that hdr-histogram-js giv
     ),
     { numRuns: 300 },
   );
+});
+
+Deno.test("latency: a duration recorded with a count is the same as recorded that many times", () => {
+  const once = new Stats();
+  const each = new Stats();
+  for (const [ms, times] of [[0.4, 16], [3, 5], [250, 1], [0.0001, 7]] as const) {
+    once.observe("app", ms, times);
+    for (let i = 0; i < times; i++) each.observe("app", ms);
+  }
+  const a = once.latency.get("app")!;
+  const b = each.latency.get("app")!;
+  assert.equal(a.count, b.count);
+  assert.deepEqual(a.buckets, b.buckets);
+  for (const p of [50, 90, 99, 100]) assert.equal(a.percentileMs(p), b.percentileMs(p));
+  assert.ok(Math.abs(a.sumSeconds - b.sumSeconds) < 1e-9);
 });

@@ -110,12 +110,32 @@ export class ExchangeRecorder {
     const now = performance.now();
     // Wall-clock ms at performance.now() = 0: a request's start time is then wall + req.start.
     const wall = this.#ctx.log.accessEnabled ? this.#ctx.log.wallAtZero(now) : 0;
+    const burst = this.#burst;
+    const stats = this.#ctx.stats;
+    const metrics = this.#ctx.options.metrics;
+    // Requests of one mount that arrived together (one read) and end together (this flush) took
+    // the same time: their latency is recorded once, with their count.
+    let runMount: string | undefined;
+    let runStart = 0;
+    let runCount = 0;
     for (let i = 0; i < n; i++) {
-      const f = this.#burst[i];
-      this.#one(f.res!, f.req, f.mount, f.stream, now, wall);
+      const f = burst[i];
+      const req = f.req;
+      const mount = f.mount;
+      if (metrics && req !== undefined && mount !== undefined) {
+        if (runCount > 0 && mount === runMount && req.start === runStart) runCount++;
+        else {
+          if (runCount > 0) stats.observe(runMount!, now - runStart, runCount);
+          runMount = mount;
+          runStart = req.start;
+          runCount = 1;
+        }
+      }
+      this.#one(f.res!, req, f.stream, now, wall);
       f.res = undefined; // nothing of a finished exchange is kept
       f.req = undefined;
     }
+    if (runCount > 0) stats.observe(runMount!, now - runStart, runCount);
     this.#count = 0;
   }
 
@@ -126,20 +146,16 @@ export class ExchangeRecorder {
     this.#countedOut = written;
   }
 
+  /** Logs one response (its latency is recorded by {@linkcode ExchangeRecorder.flush}). */
   #one(
     res: ResponseWriter,
     req: ServerRequest | undefined,
-    mount: string | undefined,
     stream: number | undefined,
     now: number,
     wall: number,
   ): void {
     const ctx = this.#ctx;
     const conn = this.#conn;
-    const stats = ctx.stats;
-    if (req !== undefined && mount !== undefined && ctx.options.metrics) {
-      stats.observe(mount, now - req.start);
-    }
     const log = ctx.log;
     if (!log.accessEnabled) return;
     // One pass over the header names for the three fields the line carries.

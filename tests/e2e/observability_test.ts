@@ -224,6 +224,21 @@ Deno.test("pipelining: a burst of 16 requests gives 16 access lines in order and
   for (const l of lines) assert.ok(l.ms >= 0 && l.status === 200, JSON.stringify(l));
 });
 
+Deno.test("pipelining: a burst that mixes mounts counts each mount's latency samples as its requests", async () => {
+  // A burst's latencies are recorded per run of one mount: runs that change mount, and a second
+  // burst on the same connection, must each count where they belong.
+  await using s = await startServer({ handler: (req, res) => res.send(200, [], req.path) });
+  await using c = await RawClient.connect(s.port);
+  const paths = ["/a", "/b", "/_health", "/c", "/_health", "/_health", "/d", "/e", "/_health", "/f"];
+  for (let burst = 0; burst < 2; burst++) {
+    await c.send(paths.map((p) => `GET ${p} HTTP/1.1\r\n${H}\r\n`).join(""));
+    for (let i = 0; i < paths.length; i++) await c.response();
+  }
+  const m = JSON.parse(text(await metrics(s.port)));
+  assert.equal(m.routes.app.count, 12);
+  assert.equal(m.routes.health.count, 8);
+});
+
 Deno.test("access log: one keep-alive connection, changing headers: each line has its own", async () => {
   await using s = await startServer({
     logFormat: "json",
