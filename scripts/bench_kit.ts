@@ -8,6 +8,7 @@
  */
 
 import { join } from "node:path";
+import { startPermissions } from "./compile.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("../", import.meta.url).pathname;
@@ -98,7 +99,8 @@ export async function startDeno(
 ): Promise<Peer> {
   const http = freePort();
   const https = freePort();
-  const child = spawn(pinned(0, [Deno.execPath(), "run", "-A", ...args(http, https)]), env);
+  // With the start task's permissions, as users run ferry (and the same for the Deno peers).
+  const child = spawn(pinned(0, [Deno.execPath(), "run", ...startPermissions(), ...args(http, https)]), env);
   await waitForPort(http, child, name);
   await waitForPort(https, child, name);
   return { name, child, http, https };
@@ -141,7 +143,13 @@ export function startDenoPeer(name: string, script: string, dir: string): Promis
 export async function startFerryNative(): Promise<Peer> {
   const http = freePort();
   const child = spawn(
-    pinned(0, [Deno.execPath(), "run", "-A", join(ROOT, "scripts/peers/ferry_native.ts"), String(http)]),
+    pinned(0, [
+      Deno.execPath(),
+      "run",
+      ...startPermissions(),
+      join(ROOT, "scripts/peers/ferry_native.ts"),
+      String(http),
+    ]),
   );
   await waitForPort(http, child, "ferry native");
   return { name: "ferry native", child, http };
