@@ -75,3 +75,27 @@ Deno.test("python streaming: a streamed response arrives whole and in order", as
   const res = await c.response();
   assert.equal(new TextDecoder().decode(res.body), [0, 1, 2, 3, 4].map((i) => `part ${i}\n`).join(""));
 });
+
+Deno.test("python streaming: frames that arrive together leave in one write (a list body: one read)", async () => {
+  await using child = await startChild([...ARGS, "--wsgi", "plain_apps:app", "--wsgi-workers", "1"]);
+  const port = Number(new URL(child.urls[0]).port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    // /input returns a one-item list and no Content-Length: HEAD, DATA and END come in one write
+    // from the worker, and ferry answers with the head, the chunk and the last chunk in one write.
+    await conn.write(
+      new TextEncoder().encode("POST /input HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"),
+    );
+    const buf = new Uint8Array(65536);
+    const n = await conn.read(buf);
+    const first = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    assert.match(first, /^HTTP\/1\.1 200 /);
+    assert.match(first, /transfer-encoding: chunked/i);
+    assert.ok(
+      first.endsWith("0\r\n\r\n"),
+      `the first read ended before the response did: ${JSON.stringify(first)}`,
+    );
+  } finally {
+    conn.close();
+  }
+});
