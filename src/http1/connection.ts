@@ -222,6 +222,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     }
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
+    this.arrival = turnMono(); // the next request's start
   }
 
   #fireGone(): void {
