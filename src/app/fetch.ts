@@ -31,6 +31,24 @@ export interface FetchApp {
 /** Methods whose requests may not carry a body in a `Request`. */
 const BODYLESS = new Set(["GET", "HEAD"]);
 
+/**
+ * A `Request` whose `signal` is the ferry request's: aborted when the client goes away while the
+ * app is silent (a long poll). The watch begins only when the app reads `signal`.
+ */
+class FerryRequest extends Request {
+  #req: ServerRequest;
+
+  constructor(req: ServerRequest, init: RequestInit) {
+    super(req.url, init);
+    this.#req = req;
+  }
+
+  /** Aborted when the client has gone (see `ServerRequest.signal`). */
+  override get signal(): AbortSignal {
+    return this.#req.signal;
+  }
+}
+
 /** Builds the WHATWG `Request` for a ferry request. */
 export function toRequest(req: ServerRequest): Request {
   const init: RequestInit & { duplex?: "half" } = { method: req.method, headers: req.headers.toHeaders() };
@@ -38,7 +56,7 @@ export function toRequest(req: ServerRequest): Request {
     init.body = req.body.stream();
     init.duplex = "half";
   }
-  const request = new Request(req.url, init);
+  const request: Request = new FerryRequest(req, init);
   // Only a GET can become a WebSocket; remembering it lets upgradeWebSocket find its connection.
   if (req.method === "GET") rememberRequest(request, req);
   return request;
