@@ -97,7 +97,7 @@ class ThreadLink:
     def __init__(self, relay):
         self.relay, self.link, self.lock = relay, relay.link, relay.lock
         self.frames = collections.deque()
-        self.wake = threading.Condition(relay.mutex)
+        self.wake = None  # a Condition on the relay's mutex, made the first time it waits
         self.backlog = collections.deque()  # never used: the relay routes requests
 
     def send(self, kind, sid, payload=b""):
@@ -198,6 +198,8 @@ class Relay:
                 if self.state != READING:
                     self._take()
                     break
+                if tl.wake is None:
+                    tl.wake = threading.Condition(self.mutex)
                 self.wanting.append(tl)
                 try:
                     tl.wake.wait()
@@ -251,7 +253,8 @@ class Relay:
                         self._hold()
                         return kind, sid, payload
                     tl.frames.append((kind, sid, payload))
-                    tl.wake.notify()
+                    if tl.wake is not None:
+                        tl.wake.notify()
         except (EOFError, OSError):
             with self.mutex:
                 self.closed = True
