@@ -32,13 +32,24 @@ function pythonLines(logText: string) {
 
 Deno.test("python output: 20 MiB without a newline is logged in 16 KiB pieces while other requests are served", async () => {
   await using s = await startWsgi("hardening_apps:app", { workers: 2 });
-  const order: string[] = [];
-  const long = get(s.port, "/noline?20").then((r) => order.push(`noline ${r.status}`));
-  await until(() => s.logText().includes("continued=true"), "the first piece of the long line");
-  const other = await get(s.port, "/pid");
-  order.push(`other ${other.status}`);
-  await long;
-  assert.deepEqual(order, ["other 200", "noline 200"]);
+  // The app keeps its long line open until `release` exists (5 s at most), so the long request is
+  // still running, by construction, while the other one is sent and answered: when the other waited
+  // for it instead, the long one answers first and the order below fails.
+  const dir = await Deno.makeTempDir({ prefix: "ferry-noline-" });
+  const release = join(dir, "release");
+  try {
+    const order: string[] = [];
+    const long = get(s.port, `/noline?20&${encodeURIComponent(release)}`)
+      .then((r) => order.push(`noline ${r.status}`));
+    await until(() => s.logText().includes("continued=true"), "the first piece of the long line");
+    const other = await get(s.port, "/pid");
+    order.push(`other ${other.status}`);
+    await Deno.writeTextFile(release, "");
+    await long;
+    assert.deepEqual(order, ["other 200", "noline 200"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   await until(() => s.logText().includes("line=end of the long output"), "the line after the long one");
   const pieces = pythonLines(s.logText()).filter((r) => r.stream === "stdout");
   assert.equal(pieces.length, 20 * 64 + 2); // 1,280 pieces, the (empty) rest of the line, the next line

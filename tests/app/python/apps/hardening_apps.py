@@ -5,6 +5,8 @@ import logging
 import os
 import sys
 import tempfile
+import time
+import urllib.parse
 
 log = logging.getLogger("hardening")
 log.setLevel(logging.DEBUG)
@@ -21,10 +23,21 @@ def app(environ, start_response):
     path = environ["PATH_INFO"]
     query = environ.get("QUERY_STRING", "")
     if path == "/noline":
-        mib = int(query or "1")
+        # /noline?MIB or /noline?MIB&RELEASE: after MIB MiB without a newline, the line stays open
+        # until the file RELEASE exists (at most 5 s), so a test knows this request is still
+        # running while it sends others.
+        mib, _, release = query.partition("&")
+        mib = int(mib or "1")
         piece = "x" * 65536
         for _ in range(mib * 16):
             sys.stdout.write(piece)
+        sys.stdout.flush()
+        if release:
+            release = urllib.parse.unquote(release)
+            for _ in range(500):
+                if os.path.exists(release):
+                    break
+                time.sleep(0.01)
         sys.stdout.write("\nend of the long output\n")
         sys.stdout.flush()
         return _text(start_response, "wrote %d MiB" % mib)
