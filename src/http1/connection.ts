@@ -9,7 +9,7 @@
  * @module
  */
 
-import { turnMono, turnNow } from "../net/clock.ts";
+import { turnMono } from "../net/clock.ts";
 import type { Body, ByteSource } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
 import { errorText, isConnectionError } from "../net/peer_errors.ts";
@@ -20,32 +20,26 @@ import { readProxyPreface } from "./proxy_preface.ts";
 import { LINGER_MS, lingerClose } from "./linger.ts";
 import { STATUS } from "../http/status.ts";
 import { Output } from "./writer.ts";
+import {
+  bodyDeadline,
+  deadlineAfter,
+  NEW_CONNECTION_GRACE_MS,
+  PHASE,
+  type Phase,
+  timeoutKind,
+} from "./phase.ts";
+import { GoneWatch, type WatchedConnection } from "./gone_watch.ts";
 import { ExchangeRecorder } from "../http/recorder.ts";
 import type { Tunnel } from "../http/tunnel.ts";
 import { SwitchedConnection } from "./switched.ts";
 import { bump, type TimeoutKind } from "../stats.ts";
 import { type CloseReason, Exchange, type ExchangeHost, lingers, refuse, rejectHead } from "./exchange.ts";
 
-/** Where a connection is, for timeouts and graceful shutdown. */
-const PHASE = {
-  idle: 0, // between requests (or before the first), nothing received
-  head: 1, // inside a request head
-  handler: 2, // a handler is running
-  body: 3, // a handler waits for body bytes
-  linger: 4, // closing: discarding what the client still sends
-  closed: 5,
-  tunnel: 6, // switched to another protocol (101): the tunnel's deadline and drain apply
-} as const;
-type Phase = typeof PHASE[keyof typeof PHASE];
-
-/** At a graceful shutdown, how long a connection that has sent nothing yet may still do so. */
-const NEW_CONNECTION_GRACE_MS = 1000;
-
 /**
  * One client connection. Created by the server after admission; {@linkcode Connection.run}
  * serves it to the end and never throws.
  */
-export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
+export class Connection implements ByteSource, ExchangeHost, ConnectionInfo, WatchedConnection {
   /** Connection id. */
   readonly id: number;
   /** The peer's address (the one a PROXY protocol header names, when the listener expects one). */
@@ -85,7 +79,6 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   #phase: Phase = PHASE.idle;
   #current: Exchange | undefined;
   #served = 0;
-  #eof = false;
   #maxBuffer: number;
   #timedOut: TimeoutKind | undefined;
   /** When this exchange's first body read began (ms since the epoch); 0 before it. */
@@ -94,10 +87,8 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   #bodyBytes = 0;
   /** The protocol this connection switched to, if it did. */
   #tunnel: SwitchedConnection | undefined;
-  /** Told once when the client goes away while the current handler runs (see watchGone). */
-  #gone: (() => void) | undefined;
-  /** The read that watches for the client's going while a handler runs; its bytes join the buffer. */
-  #watch: Promise<void> | undefined;
+  /** The watch for the client's going while a handler runs, and whether the socket reached its end. */
+  #gone: GoneWatch;
 
   /** Wraps an accepted connection. */
   constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean, early?: Uint8Array) {
@@ -126,6 +117,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       this.arrival = performance.now();
     }
     this.out = new Output(conn);
+    this.#gone = new GoneWatch(conn, this);
     this.recorder = new ExchangeRecorder(ctx, this, () => this.closeReason !== undefined);
   }
 
@@ -142,7 +134,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   /** Hands the socket over after a 101 head: the loop stops reading heads. */
   switchProtocols(): Tunnel {
     if (this.#tunnel !== undefined) throw new Error("the connection has already switched protocols");
-    if (this.#watch !== undefined) {
+    if (this.#gone.pending !== undefined) {
       throw new Error("a request whose signal is watched cannot switch protocols (its read is in flight)");
     }
     const early = this.buf.slice(this.start, this.end);
@@ -161,94 +153,30 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     );
   }
 
-  // --- The client's going ---------------------------------------------------------------------
+  // --- The client's going (gone_watch.ts) ---------------------------------------------------
 
-  /**
-   * Calls `gone` once the client goes away while the current handler runs. A body read that
-   * meets the end of the connection says so; once `body` has been read to its end, a read waits
-   * on the socket for the end or a reset. Bytes that come meanwhile are the next pipelined
-   * request: they join the read buffer (up to a head's worth, then the watch stops).
-   */
+  /** Calls `gone` once the client goes away while the current handler runs (see {@linkcode GoneWatch.watch}). */
   watchGone(body: Body, gone: () => void): void {
-    if (this.#eof || this.socketClosed) {
-      gone();
-      return;
-    }
-    this.#gone = gone;
-    if (body.done) this.#startWatch();
-    else body.onEnd = () => this.#startWatch();
+    this.#gone.watch(body, gone);
   }
 
-  #startWatch(): void {
-    if (this.#gone === undefined || this.#tunnel !== undefined) return;
-    const served = this.#served;
-    const before = this.#watch;
-    this.#watch = before === undefined ? this.#watchRead(served) : before.then(() => this.#watchRead(served));
+  /** Requests served so far ({@linkcode WatchedConnection}). */
+  get served(): number {
+    return this.#served;
   }
 
-  async #watchRead(served: number): Promise<void> {
-    const scratch = new Uint8Array(1024);
-    try {
-      while (this.#gone !== undefined && this.#served === served && !this.socketClosed && !this.#eof) {
-        const n = await this.#conn.read(scratch);
-        if (n === null) {
-          this.#eof = true;
-          break;
-        }
-        this.ctx.stats.bytesIn += n;
-        this.#keep(scratch.subarray(0, n));
-        // A head's worth is waiting: the client is there, and the parser judges the rest.
-        if (this.end - this.start >= this.ctx.options.maxHeaderBytes) return;
-      }
-    } catch {
-      // reset, or closed under the read
-      this.#eof = true;
-    }
-    if (this.#served === served && (this.#eof || this.socketClosed)) this.#fireGone();
-  }
-
-  /** Appends bytes read by the watch to the read buffer, compacting or growing it. */
-  #keep(bytes: Uint8Array): void {
-    const live = this.end - this.start;
-    if (this.buf.length - this.end < bytes.length) {
-      if (live + bytes.length <= this.buf.length) this.buf.copyWithin(0, this.start, this.end);
-      else {
-        const grown = new Uint8Array(Math.max(this.buf.length * 2, live + bytes.length));
-        grown.set(this.buf.subarray(this.start, this.end));
-        this.buf = grown;
-      }
-      this.start = 0;
-      this.end = live;
-    }
-    this.buf.set(bytes, this.end);
-    this.end += bytes.length;
-    this.arrival = turnMono(); // the next request's start
-  }
-
-  #fireGone(): void {
-    const gone = this.#gone;
-    if (gone !== undefined) {
-      this.#gone = undefined;
-      gone();
-    }
-  }
-
-  /** Waits for a watch read in flight, so that no two reads are ever pending at once. */
-  async #settleWatch(): Promise<void> {
-    while (this.#watch !== undefined) {
-      const w = this.#watch;
-      await w;
-      if (this.#watch === w) this.#watch = undefined;
-    }
+  /** Whether the connection has switched protocols ({@linkcode WatchedConnection}). */
+  get switched(): boolean {
+    return this.#tunnel !== undefined;
   }
 
   // --- ByteSource ------------------------------------------------------------------------------
 
   /** Reads more bytes into the buffer, compacting or growing it as needed. */
   async fill(): Promise<boolean> {
-    if (this.#watch !== undefined) {
+    if (this.#gone.pending !== undefined) {
       const had = this.end - this.start;
-      await this.#settleWatch();
+      await this.#gone.settle();
       if (this.end - this.start > had) return true;
     }
     roomToRead(this, this.#maxBuffer);
@@ -264,42 +192,23 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     this.deadline = deadline;
   }
 
-  /** The deadline `seconds` from now; Infinity for 0 (no limit). */
-  #after(seconds: number): number {
-    return seconds > 0 ? turnNow() + seconds * 1000 : Infinity;
-  }
-
-  /**
-   * When the body read about to start must end: `bodyTimeout` from now, and no later than the
-   * minimum body rate allows for the bytes received so far (after a grace of `bodyTimeout`).
-   */
+  /** When the body read about to start must end (see {@linkcode bodyDeadline}). */
   #bodyDeadline(): number {
-    const { bodyTimeout, minBodyRate } = this.ctx.options;
     const now = Date.now();
     if (this.#bodyStart === 0) this.#bodyStart = now;
-    let deadline = bodyTimeout > 0 ? now + bodyTimeout * 1000 : Infinity;
-    if (minBodyRate > 0) {
-      const floor = this.#bodyStart + (bodyTimeout + this.#bodyBytes / minBodyRate) * 1000;
-      if (floor < deadline) deadline = floor;
-    }
-    return deadline;
+    return bodyDeadline(this.ctx.options, this.#bodyStart, this.#bodyBytes, now);
   }
 
   /** Reads from the socket into `into` (the body reader's large reads). */
   readDirect(into: Uint8Array): Promise<number | null> {
-    if (this.#watch !== undefined) return this.#readAfterWatch(into);
+    if (this.#gone.pending !== undefined) return this.#readAfterWatch(into);
     return this.#read(into);
   }
 
   /** {@linkcode Connection.readDirect} once a watch read has settled: what it kept goes first. */
   async #readAfterWatch(into: Uint8Array): Promise<number | null> {
-    await this.#settleWatch();
-    const avail = this.end - this.start;
-    if (avail === 0) return this.#read(into);
-    const n = Math.min(avail, into.length);
-    into.set(this.buf.subarray(this.start, this.start + n));
-    this.start += n;
-    return n;
+    await this.#gone.settle();
+    return this.start === this.end ? this.#read(into) : this.#gone.takeKept(into);
   }
 
   async #read(into: Uint8Array): Promise<number | null> {
@@ -313,8 +222,8 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     try {
       const n = await this.#conn.read(into);
       if (n === null) {
-        this.#eof = true;
-        this.#fireGone();
+        this.#gone.eof = true;
+        this.#gone.fire();
       } else {
         this.ctx.stats.bytesIn += n;
         if (inHandler) this.#bodyBytes += n;
@@ -322,7 +231,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       return n;
     } catch (e) {
       if (isConnectionError(e)) {
-        this.#fireGone();
+        this.#gone.fire();
         return null;
       }
       throw e;
@@ -337,7 +246,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
 
   /** Serves the connection until it closes. Never throws. */
   async run(): Promise<void> {
-    this.#enter(PHASE.idle, this.#after(this.ctx.options.headerTimeout));
+    this.#enter(PHASE.idle, deadlineAfter(this.ctx.options.headerTimeout));
     try {
       if (this.ctx.options.proxyProtocol && !this.secure && !(await readProxyPreface(this))) return;
       for (;;) {
@@ -355,7 +264,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
         let more = this.#serve(head);
         if (more !== true && more !== false) more = await more;
         this.#current = undefined;
-        this.#gone = undefined;
+        this.#gone.gone = undefined;
         if (!more) break;
       }
     } catch (e) {
@@ -385,7 +294,10 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       if (this.start < this.end) {
         if (this.#phase !== PHASE.head) {
           // The first head keeps the deadline counted from accept; later ones get a fresh one.
-          this.#enter(PHASE.head, this.#served > 0 ? this.#after(ctx.options.headerTimeout) : this.deadline);
+          this.#enter(
+            PHASE.head,
+            this.#served > 0 ? deadlineAfter(ctx.options.headerTimeout) : this.deadline,
+          );
         }
         const n = parser.execute(this.buf, this.start, this.end);
         if (n >= 0) {
@@ -398,7 +310,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
         if (this.out.pending > 0) await this.out.flush();
         if (ctx.draining || this.closeReason !== undefined) return null;
         if (this.#served > 0 && this.#phase !== PHASE.idle) {
-          this.#enter(PHASE.idle, this.#after(ctx.options.keepaliveTimeout));
+          this.#enter(PHASE.idle, deadlineAfter(ctx.options.keepaliveTimeout));
           this.out.release();
           idleReadBuffer(this);
         }
@@ -406,12 +318,12 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       // Responses to earlier pipelined requests must not wait for this one's bytes.
       if (this.out.pending > 0) await this.out.flush();
       this.recorder.flush();
-      if (this.#watch !== undefined) {
+      if (this.#gone.pending !== undefined) {
         // A watch read is in flight: it is this read (its bytes join the buffer).
-        await this.#settleWatch();
+        await this.#gone.settle();
         if (this.start < this.end) continue;
       }
-      if (this.#eof) return null;
+      if (this.#gone.eof) return null;
       // The read, inline: the head path costs one await per read.
       roomToRead(this, this.#maxBuffer);
       if (this.socketClosed) return null;
@@ -423,7 +335,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
         throw e;
       }
       if (n === null) {
-        this.#eof = true;
+        this.#gone.eof = true;
         return null;
       }
       this.ctx.stats.bytesIn += n;
@@ -452,19 +364,16 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   expire(): void {
     this.deadline = Infinity;
     const phase = this.#phase;
-    let kind: TimeoutKind;
-    if (phase === PHASE.idle) kind = this.#served === 0 ? "header" : "keepalive";
-    else if (phase === PHASE.head) kind = "header";
-    else if (phase === PHASE.body) kind = "body";
-    else if (phase === PHASE.linger) {
-      this.#closeSocket();
+    const kind = timeoutKind(phase, this.#served);
+    if (kind === undefined) {
+      if (phase === PHASE.linger) this.#closeSocket();
+      else if (phase === PHASE.tunnel) {
+        const onExpire = this.#tunnel?.onExpire;
+        if (onExpire !== undefined) onExpire();
+        else this.#closeSocket();
+      }
       return;
-    } else if (phase === PHASE.tunnel) {
-      const onExpire = this.#tunnel?.onExpire;
-      if (onExpire !== undefined) onExpire();
-      else this.#closeSocket();
-      return;
-    } else return;
+    }
     this.#timedOut = kind;
     bump(this.ctx.stats.timeouts, kind);
     const current = this.#current;
@@ -522,7 +431,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     } catch {
       // already closed
     }
-    this.#fireGone();
+    this.#gone.fire();
   }
 
   async #close(): Promise<void> {
@@ -531,19 +440,10 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     } catch {
       // the peer is gone
     }
-    if (lingers(this.closeReason) && !this.socketClosed && !this.#eof && !this.out.failed) {
+    if (lingers(this.closeReason) && !this.socketClosed && !this.#gone.eof && !this.out.failed) {
       const lingering = () => this.#enter(PHASE.linger, Date.now() + LINGER_MS);
-      if (this.#watch === undefined) await lingerClose(this.#conn, lingering);
-      else {
-        // A watch read is in flight: it does the lingering read, until the client ends or the deadline.
-        try {
-          await this.#conn.closeWrite();
-        } catch {
-          // the peer is gone
-        }
-        lingering();
-        await this.#settleWatch();
-      }
+      if (this.#gone.pending === undefined) await lingerClose(this.#conn, lingering);
+      else await this.#gone.linger(lingering);
     }
     this.#closeSocket();
     this.out.release();
