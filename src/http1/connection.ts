@@ -1,6 +1,6 @@
 /**
  * One HTTP/1.1 connection (RFC 9112 §9): it owns the socket, the read buffer, the phases and their
- * deadlines, and the lingering close. Its loop reads a head, hands it to a new `Exchange`
+ * deadlines (`phase.ts`), and the lingering close. Its loop reads a head, hands it to a new `Exchange`
  * (`exchange.ts`, which owns that request from head to end), and goes round again while the
  * connection may persist; why it stops is one `CloseReason`. Pipelined requests are answered
  * strictly in order, and their responses leave in one write when several are ready. Timeouts are
@@ -20,14 +20,8 @@ import { readProxyPreface } from "./proxy_preface.ts";
 import { LINGER_MS, lingerClose } from "./linger.ts";
 import { STATUS } from "../http/status.ts";
 import { Output } from "./writer.ts";
-import {
-  bodyDeadline,
-  deadlineAfter,
-  NEW_CONNECTION_GRACE_MS,
-  PHASE,
-  type Phase,
-  timeoutKind,
-} from "./phase.ts";
+import { bodyDeadline, deadlineAfter, NEW_CONNECTION_GRACE_MS, PHASE, timeoutKind } from "./phase.ts";
+import type { Phase } from "./phase.ts";
 import { GoneWatch, type WatchedConnection } from "./gone_watch.ts";
 import { ExchangeRecorder } from "../http/recorder.ts";
 import type { Tunnel } from "../http/tunnel.ts";
@@ -140,6 +134,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo, Wat
     const early = this.buf.slice(this.start, this.end);
     this.start = this.end;
     this.closeFor("switched");
+    this.#gone.switched = true;
     this.#enter(PHASE.tunnel, Infinity);
     const ctx = this.ctx;
     return this.#tunnel = new SwitchedConnection(
@@ -163,11 +158,6 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo, Wat
   /** Requests served so far ({@linkcode WatchedConnection}). */
   get served(): number {
     return this.#served;
-  }
-
-  /** Whether the connection has switched protocols ({@linkcode WatchedConnection}). */
-  get switched(): boolean {
-    return this.#tunnel !== undefined;
   }
 
   // --- ByteSource ------------------------------------------------------------------------------

@@ -28,8 +28,6 @@ export interface WatchedConnection {
   readonly ctx: ConnectionContext;
   /** Requests served so far: a watch belongs to one of them. */
   readonly served: number;
-  /** Whether the connection has switched protocols. */
-  readonly switched: boolean;
 }
 
 /** The client-gone watch of one connection. */
@@ -40,6 +38,8 @@ export class GoneWatch {
   gone: (() => void) | undefined;
   /** The read that watches for the client's going while a handler runs; its bytes join the buffer. */
   pending: Promise<void> | undefined;
+  /** Set when the connection switches protocols: no watch starts after that. */
+  switched = false;
 
   #conn: Deno.Conn;
   #host: WatchedConnection;
@@ -67,7 +67,7 @@ export class GoneWatch {
   }
 
   #start(): void {
-    if (this.gone === undefined || this.#host.switched) return;
+    if (this.gone === undefined || this.switched) return;
     const served = this.#host.served;
     const before = this.pending;
     this.pending = before === undefined ? this.#read(served) : before.then(() => this.#read(served));
