@@ -103,3 +103,11 @@ export function listTokens(value: string): string[] {
   }
   return out;
 }
+
+const CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68];
+
+/** Whether the 14 bytes at `at` spell `content-length` in any case. */
+export function isContentLengthName(buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 14; i++) if ((buf[at + i] | 0x20) !== CONTENT_LENGTH[i]) return false;
+  return true;
+}

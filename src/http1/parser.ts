@@ -18,19 +18,15 @@ import { HeaderList } from "../http/headers.ts";
 import type { RequestFields, TargetForm } from "../http/request.ts";
 import { STATUS } from "../http/status.ts";
 import { badRequest as bad, ParseError, type ParseErrorCode } from "./parse_error.ts";
-import { checkTransferEncoding, listTokens, parseContentLength } from "./framing.ts";
+import { checkTransferEncoding, isContentLengthName, listTokens, parseContentLength } from "./framing.ts";
+import { KNOWN_METHODS, methodName } from "./methods.ts";
+import { FIELD_POOL_MAX, fieldPool, NO_FIELDS, POOLED_FIELDS } from "./field_pool.ts";
+import { copyHead, MEMO_HEAD_BYTES } from "./head_memo.ts";
 import { parseAbsoluteForm, splitPathQuery, validAuthority } from "./target.ts";
 
 export { ParseError, type ParseErrorCode } from "./parse_error.ts";
 export { validAuthority } from "./target.ts";
-
-/** Fields a pooled offsets array holds (32 header fields; a head with more grows its own). */
-const POOLED_FIELDS = 4 * 32;
-/** Offsets arrays of heads being parsed, shared by every connection's parser. */
-const fieldPool: Int32Array[] = [];
-/** Most spare offsets arrays kept. */
-const FIELD_POOL_MAX = 1024;
-const NO_FIELDS = new Int32Array(0);
+export { KNOWN_METHODS } from "./methods.ts";
 
 /** A parsed, validated request head. */
 export interface RequestHead extends RequestFields {
@@ -87,58 +83,6 @@ export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = {
   maxHeaderBytes: 16384,
   maxHeaderCount: 100,
 };
-
-/**
- * Methods ferry knows: RFC 9110 §9, the IANA HTTP Method Registry (WebDAV, CalDAV, versioning,
- * QUERY) and a few long-standing extensions (PURGE, SSDP's M-SEARCH, NOTIFY, SUBSCRIBE). A method
- * outside this set is answered 501 (RFC 9110 §9.1).
- */
-export const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  "GET",
-  "HEAD",
-  "POST",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-  "QUERY",
-  "ACL",
-  "BASELINE-CONTROL",
-  "BIND",
-  "CHECKIN",
-  "CHECKOUT",
-  "COPY",
-  "LABEL",
-  "LINK",
-  "LOCK",
-  "MERGE",
-  "MKACTIVITY",
-  "MKCALENDAR",
-  "MKCOL",
-  "MKREDIRECTREF",
-  "MKWORKSPACE",
-  "MOVE",
-  "ORDERPATCH",
-  "PROPFIND",
-  "PROPPATCH",
-  "REBIND",
-  "REPORT",
-  "SEARCH",
-  "UNBIND",
-  "UNCHECKOUT",
-  "UNLINK",
-  "UNLOCK",
-  "UPDATE",
-  "UPDATEREDIRECTREF",
-  "VERSION-CONTROL",
-  "PURGE",
-  "M-SEARCH",
-  "NOTIFY",
-  "SUBSCRIBE",
-  "UNSUBSCRIBE",
-]);
 
 // Parser states.
 const S_START = 0; // before the request line; empty lines may come first (RFC 9112 §2.2)
@@ -693,41 +637,7 @@ export class RequestParser {
   }
 }
 
-/** Heads up to this long are remembered for a keep-alive client that repeats its head byte for byte. */
-const MEMO_HEAD_BYTES = 1024;
-
-/** A copy of `h` with arrays of its own (the fields' strings are shared: strings do not change). */
-function copyHead(h: RequestHead): RequestHead {
-  // Spread: a field added to RequestHead is copied too.
-  return { ...h, headers: new HeaderList(h.headers.names.slice(), h.headers.values.slice()) };
-}
-
 /** Field values kept by position from one head to the next: the first this many... */
 const KEPT_VALUES = 24;
 /** ...of at most this length (an idle connection keeps a few hundred bytes of them, not a cookie). */
 const KEPT_VALUE_LENGTH = 256;
-
-const CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68];
-
-/** Whether the 14 bytes at `at` spell `content-length` in any case. */
-function isContentLengthName(buf: Uint8Array, at: number): boolean {
-  for (let i = 0; i < 14; i++) if ((buf[at + i] | 0x20) !== CONTENT_LENGTH[i]) return false;
-  return true;
-}
-
-/** Common methods without building a string byte by byte. */
-function methodName(buf: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  const b0 = buf[start];
-  if (n === 3 && b0 === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return "GET";
-  if (n === 4 && buf[start + 1] === 0x4f) {
-    if (b0 === 0x50 && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return "POST";
-  }
-  if (
-    n === 4 && b0 === 0x48 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && buf[start + 3] === 0x44
-  ) {
-    return "HEAD";
-  }
-  if (n === 3 && b0 === 0x50 && buf[start + 1] === 0x55 && buf[start + 2] === 0x54) return "PUT";
-  return latin1(buf, start, end);
-}
