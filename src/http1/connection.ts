@@ -22,7 +22,7 @@ import { STATUS } from "../http/status.ts";
 import { Output } from "./writer.ts";
 import { bodyDeadline, deadlineAfter, NEW_CONNECTION_GRACE_MS, PHASE, timeoutKind } from "./phase.ts";
 import type { Phase } from "./phase.ts";
-import { GoneWatch, type WatchedConnection } from "./gone_watch.ts";
+import { GoneWatch } from "./gone_watch.ts";
 import { ExchangeRecorder } from "../http/recorder.ts";
 import type { Tunnel } from "../http/tunnel.ts";
 import { SwitchedConnection } from "./switched.ts";
@@ -33,7 +33,7 @@ import { type CloseReason, Exchange, type ExchangeHost, lingers, refuse, rejectH
  * One client connection. Created by the server after admission; {@linkcode Connection.run}
  * serves it to the end and never throws.
  */
-export class Connection implements ByteSource, ExchangeHost, ConnectionInfo, WatchedConnection {
+export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   /** Connection id. */
   readonly id: number;
   /** The peer's address (the one a PROXY protocol header names, when the listener expects one). */
@@ -155,7 +155,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo, Wat
     this.#gone.watch(body, gone);
   }
 
-  /** Requests served so far ({@linkcode WatchedConnection}). */
+  /** Requests served so far (the gone watch asks). */
   get served(): number {
     return this.#served;
   }
