@@ -212,18 +212,27 @@ export class PythonPool {
 
   /** {@linkcode PythonPool.release} for a worker that serves many requests at once. */
   #releaseConcurrent(w: PythonWorker): void {
-    w.assigned--;
-    w.served++;
-    this.#crashes = 0;
-    if (w.gone) return; // its exit handler replaces it
-    if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) w.retireReason ??= "max_requests";
-    if (this.options.maxRss > 0 && w.rss() > this.options.maxRss) w.retireReason ??= "max_rss";
+    if (!this.#served(w)) return;
     if (w.retireReason !== undefined || this.#closing) {
       // Recycling drains the worker's open requests first.
       if (w.assigned === 0) this.#retire(w, (w.retireReason ?? "reload") as RestartCause);
       return;
     }
     this.#handOut(w);
+  }
+
+  /**
+   * Counts a request `w` finished and marks it for recycling when it reached `--wsgi-max-requests`
+   * or `--wsgi-max-rss`; false when the worker is gone (its exit handler replaces it).
+   */
+  #served(w: PythonWorker): boolean {
+    w.assigned--;
+    w.served++;
+    this.#crashes = 0;
+    if (w.gone) return false;
+    if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) w.retireReason ??= "max_requests";
+    if (this.options.maxRss > 0 && w.rss() > this.options.maxRss) w.retireReason ??= "max_rss";
+    return true;
   }
 
   /** Gives a worker back after its request. */
@@ -237,12 +246,7 @@ export class PythonPool {
       this.#serviceMs = 0.8 * this.#serviceMs + 0.2 * (now - since);
       this.#busySince.set(w, now);
     }
-    w.assigned--;
-    w.served++;
-    this.#crashes = 0;
-    if (w.gone) return; // its exit handler replaces it
-    if (w.maxRequests > 0 && w.served + w.assigned >= w.maxRequests) w.retireReason ??= "max_requests";
-    if (this.options.maxRss > 0 && w.rss() > this.options.maxRss) w.retireReason ??= "max_rss";
+    if (!this.#served(w)) return;
     if (w.assigned > 0) {
       // Still serving a pipelined request: it may take one more waiting request.
       if (w.retireReason === undefined && !this.#closing && this.#queue.length > 0) {
