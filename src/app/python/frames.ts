@@ -110,14 +110,7 @@ export function requestFrame(
   let size = 0;
   for (const [k, v] of environ) size += k.length + v.length + 2;
   if (size > 0) size--; // no NUL after the last value
-  const bodyBytes = body?.length ?? 0;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + size + bodyBytes);
-  const v = new DataView(out.buffer);
-  v.setUint8(0, FRAME.Request);
-  v.setUint32(1, stream);
-  v.setUint32(5, 8 + size + bodyBytes);
-  v.setUint32(FRAME_HEADER_BYTES, credit);
-  v.setUint32(FRAME_HEADER_BYTES + 4, size);
+  const out = requestShell(stream, credit, size, body);
   let p = FRAME_HEADER_BYTES + 8;
   for (let i = 0; i < environ.length; i++) {
     const [key, value] = environ[i];
@@ -126,7 +119,6 @@ export function requestFrame(
     for (let j = 0; j < value.length; j++) out[p++] = value.charCodeAt(j) & 0xff;
     if (i < environ.length - 1) p++;
   }
-  if (body !== undefined) out.set(body, p);
   return out;
 }
 
@@ -147,14 +139,7 @@ export function fieldsFrame(
   for (const f of fields) size += f.length + 1;
   for (let i = 0; i < names.length; i++) size += names[i].length + values[i].length + 2;
   if (size > 0) size--; // no NUL after the last one
-  const bodyBytes = body?.length ?? 0;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + size + bodyBytes);
-  const v = new DataView(out.buffer);
-  v.setUint8(0, FRAME.Request);
-  v.setUint32(1, stream);
-  v.setUint32(5, 8 + size + bodyBytes);
-  v.setUint32(FRAME_HEADER_BYTES, credit);
-  v.setUint32(FRAME_HEADER_BYTES + 4, size);
+  const out = requestShell(stream, credit, size, body);
   let p = FRAME_HEADER_BYTES + 8;
   const put = (s: string) => {
     for (let j = 0; j < s.length; j++) out[p++] = s.charCodeAt(j) & 0xff;
@@ -165,7 +150,28 @@ export function fieldsFrame(
     put(names[i]);
     put(values[i]);
   }
-  if (body !== undefined) out.set(body, FRAME_HEADER_BYTES + 8 + size);
+  return out;
+}
+
+/**
+ * A REQUEST frame with its header, initial credit and text size written and the inline body in
+ * place after `textBytes` of text, which the caller fills from `FRAME_HEADER_BYTES + 8`.
+ */
+function requestShell(
+  stream: number,
+  credit: number,
+  textBytes: number,
+  body: Uint8Array | undefined,
+): Uint8Array {
+  const bodyBytes = body?.length ?? 0;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + textBytes + bodyBytes);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, FRAME.Request);
+  v.setUint32(1, stream);
+  v.setUint32(5, 8 + textBytes + bodyBytes);
+  v.setUint32(FRAME_HEADER_BYTES, credit);
+  v.setUint32(FRAME_HEADER_BYTES + 4, textBytes);
+  if (body !== undefined) out.set(body, FRAME_HEADER_BYTES + 8 + textBytes);
   return out;
 }
 
