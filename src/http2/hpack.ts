@@ -8,7 +8,20 @@
  */
 
 import { STATIC_TABLE } from "./hpack_static.ts";
-import { huffmanDecode, huffmanEncodeInto, HuffmanError, huffmanLength, latin1 } from "./huffman.ts";
+import {
+  huffmanDecode,
+  huffmanEncodeInto,
+  HuffmanError,
+  huffmanLength,
+  latin1,
+} from "../field_coding/huffman.ts";
+import {
+  cursor,
+  MAX_PREFIX_INT_BYTES,
+  PrefixIntError,
+  readPrefixInt,
+  writePrefixInt,
+} from "../field_coding/prefix_int.ts";
 
 /** A header block that breaks RFC 7541 (a COMPRESSION_ERROR for the connection). */
 export class HpackError extends Error {}
@@ -164,21 +177,14 @@ export class HpackDecoder {
 
   /** An integer with an N-bit prefix (§5.1). */
   #int(prefix: number): number {
-    const buf = this.#buf;
-    const max = (1 << prefix) - 1;
-    let value = buf[this.#pos++] & max;
-    if (value < max) return value;
-    let shift = 0;
-    for (;;) {
-      if (this.#pos >= buf.length) throw new HpackError("integer runs past the block");
-      const b = buf[this.#pos++];
-      value += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) break;
-      if (shift > 28) throw new HpackError("integer too large");
+    try {
+      const value = readPrefixInt(this.#buf, this.#pos, prefix);
+      this.#pos = cursor.pos;
+      return value;
+    } catch (e) {
+      if (e instanceof PrefixIntError) throw new HpackError(e.message);
+      throw e;
     }
-    if (value > 0x7fffffff) throw new HpackError("integer too large");
-    return value;
   }
 
   /** A string literal (§5.2). */
@@ -310,19 +316,7 @@ export class HpackEncoder {
   }
 
   #int(pattern: number, prefix: number, value: number): void {
-    const out = this.#room(6);
-    const max = (1 << prefix) - 1;
-    if (value < max) {
-      out[this.#len++] = pattern | value;
-      return;
-    }
-    out[this.#len++] = pattern | max;
-    value -= max;
-    while (value >= 128) {
-      out[this.#len++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    out[this.#len++] = value;
+    this.#len = writePrefixInt(this.#room(MAX_PREFIX_INT_BYTES), this.#len, pattern, prefix, value);
   }
 
   #string(s: string): void {

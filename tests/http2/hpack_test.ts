@@ -7,7 +7,7 @@
 import assert from "assert";
 import fc from "fast-check";
 import { HpackDecoder, HpackEncoder, HpackError } from "../../src/http2/hpack.ts";
-import { huffmanDecode, huffmanEncode, HuffmanError } from "../../src/http2/huffman.ts";
+import { huffmanDecode, huffmanEncode, HuffmanError } from "../../src/field_coding/huffman.ts";
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const pairs = (d: { names: string[]; values: string[] }) => d.names.map((n, i) => [n, d.values[i]]);

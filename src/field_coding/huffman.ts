@@ -1,6 +1,7 @@
 /**
- * HPACK's Huffman coding (RFC 7541 §5.2, the code of Appendix B): decoding with the checks the
- * RFC asks for (no EOS symbol, padding of at most 7 bits, all ones), and encoding.
+ * HPACK's Huffman coding (RFC 7541 §5.2, the code of Appendix B), which QPACK shares (RFC 9204
+ * §4.1.2): decoding with the checks the RFC asks for (no EOS symbol, padding of at most 7 bits,
+ * all ones), and encoding.
  *
  * @module
  */
