@@ -63,6 +63,10 @@ export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
 /** How long an over-capacity client is given to read its 503 before the socket closes. */
 const REFUSE_LINGER_MS = 1000;
+/** First wait after a listener-wide accept failure (EMFILE, ENFILE, ENOBUFS); it doubles from here. */
+const ACCEPT_BACKOFF_MIN_MS = 5;
+/** Longest wait after a listener-wide accept failure: brief, so the loop is back as soon as a descriptor frees. */
+const ACCEPT_BACKOFF_MAX_MS = 100;
 
 /** 0–1295 in base 36, as the end of a request id below 1296 and (padded to two digits) above. */
 const ID_DIGITS: string[] = [];
@@ -248,7 +252,7 @@ export class Server implements ConnectionContext {
   }
 
   async #accept(listener: Deno.Listener, secure: boolean): Promise<void> {
-    let backoff = 5;
+    let backoff = ACCEPT_BACKOFF_MIN_MS;
     for (;;) {
       let conn: Deno.Conn;
       if (secure && this.#handshaking.size >= this.#tlsBudget) {
@@ -263,13 +267,21 @@ export class Server implements ConnectionContext {
       }
       try {
         conn = await listener.accept();
-        backoff = 5;
+        backoff = ACCEPT_BACKOFF_MIN_MS;
       } catch (e) {
         if (this.#draining || this.#stopped || e instanceof Deno.errors.BadResource) return;
-        // EMFILE and friends: wait a little and go on (Go's net/http does the same).
+        if (isConnectionError(e)) {
+          // One connection's fault (reset while it waited in the backlog: reading its peer's
+          // address fails with NotConnected): that connection is gone, the listener is fine.
+          this.stats.acceptLost++;
+          this.log.debug("a connection went away before it was accepted", { error: String(e) });
+          continue;
+        }
+        // Listener-wide (EMFILE, ENFILE, ENOBUFS): wait briefly and go on, as Go's net/http does.
+        this.stats.acceptBackoffs++;
         this.log.error("accept failed", { error: String(e), retryMs: backoff });
         await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 1000);
+        backoff = Math.min(backoff * 2, ACCEPT_BACKOFF_MAX_MS);
         continue;
       }
       this.stats.connectionsTotal++;

@@ -224,6 +224,10 @@ export class Stats {
    * holds, because a handshake in progress keeps it until the peer sends or hangs up. A gauge.
    */
   tlsAbandonedHeld = 0;
+  /** Connections gone before they were accepted (reset in the backlog): that connection's fault, not the listener's. */
+  acceptLost = 0;
+  /** Listener-wide accept failures (EMFILE, ENFILE, ENOBUFS), each followed by a brief wait. */
+  acceptBackoffs = 0;
   /** Times the TLS listener stopped accepting because handshakes held their descriptor budget. */
   tlsAcceptPauses = 0;
   /** Python WSGI workers alive (a gauge; 0 without `--wsgi`). */

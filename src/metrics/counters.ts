@@ -109,6 +109,21 @@ export const COUNTERS: readonly Counter[] = [
     help: "Socket writes of closed connections (pipelined responses share one).",
   },
   {
+    field: "acceptLost",
+    kind: "counter",
+    json: "accept.lost",
+    prom: "ferry_accept_lost_total",
+    help: "Connections reset before they were accepted (each ends alone; the accept loop goes on at once).",
+  },
+  {
+    field: "acceptBackoffs",
+    kind: "counter",
+    json: "accept.backoffs",
+    prom: "ferry_accept_backoffs_total",
+    help:
+      "Listener-wide accept failures (out of descriptors or buffers), each followed by a wait of 5-100 ms.",
+  },
+  {
     field: "tlsHandshakesOk",
     kind: "counter",
     json: "tls.handshakes_ok",
