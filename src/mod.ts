@@ -30,7 +30,7 @@ import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
 import { TEXT_PLAIN } from "./http/error_page.ts";
 
-export { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
+export { Dispatcher, type Handler, type Mount, type Router } from "./http/dispatch.ts";
 export {
   DEFAULT_OPTIONS,
   type LogFormat,

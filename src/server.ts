@@ -10,7 +10,7 @@ import type { ConnectionContext, ServedConnection } from "./http/connection_cont
 import { H2Connection } from "./http2/connection.ts";
 import { sniffPreface } from "./http2/sniff.ts";
 import { isConnectionError } from "./net/peer_errors.ts";
-import { Dispatcher, type Handler, type Mount } from "./http/dispatch.ts";
+import { Dispatcher, type Handler, type Mount, type Router } from "./http/dispatch.ts";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.ts";
 import { Logger } from "./log/logger.ts";
 import { bump, Stats } from "./stats.ts";
@@ -90,8 +90,8 @@ for (let i = 0; i < 1296; i++) {
 export class Server implements ConnectionContext {
   /** Resolved options. */
   readonly options: ResolvedOptions;
-  /** The mount table. */
-  readonly dispatcher: Dispatcher;
+  /** The mounts every site keeps, before its own routes: `/_health`, `/_ready`, the ACME challenge. */
+  readonly builtins: readonly Mount[];
   /** Counters. */
   readonly stats: Stats;
   /** Logger. */
@@ -131,6 +131,7 @@ export class Server implements ConnectionContext {
   #stopped = false;
   #secureHead: Uint8Array | undefined;
   #redirect: Mount | undefined;
+  #router: Router;
 
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
@@ -139,9 +140,9 @@ export class Server implements ConnectionContext {
       this.#acme = { name: "acme", prefix: ACME_CHALLENGE_PREFIX, handler: parts.acmeChallenge };
     }
     const acme = this.#acme ? [this.#acme] : [];
-    this.dispatcher = new Dispatcher([
-      ...healthMounts(() => !this.#unready),
-      ...acme,
+    this.builtins = [...healthMounts(() => !this.#unready), ...acme];
+    this.#router = new Dispatcher([
+      ...this.builtins,
       ...(parts.mounts ?? []),
     ], {
       name: "app",
@@ -176,6 +177,18 @@ export class Server implements ConnectionContext {
         },
       };
     }
+  }
+
+  /**
+   * The route table every new request is routed by: the flags' mount table, or a config file's
+   * sites and routes. Setting it swaps it at once; requests already routed finish where they are.
+   */
+  get dispatcher(): Router {
+    return this.#router;
+  }
+
+  set dispatcher(router: Router) {
+    this.#router = router;
   }
 
   /** Whether a graceful shutdown is under way. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Dispatcher, Mount } from "./dispatch.ts";
+import type { Mount, Router } from "./dispatch.ts";
 import type { ClientView } from "./request.ts";
 import type { HeaderList } from "./headers.ts";
 import type { ResolvedOptions } from "../options.ts";
@@ -33,8 +33,8 @@ export interface ServedConnection {
 export interface ConnectionContext {
   /** The server's options. */
   readonly options: ResolvedOptions;
-  /** The mount table. */
-  readonly dispatcher: Dispatcher;
+  /** The mount table (a config reload swaps it: read it once per request). */
+  readonly dispatcher: Router;
   /** Counters. */
   readonly stats: Stats;
   /** Logs. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ServerRequest } from "./request.ts";
+import type { RequestFields, ServerRequest } from "./request.ts";
 import type { ResponseWriter } from "./writer.ts";
 
 /**
@@ -39,6 +39,16 @@ export interface Mount {
 }
 
 /**
+ * What a connection asks for each request: the mount that serves it. The flags' {@linkcode Dispatcher}
+ * looks at the path only; a config file's route table (`src/route/table.ts`) also at the host, the
+ * method and the header fields of `head`.
+ */
+export interface Router {
+  /** The mount that handles a request for `path` (its head, when the router needs more). */
+  route(path: string, head?: RequestFields): Mount;
+}
+
+/**
  * Routes a raw request path to the first mount that matches, else to the fallback (the app).
  *
  * @example
@@ -47,7 +57,7 @@ export interface Mount {
  * d.route("/static/a.css").name; // "static"
  * ```
  */
-export class Dispatcher {
+export class Dispatcher implements Router {
   /** The mounts, in matching order. */
   readonly mounts: readonly Mount[];
   /** The mount for paths no other mount takes. */

@@ -1,6 +1,6 @@
 /**
  * The in-memory exchange harness (as hono's `app.request()`): builds a {@linkcode ServerRequest}
- * from a target and a few fields, runs a handler or a {@linkcode Dispatcher} with a writer that
+ * from a target and a few fields, runs a handler or a {@linkcode Router} (the flags' mount table or a config's route table) with a writer that
  * keeps what is written, and gives back the status, the header fields and the body. No socket,
  * no protocol: module logic is tested through the exchange contract alone, and the end-to-end
  * tests keep real sockets.
@@ -10,7 +10,7 @@
 
 import { concatBytes } from "../bytes.ts";
 import { Body } from "./body.ts";
-import type { Dispatcher, Handler } from "./dispatch.ts";
+import type { Handler, Router } from "./dispatch.ts";
 import { HeaderList } from "./headers.ts";
 import { type ConnectionInfo, ServerRequest, type TargetForm } from "./request.ts";
 import { type Capabilities, PreparedHeaders, type ResponseHeaders, type ResponseWriter } from "./writer.ts";
@@ -255,13 +255,13 @@ export function harnessRequest(target: string, init: HarnessRequest = {}): Serve
  * ```
  */
 export async function request(
-  handler: Handler | Dispatcher,
+  handler: Handler | Router,
   target: string,
   init: HarnessRequest = {},
 ): Promise<HarnessResponse> {
   const req = harnessRequest(target, init);
   const res = new MemoryWriter(req.method === "HEAD");
-  const h = typeof handler === "function" ? handler : handler.route(req.path).handler;
+  const h = typeof handler === "function" ? handler : handler.route(req.path, req).handler;
   await h(req, res);
   const body = concatBytes(res.chunks, res.chunks.reduce((n, p) => n + p.length, 0));
   return {

@@ -129,7 +129,7 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
     this.head = parsed.method === "HEAD";
     this.versionMinor = parsed.versionMinor;
     this.extraHead = host.secure ? ctx.secureHead : undefined;
-    const mount = (!host.secure && ctx.redirectMount) || ctx.dispatcher.route(parsed.path);
+    const mount = (!host.secure && ctx.redirectMount) || ctx.dispatcher.route(parsed.path, parsed);
     this.mount = mount.name;
     this.#handler = mount.handler;
     const limit = this.#limit = mount.maxBodyBytes ?? ctx.options.maxBodyBytes;

@@ -168,7 +168,7 @@ export class H2Connection implements ServedConnection {
     stats.requestsTotal++;
     this.deadline = Math.min(this.deadline, Date.now() + CHECK_MS);
     const head = stream.head;
-    const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path);
+    const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path, head);
     const incoming = head.headers.get("x-request-id");
     const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : ctx.nextRequestId();
     const o = ctx.options;
