@@ -35,6 +35,7 @@ import {
   CREDIT_WINDOW_BYTES,
   nextStreamId,
   type PythonHandlerOptions,
+  toClient,
   writeHead,
 } from "./gateway.ts";
 import { asgiWebSocket } from "./asgi_websocket.ts";
@@ -223,7 +224,7 @@ async function exchange(
           break;
         }
         case FRAME.Head:
-          if (timedOut) break;
+          if (timedOut || clientGone) break;
           if (!writeHead(f.payload, req, res, log, { maxHead: pool.options.maxResponseHead, stats })) {
             // Answered 502 or 500 already: the app is told the client went, the answer stands.
             clientGone = true;
@@ -252,7 +253,7 @@ async function exchange(
           workerOk = true;
           if (clientGone || timedOut) return;
           const sendTrailers = trailers !== undefined ? res.capability("trailers") : undefined;
-          if (sendTrailers === undefined) await res.end();
+          if (sendTrailers === undefined) await toClient(res, res.end());
           else {
             try {
               await sendTrailers(trailers!);
@@ -279,7 +280,10 @@ async function exchange(
             traceback: decoder.decode(f.payload.subarray(1)),
           });
           if (f.payload[0] === 0 && !res.headersSent) {
-            await res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n");
+            await toClient(
+              res,
+              res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"),
+            );
           } else res.abort();
           return;
         }

@@ -24,7 +24,13 @@ import { WsSession } from "../../ws/session.ts";
 import { CLOSE } from "../../ws/protocol.ts";
 import { creditPayload, decodeHead, fieldsFrame, FRAME } from "./frames.ts";
 import type { PythonPool } from "./pool.ts";
-import { acquireWorker, CREDIT_WINDOW_BYTES, nextStreamId, type PythonHandlerOptions } from "./gateway.ts";
+import {
+  acquireWorker,
+  CREDIT_WINDOW_BYTES,
+  nextStreamId,
+  type PythonHandlerOptions,
+  toClient,
+} from "./gateway.ts";
 import { scopeFields } from "./asgi_scope.ts";
 
 const encoder = new TextEncoder();
@@ -142,7 +148,10 @@ export async function asgiWebSocket(
               id: req.id,
               subprotocol: protocol,
             });
-            await res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n");
+            await toClient(
+              res,
+              res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"),
+            );
             worker.post(FRAME.WsClosed, sid, closedPayload(CLOSE.abnormal));
             socketClosed = true;
             break;
@@ -157,11 +166,20 @@ export async function asgiWebSocket(
           const offers = req.headers.getAll("sec-websocket-extensions");
           const offer = offers.length > 0 ? chooseDeflate(offers) : undefined;
           let deflate: DeflateParams | undefined;
-          const tunnel = await res.capability("switch")!("websocket", head, (t) => {
-            if (!t.options.wsDeflate || offer === undefined) return [];
-            deflate = offer;
-            return [["Sec-WebSocket-Extensions", offer.response]];
-          });
+          let tunnel;
+          try {
+            tunnel = await res.capability("switch")!("websocket", head, (t) => {
+              if (!t.options.wsDeflate || offer === undefined) return [];
+              deflate = offer;
+              return [["Sec-WebSocket-Extensions", offer.response]];
+            });
+          } catch {
+            // The client left before its 101: its socket is closed (1006), the worker lives on.
+            res.abort();
+            socketClosed = true;
+            worker.post(FRAME.WsClosed, sid, closedPayload(CLOSE.abnormal));
+            break;
+          }
           const url = `${req.scheme === "https" ? "wss" : "ws"}://${req.host || "localhost"}${req.path}`;
           const socket = new FerryWebSocket(url, protocol);
           socket.binaryType = "arraybuffer";
@@ -204,7 +222,10 @@ export async function asgiWebSocket(
           if (session === undefined) {
             // Closed before accepting: the handshake is refused (ASGI: 403).
             if (!res.headersSent) {
-              await res.send(STATUS.Forbidden, [TEXT_PLAIN], "Forbidden: the app refused the WebSocket\n");
+              await toClient(
+                res,
+                res.send(STATUS.Forbidden, [TEXT_PLAIN], "Forbidden: the app refused the WebSocket\n"),
+              );
             }
             socketClosed = true;
             worker.post(FRAME.WsClosed, sid, closedPayload(code));
@@ -215,7 +236,10 @@ export async function asgiWebSocket(
           workerOk = true;
           if (session === undefined) {
             if (!res.headersSent) {
-              await res.send(STATUS.Forbidden, [TEXT_PLAIN], "Forbidden: the app refused the WebSocket\n");
+              await toClient(
+                res,
+                res.send(STATUS.Forbidden, [TEXT_PLAIN], "Forbidden: the app refused the WebSocket\n"),
+              );
             }
           } else session.startClose(CLOSE.normal, "");
           return;
@@ -229,7 +253,10 @@ export async function asgiWebSocket(
           });
           if (session === undefined) {
             if (!res.headersSent) {
-              await res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n");
+              await toClient(
+                res,
+                res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"),
+              );
             }
           } else session.startClose(CLOSE.internalError, "");
           return;
@@ -253,10 +280,13 @@ export async function asgiWebSocket(
           });
           worker.post(FRAME.Cancel, sid, new Uint8Array([1]));
           if (!res.headersSent) {
-            await res.send(
-              STATUS.GatewayTimeout,
-              [TEXT_PLAIN],
-              "Gateway Timeout: the app did not answer in time\n",
+            await toClient(
+              res,
+              res.send(
+                STATUS.GatewayTimeout,
+                [TEXT_PLAIN],
+                "Gateway Timeout: the app did not answer in time\n",
+              ),
             );
           }
           break;

@@ -322,7 +322,7 @@ async function exchange(
         }
       } else if (f.type === FRAME.End) {
         workerOk = true;
-        if (!clientGone) await res.end();
+        if (!clientGone) await toClient(res, res.end());
         return "done";
       } else if (f.type === FRAME.Error) {
         workerOk = true;
@@ -334,7 +334,7 @@ async function exchange(
           traceback: new TextDecoder().decode(f.payload.subarray(1)),
         });
         if (!afterHead && !res.headersSent) {
-          await res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n");
+          await toClient(res, res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"));
         } else res.abort();
         return "done";
       } else if (f.type === FRAME.Log) {
@@ -370,6 +370,26 @@ async function exchange(
     worker.close(sid);
     if (workerOk && !timedOut) pool.release(worker);
     else pool.forget(worker);
+  }
+}
+
+/**
+ * Waits for a write to the client. A client that left (a reset, a closed socket) ends its own
+ * request only: the response is abandoned, and the error never reaches the code that decides
+ * whether the worker failed. False when the write failed.
+ *
+ * @example
+ * ```ts ignore
+ * if (!await toClient(res, res.end())) log.debug("the client left before the end");
+ * ```
+ */
+export async function toClient(res: ResponseWriter, write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch {
+    res.abort();
+    return false;
   }
 }
 

@@ -401,11 +401,6 @@ export class PythonWorker {
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     this.#fail("the worker was stopped");
-    try {
-      this.#conn?.close();
-    } catch {
-      // closed
-    }
     this.kill("SIGTERM");
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -436,6 +431,8 @@ export class PythonWorker {
   #fail(message: string): void {
     if (this.#gone) return;
     this.#gone = new WorkerGone(message);
+    // ferry's end of the socket goes with the worker, whatever was in flight on it.
+    this.#closeConn();
     const w = this.#waiter;
     this.#waiter = undefined;
     w?.reject(this.#gone);
@@ -443,6 +440,14 @@ export class PythonWorker {
       const sw = st.waiter;
       st.waiter = undefined;
       sw?.reject(this.#gone);
+    }
+  }
+
+  #closeConn(): void {
+    try {
+      this.#conn?.close();
+    } catch {
+      // closed already
     }
   }
 
