@@ -69,6 +69,8 @@ export class FrameReader {
   #buf: Uint8Array;
   #start = 0;
   #end = 0;
+  /** Set by {@linkcode FrameReader.shrink}: the next {@linkcode FrameReader.room} drops a grown buffer. */
+  #shrinkWanted = false;
   /** SETTINGS_MAX_FRAME_SIZE as this side announced it. */
   maxFrameSize: number;
   readonly #frame: Frame = { type: 0, flags: 0, streamId: 0, payload: new Uint8Array(0) };
@@ -84,9 +86,18 @@ export class FrameReader {
     return this.#end - this.#start;
   }
 
-  /** A place to read at least `min` more bytes into. */
+  /**
+   * A place to read at least `min` more bytes into. The buffer it returns stays this reader's
+   * until the read into it is committed: only here, between reads, is it ever replaced.
+   */
   room(min = 4096): Uint8Array {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      if (this.#shrinkWanted && this.#buf.length > IDLE_BUFFER_BYTES) {
+        this.#buf = new Uint8Array(IDLE_BUFFER_BYTES);
+      }
+    }
+    this.#shrinkWanted = false;
     if (this.#buf.length - this.#end < min) {
       const live = this.#end - this.#start;
       const size = Math.max(this.#buf.length, live + min);
@@ -142,12 +153,14 @@ export class FrameReader {
     return f;
   }
 
-  /** Drops the buffer when idle (an idle connection should hold little). */
+  /**
+   * Asks for a small buffer again (an idle connection should hold little). The buffer is not
+   * replaced here: a socket read into it may be pending (the connection goes idle when a handler
+   * ends, while its read loop waits), and bytes read into a dropped buffer would be lost. The next
+   * {@linkcode FrameReader.room} makes the change, if nothing is buffered by then.
+   */
   shrink(): void {
-    if (this.#start === this.#end && this.#buf.length > IDLE_BUFFER_BYTES) {
-      this.#buf = new Uint8Array(IDLE_BUFFER_BYTES);
-      this.#start = this.#end = 0;
-    }
+    this.#shrinkWanted = true;
   }
 }
 

@@ -66,3 +66,23 @@ Deno.test("frames: Expect: 100-continue gets an interim 100 HEADERS when the han
   const statuses = got.filter((f) => f.type === FRAME.HEADERS).map((f) => f.fields?.[0]?.[1]);
   assert.deepEqual(statuses, ["100", "200"]);
 });
+
+Deno.test("h2 frames: shrink() while a read into room() is pending keeps the bytes read into it", () => {
+  const r = new FrameReader(16384);
+  // Grow the buffer past its idle size with a large frame, then take it.
+  r.push(c.data(1, new Uint8Array(12000)));
+  assert.equal(r.next()?.payload.length, 12000);
+  // The connection lends the buffer to a socket read, then goes idle (a handler ended) and asks
+  // the reader to shrink before that read completes.
+  const room = r.room();
+  r.shrink();
+  const ping = c.ping();
+  room.set(ping);
+  r.commit(ping.length);
+  const f = r.next();
+  assert.equal(f?.type, FRAME.PING);
+  assert.deepEqual(Array.from(f!.payload), [1, 2, 3, 4, 5, 6, 7, 8]);
+  // Between reads the buffer does shrink: a later read gets a small one.
+  r.shrink();
+  assert.ok(r.room().length <= 4096);
+});

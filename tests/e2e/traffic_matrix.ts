@@ -1,0 +1,104 @@
+/**
+ * The traffic matrix as data: ordinary and hostile traffic shapes (rows), each run over every
+ * transport ferry speaks (columns) by `traffic_matrix_test.ts`, the client side in
+ * `traffic_client.py`. A new protocol (HTTP/3) or path (the reverse proxy) is one more entry of
+ * {@linkcode TRANSPORTS}; a new shape is one more entry of {@linkcode SHAPES}.
+ *
+ * @module
+ */
+
+import assert from "assert";
+
+/** How the client reaches ferry. */
+export interface Transport {
+  /** Column name. */
+  name: string;
+  /** The client's protocol and security (`traffic_client.py`'s PROTO). */
+  proto: "h1" | "h1s" | "h2" | "h2c";
+  /** Which of ferry's listeners it talks to. */
+  listener: "http" | "https";
+  /** Whether it multiplexes streams (HTTP/2, later HTTP/3): the shapes of resets and streams apply. */
+  streams: boolean;
+}
+
+/** The columns. */
+export const TRANSPORTS: readonly Transport[] = [
+  { name: "HTTP/1.1", proto: "h1", listener: "http", streams: false },
+  { name: "HTTP/1.1 TLS", proto: "h1s", listener: "https", streams: false },
+  { name: "HTTP/2 TLS", proto: "h2", listener: "https", streams: true },
+  { name: "h2c", proto: "h2c", listener: "http", streams: true },
+];
+
+/** The server's timeouts for the matrix: small, so the slow shapes end soon. */
+export const TIMEOUTS = { bodyTimeout: 2, minBodyRate: 1000 } as const;
+
+/** What a row's check is given besides the client's output. */
+export interface RowContext {
+  /** The column. */
+  transport: Transport;
+  /** ferry's resident memory before the shape, and the most seen while the client held it. */
+  rss: { before: number; peak: number };
+  /** What a fresh request on a new connection got after the shape (status). */
+  fresh: number;
+}
+
+/** One traffic shape. */
+export interface Shape {
+  /** Row name. */
+  name: string;
+  /** `traffic_client.py`'s SHAPE. */
+  shape: string;
+  /** Its parameters. */
+  params: Record<string, unknown>;
+  /** The columns it applies to (all by default). */
+  applies?: (t: Transport) => boolean;
+  /** The shape waits for the test once in place: memory is sampled, or the server is signalled. */
+  hold?: "measure" | "sigterm";
+  /** Checks the outcome. */
+  check(out: Record<string, unknown>, ctx: RowContext): void;
+}
+
+const MiB = 1024 * 1024;
+/** RSS a connection may add, whatever its client sends. */
+export const RSS_BUDGET = 64 * MiB;
+/** The rows. */
+export const SHAPES: readonly Shape[] = [
+  {
+    name: "100 requests on one connection after a 20 KB POST",
+    shape: "keepalive",
+    params: { first: "post", bytes: 20_000, n: 100 },
+    check(out) {
+      assert.equal(out.first, 200);
+      assert.equal(out.first_body, "POST 20000");
+      assert.equal(out.ok, 100, JSON.stringify(out));
+    },
+  },
+  {
+    name: "100 requests on one connection after a 15 KB cookie",
+    shape: "keepalive",
+    params: { first: "cookie", bytes: 15_000, n: 100 },
+    check(out) {
+      assert.equal(out.first, 200);
+      assert.equal(out.ok, 100, JSON.stringify(out));
+    },
+  },
+  {
+    name: "64 MiB upload",
+    shape: "upload",
+    params: { bytes: 64 * MiB },
+    check(out) {
+      assert.equal(out.status, 200);
+      assert.equal(out.body, `PUT ${64 * MiB}`);
+    },
+  },
+  {
+    name: "64 MiB download",
+    shape: "download",
+    params: { bytes: 64 * MiB },
+    check(out) {
+      assert.equal(out.status, 200);
+      assert.equal(out.bytes, 64 * MiB);
+      assert.equal(out.all_b, 64 * MiB);
+    },
+  },
+];
