@@ -71,6 +71,7 @@ export class H2Connection implements ServedConnection {
   /** Handlers still running, by stream. */
   #running = new Set<H2Stream>();
   #idleSince = 0;
+  #flushDue = false;
 
   /** Wraps an accepted connection; `early` are bytes already read from it (the sniffed preface). */
   constructor(conn: Deno.Conn, ctx: ConnectionContext, id: number, secure: boolean, early?: Uint8Array) {
@@ -101,6 +102,7 @@ export class H2Connection implements ServedConnection {
       streamClosed: (s) => this.#streamClosed(s),
       peerGoaway: () => this.#maybeClose(),
       count: (what) => count(ctx.stats, what),
+      queued: () => this.#flushSoon(),
     });
     this.#recorder = new ExchangeRecorder(ctx, this, () => false);
   }
@@ -157,6 +159,19 @@ export class H2Connection implements ServedConnection {
       this.session.controlQueued = 0;
       // An idle connection holds no output buffer (they go back to the shared pool).
       if (this.session.streams.size === 0 && this.#running.size === 0) this.out.release();
+    });
+  }
+
+  /**
+   * Flushes at the end of this turn what was queued outside a read (credit a handler returned as
+   * it read): one write for all the frames of the turn.
+   */
+  #flushSoon(): void {
+    if (this.#flushDue || this.#closed) return;
+    this.#flushDue = true;
+    queueMicrotask(() => {
+      this.#flushDue = false;
+      if (this.out.pending > 0) this.flush().catch(() => {});
     });
   }
 

@@ -40,6 +40,12 @@ export interface SessionEvents {
   peerGoaway?(code: number): void;
   /** Something to count: `reset_received`, `reset_sent:<code>`, `goaway_sent:<code>`, `refused`, ... */
   count?(what: string): void;
+  /**
+   * Frames were queued outside {@linkcode H2Session.process} (the WINDOW_UPDATEs written as a
+   * handler reads its body): the connection must write them now, since the client may be waiting
+   * for that credit and send nothing until it comes.
+   */
+  queued?(): void;
 }
 
 /** The session's tunables (see {@linkcode LIMITS} for the defaults). */
@@ -543,6 +549,7 @@ export class H2Session implements StreamOwner {
   /** Part of {@linkcode StreamOwner}: the handler read `n` bytes of `s`. */
   consumed(s: H2Stream, n: number): void {
     if (!s.active) return;
+    const before = this.out.length;
     s.unacked += n;
     if (!s.remoteEnded && s.unacked >= this.limits.streamWindow / 4) {
       writeWindowUpdate(this.out, s.id, s.unacked);
@@ -550,6 +557,7 @@ export class H2Session implements StreamOwner {
       s.unacked = 0;
     }
     this.#credit(n);
+    if (this.out.length !== before) this.#events.queued?.();
   }
 
   /** Padding of `s`'s DATA: its credit goes back at once. */

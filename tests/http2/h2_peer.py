@@ -19,7 +19,7 @@ n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 sock = socket.create_connection(("127.0.0.1", port))
 sock.settimeout(10)
 conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-out = {"goaway": None, "last_stream": None, "responses": {}, "resets": {}, "bytes": {}, "ended": [], "closed": False}
+out = {"credit": {}, "goaway": None, "last_stream": None, "responses": {}, "resets": {}, "bytes": {}, "ended": [], "closed": False}
 
 
 def get(path, end=True, sid=None):
@@ -62,6 +62,8 @@ def pump(until=lambda: False, ack=True):
                 out["bytes"][ev.stream_id] = out["bytes"].get(ev.stream_id, 0) + len(ev.data)
                 if ack:
                     conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.WindowUpdated):
+                out["credit"][ev.stream_id] = out["credit"].get(ev.stream_id, 0) + ev.delta
             elif isinstance(ev, h2.events.StreamEnded):
                 out["ended"].append(ev.stream_id)
             elif isinstance(ev, h2.events.StreamReset):
@@ -144,6 +146,26 @@ elif scenario == "many":
         get("/")
     flush()
     pump(lambda: len(out["ended"]) + len(out["resets"]) >= n)
+elif scenario == "window_tail":
+    # A request body of exactly the stream's window, then nothing until the server gives the
+    # credit back as its handler reads: a WINDOW_UPDATE left unsent stalls the upload.
+    pump(lambda: conn.remote_settings.initial_window_size > 65535)
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":method", "POST"), (":scheme", "http"), (":path", "/up"), (":authority", "x")])
+    sent = 0
+    while min(conn.local_flow_control_window(sid), conn.outbound_flow_control_window) > 0:
+        room = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size)
+        conn.send_data(sid, b"w" * room)
+        sent += room
+    flush()
+    sock.settimeout(5)
+    pump(lambda: out["credit"].get(sid, 0) >= sent)
+    out["sent"] = sent
+    out["credited"] = out["credit"].get(sid, 0)
+    if not out["closed"]:
+        conn.end_stream(sid)
+        flush()
+        pump(lambda: sid in out["ended"])
 else:
     raise SystemExit("unknown scenario " + scenario)
 
