@@ -83,6 +83,7 @@ const GROUPS = [
   "TLS:",
   "Automatic HTTPS (ACME):",
   "Static files:",
+  "Reverse proxy:",
   "Uploads:",
   "Apps:",
   "Limits and timeouts:",

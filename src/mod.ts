@@ -29,6 +29,7 @@ import { dashboardHandler } from "./metrics/dashboard.ts";
 import { metricsHandler } from "./metrics/metrics.ts";
 import { fileSink } from "./log/files.ts";
 import { TEXT_PLAIN } from "./http/error_page.ts";
+import { proxyMounts } from "./upstream/upstreams.ts";
 
 export { Dispatcher, type Handler, type Mount, type Router } from "./http/dispatch.ts";
 export {
@@ -109,6 +110,28 @@ export {
   dashboardSample,
 } from "./metrics/dashboard.ts";
 export { AllowList } from "./net/cidr.ts";
+export { closeUpstreams, createUpstreams, proxyMounts, type UpstreamDeps } from "./upstream/upstreams.ts";
+export { proxyHandler, type ProxyHandlerOptions, type UpstreamNote } from "./upstream/proxy_handler.ts";
+export { ConnectError, Pool, Target } from "./upstream/pool.ts";
+export { MAX_RESPONSE_HEAD, UpstreamConn } from "./upstream/upstream_conn.ts";
+export {
+  parseResponseHead,
+  type ResponseFraming,
+  responseFraming,
+  type ResponseHead,
+  UpstreamProtocolError,
+} from "./upstream/response_head.ts";
+export {
+  type HealthConfig,
+  POLICIES,
+  type Policy,
+  resolveUpstream,
+  type UpstreamConfig,
+  type UpstreamProblem,
+  type UpstreamSettings,
+} from "./upstream/upstream_config.ts";
+export { parseProxyRoute, type ProxyRoute } from "./upstream/proxy_flag.ts";
+export { parseTarget, type TargetAddress, targetName } from "./upstream/target.ts";
 
 /** A handler that answers 404: the place of a module that is switched off. */
 export const notFound: Handler = async function notFound(_req, res) {
@@ -164,6 +187,8 @@ export function defaultMounts(
       }),
       maxBodyBytes: o.maxUploadBytes,
     },
+    // --proxy PREFIX=TARGETS: before the static mounts.
+    ...proxyMounts(o.proxyRoutes, { stats, log, trusted: o.trustedProxies }),
     // --static PREFIX=DIR: before --root's mount, so one at the same prefix takes it over.
     ...o.staticMounts.map((m): Mount => ({
       name: "static",

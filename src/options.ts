@@ -30,6 +30,7 @@ import {
   text,
 } from "./option_spec.ts";
 import { staticMountsRule } from "./static/mounts.ts";
+import { proxyRoutesRule } from "./upstream/proxy_flag.ts";
 import type { ResolvedOptions, ServerOptions } from "./server_options.ts";
 
 export type { LogFormat, ResolvedOptions, ServerOptions } from "./server_options.ts";
@@ -172,6 +173,14 @@ export const SERVER_OPTIONS: OptionTableOf<ResolvedOptions> = {
     group: "Static files:",
     help:
       "one more static root at a URL prefix, before --root's (repeatable): --static /static/=./staticroot",
+  }),
+  proxyRoutes: option({
+    flag: "proxy",
+    rule: proxyRoutesRule,
+    default: [],
+    group: "Reverse proxy:",
+    help:
+      "send a URL prefix to upstream targets (repeatable): --proxy /api/=127.0.0.1:9001,unix//run/app.sock",
   }),
   dotfiles: option({
     flag: "dotfiles",

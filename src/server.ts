@@ -520,6 +520,7 @@ export class Server implements ConnectionContext {
     await Promise.allSettled(this.#acceptLoops);
     try {
       await this.#stopping?.().catch((e) => this.log.error("stopping failed", { error: String(e) }));
+      for (const m of this.dispatcher.mounts) m.close?.(); // upstream pools: health checks, kept connections
       await this.log.close();
     } catch {
       // a log file that cannot be closed must not keep the server from stopping

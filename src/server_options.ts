@@ -7,6 +7,7 @@
  */
 
 import type { StaticMount } from "./static/mounts.ts";
+import type { ProxyRoute } from "./upstream/proxy_flag.ts";
 
 /** Access log formats. */
 export type LogFormat = "plain" | "json" | "combined" | "none";
@@ -59,6 +60,12 @@ export interface ServerOptions {
    * @default {[]}
    */
   staticMounts?: StaticMount[];
+  /**
+   * Reverse-proxy routes (`--proxy PREFIX=TARGET[,TARGET][;key=value…]`, repeatable): requests
+   * under each prefix go to its pool of upstream targets, matched before the static mounts.
+   * @default {[]}
+   */
+  proxyRoutes?: ProxyRoute[];
   /**
    * Serve dotfiles (`allow`) or answer 404 for them (`deny`).
    * @default {"deny"}

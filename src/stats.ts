@@ -262,6 +262,18 @@ export class Stats {
   wsBytesOut = 0;
   /** WebSockets closed, by close code (1006: ended without a close frame). */
   readonly wsCloses: Map<string, number> = new Map();
+  /** Requests sent to upstream targets (reverse proxy), by `POOL TARGET`. */
+  readonly upstreamRequests: Map<string, number> = new Map();
+  /** Upstream failures (connect, reset, timeout, bad framing), by `POOL TARGET`. */
+  readonly upstreamFailures: Map<string, number> = new Map();
+  /** Requests retried on another target after this one failed, by `POOL TARGET`. */
+  readonly upstreamRetries: Map<string, number> = new Map();
+  /** Whether the target's last active health check passed (1) or not (0), by `POOL TARGET`. */
+  readonly upstreamHealthy: Map<string, number> = new Map();
+  /** Requests in flight to the target (a gauge), by `POOL TARGET`. */
+  readonly upstreamActive: Map<string, number> = new Map();
+  /** Seconds from sending a request to the target's response head, summed, by `POOL TARGET`. */
+  readonly upstreamSeconds: Map<string, number> = new Map();
   /** Responses by status code. */
   readonly responses: Map<number, number> = new Map();
   /** Requests by mount name, then by method. */
@@ -303,6 +315,12 @@ export class Stats {
       h2ResetsSent,
       h2Goaways,
       h2Limits,
+      upstreamRequests,
+      upstreamFailures,
+      upstreamRetries,
+      upstreamHealthy,
+      upstreamActive,
+      upstreamSeconds,
       ...plain
     } = this;
     return {
@@ -310,6 +328,12 @@ export class Stats {
       h2ResetsSent: [...h2ResetsSent],
       h2Goaways: [...h2Goaways],
       h2Limits: [...h2Limits],
+      upstreamRequests: [...upstreamRequests],
+      upstreamFailures: [...upstreamFailures],
+      upstreamRetries: [...upstreamRetries],
+      upstreamHealthy: [...upstreamHealthy],
+      upstreamActive: [...upstreamActive],
+      upstreamSeconds: [...upstreamSeconds],
       wsgiRestarts: [...wsgiRestarts],
       wsCloses: [...wsCloses],
       requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
@@ -339,6 +363,12 @@ export class Stats {
       h2ResetsSent,
       h2Goaways,
       h2Limits,
+      upstreamRequests,
+      upstreamFailures,
+      upstreamRetries,
+      upstreamHealthy,
+      upstreamActive,
+      upstreamSeconds,
       ...plain
     } = s;
     Object.assign(out, plain);
@@ -346,6 +376,12 @@ export class Stats {
       [h2ResetsSent, out.h2ResetsSent],
       [h2Goaways, out.h2Goaways],
       [h2Limits, out.h2Limits],
+      [upstreamRequests, out.upstreamRequests],
+      [upstreamFailures, out.upstreamFailures],
+      [upstreamRetries, out.upstreamRetries],
+      [upstreamHealthy, out.upstreamHealthy],
+      [upstreamActive, out.upstreamActive],
+      [upstreamSeconds, out.upstreamSeconds],
     ];
     for (const [list, map] of maps) {
       for (const [k, v] of (list as Array<[string, number]> | undefined) ?? []) {

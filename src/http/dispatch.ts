@@ -36,6 +36,8 @@ export interface Mount {
   handler: Handler;
   /** Largest request body for this mount; the server's `maxBodyBytes` when absent. */
   maxBodyBytes?: number;
+  /** Called once when the server has stopped (a proxy's pool closes its kept connections). */
+  close?: () => void;
 }
 
 /**

@@ -25,7 +25,13 @@ export type LabelledField =
   | "wsCloses"
   | "h2ResetsSent"
   | "h2Goaways"
-  | "h2Limits";
+  | "h2Limits"
+  | "upstreamRequests"
+  | "upstreamFailures"
+  | "upstreamRetries"
+  | "upstreamHealthy"
+  | "upstreamActive"
+  | "upstreamSeconds";
 
 /** One counter or gauge: one number. */
 export interface Counter {
@@ -53,6 +59,13 @@ export interface LabelledCounter {
   readonly prom: string;
   /** The label the key goes in. */
   readonly label: string;
+  /**
+   * A second label: the key is then `FIRST SECOND` (split at its first space), the JSON an object
+   * of objects (`{ "backend": { "127.0.0.1:9001": 3 } }`).
+   */
+  readonly label2?: string;
+  /** `gauge` for values that go up and down. @default "counter" */
+  readonly kind?: "counter" | "gauge";
   /** What it counts. */
   readonly help: string;
 }
@@ -397,7 +410,56 @@ export const LABELLED_COUNTERS: readonly LabelledCounter[] = [
     label: "kind",
     help: "HTTP/2 limits met (floods, resets, stalls) and requests refused, by kind.",
   },
+  ...upstream(
+    "upstreamRequests",
+    "requests",
+    "ferry_upstream_requests_total",
+    "Requests sent to an upstream target.",
+  ),
+  ...upstream(
+    "upstreamFailures",
+    "failures",
+    "ferry_upstream_failures_total",
+    "Upstream failures: connect refused or timed out, reset, header timeout, bad framing.",
+  ),
+  ...upstream(
+    "upstreamRetries",
+    "retries",
+    "ferry_upstream_retries_total",
+    "Requests tried on another target after this one failed.",
+  ),
+  ...upstream(
+    "upstreamHealthy",
+    "healthy",
+    "ferry_upstream_healthy",
+    "1 when the target's last active health check passed (or none is configured), else 0.",
+    "gauge",
+  ),
+  ...upstream(
+    "upstreamActive",
+    "active",
+    "ferry_upstream_active",
+    "Requests in flight to the target.",
+    "gauge",
+  ),
+  ...upstream(
+    "upstreamSeconds",
+    "header_seconds_sum",
+    "ferry_upstream_header_seconds_sum",
+    "Seconds from sending a request to the target's response head, summed (divide by requests).",
+  ),
 ];
+
+/** An entry of the reverse proxy's counters, by upstream and target. */
+function upstream(
+  field: LabelledField,
+  json: string,
+  prom: string,
+  help: string,
+  kind: "counter" | "gauge" = "counter",
+): LabelledCounter[] {
+  return [{ field, json: `upstreams.${json}`, prom, label: "upstream", label2: "target", kind, help }];
+}
 
 /** `field` summed over `all` (one Stats per `--workers` isolate). */
 export function total(all: readonly Stats[], field: CounterField): number {
@@ -413,6 +475,20 @@ export function totals(all: readonly Stats[], field: LabelledField): Map<string,
     for (const [k, v] of s[field] as Map<string | number, number>) {
       out.set(String(k), (out.get(String(k)) ?? 0) + v);
     }
+  }
+  return out;
+}
+
+/**
+ * A labelled counter's values as JSON: an object from key to value, or with a second label an
+ * object from the first label's value to an object from the second's to the value.
+ */
+export function labelledJson(c: LabelledCounter, values: Map<string, number>): Record<string, unknown> {
+  if (c.label2 === undefined) return Object.fromEntries(values);
+  const out: Record<string, Record<string, number>> = {};
+  for (const [k, v] of values) {
+    const sp = k.indexOf(" ");
+    (out[k.slice(0, sp)] ??= {})[k.slice(sp + 1)] = v;
   }
   return out;
 }

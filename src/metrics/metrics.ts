@@ -14,7 +14,7 @@ import { VERSION } from "../version.ts";
 import type { AllowList } from "../net/cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
-import { COUNTERS, LABELLED_COUNTERS, setPath, total, totals } from "./counters.ts";
+import { COUNTERS, LABELLED_COUNTERS, labelledJson, setPath, total, totals } from "./counters.ts";
 import { processSamples } from "./process.ts";
 
 /** Live values that are not counters. */
@@ -87,7 +87,7 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
       : undefined,
   };
   for (const c of COUNTERS) setPath(doc, c.json, total(all, c.field));
-  for (const c of LABELLED_COUNTERS) setPath(doc, c.json, Object.fromEntries(totals(all, c.field)));
+  for (const c of LABELLED_COUNTERS) setPath(doc, c.json, labelledJson(c, totals(all, c.field)));
   doc.routes = routes;
   const acme = acmeOf(all);
   if (acme.length > 0) doc.acme = acmeJson(acme);
@@ -141,9 +141,14 @@ export function metricsPrometheus(all: Stats[]): string {
     sample(c.prom, c.labels ?? {}, total(all, c.field));
   }
   for (const c of LABELLED_COUNTERS) {
-    family(c.prom, "counter", c.help);
+    family(c.prom, c.kind ?? "counter", c.help);
     for (const [k, v] of [...totals(all, c.field)].sort((a, b) => a[0].localeCompare(b[0]))) {
-      sample(c.prom, { [c.label]: k }, v);
+      const sp = c.label2 !== undefined ? k.indexOf(" ") : -1;
+      sample(
+        c.prom,
+        sp < 0 ? { [c.label]: k } : { [c.label]: k.slice(0, sp), [c.label2!]: k.slice(sp + 1) },
+        v,
+      );
     }
   }
 

@@ -27,7 +27,7 @@ Deno.test("counters: every counter shows in the JSON, the Prometheus text and th
   const s = new Stats();
   COUNTERS.forEach((c, i) => (s[c.field] as number) = 1000 + i);
   LABELLED_COUNTERS.forEach((c, i) =>
-    (s[c.field] as Map<unknown, number>).set(c.field === "responses" ? 418 : "k", 2000 + i)
+    (s[c.field] as Map<unknown, number>).set(c.field === "responses" ? 418 : c.label2 ? "k t" : "k", 2000 + i)
   );
   const json = metricsJson([s]);
   const prom = metricsPrometheus([s]).split("\n");
@@ -43,9 +43,12 @@ Deno.test("counters: every counter shows in the JSON, the Prometheus text and th
     assert.equal(dash[c.json]?.value, 1000 + i, `dashboard ${c.json}`);
   });
   LABELLED_COUNTERS.forEach((c, i) => {
-    const key = c.field === "responses" ? "418" : "k";
-    assert.equal(at(json, `${c.json}.${key}`), 2000 + i, `JSON ${c.json}`);
-    assert.ok(prom.includes(`${c.prom}{${c.label}="${key}"} ${2000 + i}`), `Prometheus ${c.prom}`);
+    const key = c.field === "responses" ? "418" : c.label2 ? "k t" : "k";
+    // Two labels: the JSON nests (`upstreams.requests.k.t`), Prometheus has both labels.
+    assert.equal(at(json, `${c.json}.${key.replace(" ", ".")}`), 2000 + i, `JSON ${c.json}`);
+    const labels = c.label2 ? `${c.label}="k",${c.label2}="t"` : `${c.label}="${key}"`;
+    assert.ok(prom.includes(`${c.prom}{${labels}} ${2000 + i}`), `Prometheus ${c.prom}`);
+    assert.ok(prom.includes(`# TYPE ${c.prom} ${c.kind ?? "counter"}`), `Prometheus TYPE of ${c.prom}`);
     assert.equal(dash[`${c.json}.${key}`]?.value, 2000 + i, `dashboard ${c.json}`);
   });
 });
