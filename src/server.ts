@@ -132,6 +132,8 @@ export class Server implements ConnectionContext {
   #secureHead: Uint8Array | undefined;
   #redirect: Mount | undefined;
   #router: Router;
+  /** The mounts it was made with (closed once it has stopped). */
+  #mounts: readonly Mount[];
 
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
@@ -141,9 +143,10 @@ export class Server implements ConnectionContext {
     }
     const acme = this.#acme ? [this.#acme] : [];
     this.builtins = [...healthMounts(() => !this.#unready), ...acme];
+    this.#mounts = parts.mounts ?? [];
     this.#router = new Dispatcher([
       ...this.builtins,
-      ...(parts.mounts ?? []),
+      ...this.#mounts,
     ], {
       name: "app",
       prefix: "/",
@@ -520,7 +523,7 @@ export class Server implements ConnectionContext {
     await Promise.allSettled(this.#acceptLoops);
     try {
       await this.#stopping?.().catch((e) => this.log.error("stopping failed", { error: String(e) }));
-      for (const m of this.dispatcher.mounts) m.close?.(); // upstream pools: health checks, kept connections
+      for (const m of this.#mounts) m.close?.(); // upstream pools: health checks, kept connections
       await this.log.close();
     } catch {
       // a log file that cannot be closed must not keep the server from stopping
