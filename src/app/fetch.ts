@@ -1,8 +1,8 @@
 /**
  * Apps written as fetch handlers — `export default { fetch(request, info) }`, the `deno serve`
- * convention that Hono apps follow — run on ferry's engine: a standard `Request` is built from
- * the parsed request (streaming body, URL with the right scheme and host), and the `Response`
- * body is streamed out.
+ * convention that Hono apps follow — run on ferry's engine: a standard `Request` is made over the
+ * parsed request (`lazy_request.ts`: URL, headers and body read on first use), and the `Response`
+ * goes out whole when its body is complete, else streamed (`response_parts.ts`).
  *
  * @module
  */
@@ -11,8 +11,11 @@ import type { Handler } from "../http/dispatch.ts";
 import type { ServerRequest } from "../http/request.ts";
 import type { ResponseWriter } from "../http/writer.ts";
 import { sendError } from "../http/error_page.ts";
+import { lazyRequest, serverRequestOf } from "./lazy_request.ts";
+import { responseParts } from "./response_parts.ts";
+import { sendStream } from "./send_stream.ts";
 import { HandshakeRefusal } from "../ws/handshake.ts";
-import { installDenoUpgrade, isUpgradeResponse, rememberRequest, runUpgrade } from "../ws/upgrade.ts";
+import { findRequestsWith, installDenoUpgrade, isUpgradeResponse, runUpgrade } from "../ws/upgrade.ts";
 
 /** What a fetch handler receives besides the request (the shape of `Deno.ServeHandlerInfo`). */
 export interface FetchInfo {
@@ -28,38 +31,43 @@ export interface FetchApp {
   fetch(request: Request, info: FetchInfo): Response | Promise<Response>;
 }
 
-/** Methods whose requests may not carry a body in a `Request`. */
-const BODYLESS = new Set(["GET", "HEAD"]);
-
 /**
- * A `Request` whose `signal` is the ferry request's: aborted when the client goes away while the
- * app is silent (a long poll). The watch begins only when the app reads `signal`.
+ * What a fetch handler receives besides the request, made on first use: an app that never looks
+ * at it costs no promise and no address object.
  */
-class FerryRequest extends Request {
-  #req: ServerRequest;
+class Info implements FetchInfo {
+  readonly #req: ServerRequest;
+  #completed: Promise<void> | undefined;
+  #settle: (() => void) | undefined;
+  #settled = false;
 
-  constructor(req: ServerRequest, init: RequestInit) {
-    super(req.url, init);
+  constructor(req: ServerRequest) {
     this.#req = req;
   }
 
-  /** Aborted when the client has gone (see `ServerRequest.signal`). */
-  override get signal(): AbortSignal {
-    return this.#req.signal;
+  /** The client's address. */
+  get remoteAddr(): FetchInfo["remoteAddr"] {
+    return { transport: "tcp", hostname: this.#req.clientAddr, port: this.#req.clientPort };
+  }
+
+  /** Resolves when the response has been sent (or failed). */
+  get completed(): Promise<void> {
+    if (this.#completed === undefined) {
+      this.#completed = this.#settled ? Promise.resolve() : new Promise<void>((r) => this.#settle = r);
+    }
+    return this.#completed;
+  }
+
+  /** The exchange is over: `completed` resolves. */
+  settle(): void {
+    this.#settled = true;
+    this.#settle?.();
   }
 }
 
-/** Builds the WHATWG `Request` for a ferry request. */
+/** Builds the WHATWG `Request` for a ferry request (see `lazy_request.ts`). */
 export function toRequest(req: ServerRequest): Request {
-  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers: req.headers.toHeaders() };
-  if (!BODYLESS.has(req.method) && (req.contentLength > 0 || req.chunked)) {
-    init.body = req.body.stream();
-    init.duplex = "half";
-  }
-  const request: Request = new FerryRequest(req, init);
-  // Only a GET can become a WebSocket; remembering it lets upgradeWebSocket find its connection.
-  if (req.method === "GET") rememberRequest(request, req);
-  return request;
+  return lazyRequest(req);
 }
 
 /**
@@ -73,14 +81,11 @@ export function toRequest(req: ServerRequest): Request {
 export function fetchHandler(app: FetchApp): Handler {
   // `Deno.upgradeWebSocket` learns ferry's Requests, so `deno serve` and Hono apps run unchanged.
   installDenoUpgrade();
+  // upgradeWebSocket finds the connection of a Request from the Request itself.
+  findRequestsWith(serverRequestOf);
   return async function fetchApp(req: ServerRequest, res: ResponseWriter): Promise<void> {
-    let done!: () => void;
-    const completed = new Promise<void>((r) => done = r);
+    const info = new Info(req);
     try {
-      const info: FetchInfo = {
-        remoteAddr: { transport: "tcp", hostname: req.clientAddr, port: req.clientPort },
-        completed,
-      };
       let response: Response;
       try {
         response = await app.fetch(toRequest(req), info);
@@ -93,91 +98,48 @@ export function fetchHandler(app: FetchApp): Handler {
       if (!(response instanceof Response)) throw new TypeError("fetch handler did not return a Response");
       await sendResponse(response, res);
     } finally {
-      done();
+      info.settle();
     }
   };
 }
 
-/** Writes a `Response` through `res`: whole when its length is known, else streamed. */
+/**
+ * Writes a `Response` through `res`: a complete body (a string, bytes) whole with its length, a
+ * stream chunk by chunk as it is produced, each chunk flushed.
+ */
 export async function sendResponse(response: Response, res: ResponseWriter): Promise<void> {
-  if (response.status === 101) {
+  const { status, headers, body, stream, length } = responseParts(response);
+  if (status === 101) {
     if (!isUpgradeResponse(response)) {
       throw new TypeError("a 101 response must be the one upgradeWebSocket returned");
     }
     await runUpgrade(response, res);
     return;
   }
-  const headers: [string, string][] = [];
-  for (const [name, value] of response.headers) headers.push([name, value]);
-  const body = response.body;
-  if (body === null) {
-    await res.send(response.status, headers);
-    return;
-  }
-  if (res.discardsBodyFor(response.status)) {
-    // HEAD: the length a GET would have sent, when the body is already complete (as Deno.serve
-    // does); 204 and 304 carry none.
-    const length = response.status === 204 || response.status === 304 ? -1 : await completeLength(body);
-    res.writeHead(response.status, headers, length);
-    await res.end();
-    return;
-  }
-  const reader = body.getReader();
-  try {
-    const first = await reader.read();
-    if (first.done) {
-      await res.send(response.status, headers);
+  if (body !== null) {
+    if (res.discardsBodyFor(status)) {
+      // HEAD: the length a GET would have sent (as Deno.serve does); 204 and 304 carry none.
+      res.writeHead(status, headers, status === 204 || status === 304 ? -1 : byteLength(body));
+      await res.end();
       return;
     }
-    // A body that is already complete (a string, bytes) goes out with a Content-Length; a
-    // stream that is still producing is sent chunk by chunk as it comes.
-    const secondRead = reader.read();
-    const second = await Promise.race([secondRead, nextTurn()]);
-    if (second !== NOT_YET && second.done) {
-      await res.send(response.status, headers, first.value);
-      return;
-    }
-    res.writeHead(response.status, headers);
-    await res.write(first.value);
-    await res.flush();
-    let next = second === NOT_YET ? secondRead : Promise.resolve(second);
-    for (;;) {
-      const step = await next;
-      if (step.done) break;
-      await res.write(step.value);
-      await res.flush();
-      next = reader.read();
-    }
-    await res.end();
-  } catch (e) {
-    await reader.cancel(e).catch(() => {});
-    throw e;
-  } finally {
-    reader.releaseLock();
+    await res.send(status, headers, body);
+    return;
   }
+  if (stream === null) {
+    await res.send(status, headers);
+    return;
+  }
+  await sendStream(status, headers, stream, length, res);
 }
 
-const NOT_YET = Symbol("not yet");
+const encoder = new TextEncoder();
 
-/** The byte length of a body that is already complete; -1 (and the body cancelled) for a stream. */
-async function completeLength(body: ReadableStream<Uint8Array>): Promise<number> {
-  const reader = body.getReader();
-  try {
-    let total = 0;
-    for (let i = 0; i < 2; i++) {
-      const step = await Promise.race([reader.read(), nextTurn()]);
-      if (step === NOT_YET) break;
-      if (step.done) return total;
-      total += step.value.length;
-    }
-    await reader.cancel();
-    return -1;
-  } finally {
-    reader.releaseLock();
+/** The UTF-8 length of a complete body. */
+function byteLength(body: string | Uint8Array): number {
+  if (typeof body !== "string") return body.length;
+  for (let i = 0; i < body.length; i++) {
+    if (body.charCodeAt(i) >= 0x80) return encoder.encode(body).length;
   }
-}
-
-/** Resolves after pending I/O callbacks have run: long enough for a finished stream to say so. */
-function nextTurn(): Promise<typeof NOT_YET> {
-  return new Promise((r) => setTimeout(() => r(NOT_YET), 0));
+  return body.length;
 }

@@ -42,10 +42,25 @@ interface Pending {
 
 const requests = new WeakMap<Request, ServerRequest>();
 const pending = new WeakMap<Response, Pending>();
+/** How to tell, from a `Request`, the ferry request it was made for (see {@linkcode findRequestsWith}). */
+let finder: (request: Request) => ServerRequest | undefined = () => undefined;
 
 /** Remembers that ferry made `request` for `req`, so that it may be upgraded. */
 export function rememberRequest(request: Request, req: ServerRequest): void {
   requests.set(request, req);
+}
+
+/**
+ * Sets how the ferry request behind a `Request` is found, for Requests that carry it themselves
+ * (a fetch app's: see `src/app/lazy_request.ts`): nothing to remember per request.
+ */
+export function findRequestsWith(find: (request: Request) => ServerRequest | undefined): void {
+  finder = find;
+}
+
+/** The ferry request `request` was made for, if ferry made it. */
+function serverRequestOf(request: Request): ServerRequest | undefined {
+  return requests.get(request) ?? finder(request);
 }
 
 /**
@@ -66,7 +81,7 @@ export function rememberRequest(request: Request, req: ServerRequest): void {
  * ```
  */
 export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOptions = {}): WebSocketUpgrade {
-  const req = requests.get(request);
+  const req = serverRequestOf(request);
   if (req === undefined) {
     throw new TypeError("upgradeWebSocket: pass the Request that ferry gave your fetch handler");
   }
@@ -150,7 +165,7 @@ export function installDenoUpgrade(): void {
   installed = true;
   const original = Deno.upgradeWebSocket;
   const replacement = (request: Request, options?: Deno.UpgradeWebSocketOptions) => {
-    if (requests.has(request)) {
+    if (serverRequestOf(request) !== undefined) {
       return upgradeWebSocket(request, options) as unknown as Deno.WebSocketUpgrade;
     }
     return original(request, options);
