@@ -16,6 +16,9 @@ import { Connection } from "../src/http1/connection.ts";
 import { defaultMounts, Logger, Server, Stats, wsgiHandler } from "../src/mod.ts";
 import { exampleApp } from "../src/app/example_app.ts";
 import type { Handler } from "../src/http/dispatch.ts";
+import { fetchHandler } from "../src/app/fetch.ts";
+import fetchApp from "../scripts/peers/fetch_app.ts";
+import honoApp from "../scripts/peers/hono_app.ts";
 
 /** Requests in a pipelined burst (wrk's `--pipeline 16` in `deno task bench`). */
 export const BURST = 16;
@@ -122,6 +125,9 @@ const bare: Handler = (_req, res) => res.send(200, textPlain, helloBody);
 export const CASES = [
   { id: "bare handler", app: "bare", path: "/hello", length: 13 },
   { id: "example app", app: "example", path: "/hello", length: 13 },
+  // The fetch-app rows of `deno task bench` (scripts/peers/): Response.json, and Hono's c.json.
+  { id: "fetch app /json", app: "fetch", path: "/json", length: 27 },
+  { id: "hono app /json", app: "hono", path: "/json", length: 27 },
   { id: "static 4 KiB", app: "bare", path: "/static/bench-4k.bin", length: 4096 },
 ] as const;
 
@@ -146,11 +152,17 @@ export async function staticRoot(): Promise<string> {
  * A server as `deno task start` makes one (the default mounts over `root`, plain access lines,
  * metrics on) with `app` behind it, and a connection to it over a {@linkcode MemoryConn}.
  */
-export async function connect(app: "bare" | "example", root: string): Promise<MemoryConn> {
+export async function connect(app: Case["app"], root: string): Promise<MemoryConn> {
   const stats = new Stats();
   const options = { https: false, port: 0, root };
   const log = new Logger("plain", discard, discard, "info", () => stats.logLinesDropped++);
-  const handler = app === "bare" ? bare : wsgiHandler(exampleApp, { log });
+  const handler = app === "bare"
+    ? bare
+    : app === "fetch"
+    ? fetchHandler(fetchApp)
+    : app === "hono"
+    ? fetchHandler(honoApp)
+    : wsgiHandler(exampleApp, { log });
   const server = new Server(options, {
     mounts: defaultMounts(options, handler, log, stats),
     app: handler,

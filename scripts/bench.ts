@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { makeSelfSigned } from "../src/tls/cert.ts";
 import {
   cpus,
+  cpuSeconds,
   freePort,
   gunicornBin,
   idleMemory,
@@ -92,19 +93,31 @@ function present(spec: ServerSpec, bench: Bench): boolean {
   return peer !== undefined && (spec.port !== "logged" || peer.logged !== undefined);
 }
 
-/** One sample of `spec` on `peer` under the scenario's load, in the scenario's metric. */
-async function sample(s: Scenario, spec: ServerSpec, peer: Peer, bench: Bench): Promise<number> {
+/**
+ * One sample of `spec` on `peer` under the scenario's load, in the scenario's metric, and the
+ * server's CPU µs per request when the scenario asks for it.
+ */
+async function sample(
+  s: Scenario,
+  spec: ServerSpec,
+  peer: Peer,
+  bench: Bench,
+): Promise<{ value: number; cpu?: number }> {
   const { args } = bench;
   const l = s.load;
-  if (l.kind === "ws") return await wsLoad(urlOf(spec, peer, "ws"), args.duration);
-  if (l.kind === "idle") return (await idleMemory(peer, connectionsOf(s, args))) / 1024;
+  if (l.kind === "ws") return { value: await wsLoad(urlOf(spec, peer, "ws"), args.duration) };
+  if (l.kind === "idle") return { value: (await idleMemory(peer, connectionsOf(s, args))) / 1024 };
+  const before = s.cpu ? await cpuSeconds(peer.child.pid) : undefined;
   const r = await load(urlOf(spec, peer, "http"), {
     connections: l.connections,
     duration: args.duration,
     script: l.script === undefined ? undefined : bench.scripts[l.script],
     insecure: spec.port === "https",
   });
-  return s.metric === "MiB/s" ? r.bps / 1048576 : r.rps;
+  const after = before === undefined ? undefined : await cpuSeconds(peer.child.pid);
+  const value = s.metric === "MiB/s" ? r.bps / 1048576 : r.rps;
+  if (before === undefined || after === undefined || r.requests <= 0) return { value };
+  return { value, cpu: (after - before) * 1e6 / r.requests };
 }
 
 /** Connections the scenario's load uses in this run. */
@@ -126,6 +139,11 @@ async function run(s: Scenario, bench: Bench): Promise<Row | undefined> {
   const servers = s.servers.filter((spec) => present(spec, bench));
   const own: Peer[] = [];
   const samples = new Map<string, number[]>(servers.map((spec) => [spec.name, []]));
+  const cpu = new Map<string, number[]>(servers.map((spec) => [spec.name, []]));
+  const take = (name: string, x: { value: number; cpu?: number }) => {
+    samples.get(name)!.push(x.value);
+    if (x.cpu !== undefined) cpu.get(name)!.push(x.cpu);
+  };
   // Idle memory is measured once: it holds connections, not a rate.
   const rounds = s.load.kind === "idle" ? 1 : bench.args.rounds;
   try {
@@ -139,7 +157,7 @@ async function run(s: Scenario, bench: Bench): Promise<Row | undefined> {
     const fresh = servers.filter((spec) => spec.fresh);
     for (let round = 0; round < rounds; round++) {
       for (const [spec, peer] of rotate(kept, round)) {
-        samples.get(spec.name)!.push(await sample(s, spec, peer, bench));
+        take(spec.name, await sample(s, spec, peer, bench));
       }
       if (fresh.length === 0) continue;
       // Fresh servers: the same history for every configuration (a long-lived server that served
@@ -150,7 +168,7 @@ async function run(s: Scenario, bench: Bench): Promise<Row | undefined> {
           const [spec, peer] of rotate(fresh.map((f, i) => [f, started[i]] as [ServerSpec, Peer]), round)
         ) {
           await load(urlOf(spec, peer, "http"), { connections: s.load.connections, duration: 1 });
-          samples.get(spec.name)!.push(await sample(s, spec, peer, bench));
+          take(spec.name, await sample(s, spec, peer, bench));
         }
       } finally {
         await Promise.all(started.map(stop));
@@ -173,7 +191,9 @@ async function run(s: Scenario, bench: Bench): Promise<Row | undefined> {
     });
   }
   const name = s.name.replace("{n}", String(connectionsOf(s, bench.args)));
-  return { scenario: name, unit: s.metric, results, comparisons };
+  const cpus = [...cpu].filter(([, xs]) => xs.length > 0);
+  const cpuMedians = cpus.length > 0 ? Object.fromEntries(cpus.map(([k, xs]) => [k, median(xs)])) : undefined;
+  return { scenario: name, unit: s.metric, results, comparisons, ...(cpuMedians ? { cpu: cpuMedians } : {}) };
 }
 
 /** `xs` rotated by `round`. */
@@ -307,7 +327,9 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
     "|---|---|---|---|---|---|",
   ];
   for (const row of rows) {
-    const medians = Object.entries(row.results).map(([k, v]) => `${k} ${fmt(v)}`).join("; ");
+    const medians = Object.entries(row.results).map(([k, v]) =>
+      `${k} ${fmt(v)}${row.cpu?.[k] === undefined ? "" : ` (${row.cpu[k].toFixed(1)} µs CPU/req)`}`
+    ).join("; ");
     for (const [i, c] of row.comparisons.entries()) {
       const met = c.target === undefined
         ? ""

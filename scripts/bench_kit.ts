@@ -106,6 +106,41 @@ export async function startDeno(
   return { name, child, http, https };
 }
 
+/** `deno serve FILE` on a free port, pinned to CPU 0: Deno's own server on the app file ferry runs with `--app`. */
+export async function startDenoServe(name: string, file: string): Promise<Peer> {
+  const http = freePort();
+  const child = spawn(
+    pinned(0, [
+      Deno.execPath(),
+      "serve",
+      ...startPermissions(),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(http),
+      file,
+    ]),
+  );
+  await waitForPort(http, child, name);
+  return { name, child, http };
+}
+
+/**
+ * CPU seconds (user and system, all threads) a process has used so far, from `/proc/PID/stat`;
+ * undefined where there is no `/proc`. Divided by the requests served between two readings it is
+ * the CPU a request costs, a measure that holds on a loaded machine where requests per second do not.
+ */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** ferry from `main.ts` with `flags`, on free ports, serving `dir`'s site and uploads. */
 export function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
   return startDeno(name, (http, https) => [
@@ -267,6 +302,8 @@ export interface Sample {
   rps: number;
   /** Response bytes per second. */
   bps: number;
+  /** Requests completed in the run. */
+  requests: number;
 }
 
 /** A load run: wrk when installed, else ferry's loadgen. */
@@ -298,7 +335,8 @@ export async function load(
     if (!Number.isFinite(rps)) {
       throw new Error(`wrk failed on ${url}: ${text}${new TextDecoder().decode(out.stderr)}`);
     }
-    return { rps, bps };
+    const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? rps * o.duration);
+    return { rps, bps, requests };
   }
   const args = [
     "run",
@@ -321,7 +359,7 @@ export async function load(
   const cmd = pinned(1, [Deno.execPath(), ...args]);
   const out = await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped" }).output();
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
-  return { rps: r.requestsPerSecond, bps: r.bytesPerSecond };
+  return { rps: r.requestsPerSecond, bps: r.bytesPerSecond, requests: r.requestsPerSecond * o.duration };
 }
 
 /** Resident memory of a process, from /proc. */
@@ -376,6 +414,8 @@ export interface Row {
   unit: string;
   /** Medians by server. */
   results: Record<string, number>;
+  /** Median CPU µs per request by server, for the rows that measure it. */
+  cpu?: Record<string, number>;
   /** Ratios between servers, with their targets. */
   comparisons: Array<
     {

@@ -18,6 +18,7 @@ import {
   type Row,
   spawn,
   startDenoPeer,
+  startDenoServe,
   startFerry,
   waitForPort,
 } from "./bench_kit.ts";
@@ -86,6 +87,8 @@ export interface Scenario {
   targets: Target[];
   /** Why it cannot run on this machine, if it cannot. */
   missing?: () => string | undefined;
+  /** Whether the row also reports each server's CPU µs per request (from `/proc`). */
+  cpu?: boolean;
 }
 
 /** Rows declared elsewhere (HTTP/2 in `bench_h2.ts`, ASGI in `bench_python.ts`), run by `bench.ts`. */
@@ -181,6 +184,19 @@ const freshFerry = (name: string, flags: (dir: string, round: number) => string[
   start: (dir, round) => startFerry(name, dir, flags(dir, round)),
 });
 
+/**
+ * A fetch app file served two ways: `ferry --app FILE` and `deno serve FILE`, both asked `path`.
+ */
+const sameApp = (label: string, file: string, path: string): ServerSpec[] => [
+  {
+    name: "ferry",
+    path,
+    start: (dir) =>
+      startFerry(`ferry --app ${label}`, dir, ["--log-format", "none", "--app", join(ROOT, file)]),
+  },
+  { name: "deno serve", path, start: () => startDenoServe(`deno serve ${label}`, join(ROOT, file)) },
+];
+
 /** Every scenario, in the order of the table. */
 export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
   {
@@ -225,6 +241,25 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
       { peer: "node:http" },
       { of: "raw ceiling", peer: "Deno.serve" },
     ],
+  },
+  {
+    id: "fetchapp",
+    name: "fetch app `GET /json` (Response.json): the same file under ferry --app and deno serve",
+    servers: sameApp("fetch app", "scripts/peers/fetch_app.ts", "/json"),
+    load: { kind: "http", connections: 50 },
+    metric: "req/s",
+    cpu: true,
+    // Issue 39: at least as fast as Deno's own server on the same file.
+    targets: [{ peer: "deno serve", target: 1.0 }],
+  },
+  {
+    id: "hono",
+    name: "Hono app `GET /json` (c.json): the same file under ferry --app and deno serve",
+    servers: sameApp("hono", "scripts/peers/hono_app.ts", "/json"),
+    load: { kind: "http", connections: 50 },
+    metric: "req/s",
+    cpu: true,
+    targets: [{ peer: "deno serve", target: 1.0 }],
   },
   {
     id: "static4k",
