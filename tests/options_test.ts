@@ -7,6 +7,7 @@ import { parseCli, program, TLS_OPTIONS } from "../src/cli.ts";
 import { flagOf, type OptionTable } from "../src/option_spec.ts";
 import { resolveWsgiOptions, WSGI_OPTIONS } from "../src/app/python/wsgi_options.ts";
 import { formatSize, parseInterval, parseSize } from "../src/units.ts";
+import { needs } from "./helpers/needs.ts";
 
 Deno.test("options: defaults fill gaps, and a resolved object comes back as it is, frozen", () => {
   const o = resolveOptions({ port: 0 });
@@ -54,36 +55,44 @@ Deno.test("units: one size syntax, unambiguous intervals, sizes written back as 
   ]);
 });
 
-Deno.test("options: each @default in ServerOptions' docs is its table entry's default", async () => {
-  const source = await Deno.readTextFile(new URL("../src/server_options.ts", import.meta.url));
-  const documented = [...source.matchAll(/@default \{(.*?)\}[^]*?\n {2}(\w+)\?:/g)];
-  assert.equal(documented.length, Object.keys(SERVER_OPTIONS).length, "every option has one @default");
-  for (const [, text, name] of documented) {
-    const spec = SERVER_OPTIONS[name as keyof typeof SERVER_OPTIONS];
-    assert.deepEqual(JSON.parse(text), spec.default, `@default of ${name}`);
-  }
-});
-
-Deno.test("options: every flag of the option tables is in --help and in the README's flags tables", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const documented = new Set(
-    readme.split("\n").filter((l) => l.startsWith("| `--")).flatMap((r) =>
-      [...r.matchAll(/`(--[a-z0-9-]+)/g)].map((m) => m[1])
-    ),
-  );
-  const help = program().helpInformation();
-  let flags = 0;
-  for (const table of [SERVER_OPTIONS, WSGI_OPTIONS, TLS_OPTIONS, ACME_OPTIONS] as OptionTable[]) {
-    for (const spec of Object.values(table)) {
-      const flag = flagOf(spec);
-      if (flag === undefined) continue;
-      flags++;
-      assert.ok(help.includes(flag + " ") || help.includes(flag + "\n"), `--help lists ${flag}`);
-      assert.ok(documented.has(flag), `README documents ${flag}`);
+Deno.test(
+  "options: each @default in ServerOptions' docs is its table entry's default",
+  needs("read"),
+  async () => {
+    const source = await Deno.readTextFile(new URL("../src/server_options.ts", import.meta.url));
+    const documented = [...source.matchAll(/@default \{(.*?)\}[^]*?\n {2}(\w+)\?:/g)];
+    assert.equal(documented.length, Object.keys(SERVER_OPTIONS).length, "every option has one @default");
+    for (const [, text, name] of documented) {
+      const spec = SERVER_OPTIONS[name as keyof typeof SERVER_OPTIONS];
+      assert.deepEqual(JSON.parse(text), spec.default, `@default of ${name}`);
     }
-  }
-  assert.ok(flags >= 50, `${flags} flags`);
-});
+  },
+);
+
+Deno.test(
+  "options: every flag of the option tables is in --help and in the README's flags tables",
+  needs("read"),
+  async () => {
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const documented = new Set(
+      readme.split("\n").filter((l) => l.startsWith("| `--")).flatMap((r) =>
+        [...r.matchAll(/`(--[a-z0-9-]+)/g)].map((m) => m[1])
+      ),
+    );
+    const help = program().helpInformation();
+    let flags = 0;
+    for (const table of [SERVER_OPTIONS, WSGI_OPTIONS, TLS_OPTIONS, ACME_OPTIONS] as OptionTable[]) {
+      for (const spec of Object.values(table)) {
+        const flag = flagOf(spec);
+        if (flag === undefined) continue;
+        flags++;
+        assert.ok(help.includes(flag + " ") || help.includes(flag + "\n"), `--help lists ${flag}`);
+        assert.ok(documented.has(flag), `README documents ${flag}`);
+      }
+    }
+    assert.ok(flags >= 50, `${flags} flags`);
+  },
+);
 
 Deno.test("options: a flag's text and a value in code are checked by the same rule", () => {
   assert.equal(parseCli(["--max-body-bytes", "2M"]).options.maxBodyBytes, 2 * 1024 * 1024);

@@ -4,20 +4,25 @@
  */
 
 import assert from "assert";
-import { permissionFlags, START_FLAGS, tasks } from "./helpers/start_flags.ts";
+import { permissionFlags, startFlags, tasks } from "./helpers/start_flags.ts";
 import { fromFileUrl } from "./helpers/paths.ts";
 import { compileArgs } from "../scripts/compile.ts";
+import { needs } from "./helpers/needs.ts";
 
-Deno.test("start flags: the start task and the compile task grant the same permissions", () => {
-  const t = tasks();
-  assert.ok(START_FLAGS.length > 0, `no permission flags in the start task: ${t.start}`);
-  assert.ok(!START_FLAGS.includes("--allow-all") && !START_FLAGS.includes("-A"));
-  // The compile task runs scripts/compile.ts, which takes the start task's flags.
-  assert.match(t.compile, /scripts\/compile\.ts/);
-  assert.deepEqual(compileArgs().filter((a) => permissionFlags(a).length > 0), [...START_FLAGS]);
-});
+Deno.test(
+  "start flags: the start task and the compile task grant the same permissions",
+  needs("read"),
+  () => {
+    const t = tasks();
+    assert.ok(startFlags().length > 0, `no permission flags in the start task: ${t.start}`);
+    assert.ok(!startFlags().includes("--allow-all") && !startFlags().includes("-A"));
+    // The compile task runs scripts/compile.ts, which takes the start task's flags.
+    assert.match(t.compile, /scripts\/compile\.ts/);
+    assert.deepEqual(compileArgs().filter((a) => permissionFlags(a).length > 0), [...startFlags()]);
+  },
+);
 
-Deno.test("start flags: no test starts main.ts with --allow-all", async () => {
+Deno.test("start flags: no test starts main.ts with --allow-all", needs("read"), async () => {
   const dir = fromFileUrl(new URL("./", import.meta.url));
   const offenders: string[] = [];
   const walk = async (d: string) => {

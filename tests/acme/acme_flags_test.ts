@@ -6,6 +6,7 @@
 import assert from "assert";
 import { parseCli } from "../../src/cli.ts";
 import { runFerry } from "../helpers/server.ts";
+import { needs } from "../helpers/needs.ts";
 
 Deno.test("acme flags: repeated and comma-separated names, defaults", () => {
   const c = parseCli([
@@ -25,7 +26,7 @@ Deno.test("acme flags: repeated and comma-separated names, defaults", () => {
   assert.equal(parseCli([]).acme, undefined);
 });
 
-Deno.test("acme flags: bad values and combinations exit 2 naming the flag", async () => {
+Deno.test("acme flags: bad values and combinations exit 2 naming the flag", needs("read"), async () => {
   const cases: Array<[string[], RegExp]> = [
     [["--acme-domain", "*.example.org"], /--acme-domain.*wildcard/],
     [["--acme-domain", "127.0.0.1"], /--acme-domain.*not an IP/],

@@ -20,6 +20,7 @@ import {
 import { MemorySink } from "../helpers/server.ts";
 import honoApp from "../../examples/hono_app.ts";
 import fetchApp from "../../examples/fetch_app.ts";
+import { needs } from "../helpers/needs.ts";
 
 const H = "Host: app.test:8080\r\n";
 const log = new Logger("none", new MemorySink(), new MemorySink());
@@ -348,49 +349,57 @@ Deno.test("fetch: a Hono app, unmodified", async () => {
   assert.equal(missing.status, 404);
 });
 
-Deno.test("--app: WSGI, fetch and Hono modules served by main.ts", async () => {
-  for (
-    const [file, path, expect] of [
-      ["examples/wsgi_app.ts", "/?x=1", 'Hello from a WSGI-style app: path /, query "x=1"\n'],
-      ["examples/fetch_app.ts", "/json", '{"ok":true,"path":"/json"}'],
-      ["examples/hono_app.ts", "/", "Hello from Hono on ferry"],
-    ]
-  ) {
-    await using child = await startChild([
-      "--port",
-      "0",
-      "--no-https",
-      "--log-format",
-      "none",
-      "--app",
-      file,
-    ]);
-    const port = Number(new URL(child.urls[0]).port);
-    const res = await exchange(port, `GET ${path} HTTP/1.1\r\n${H}\r\n`);
-    assert.equal(text(res), expect, file);
-  }
-});
+Deno.test(
+  "--app: WSGI, fetch and Hono modules served by main.ts",
+  needs("read", "write", "run"),
+  async () => {
+    for (
+      const [file, path, expect] of [
+        ["examples/wsgi_app.ts", "/?x=1", 'Hello from a WSGI-style app: path /, query "x=1"\n'],
+        ["examples/fetch_app.ts", "/json", '{"ok":true,"path":"/json"}'],
+        ["examples/hono_app.ts", "/", "Hello from Hono on ferry"],
+      ]
+    ) {
+      await using child = await startChild([
+        "--port",
+        "0",
+        "--no-https",
+        "--log-format",
+        "none",
+        "--app",
+        file,
+      ]);
+      const port = Number(new URL(child.urls[0]).port);
+      const res = await exchange(port, `GET ${path} HTTP/1.1\r\n${H}\r\n`);
+      assert.equal(text(res), expect, file);
+    }
+  },
+);
 
-Deno.test("--app: a module without a usable default export is refused at start", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/bad.ts`, "export default 42;\n");
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ferryArgs(["--port", "0", "--no-https", "--app", `${dir}/bad.ts`]),
-      stdin: "null",
-    }).output();
-    assert.equal(out.code, 2);
-    assert.match(new TextDecoder().decode(out.stderr), /--app .*bad\.ts: .*default export must be/);
-    const missing = await new Deno.Command(Deno.execPath(), {
-      args: ferryArgs(["--port", "0", "--no-https", "--app", "/nope.ts"]),
-      stdin: "null",
-    }).output();
-    assert.equal(missing.code, 2);
-    assert.match(new TextDecoder().decode(missing.stderr), /--app \/nope\.ts: .*not found/i);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "--app: a module without a usable default export is refused at start",
+  needs("read", "write", "run"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/bad.ts`, "export default 42;\n");
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ferryArgs(["--port", "0", "--no-https", "--app", `${dir}/bad.ts`]),
+        stdin: "null",
+      }).output();
+      assert.equal(out.code, 2);
+      assert.match(new TextDecoder().decode(out.stderr), /--app .*bad\.ts: .*default export must be/);
+      const missing = await new Deno.Command(Deno.execPath(), {
+        args: ferryArgs(["--port", "0", "--no-https", "--app", "/nope.ts"]),
+        stdin: "null",
+      }).output();
+      assert.equal(missing.code, 2);
+      assert.match(new TextDecoder().decode(missing.stderr), /--app \/nope\.ts: .*not found/i);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("example app: /, /hello, /stream, /submit, /env", async () => {
   await using s = await startServer();

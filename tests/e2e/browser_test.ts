@@ -9,8 +9,10 @@ import assert from "assert";
 import { launchChromium } from "../helpers/browser.ts";
 import { ROOT, startServer } from "../helpers/server.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
+import { needs } from "../helpers/needs.ts";
 
 Deno.test({
+  ...needs("read", "write", "run", "env"),
   name: "browser: the sample page renders, runs its script and plays the video through Range requests",
   sanitizeOps: false,
   sanitizeResources: false,

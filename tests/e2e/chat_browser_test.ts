@@ -8,8 +8,10 @@ import { launchChromium } from "../helpers/browser.ts";
 import { startServer, until } from "../helpers/server.ts";
 import { fetchHandler } from "../../src/app/fetch.ts";
 import chat from "../../examples/chat.ts";
+import { needs } from "../helpers/needs.ts";
 
 Deno.test({
+  ...needs("read", "write", "run", "env"),
   name: "chat example: two Chromium pages exchange messages over ferry's WebSockets",
   sanitizeOps: false,
   sanitizeResources: false,

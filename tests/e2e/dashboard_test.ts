@@ -9,6 +9,7 @@ import { launchChromium } from "../helpers/browser.ts";
 import { exchange } from "../helpers/client.ts";
 import { ROOT, startServer } from "../helpers/server.ts";
 import { join } from "../helpers/paths.ts";
+import { needs } from "../helpers/needs.ts";
 
 const H = "Host: t\r\n";
 
@@ -33,6 +34,7 @@ Deno.test("dashboard: its data has rates' raw counters, by status class and by m
 });
 
 Deno.test({
+  ...needs("read", "write", "run", "env"),
   name: "dashboard: Chromium shows the numbers moving while load runs, and a screenshot is saved",
   sanitizeOps: false,
   sanitizeResources: false,

@@ -11,6 +11,7 @@ import { exchange, header, RawClient } from "../helpers/client.ts";
 import { MemorySink, ROOT, startServer, until } from "../helpers/server.ts";
 import type { Handler } from "../../src/mod.ts";
 import { Logger } from "../../src/log/logger.ts";
+import { needs } from "../helpers/needs.ts";
 
 const H = "Host: t\r\n";
 
@@ -122,136 +123,163 @@ Deno.test("hardening: a body that keeps trickling below --min-body-rate gets 408
   assert.equal(s.server.stats.timeouts.get("body"), 1);
 });
 
-Deno.test("hardening: a file asked for with a trailing slash is 404", async () => {
-  await using s = await startServer({ root: join(ROOT, "static") });
-  assert.equal((await exchange(s.port, `GET /static/hello.txt HTTP/1.1\r\n${H}\r\n`)).status, 200);
-  assert.equal((await exchange(s.port, `GET /static/hello.txt/ HTTP/1.1\r\n${H}\r\n`)).status, 404);
-  assert.equal((await exchange(s.port, `GET /static/hello.txt%2f HTTP/1.1\r\n${H}\r\n`)).status, 404);
-  assert.equal((await exchange(s.port, `GET /static/hello.txt%2F HTTP/1.1\r\n${H}\r\n`)).status, 404);
-});
+Deno.test(
+  "hardening: a file asked for with a trailing slash is 404",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startServer({ root: join(ROOT, "static") });
+    assert.equal((await exchange(s.port, `GET /static/hello.txt HTTP/1.1\r\n${H}\r\n`)).status, 200);
+    assert.equal((await exchange(s.port, `GET /static/hello.txt/ HTTP/1.1\r\n${H}\r\n`)).status, 404);
+    assert.equal((await exchange(s.port, `GET /static/hello.txt%2f HTTP/1.1\r\n${H}\r\n`)).status, 404);
+    assert.equal((await exchange(s.port, `GET /static/hello.txt%2F HTTP/1.1\r\n${H}\r\n`)).status, 404);
+  },
+);
 
-Deno.test("hardening: temporary files of uploads cut short by a crash are removed at start", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(join(dir, "sub"));
-    const uuid = crypto.randomUUID();
-    // A file no upload holds (its pid cannot be running), an old name with no pid, and a file a
-    // live process holds locked (as an upload in progress does), which must stay.
-    const dead = join(dir, "sub", `.ferry-upload-99999999-${uuid}.tmp`);
-    const old = join(dir, `.ferry-upload-${uuid}.tmp`);
-    const live = join(dir, `.ferry-upload-${Deno.pid}-${uuid}.tmp`);
-    const kept = join(dir, "keep.txt");
-    for (const p of [dead, old, live, kept]) await Deno.writeTextFile(p, "partial");
-    using held = await Deno.open(live, { write: true });
-    await held.lock(true);
-    await using s = await startServer({ uploadDir: dir });
-    const res = await exchange(s.port, `GET /uploads/keep.txt HTTP/1.1\r\n${H}\r\n`);
-    assert.equal(res.status, 200);
-    const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
-    assert.equal(await exists(dead), false);
-    assert.equal(await exists(old), false);
-    assert.equal(await exists(live), true);
-    assert.equal(await exists(kept), true);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "hardening: temporary files of uploads cut short by a crash are removed at start",
+  needs("read", "write", "run"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.mkdir(join(dir, "sub"));
+      const uuid = crypto.randomUUID();
+      // A file no upload holds (its pid cannot be running), an old name with no pid, and a file a
+      // live process holds locked (as an upload in progress does), which must stay.
+      const dead = join(dir, "sub", `.ferry-upload-99999999-${uuid}.tmp`);
+      const old = join(dir, `.ferry-upload-${uuid}.tmp`);
+      const live = join(dir, `.ferry-upload-${Deno.pid}-${uuid}.tmp`);
+      const kept = join(dir, "keep.txt");
+      for (const p of [dead, old, live, kept]) await Deno.writeTextFile(p, "partial");
+      using held = await Deno.open(live, { write: true });
+      await held.lock(true);
+      await using s = await startServer({ uploadDir: dir });
+      const res = await exchange(s.port, `GET /uploads/keep.txt HTTP/1.1\r\n${H}\r\n`);
+      assert.equal(res.status, 200);
+      const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
+      assert.equal(await exists(dead), false);
+      assert.equal(await exists(old), false);
+      assert.equal(await exists(live), true);
+      assert.equal(await exists(kept), true);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("hardening: Ctrl+C to the process group of `deno task start` drains the request in flight", async () => {
-  const cwd = await Deno.makeTempDir();
-  try {
-    await Deno.copyFile(join(ROOT, "deno.json"), join(cwd, "deno.json"));
-    await Deno.copyFile(join(ROOT, "deno.lock"), join(cwd, "deno.lock"));
-    await Deno.symlink(join(ROOT, "main.ts"), join(cwd, "main.ts"));
-    await Deno.symlink(join(ROOT, "src"), join(cwd, "src"));
-    await Deno.symlink(join(ROOT, "static"), join(cwd, "static"));
-    // setsid: a process group of its own, as a terminal gives a foreground job.
-    const child = new Deno.Command("setsid", {
-      args: [Deno.execPath(), "task", "start", "--port", "0", "--no-https", "--log-format", "none"],
-      cwd,
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
-    let out = "";
-    const dec = new TextDecoder();
-    const pump = (async () => {
-      for await (const chunk of child.stdout) out += dec.decode(chunk, { stream: true });
-    })();
-    const errs = new Response(child.stderr).text();
-    await until(() => /listening on http:\/\/[^:]+:(\d+)/.test(out), `ferry to start: ${out}`, 60000);
-    const port = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
-    await using c = await RawClient.connect(port);
-    // 100 Continue comes once the handler reads the body: then the request is surely in flight.
-    await c.send(`POST /submit HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 10\r\n\r\n`);
-    assert.equal((await c.response()).status, 100);
-    await c.send("hello");
-    // The request is in flight (its body half sent): SIGINT to the whole group, as Ctrl+C does.
-    const kill = await new Deno.Command("kill", { args: ["-INT", "--", `-${child.pid}`] }).output();
-    assert.ok(kill.success);
-    await until(() => out.includes("draining"), `the drain to begin: ${out}`);
-    await c.send("world");
-    const res = await c.response();
-    assert.equal(res.status, 200);
-    assert.equal(new TextDecoder().decode(res.body), "helloworld");
-    assert.match(header(res, "connection") ?? "", /close/);
-    const status = await child.status;
-    await pump;
-    assert.equal(status.code, 0, `exit ${status.code}; stderr: ${await errs}`);
-    assert.match(out, /ferry: stopped/);
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
-  }
-});
+Deno.test(
+  "hardening: Ctrl+C to the process group of `deno task start` drains the request in flight",
+  needs("read", "write", "run"),
+  async () => {
+    const cwd = await Deno.makeTempDir();
+    try {
+      await Deno.copyFile(join(ROOT, "deno.json"), join(cwd, "deno.json"));
+      await Deno.copyFile(join(ROOT, "deno.lock"), join(cwd, "deno.lock"));
+      await Deno.symlink(join(ROOT, "main.ts"), join(cwd, "main.ts"));
+      await Deno.symlink(join(ROOT, "src"), join(cwd, "src"));
+      await Deno.symlink(join(ROOT, "static"), join(cwd, "static"));
+      // setsid: a process group of its own, as a terminal gives a foreground job.
+      const child = new Deno.Command("setsid", {
+        args: [Deno.execPath(), "task", "start", "--port", "0", "--no-https", "--log-format", "none"],
+        cwd,
+        stdout: "piped",
+        stderr: "piped",
+        stdin: "null",
+      }).spawn();
+      let out = "";
+      const dec = new TextDecoder();
+      const pump = (async () => {
+        for await (const chunk of child.stdout) out += dec.decode(chunk, { stream: true });
+      })();
+      const errs = new Response(child.stderr).text();
+      await until(() => /listening on http:\/\/[^:]+:(\d+)/.test(out), `ferry to start: ${out}`, 60000);
+      const port = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
+      await using c = await RawClient.connect(port);
+      // 100 Continue comes once the handler reads the body: then the request is surely in flight.
+      await c.send(`POST /submit HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 10\r\n\r\n`);
+      assert.equal((await c.response()).status, 100);
+      await c.send("hello");
+      // The request is in flight (its body half sent): SIGINT to the whole group, as Ctrl+C does.
+      const kill = await new Deno.Command("kill", { args: ["-INT", "--", `-${child.pid}`] }).output();
+      assert.ok(kill.success);
+      await until(() => out.includes("draining"), `the drain to begin: ${out}`);
+      await c.send("world");
+      const res = await c.response();
+      assert.equal(res.status, 200);
+      assert.equal(new TextDecoder().decode(res.body), "helloworld");
+      assert.match(header(res, "connection") ?? "", /close/);
+      const status = await child.status;
+      await pump;
+      assert.equal(status.code, 0, `exit ${status.code}; stderr: ${await errs}`);
+      assert.match(out, /ferry: stopped/);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+);
 
-Deno.test("hardening: a request sent during a large on-the-fly brotli transfer completes before it", async () => {
-  const root = await Deno.makeTempDir();
-  try {
-    // 15 MB of text that compresses like prose (random words, no long repeats).
-    const words = ["alpha", "beta", "gamma", "delta", "ferry", "server", "range", "chunk", "static", "http"];
-    const rnd = new Uint32Array(15_000_000 / 6);
-    for (let i = 0; i < rnd.length; i += 16384) crypto.getRandomValues(rnd.subarray(i, i + 16384));
-    const parts: string[] = [];
-    for (let i = 0; i < rnd.length; i++) parts.push(words[rnd[i] % 10], i % 16 === 15 ? "\n" : " ");
-    await Deno.writeTextFile(join(root, "big.txt"), parts.join(""));
-    await using s = await startServer({ root, handler: (_req, res) => res.send(200, [], "hello\n") });
-    // Four large transfers from other processes (curl), so that their reading does not share our
-    // loop; a /hello sent once they are under way must be answered before another quarter of
-    // their bytes has gone out (before the fix it waited while each file went out in one go).
-    const out = (k: number) => join(root, `got${k}.br`);
-    const curls = [0, 1, 2, 3].map((k) =>
-      new Deno.Command("curl", {
-        args: [
-          "-s",
-          "-N",
-          "-o",
-          out(k),
-          "-H",
-          "Accept-Encoding: br",
-          `http://127.0.0.1:${s.port}/static/big.txt`,
-        ],
-      }).spawn()
-    );
-    const sizeOf = (k: number) => {
-      try {
-        return Deno.statSync(out(k)).size;
-      } catch {
-        return 0;
-      }
-    };
-    const received = () => [0, 1, 2, 3].reduce((n, k) => n + sizeOf(k), 0);
-    await until(() => [0, 1, 2, 3].every((k) => sizeOf(k) > 0), "the transfers to begin");
-    const before = received();
-    const hello = await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}\r\n`);
-    const atHello = received();
-    assert.equal(hello.status, 200);
-    for (const c of curls) assert.ok((await c.status).success);
-    const total = received();
-    assert.ok(
-      atHello - before < total / 4,
-      `/hello was answered only after ${atHello - before} more of ${total} compressed bytes`,
-    );
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+Deno.test(
+  "hardening: a request sent during a large on-the-fly brotli transfer completes before it",
+  needs("read", "write", "run"),
+  async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      // 15 MB of text that compresses like prose (random words, no long repeats).
+      const words = [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "ferry",
+        "server",
+        "range",
+        "chunk",
+        "static",
+        "http",
+      ];
+      const rnd = new Uint32Array(15_000_000 / 6);
+      for (let i = 0; i < rnd.length; i += 16384) crypto.getRandomValues(rnd.subarray(i, i + 16384));
+      const parts: string[] = [];
+      for (let i = 0; i < rnd.length; i++) parts.push(words[rnd[i] % 10], i % 16 === 15 ? "\n" : " ");
+      await Deno.writeTextFile(join(root, "big.txt"), parts.join(""));
+      await using s = await startServer({ root, handler: (_req, res) => res.send(200, [], "hello\n") });
+      // Four large transfers from other processes (curl), so that their reading does not share our
+      // loop; a /hello sent once they are under way must be answered before another quarter of
+      // their bytes has gone out (before the fix it waited while each file went out in one go).
+      const out = (k: number) => join(root, `got${k}.br`);
+      const curls = [0, 1, 2, 3].map((k) =>
+        new Deno.Command("curl", {
+          args: [
+            "-s",
+            "-N",
+            "-o",
+            out(k),
+            "-H",
+            "Accept-Encoding: br",
+            `http://127.0.0.1:${s.port}/static/big.txt`,
+          ],
+        }).spawn()
+      );
+      const sizeOf = (k: number) => {
+        try {
+          return Deno.statSync(out(k)).size;
+        } catch {
+          return 0;
+        }
+      };
+      const received = () => [0, 1, 2, 3].reduce((n, k) => n + sizeOf(k), 0);
+      await until(() => [0, 1, 2, 3].every((k) => sizeOf(k) > 0), "the transfers to begin");
+      const before = received();
+      const hello = await exchange(s.port, `GET /hello HTTP/1.1\r\n${H}\r\n`);
+      const atHello = received();
+      assert.equal(hello.status, 200);
+      for (const c of curls) assert.ok((await c.status).success);
+      const total = received();
+      assert.ok(
+        atHello - before < total / 4,
+        `/hello was answered only after ${atHello - before} more of ${total} compressed bytes`,
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);

@@ -12,6 +12,7 @@ import { startServer } from "../helpers/server.ts";
 import { countTargets, readRotatedJsonLog } from "../helpers/logs.ts";
 import { createLogger, type Handler } from "../../src/mod.ts";
 import { Stats } from "../../src/stats.ts";
+import { needs } from "../helpers/needs.ts";
 
 const H = "Host: t\r\n";
 
@@ -319,164 +320,188 @@ Deno.test("access log: combined format, one line each, quotes escaped", async ()
   );
 });
 
-Deno.test("log files: rotation under load yields .gz files and every line exactly once", async () => {
-  await inTempDir("ferry-logs-", async (dir) => {
-    const options = {
-      logFormat: "json" as const,
-      logFile: `${dir}/access.log`,
-      logRotateSize: "8K",
-      logRotateInterval: "",
-      logRotateKeep: 0,
-    };
-    const stats = new Stats();
-    const log = createLogger(options, stats);
-    const handler: Handler = (_req, res) => res.send(200, [], "ok");
-    await using s = await startServer({ ...options, handler, log, stats });
-    const n = 1500;
-    await Promise.all(Array.from({ length: 10 }, async (_, w) => {
-      await using c = await RawClient.connect(s.port);
-      for (let i = w; i < n; i += 10) {
-        await c.send(`GET /r/${i} HTTP/1.1\r\n${H}\r\n`);
-        await c.response();
-      }
-    }));
-    await s.server.shutdown(); // flushes and closes the log file
-    const { entries, rotated } = await readRotatedJsonLog(dir, "access.log"); // every line whole
-    assert.ok(rotated.length >= 3, `rotated files: ${rotated.join(", ")}`);
-    const seen = countTargets(entries);
-    assert.equal(seen.size, n);
-    for (let i = 0; i < n; i++) assert.equal(seen.get(`/r/${i}`), 1, `/r/${i}`);
-    assert.equal(stats.logLinesDropped, 0);
-  });
-});
+Deno.test(
+  "log files: rotation under load yields .gz files and every line exactly once",
+  needs("read", "write", "run"),
+  async () => {
+    await inTempDir("ferry-logs-", async (dir) => {
+      const options = {
+        logFormat: "json" as const,
+        logFile: `${dir}/access.log`,
+        logRotateSize: "8K",
+        logRotateInterval: "",
+        logRotateKeep: 0,
+      };
+      const stats = new Stats();
+      const log = createLogger(options, stats);
+      const handler: Handler = (_req, res) => res.send(200, [], "ok");
+      await using s = await startServer({ ...options, handler, log, stats });
+      const n = 1500;
+      await Promise.all(Array.from({ length: 10 }, async (_, w) => {
+        await using c = await RawClient.connect(s.port);
+        for (let i = w; i < n; i += 10) {
+          await c.send(`GET /r/${i} HTTP/1.1\r\n${H}\r\n`);
+          await c.response();
+        }
+      }));
+      await s.server.shutdown(); // flushes and closes the log file
+      const { entries, rotated } = await readRotatedJsonLog(dir, "access.log"); // every line whole
+      assert.ok(rotated.length >= 3, `rotated files: ${rotated.join(", ")}`);
+      const seen = countTargets(entries);
+      assert.equal(seen.size, n);
+      for (let i = 0; i < n; i++) assert.equal(seen.get(`/r/${i}`), 1, `/r/${i}`);
+      assert.equal(stats.logLinesDropped, 0);
+    });
+  },
+);
 
-Deno.test("log files: a rotated file larger than one gzip member decompresses whole (zlib and zcat)", async () => {
-  const { fileSink } = await import("../../src/log/files.ts");
-  await inTempDir("ferry-gz-", async (dir) => {
-    const sink = fileSink(`${dir}/a.log`, { size: "1M", interval: "", keep: 0 });
-    // 12,000 numbered lines of about 90 bytes: a bit over 1 MiB, several 256 KiB gzip members.
-    const lines = Array.from(
-      { length: 12_000 },
-      (_, i) => `line ${String(i).padStart(6, "0")} ${"y".repeat(78)}`,
-    );
-    for (let i = 0; i < lines.length; i += 500) {
-      await sink.write(new TextEncoder().encode(lines.slice(i, i + 500).join("\n") + "\n"));
-    }
-    await sink.close();
-    const gz = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz"));
-    assert.equal(gz.length, 1, gz.join(", "));
-    const packed = await Deno.readFile(`${dir}/${gz[0]}`);
-    const unpacked = new TextDecoder().decode(zlib.gunzipSync(packed));
-    assert.ok(unpacked.length > 3 * 256 * 1024, `rotated ${unpacked.length} bytes`); // several members
-    const zcat = await new Deno.Command("gzip", { args: ["-dc", `${dir}/${gz[0]}`], stdout: "piped" })
-      .output();
-    assert.ok(zcat.success);
-    assert.equal(new TextDecoder().decode(zcat.stdout), unpacked);
-    // The rotated file and the live one hold every line, once, in order.
-    const expected = lines.join("\n") + "\n";
-    assert.equal(unpacked + await Deno.readTextFile(`${dir}/a.log`), expected);
-    assert.ok(packed.length < unpacked.length / 4, `compressed to ${packed.length} bytes`);
-  });
-});
-
-Deno.test("log files: --log-rotate-keep keeps the newest rotated files only", async () => {
-  const { fileSink } = await import("../../src/log/files.ts");
-  await inTempDir("ferry-keep-", async (dir) => {
-    const sink = fileSink(`${dir}/a.log`, { size: "100B", interval: "", keep: 3 });
-    for (let i = 0; i < 12; i++) {
-      await sink.write(new TextEncoder().encode(batch(i)));
-    }
-    await sink.close();
-    const rotated = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz")).sort();
-    assert.equal(rotated.length, 3, rotated.join(", "));
-    // The newest three rotations: batches 08, 09 and 10 (11 is still in the live file).
-    const kept = rotated.map((f) =>
-      new TextDecoder().decode(zlib.gunzipSync(Deno.readFileSync(`${dir}/${f}`)))
-    );
-    assert.deepEqual(kept.map((t) => t.slice(0, 8)), ["batch 08", "batch 09", "batch 10"]);
-    assert.match(await Deno.readTextFile(`${dir}/a.log`), /^batch 11/);
-  });
-});
-
-Deno.test("log files: a path that is not a regular file (a FIFO) is written, never rotated", async () => {
-  const { fileSink } = await import("../../src/log/files.ts");
-  await inTempDir("ferry-fifo-", async (dir) => {
-    const fifo = `${dir}/a.log`;
-    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-    assert.ok(made.success, "mkfifo");
-    // The reader: everything written to the FIFO, until the writer closes it.
-    const reading = (async () => {
-      const r = await Deno.open(fifo, { read: true });
-      return new TextDecoder().decode(await new Response(r.readable).arrayBuffer());
-    })();
-    const sink = fileSink(fifo, { size: "100B", interval: "", keep: 3 });
-    const batches = Array.from({ length: 12 }, (_, i) => batch(i));
-    for (const b of batches) await sink.write(new TextEncoder().encode(b));
-    // Checked before close(): a rotated FIFO would leave close() waiting on its gzip for good.
-    assert.ok((await Deno.lstat(fifo)).isFifo, "the FIFO is still a FIFO");
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.log"]);
-    await sink.close();
-    assert.equal(await reading, batches.join(""));
-  });
-});
-
-Deno.test("log relay: a batch the owner cannot write comes back as an error and counts as dropped", async () => {
-  const { LogOwner, RelaySink, Logger } = await import("../../src/mod.ts");
-  await inTempDir("ferry-relay-", async (dir) => {
-    // The error log's file is open for reading only: every write to it fails.
-    await Deno.writeTextFile(`${dir}/errors.log`, "");
-    const broken = await Deno.open(`${dir}/errors.log`, { read: true });
-    const access = await Deno.open(`${dir}/access.log`, { write: true, create: true, append: true });
-    const owner = new LogOwner(access, broken);
-    // The message hop of --workers, on one thread: each post reaches the owner a task later.
-    const sinks = {} as Record<"access" | "errors", InstanceType<typeof RelaySink>>;
-    for (const stream of ["access", "errors"] as const) {
-      sinks[stream] = new RelaySink(
-        stream,
-        (b) => setTimeout(() => owner.receive(b, (ack) => setTimeout(() => sinks[ack.stream].settle(ack)))),
+Deno.test(
+  "log files: a rotated file larger than one gzip member decompresses whole (zlib and zcat)",
+  needs("read", "write", "run"),
+  async () => {
+    const { fileSink } = await import("../../src/log/files.ts");
+    await inTempDir("ferry-gz-", async (dir) => {
+      const sink = fileSink(`${dir}/a.log`, { size: "1M", interval: "", keep: 0 });
+      // 12,000 numbered lines of about 90 bytes: a bit over 1 MiB, several 256 KiB gzip members.
+      const lines = Array.from(
+        { length: 12_000 },
+        (_, i) => `line ${String(i).padStart(6, "0")} ${"y".repeat(78)}`,
       );
-    }
-    let dropped = 0;
-    const log = new Logger("plain", sinks.access, sinks.errors, "info", () => dropped++);
-    for (let i = 0; i < 3; i++) log.error(`error ${i}`);
-    const entry = {
-      time: Date.UTC(2026, 10, 21),
-      conn: 1,
-      id: "r-1",
-      remote: "127.0.0.1",
-      method: "GET",
-      target: "/a",
-      protocol: "HTTP/1.1",
-      status: 200,
-      bytes: 2,
-      ms: 1,
-      tls: false,
-      phase: "running",
-    };
-    log.access(entry);
-    await log.flush();
-    await owner.close(); // closes both files
-    assert.ok(dropped >= 1, `dropped ${dropped}`);
-    assert.match(
-      await Deno.readTextFile(`${dir}/access.log`),
-      /^\S+ 127\.0\.0\.1 "GET \/a HTTP\/1\.1" 200 2 /,
-    );
-  });
-});
+      for (let i = 0; i < lines.length; i += 500) {
+        await sink.write(new TextEncoder().encode(lines.slice(i, i + 500).join("\n") + "\n"));
+      }
+      await sink.close();
+      const gz = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz"));
+      assert.equal(gz.length, 1, gz.join(", "));
+      const packed = await Deno.readFile(`${dir}/${gz[0]}`);
+      const unpacked = new TextDecoder().decode(zlib.gunzipSync(packed));
+      assert.ok(unpacked.length > 3 * 256 * 1024, `rotated ${unpacked.length} bytes`); // several members
+      const zcat = await new Deno.Command("gzip", { args: ["-dc", `${dir}/${gz[0]}`], stdout: "piped" })
+        .output();
+      assert.ok(zcat.success);
+      assert.equal(new TextDecoder().decode(zcat.stdout), unpacked);
+      // The rotated file and the live one hold every line, once, in order.
+      const expected = lines.join("\n") + "\n";
+      assert.equal(unpacked + await Deno.readTextFile(`${dir}/a.log`), expected);
+      assert.ok(packed.length < unpacked.length / 4, `compressed to ${packed.length} bytes`);
+    });
+  },
+);
 
-Deno.test("metrics: Prometheus has the dropped-lines counter and the standard process metrics", async () => {
-  await using s = await startServer();
-  s.server.stats.logLinesDropped = 3;
-  const body = text(await metrics(s.port, "?format=prometheus"));
-  assert.deepEqual(lintPrometheus(body), []);
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
-  assert.equal(value("ferry_log_lines_dropped_total"), 3);
-  const rss = value("process_resident_memory_bytes");
-  assert.ok(rss > 10 * 1024 * 1024 && rss < 4 * 1024 ** 3, `rss ${rss}`);
-  assert.ok(value("process_cpu_seconds_total") > 0);
-  assert.ok(value("process_open_fds") >= 3);
-  assert.ok(value("process_max_fds") >= value("process_open_fds"));
-  const start = value("process_start_time_seconds");
-  assert.ok(Math.abs(start - Date.now() / 1000) < 24 * 3600, `start ${start}`);
-  assert.ok(start <= Date.now() / 1000 + 1);
-});
+Deno.test(
+  "log files: --log-rotate-keep keeps the newest rotated files only",
+  needs("read", "write", "run"),
+  async () => {
+    const { fileSink } = await import("../../src/log/files.ts");
+    await inTempDir("ferry-keep-", async (dir) => {
+      const sink = fileSink(`${dir}/a.log`, { size: "100B", interval: "", keep: 3 });
+      for (let i = 0; i < 12; i++) {
+        await sink.write(new TextEncoder().encode(batch(i)));
+      }
+      await sink.close();
+      const rotated = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".gz")).sort();
+      assert.equal(rotated.length, 3, rotated.join(", "));
+      // The newest three rotations: batches 08, 09 and 10 (11 is still in the live file).
+      const kept = rotated.map((f) =>
+        new TextDecoder().decode(zlib.gunzipSync(Deno.readFileSync(`${dir}/${f}`)))
+      );
+      assert.deepEqual(kept.map((t) => t.slice(0, 8)), ["batch 08", "batch 09", "batch 10"]);
+      assert.match(await Deno.readTextFile(`${dir}/a.log`), /^batch 11/);
+    });
+  },
+);
+
+Deno.test(
+  "log files: a path that is not a regular file (a FIFO) is written, never rotated",
+  needs("read", "write", "run"),
+  async () => {
+    const { fileSink } = await import("../../src/log/files.ts");
+    await inTempDir("ferry-fifo-", async (dir) => {
+      const fifo = `${dir}/a.log`;
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert.ok(made.success, "mkfifo");
+      // The reader: everything written to the FIFO, until the writer closes it.
+      const reading = (async () => {
+        const r = await Deno.open(fifo, { read: true });
+        return new TextDecoder().decode(await new Response(r.readable).arrayBuffer());
+      })();
+      const sink = fileSink(fifo, { size: "100B", interval: "", keep: 3 });
+      const batches = Array.from({ length: 12 }, (_, i) => batch(i));
+      for (const b of batches) await sink.write(new TextEncoder().encode(b));
+      // Checked before close(): a rotated FIFO would leave close() waiting on its gzip for good.
+      assert.ok((await Deno.lstat(fifo)).isFifo, "the FIFO is still a FIFO");
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.log"]);
+      await sink.close();
+      assert.equal(await reading, batches.join(""));
+    });
+  },
+);
+
+Deno.test(
+  "log relay: a batch the owner cannot write comes back as an error and counts as dropped",
+  needs("read", "write", "run"),
+  async () => {
+    const { LogOwner, RelaySink, Logger } = await import("../../src/mod.ts");
+    await inTempDir("ferry-relay-", async (dir) => {
+      // The error log's file is open for reading only: every write to it fails.
+      await Deno.writeTextFile(`${dir}/errors.log`, "");
+      const broken = await Deno.open(`${dir}/errors.log`, { read: true });
+      const access = await Deno.open(`${dir}/access.log`, { write: true, create: true, append: true });
+      const owner = new LogOwner(access, broken);
+      // The message hop of --workers, on one thread: each post reaches the owner a task later.
+      const sinks = {} as Record<"access" | "errors", InstanceType<typeof RelaySink>>;
+      for (const stream of ["access", "errors"] as const) {
+        sinks[stream] = new RelaySink(
+          stream,
+          (b) => setTimeout(() => owner.receive(b, (ack) => setTimeout(() => sinks[ack.stream].settle(ack)))),
+        );
+      }
+      let dropped = 0;
+      const log = new Logger("plain", sinks.access, sinks.errors, "info", () => dropped++);
+      for (let i = 0; i < 3; i++) log.error(`error ${i}`);
+      const entry = {
+        time: Date.UTC(2026, 10, 21),
+        conn: 1,
+        id: "r-1",
+        remote: "127.0.0.1",
+        method: "GET",
+        target: "/a",
+        protocol: "HTTP/1.1",
+        status: 200,
+        bytes: 2,
+        ms: 1,
+        tls: false,
+        phase: "running",
+      };
+      log.access(entry);
+      await log.flush();
+      await owner.close(); // closes both files
+      assert.ok(dropped >= 1, `dropped ${dropped}`);
+      assert.match(
+        await Deno.readTextFile(`${dir}/access.log`),
+        /^\S+ 127\.0\.0\.1 "GET \/a HTTP\/1\.1" 200 2 /,
+      );
+    });
+  },
+);
+
+Deno.test(
+  "metrics: Prometheus has the dropped-lines counter and the standard process metrics",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startServer();
+    s.server.stats.logLinesDropped = 3;
+    const body = text(await metrics(s.port, "?format=prometheus"));
+    assert.deepEqual(lintPrometheus(body), []);
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
+    assert.equal(value("ferry_log_lines_dropped_total"), 3);
+    const rss = value("process_resident_memory_bytes");
+    assert.ok(rss > 10 * 1024 * 1024 && rss < 4 * 1024 ** 3, `rss ${rss}`);
+    assert.ok(value("process_cpu_seconds_total") > 0);
+    assert.ok(value("process_open_fds") >= 3);
+    assert.ok(value("process_max_fds") >= value("process_open_fds"));
+    const start = value("process_start_time_seconds");
+    assert.ok(Math.abs(start - Date.now() / 1000) < 24 * 3600, `start ${start}`);
+    assert.ok(start <= Date.now() / 1000 + 1);
+  },
+);

@@ -11,6 +11,7 @@ import { MemorySink, startChild, startServer, until } from "../helpers/server.ts
 import { curlFrom, freePort, proxyV2Family, startHaproxy, startNginx } from "../helpers/proxies.ts";
 import { Logger } from "../../src/log/logger.ts";
 import type { Handler } from "../../src/mod.ts";
+import { needs } from "../helpers/needs.ts";
 
 const H = "Host: t\r\n";
 
@@ -52,26 +53,34 @@ Deno.test("proxy: /_health is 200; /_ready is 200, then 503 from the moment a dr
   await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port: s.port }));
 });
 
-Deno.test("proxy: X-Forwarded-* from a trusted peer are believed; from anyone else they pass untouched", async () => {
-  await using s = await startServer({
-    handler: whoami,
-    trustedProxies: "127.0.0.1/32",
-    metricsAllow: "203.0.113.9/32",
-  });
-  const url = `http://127.0.0.1:${s.port}/who`;
-  const xff = ["X-Forwarded-For: 203.0.113.9", "X-Forwarded-Proto: https", "X-Forwarded-Host: shop.example"];
-  const trusted = JSON.parse((await curlFrom("127.0.0.1", url, xff)).body);
-  assert.deepEqual([trusted.addr, trusted.scheme, trusted.host], ["203.0.113.9", "https", "shop.example"]);
-  const stranger = JSON.parse((await curlFrom("127.0.0.3", url, xff)).body);
-  assert.deepEqual([stranger.addr, stranger.scheme], ["127.0.0.3", "http"]);
-  assert.equal(stranger.xff, "203.0.113.9", "the header reaches the app untouched");
-  // The allow-list sees the believed client only.
-  assert.equal((await curlFrom("127.0.0.1", `http://127.0.0.1:${s.port}/_metrics`, xff)).status, 200);
-  assert.equal((await curlFrom("127.0.0.3", `http://127.0.0.1:${s.port}/_metrics`, xff)).status, 403);
-  // Malformed: ignored, the peer is the client.
-  const bad = JSON.parse((await curlFrom("127.0.0.1", url, ["X-Forwarded-For: nonsense"])).body);
-  assert.equal(bad.addr, "127.0.0.1");
-});
+Deno.test(
+  "proxy: X-Forwarded-* from a trusted peer are believed; from anyone else they pass untouched",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startServer({
+      handler: whoami,
+      trustedProxies: "127.0.0.1/32",
+      metricsAllow: "203.0.113.9/32",
+    });
+    const url = `http://127.0.0.1:${s.port}/who`;
+    const xff = [
+      "X-Forwarded-For: 203.0.113.9",
+      "X-Forwarded-Proto: https",
+      "X-Forwarded-Host: shop.example",
+    ];
+    const trusted = JSON.parse((await curlFrom("127.0.0.1", url, xff)).body);
+    assert.deepEqual([trusted.addr, trusted.scheme, trusted.host], ["203.0.113.9", "https", "shop.example"]);
+    const stranger = JSON.parse((await curlFrom("127.0.0.3", url, xff)).body);
+    assert.deepEqual([stranger.addr, stranger.scheme], ["127.0.0.3", "http"]);
+    assert.equal(stranger.xff, "203.0.113.9", "the header reaches the app untouched");
+    // The allow-list sees the believed client only.
+    assert.equal((await curlFrom("127.0.0.1", `http://127.0.0.1:${s.port}/_metrics`, xff)).status, 200);
+    assert.equal((await curlFrom("127.0.0.3", `http://127.0.0.1:${s.port}/_metrics`, xff)).status, 403);
+    // Malformed: ignored, the peer is the client.
+    const bad = JSON.parse((await curlFrom("127.0.0.1", url, ["X-Forwarded-For: nonsense"])).body);
+    assert.equal(bad.addr, "127.0.0.1");
+  },
+);
 
 Deno.test("proxy: --proxy-protocol takes the client from the header; a connection without one is closed", async () => {
   await using s = await startServer({ handler: whoami, proxyProtocol: true });
@@ -132,42 +141,49 @@ ${servers.map((s, i) => `  server s${i} 127.0.0.1:${s.port} check ${send} source
 }
 
 for (const mode of ["proxy-v2", "xff"] as const) {
-  Deno.test(`proxy: HAProxy (${mode}) in front of two instances: the client's address reaches app, log and allow-list`, async () => {
-    const { servers, sinks, haproxy, port } = await twoBehindHaproxy(mode);
-    try {
-      const seen = new Set<number>();
-      for (let i = 0; i < 6; i++) {
-        const r = await curlFrom("127.0.0.2", `http://127.0.0.1:${port}/who?i=${i}`);
-        const j = JSON.parse(r.body);
-        assert.equal(j.addr, "127.0.0.2");
-        seen.add(j.port);
+  Deno.test(
+    `proxy: HAProxy (${mode}) in front of two instances: the client's address reaches app, log and allow-list`,
+    needs("read", "write", "run"),
+    async () => {
+      const { servers, sinks, haproxy, port } = await twoBehindHaproxy(mode);
+      try {
+        const seen = new Set<number>();
+        for (let i = 0; i < 6; i++) {
+          const r = await curlFrom("127.0.0.2", `http://127.0.0.1:${port}/who?i=${i}`);
+          const j = JSON.parse(r.body);
+          assert.equal(j.addr, "127.0.0.2");
+          seen.add(j.port);
+        }
+        assert.equal(seen.size, 2, "both instances served");
+        assert.equal((await curlFrom("127.0.0.2", `http://127.0.0.1:${port}/_metrics`)).status, 200);
+        assert.equal((await curlFrom("127.0.0.3", `http://127.0.0.1:${port}/_metrics`)).status, 403);
+        // Straight to an instance, from an untrusted peer, a forwarding header is not believed.
+        const direct = mode === "xff"
+          ? await curlFrom("127.0.0.3", `http://127.0.0.1:${servers[0].port}/who`, [
+            "X-Forwarded-For: 203.0.113.1",
+          ])
+          : undefined;
+        if (direct !== undefined) assert.equal(JSON.parse(direct.body).addr, "127.0.0.3");
+        for (const s of servers) await s.server.shutdown();
+        const lines = sinks.flatMap((k) => k.text.split("\n")).filter((l) => l.includes('"/who?i='));
+        assert.equal(lines.length, 6);
+        for (const l of lines) assert.equal(JSON.parse(l).remote, "127.0.0.2", l);
+      } finally {
+        await haproxy[Symbol.asyncDispose]();
+        for (const s of servers) await s.server.shutdown();
       }
-      assert.equal(seen.size, 2, "both instances served");
-      assert.equal((await curlFrom("127.0.0.2", `http://127.0.0.1:${port}/_metrics`)).status, 200);
-      assert.equal((await curlFrom("127.0.0.3", `http://127.0.0.1:${port}/_metrics`)).status, 403);
-      // Straight to an instance, from an untrusted peer, a forwarding header is not believed.
-      const direct = mode === "xff"
-        ? await curlFrom("127.0.0.3", `http://127.0.0.1:${servers[0].port}/who`, [
-          "X-Forwarded-For: 203.0.113.1",
-        ])
-        : undefined;
-      if (direct !== undefined) assert.equal(JSON.parse(direct.body).addr, "127.0.0.3");
-      for (const s of servers) await s.server.shutdown();
-      const lines = sinks.flatMap((k) => k.text.split("\n")).filter((l) => l.includes('"/who?i='));
-      assert.equal(lines.length, 6);
-      for (const l of lines) assert.equal(JSON.parse(l).remote, "127.0.0.2", l);
-    } finally {
-      await haproxy[Symbol.asyncDispose]();
-      for (const s of servers) await s.server.shutdown();
-    }
-  });
+    },
+  );
 }
 
-Deno.test("proxy: nginx proxy_pass with X-Forwarded-For in front: the client's address reaches the app", async () => {
-  await using s = await startServer({ handler: whoami, trustedProxies: "127.0.0.1/32" });
-  const port = freePort();
-  await using _nginx = await startNginx(
-    `server {
+Deno.test(
+  "proxy: nginx proxy_pass with X-Forwarded-For in front: the client's address reaches the app",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startServer({ handler: whoami, trustedProxies: "127.0.0.1/32" });
+    const port = freePort();
+    await using _nginx = await startNginx(
+      `server {
     listen 127.0.0.1:${port};
     location / {
       proxy_pass http://127.0.0.1:${s.port};
@@ -178,22 +194,26 @@ Deno.test("proxy: nginx proxy_pass with X-Forwarded-For in front: the client's a
       proxy_set_header X-Forwarded-Proto $scheme;
     }
   }`,
-    port,
-  );
-  for (let i = 0; i < 3; i++) {
-    const j = JSON.parse((await curlFrom("127.0.0.2", `http://127.0.0.1:${port}/who`)).body);
-    assert.deepEqual([j.addr, j.scheme, j.xff], ["127.0.0.2", "http", "127.0.0.2"]);
-  }
-});
+      port,
+    );
+    for (let i = 0; i < 3; i++) {
+      const j = JSON.parse((await curlFrom("127.0.0.2", `http://127.0.0.1:${port}/who`)).body);
+      assert.deepEqual([j.addr, j.scheme, j.xff], ["127.0.0.2", "http", "127.0.0.2"]);
+    }
+  },
+);
 
-Deno.test("proxy: a rolling restart behind HAProxy under continuous load loses no request", async () => {
-  const ports = [freePort(), freePort()];
-  const start = (p: number) =>
-    startChild(["--port", String(p), "--no-https", "--log-format", "none", "--drain-delay", "0.6"]);
-  const children = [await start(ports[0]), await start(ports[1])];
-  const fe = freePort();
-  await using _haproxy = await startHaproxy(
-    `${HAPROXY_DEFAULTS}
+Deno.test(
+  "proxy: a rolling restart behind HAProxy under continuous load loses no request",
+  needs("read", "write", "run"),
+  async () => {
+    const ports = [freePort(), freePort()];
+    const start = (p: number) =>
+      startChild(["--port", String(p), "--no-https", "--log-format", "none", "--drain-delay", "0.6"]);
+    const children = [await start(ports[0]), await start(ports[1])];
+    const fe = freePort();
+    await using _haproxy = await startHaproxy(
+      `${HAPROXY_DEFAULTS}
   retry-on all-retryable-errors
 frontend fe
   bind 127.0.0.1:${fe}
@@ -205,46 +225,47 @@ backend be
   http-response set-header X-Served-By %[srv_name]
 ${ports.map((p, i) => `  server s${i} 127.0.0.1:${p} check`).join("\n")}
 `,
-    fe,
-  );
-  let stop = false;
-  let served = 0;
-  const servedBy = [0, 0];
-  const failures: string[] = [];
-  const load = Promise.all(Array.from({ length: 4 }, async () => {
-    while (!stop) {
-      try {
-        const r = await fetch(`http://127.0.0.1:${fe}/hello`);
-        const body = await r.text();
-        if (r.status === 200) {
-          served++;
-          servedBy[Number(r.headers.get("x-served-by")?.slice(1))]++;
-        } else failures.push(`${r.status} ${body.slice(0, 60)}`);
-      } catch (e) {
-        failures.push(String(e));
+      fe,
+    );
+    let stop = false;
+    let served = 0;
+    const servedBy = [0, 0];
+    const failures: string[] = [];
+    const load = Promise.all(Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${fe}/hello`);
+          const body = await r.text();
+          if (r.status === 200) {
+            served++;
+            servedBy[Number(r.headers.get("x-served-by")?.slice(1))]++;
+          } else failures.push(`${r.status} ${body.slice(0, 60)}`);
+        } catch (e) {
+          failures.push(String(e));
+        }
+      }
+    }));
+    try {
+      await until(() => served > 50, "load through HAProxy");
+      for (let i = 0; i < 2; i++) {
+        children[i].child.kill("SIGTERM");
+        assert.equal((await children[i].status).code, 0);
+        const at = served;
+        await until(() => served > at + 30, "the other instance to carry the load");
+        children[i] = await start(ports[i]);
+        // As an operator would: the next instance goes only once this one is back in rotation.
+        const before = servedBy[i];
+        await until(() => servedBy[i] > before + 10, `s${i} to be back in rotation`);
+      }
+    } finally {
+      stop = true;
+      await load;
+      for (const c of children) {
+        c.child.kill("SIGTERM");
+        await c.status;
       }
     }
-  }));
-  try {
-    await until(() => served > 50, "load through HAProxy");
-    for (let i = 0; i < 2; i++) {
-      children[i].child.kill("SIGTERM");
-      assert.equal((await children[i].status).code, 0);
-      const at = served;
-      await until(() => served > at + 30, "the other instance to carry the load");
-      children[i] = await start(ports[i]);
-      // As an operator would: the next instance goes only once this one is back in rotation.
-      const before = servedBy[i];
-      await until(() => servedBy[i] > before + 10, `s${i} to be back in rotation`);
-    }
-  } finally {
-    stop = true;
-    await load;
-    for (const c of children) {
-      c.child.kill("SIGTERM");
-      await c.status;
-    }
-  }
-  assert.deepEqual(failures, []);
-  assert.ok(served > 150);
-});
+    assert.deepEqual(failures, []);
+    assert.ok(served > 150);
+  },
+);

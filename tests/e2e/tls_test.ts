@@ -14,6 +14,7 @@ import { loadCertificate, makeSelfSigned } from "../../src/tls/cert.ts";
 import { ferryShell } from "../helpers/start_flags.ts";
 import { httpsLocation } from "../../src/redirect.ts";
 import type { Handler } from "../../src/mod.ts";
+import { needs } from "../helpers/needs.ts";
 
 const material = await makeSelfSigned();
 const H = "Host: localhost\r\n";
@@ -62,32 +63,36 @@ Deno.test("tls: keep-alive and pipelining over TLS", async () => {
   assert.equal(s.server.stats.keepAliveReuse, 3);
 });
 
-Deno.test("tls: curl --cacert works; a client insisting on TLS 1.1 fails", async () => {
-  await using s = await https();
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/ca.pem`, material.cert);
-    const ok = await new Deno.Command("curl", {
-      args: ["-sS", "--cacert", `${dir}/ca.pem`, `https://localhost:${s.httpsPort}/curl`],
-    }).output();
-    assert.equal(new TextDecoder().decode(ok.stdout), "/curl", new TextDecoder().decode(ok.stderr));
-    const old = await new Deno.Command("curl", {
-      args: [
-        "-sS",
-        "--cacert",
-        `${dir}/ca.pem`,
-        "--tlsv1.1",
-        "--tls-max",
-        "1.1",
-        `https://localhost:${s.httpsPort}/`,
-      ],
-    }).output();
-    assert.notEqual(old.code, 0, "TLS 1.1 must be refused");
-    assert.equal(old.stdout.length, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "tls: curl --cacert works; a client insisting on TLS 1.1 fails",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await https();
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/ca.pem`, material.cert);
+      const ok = await new Deno.Command("curl", {
+        args: ["-sS", "--cacert", `${dir}/ca.pem`, `https://localhost:${s.httpsPort}/curl`],
+      }).output();
+      assert.equal(new TextDecoder().decode(ok.stdout), "/curl", new TextDecoder().decode(ok.stderr));
+      const old = await new Deno.Command("curl", {
+        args: [
+          "-sS",
+          "--cacert",
+          `${dir}/ca.pem`,
+          "--tlsv1.1",
+          "--tls-max",
+          "1.1",
+          `https://localhost:${s.httpsPort}/`,
+        ],
+      }).output();
+      assert.notEqual(old.code, 0, "TLS 1.1 must be refused");
+      assert.equal(old.stdout.length, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("tls: plaintext, random bytes, a reset mid-handshake and silence do not hurt the next client", async () => {
   await using s = await https({ headerTimeout: 0.3 });
@@ -146,105 +151,123 @@ Deno.test("tls: --hsts adds Strict-Transport-Security to HTTPS responses only", 
   assert.equal(header(plain, "strict-transport-security"), undefined);
 });
 
-Deno.test("tls: the self-signed certificate is made on first start and reused on the second", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const first = await loadCertificate({ certDir: dir });
-    assert.equal(first.created, true);
-    assert.equal((await Deno.stat(first.keyPath)).mode! & 0o777, 0o600);
-    const cert = new x509.X509Certificate(first.material.cert);
-    const san = cert.getExtension(x509.SubjectAlternativeNameExtension)!;
-    const names = san.names.items.map((n) => n.value);
-    for (const n of ["localhost", "127.0.0.1", "::1"]) assert.ok(names.includes(n), `SAN has ${n}: ${names}`);
-    assert.equal((cert.publicKey.algorithm as EcKeyAlgorithm).namedCurve, "P-256");
-    const second = await loadCertificate({ certDir: dir });
-    assert.equal(second.created, false);
-    assert.equal(second.material.cert, first.material.cert);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("tls: main.ts says where the certificate is, and SIGHUP reloads it for new connections", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await using child = await startChild(
-      ["--port", "0", "--https-port", "0", "--cert-dir", dir, "--log-format", "none"],
-      2,
-    );
-    assert.match(child.stdout(), /self-signed certificate created: .*localhost-cert\.pem/);
-    const port = Number(new URL(child.urls.find((u) => u.startsWith("https"))!).port);
-    const oldCert = await Deno.readTextFile(`${dir}/localhost-cert.pem`);
-    // An open connection made with the old certificate.
-    await using before = await tlsClient(port, oldCert);
-    await before.send(`GET /hello HTTP/1.1\r\n${H}\r\n`);
-    assert.equal(text(await before.response()), "Hello, World!");
-
-    const fresh = await makeSelfSigned();
-    await Deno.writeTextFile(`${dir}/localhost-cert.pem`, fresh.cert);
-    await Deno.writeTextFile(`${dir}/localhost-key.pem`, fresh.key);
-    child.child.kill("SIGHUP");
-    await until(() => /certificate reloaded/.test(child.stdout()), "the reload");
-
-    await using after = await tlsClient(port, fresh.cert);
-    await after.send(`GET /hello HTTP/1.1\r\n${H}\r\n`);
-    assert.equal(text(await after.response()), "Hello, World!");
-    await assert.rejects(tlsClient(port, oldCert).then((c) => c.send("x")), "the old certificate is gone");
-    // The connection opened before the reload still works.
-    await before.send(`GET /hello HTTP/1.1\r\n${H}\r\n`);
-    assert.equal(text(await before.response()), "Hello, World!");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("tls: sockets that never send a ClientHello cannot starve plain HTTP of descriptors", async () => {
-  // 256 descriptors: 300 silent TLS sockets would take them all without the budget (a quarter).
-  const child = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `ulimit -n 256 && exec ${
-        ferryShell(["--host", "127.0.0.1", "--port", "0", "--https-port", "0", "--header-timeout", "0.5"])
-      } --log-format none --cert-dir "$CERTS"`,
-    ],
-    env: { CERTS: await Deno.makeTempDir() },
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  let out = "";
-  const pump = (async () => {
-    for await (const c of child.stdout) out += new TextDecoder().decode(c);
-  })();
-  const silent: Deno.Conn[] = [];
-  try {
-    await until(() => (out.match(/listening on /g) ?? []).length >= 2, `ferry to start: ${out}`, 30000);
-    const httpPort = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
-    const httpsPort = Number(/listening on https:\/\/[^:]+:(\d+)/.exec(out)![1]);
-    for (let i = 0; i < 300; i++) silent.push(await Deno.connect({ hostname: "127.0.0.1", port: httpsPort }));
-    const metrics = async () => {
-      const r = await fetch(`http://127.0.0.1:${httpPort}/_metrics`, { signal: AbortSignal.timeout(10000) });
-      return (await r.json()).tls as { abandoned_held: number; accept_pauses: number };
-    };
-    // The handshakes time out and are abandoned; the sockets past the budget were refused.
-    let tls = { abandoned_held: 0, accept_pauses: 0 };
-    for (let i = 0; i < 100 && tls.abandoned_held === 0; i++) {
-      tls = await metrics();
-      if (tls.abandoned_held === 0) await new Promise((r) => setTimeout(r, 100));
+Deno.test(
+  "tls: the self-signed certificate is made on first start and reused on the second",
+  needs("read", "write", "run"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const first = await loadCertificate({ certDir: dir });
+      assert.equal(first.created, true);
+      assert.equal((await Deno.stat(first.keyPath)).mode! & 0o777, 0o600);
+      const cert = new x509.X509Certificate(first.material.cert);
+      const san = cert.getExtension(x509.SubjectAlternativeNameExtension)!;
+      const names = san.names.items.map((n) => n.value);
+      for (const n of ["localhost", "127.0.0.1", "::1"]) {
+        assert.ok(names.includes(n), `SAN has ${n}: ${names}`);
+      }
+      assert.equal((cert.publicKey.algorithm as EcKeyAlgorithm).namedCurve, "P-256");
+      const second = await loadCertificate({ certDir: dir });
+      assert.equal(second.created, false);
+      assert.equal(second.material.cert, first.material.cert);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    assert.ok(tls.abandoned_held > 0 && tls.abandoned_held <= 64, `abandoned ${tls.abandoned_held}`);
-    assert.ok(tls.accept_pauses >= 1, `the TLS listener never paused`);
-    // Plain HTTP still has descriptors for new connections.
-    for (let i = 0; i < 20; i++) {
-      // A guard, not a timing: a starved server never answers.
-      const r = await fetch(`http://127.0.0.1:${httpPort}/hello`, { signal: AbortSignal.timeout(10000) });
-      assert.equal(r.status, 200);
-      await r.body?.cancel();
+  },
+);
+
+Deno.test(
+  "tls: main.ts says where the certificate is, and SIGHUP reloads it for new connections",
+  needs("read", "write", "run"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await using child = await startChild(
+        ["--port", "0", "--https-port", "0", "--cert-dir", dir, "--log-format", "none"],
+        2,
+      );
+      assert.match(child.stdout(), /self-signed certificate created: .*localhost-cert\.pem/);
+      const port = Number(new URL(child.urls.find((u) => u.startsWith("https"))!).port);
+      const oldCert = await Deno.readTextFile(`${dir}/localhost-cert.pem`);
+      // An open connection made with the old certificate.
+      await using before = await tlsClient(port, oldCert);
+      await before.send(`GET /hello HTTP/1.1\r\n${H}\r\n`);
+      assert.equal(text(await before.response()), "Hello, World!");
+
+      const fresh = await makeSelfSigned();
+      await Deno.writeTextFile(`${dir}/localhost-cert.pem`, fresh.cert);
+      await Deno.writeTextFile(`${dir}/localhost-key.pem`, fresh.key);
+      child.child.kill("SIGHUP");
+      await until(() => /certificate reloaded/.test(child.stdout()), "the reload");
+
+      await using after = await tlsClient(port, fresh.cert);
+      await after.send(`GET /hello HTTP/1.1\r\n${H}\r\n`);
+      assert.equal(text(await after.response()), "Hello, World!");
+      await assert.rejects(tlsClient(port, oldCert).then((c) => c.send("x")), "the old certificate is gone");
+      // The connection opened before the reload still works.
+      await before.send(`GET /hello HTTP/1.1\r\n${H}\r\n`);
+      assert.equal(text(await before.response()), "Hello, World!");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    for (const c of silent) c.close();
-    child.kill("SIGKILL");
-    await child.status;
-    await pump;
-  }
-});
+  },
+);
+
+Deno.test(
+  "tls: sockets that never send a ClientHello cannot starve plain HTTP of descriptors",
+  needs("read", "write", "run"),
+  async () => {
+    // 256 descriptors: 300 silent TLS sockets would take them all without the budget (a quarter).
+    const child = new Deno.Command("bash", {
+      args: [
+        "-c",
+        `ulimit -n 256 && exec ${
+          ferryShell(["--host", "127.0.0.1", "--port", "0", "--https-port", "0", "--header-timeout", "0.5"])
+        } --log-format none --cert-dir "$CERTS"`,
+      ],
+      env: { CERTS: await Deno.makeTempDir() },
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    let out = "";
+    const pump = (async () => {
+      for await (const c of child.stdout) out += new TextDecoder().decode(c);
+    })();
+    const silent: Deno.Conn[] = [];
+    try {
+      await until(() => (out.match(/listening on /g) ?? []).length >= 2, `ferry to start: ${out}`, 30000);
+      const httpPort = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)![1]);
+      const httpsPort = Number(/listening on https:\/\/[^:]+:(\d+)/.exec(out)![1]);
+      for (let i = 0; i < 300; i++) {
+        silent.push(await Deno.connect({ hostname: "127.0.0.1", port: httpsPort }));
+      }
+      const metrics = async () => {
+        const r = await fetch(`http://127.0.0.1:${httpPort}/_metrics`, {
+          signal: AbortSignal.timeout(10000),
+        });
+        return (await r.json()).tls as { abandoned_held: number; accept_pauses: number };
+      };
+      // The handshakes time out and are abandoned; the sockets past the budget were refused.
+      let tls = { abandoned_held: 0, accept_pauses: 0 };
+      for (let i = 0; i < 100 && tls.abandoned_held === 0; i++) {
+        tls = await metrics();
+        if (tls.abandoned_held === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(tls.abandoned_held > 0 && tls.abandoned_held <= 64, `abandoned ${tls.abandoned_held}`);
+      assert.ok(tls.accept_pauses >= 1, `the TLS listener never paused`);
+      // Plain HTTP still has descriptors for new connections.
+      for (let i = 0; i < 20; i++) {
+        // A guard, not a timing: a starved server never answers.
+        const r = await fetch(`http://127.0.0.1:${httpPort}/hello`, { signal: AbortSignal.timeout(10000) });
+        assert.equal(r.status, 200);
+        await r.body?.cancel();
+      }
+    } finally {
+      for (const c of silent) c.close();
+      child.kill("SIGKILL");
+      await child.status;
+      await pump;
+    }
+  },
+);

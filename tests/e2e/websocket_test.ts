@@ -6,7 +6,7 @@
  */
 
 import assert from "assert";
-import WsClient from "ws";
+import { wsClient } from "../helpers/ws_client.ts";
 import { Hono } from "hono";
 import { upgradeWebSocket as honoUpgrade } from "hono/deno";
 import { startServer, until } from "../helpers/server.ts";
@@ -15,6 +15,7 @@ import { exchange } from "../helpers/client.ts";
 import { clientFrame, handshake, openRaw } from "../helpers/ws_frames.ts";
 import echoApp from "../ws/echo_app.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
+import { needs } from "../helpers/needs.ts";
 
 /** Opens a Deno WebSocket and collects what it receives. */
 async function denoSocket(url: string, protocols?: string[]) {
@@ -71,34 +72,38 @@ Deno.test("websocket: bufferedAmount counts what send has not written yet", asyn
   await closed;
 });
 
-Deno.test("websocket: the npm ws client agrees permessage-deflate, and compressed messages round-trip", async () => {
-  await using s = await startServer({ handler: fetchHandler(echoApp) });
-  const ws = new WsClient(`ws://127.0.0.1:${s.port}/`, { perMessageDeflate: true });
-  const got: Array<{ data: Buffer; binary: boolean }> = [];
-  const pongs: string[] = [];
-  ws.on("message", (data: Buffer, binary: boolean) => got.push({ data, binary }));
-  ws.on("pong", (data: Buffer) => pongs.push(data.toString()));
-  await new Promise<void>((ok, fail) => {
-    ws.on("open", () => ok());
-    ws.on("error", fail);
-  });
-  assert.match(ws.extensions, /permessage-deflate/);
-  const long = "compress me please. ".repeat(500);
-  ws.send(long);
-  ws.send(Buffer.from(new Uint8Array(5000).fill(7)));
-  ws.ping("are you there");
-  await until(() => got.length === 2 && pongs.length === 1, "two echoes and a pong");
-  assert.equal(got[0].data.toString(), long);
-  assert.equal(got[0].binary, false);
-  assert.equal(got[1].data.length, 5000);
-  assert.equal(got[1].binary, true);
-  assert.deepEqual(pongs, ["are you there"]);
-  // The wire carried fewer bytes than the messages: they were compressed both ways.
-  assert.ok(s.server.stats.wsBytesIn < long.length, "the client's message arrived compressed");
-  const code = new Promise<number>((r) => ws.on("close", (c: number) => r(c)));
-  ws.close(1000);
-  assert.equal(await code, 1000);
-});
+Deno.test(
+  "websocket: the npm ws client agrees permessage-deflate, and compressed messages round-trip",
+  needs("env"),
+  async () => {
+    await using s = await startServer({ handler: fetchHandler(echoApp) });
+    const ws = new (await wsClient())(`ws://127.0.0.1:${s.port}/`, { perMessageDeflate: true });
+    const got: Array<{ data: Buffer; binary: boolean }> = [];
+    const pongs: string[] = [];
+    ws.on("message", (data: Buffer, binary: boolean) => got.push({ data, binary }));
+    ws.on("pong", (data: Buffer) => pongs.push(data.toString()));
+    await new Promise<void>((ok, fail) => {
+      ws.on("open", () => ok());
+      ws.on("error", fail);
+    });
+    assert.match(ws.extensions, /permessage-deflate/);
+    const long = "compress me please. ".repeat(500);
+    ws.send(long);
+    ws.send(Buffer.from(new Uint8Array(5000).fill(7)));
+    ws.ping("are you there");
+    await until(() => got.length === 2 && pongs.length === 1, "two echoes and a pong");
+    assert.equal(got[0].data.toString(), long);
+    assert.equal(got[0].binary, false);
+    assert.equal(got[1].data.length, 5000);
+    assert.equal(got[1].binary, true);
+    assert.deepEqual(pongs, ["are you there"]);
+    // The wire carried fewer bytes than the messages: they were compressed both ways.
+    assert.ok(s.server.stats.wsBytesIn < long.length, "the client's message arrived compressed");
+    const code = new Promise<number>((r) => ws.on("close", (c: number) => r(c)));
+    ws.close(1000);
+    assert.equal(await code, 1000);
+  },
+);
 
 Deno.test("websocket: --no-ws-deflate declines the extension", async () => {
   await using s = await startServer({ handler: fetchHandler(echoApp), wsDeflate: false });
@@ -230,30 +235,34 @@ Deno.test("websocket: /_metrics shows open sockets, messages, bytes and close co
   assert.match(text, /^ferry_websocket_closes_total\{code="1000"\} 1$/m);
 });
 
-Deno.test("websocket: wss:// over ferry's TLS listener, with the npm ws client trusting its certificate", async () => {
-  const material = await makeSelfSigned();
-  await using s = await startServer({
-    handler: fetchHandler(echoApp),
-    https: true,
-    httpsPort: 0,
-    tlsMaterial: material,
-  });
-  const ws = new WsClient(`wss://localhost:${s.httpsPort}/`, { ca: material.cert });
-  const got: string[] = [];
-  ws.on("message", (d: Buffer) => got.push(d.toString()));
-  await new Promise<void>((ok, fail) => {
-    ws.on("open", () => ok());
-    ws.on("error", fail);
-  });
-  ws.send("over TLS");
-  ws.send("y".repeat(100_000));
-  await until(() => got.length === 2, "two echoes");
-  assert.equal(got[0], "over TLS");
-  assert.equal(got[1].length, 100_000);
-  const code = new Promise<number>((r) => ws.on("close", (c: number) => r(c)));
-  ws.close(1000);
-  assert.equal(await code, 1000);
-});
+Deno.test(
+  "websocket: wss:// over ferry's TLS listener, with the npm ws client trusting its certificate",
+  needs("env"),
+  async () => {
+    const material = await makeSelfSigned();
+    await using s = await startServer({
+      handler: fetchHandler(echoApp),
+      https: true,
+      httpsPort: 0,
+      tlsMaterial: material,
+    });
+    const ws = new (await wsClient())(`wss://localhost:${s.httpsPort}/`, { ca: material.cert });
+    const got: string[] = [];
+    ws.on("message", (d: Buffer) => got.push(d.toString()));
+    await new Promise<void>((ok, fail) => {
+      ws.on("open", () => ok());
+      ws.on("error", fail);
+    });
+    ws.send("over TLS");
+    ws.send("y".repeat(100_000));
+    await until(() => got.length === 2, "two echoes");
+    assert.equal(got[0], "over TLS");
+    assert.equal(got[1].length, 100_000);
+    const code = new Promise<number>((r) => ws.on("close", (c: number) => r(c)));
+    ws.close(1000);
+    assert.equal(await code, 1000);
+  },
+);
 
 Deno.test("websocket: a peer that floods pings without reading is slowed by TCP; pongs coalesce to the latest ping", async () => {
   await using s = await startServer({ handler: fetchHandler(echoApp) });

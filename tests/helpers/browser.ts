@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -17,6 +17,8 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   } catch {
     throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   }
+  // Loaded here, not at the top: playwright-core reads the environment as it loads.
+  const { chromium } = await import("playwright-core");
   return await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -22,12 +22,19 @@ export function permissionFlags(command: string): string[] {
   return command.split(/\s+/).filter((w) => /^--(allow|deny|unstable)-/.test(w));
 }
 
-/** The start task's permission flags (e.g. `--allow-net`, ..., `--unstable-net`). */
-export const START_FLAGS: readonly string[] = permissionFlags(tasks().start);
+let cachedFlags: readonly string[] | undefined;
+
+/**
+ * The start task's permission flags (e.g. `--allow-net`, ..., `--unstable-net`), read from
+ * `deno.json` on first use (never at load time: a test that is skipped reads nothing).
+ */
+export function startFlags(): readonly string[] {
+  return cachedFlags ??= permissionFlags(tasks().start);
+}
 
 /** `deno` arguments that run `main.ts` with `args` as `deno task start` would. */
 export function ferryArgs(args: string[]): string[] {
-  return ["run", ...START_FLAGS, `${ROOT_DIR}main.ts`, ...args];
+  return ["run", ...startFlags(), `${ROOT_DIR}main.ts`, ...args];
 }
 
 /** The same command for a shell (`exec`-able), quoted. */

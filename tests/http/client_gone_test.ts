@@ -11,6 +11,7 @@ import { startServer, until } from "../helpers/server.ts";
 import { PYTHON } from "../helpers/python.ts";
 import type { ServerRequest } from "../../src/http/request.ts";
 import type { ResponseWriter } from "../../src/http/writer.ts";
+import { needs } from "../helpers/needs.ts";
 
 /** A handler that answers `/poll` only when told to, recording whether its signal fired. */
 function poller() {
@@ -88,18 +89,24 @@ s.close()
 }
 
 for (const action of ["rst", "close"] as const) {
-  Deno.test(`client gone (HTTP/2): a silent handler's signal fires on ${action === "rst" ? "RST_STREAM" : "the connection closing"}`, async () => {
-    const p = poller();
-    const ready = await Deno.makeTempFile();
-    await Deno.remove(ready);
-    const handler = async (req: ServerRequest, res: ResponseWriter) => {
-      const waiting = p.handler(req, res);
-      if (req.path === "/poll") await Deno.writeTextFile(ready, "1");
-      await waiting;
-    };
-    await using s = await startServer({ handler, h2c: true });
-    await h2Client(s.port, ready, action);
-    await until(() => p.seen.includes("gone"), "the handler to see its client gone");
-    assert.deepEqual(p.seen, ["waiting", "gone"]);
-  });
+  Deno.test(
+    `client gone (HTTP/2): a silent handler's signal fires on ${
+      action === "rst" ? "RST_STREAM" : "the connection closing"
+    }`,
+    needs("read", "write", "run"),
+    async () => {
+      const p = poller();
+      const ready = await Deno.makeTempFile();
+      await Deno.remove(ready);
+      const handler = async (req: ServerRequest, res: ResponseWriter) => {
+        const waiting = p.handler(req, res);
+        if (req.path === "/poll") await Deno.writeTextFile(ready, "1");
+        await waiting;
+      };
+      await using s = await startServer({ handler, h2c: true });
+      await h2Client(s.port, ready, action);
+      await until(() => p.seen.includes("gone"), "the handler to see its client gone");
+      assert.deepEqual(p.seen, ["waiting", "gone"]);
+    },
+  );
 }

@@ -8,6 +8,7 @@ import assert from "assert";
 import { startServer, until } from "../helpers/server.ts";
 import type { Handler } from "../../src/mod.ts";
 import { Client, concat, exchange, FLAG, FRAME, frame, get, PREFACE } from "./frame_kit.ts";
+import { needs } from "../helpers/needs.ts";
 
 const PEER = new URL("./h2_peer.py", import.meta.url).pathname;
 const BIG = 3 << 20;
@@ -57,32 +58,44 @@ async function stillServes(port: number): Promise<void> {
 
 const EYC = 0xb;
 
-Deno.test("h2 attack: Rapid Reset (CVE-2023-44487) ends with GOAWAY ENHANCE_YOUR_CALM, counted", async () => {
-  await using s = await server();
-  const out = await peer(s.port, "rapid_reset", 1000);
-  assert.equal(out.goaway, EYC);
-  assert.ok(s.server.stats.h2Limits.get("rapid_reset")! >= 1);
-  assert.ok(s.server.stats.h2ResetsReceived <= 401);
-  await stillServes(s.port);
-});
+Deno.test(
+  "h2 attack: Rapid Reset (CVE-2023-44487) ends with GOAWAY ENHANCE_YOUR_CALM, counted",
+  needs("read", "run"),
+  async () => {
+    await using s = await server();
+    const out = await peer(s.port, "rapid_reset", 1000);
+    assert.equal(out.goaway, EYC);
+    assert.ok(s.server.stats.h2Limits.get("rapid_reset")! >= 1);
+    assert.ok(s.server.stats.h2ResetsReceived <= 401);
+    await stillServes(s.port);
+  },
+);
 
-Deno.test("h2 attack: MadeYouReset (CVE-2025-8671): resets the server sends count too", async () => {
-  await using s = await server();
-  const out = await peer(s.port, "made_you_reset", 1000);
-  assert.equal(out.goaway, EYC);
-  assert.ok(s.server.stats.h2Limits.get("rapid_reset")! >= 1);
-  assert.ok((s.server.stats.h2ResetsSent.get("PROTOCOL_ERROR") ?? 0) <= 400);
-  await stillServes(s.port);
-});
+Deno.test(
+  "h2 attack: MadeYouReset (CVE-2025-8671): resets the server sends count too",
+  needs("read", "run"),
+  async () => {
+    await using s = await server();
+    const out = await peer(s.port, "made_you_reset", 1000);
+    assert.equal(out.goaway, EYC);
+    assert.ok(s.server.stats.h2Limits.get("rapid_reset")! >= 1);
+    assert.ok((s.server.stats.h2ResetsSent.get("PROTOCOL_ERROR") ?? 0) <= 400);
+    await stillServes(s.port);
+  },
+);
 
-Deno.test("h2 attack: PING flood (CVE-2019-9512) and SETTINGS flood (CVE-2019-9515) end with GOAWAY", async () => {
-  await using s = await server();
-  assert.equal((await peer(s.port, "ping_flood", 2000)).goaway, EYC);
-  assert.equal(s.server.stats.h2Limits.get("ping_flood"), 1);
-  assert.equal((await peer(s.port, "settings_flood", 2000)).goaway, EYC);
-  assert.equal(s.server.stats.h2Limits.get("settings_flood"), 1);
-  await stillServes(s.port);
-});
+Deno.test(
+  "h2 attack: PING flood (CVE-2019-9512) and SETTINGS flood (CVE-2019-9515) end with GOAWAY",
+  needs("read", "run"),
+  async () => {
+    await using s = await server();
+    assert.equal((await peer(s.port, "ping_flood", 2000)).goaway, EYC);
+    assert.equal(s.server.stats.h2Limits.get("ping_flood"), 1);
+    assert.equal((await peer(s.port, "settings_flood", 2000)).goaway, EYC);
+    assert.equal(s.server.stats.h2Limits.get("settings_flood"), 1);
+    await stillServes(s.port);
+  },
+);
 
 Deno.test("h2 attack: a control flood from a peer that never reads is cut off", async () => {
   await using s = await server();
@@ -167,38 +180,50 @@ Deno.test("h2 attack: a peer that never sends its preface is closed after --head
   assert.equal(s.server.stats.timeouts.get("header"), 2);
 });
 
-Deno.test("h2 flow control: a stream stalled at a zero window is reset after --body-timeout; another finishes", async () => {
-  await using s = await server({ bodyTimeout: 1 });
-  const out = await peer(s.port, "zero_window");
-  assert.deepEqual(out.resets, { "1": 8 }); // CANCEL
-  assert.equal((out.bytes as Record<string, number>)["3"], BIG);
-  assert.equal(s.server.stats.h2Limits.get("stalled"), 1);
-});
+Deno.test(
+  "h2 flow control: a stream stalled at a zero window is reset after --body-timeout; another finishes",
+  needs("read", "run"),
+  async () => {
+    await using s = await server({ bodyTimeout: 1 });
+    const out = await peer(s.port, "zero_window");
+    assert.deepEqual(out.resets, { "1": 8 }); // CANCEL
+    assert.equal((out.bytes as Record<string, number>)["3"], BIG);
+    assert.equal(s.server.stats.h2Limits.get("stalled"), 1);
+  },
+);
 
-Deno.test("h2 flow control: 3 MB down and 3 MB up on one connection under the windows", async () => {
-  await using s = await server();
-  const out = await peer(s.port, "flow");
-  const bytes = out.bytes as Record<string, number>;
-  assert.equal(bytes["1"], BIG);
-  assert.equal(out.sent, BIG);
-  assert.equal(out.goaway, null);
-  assert.ok((out.ended as number[]).includes(3));
-});
+Deno.test(
+  "h2 flow control: 3 MB down and 3 MB up on one connection under the windows",
+  needs("read", "run"),
+  async () => {
+    await using s = await server();
+    const out = await peer(s.port, "flow");
+    const bytes = out.bytes as Record<string, number>;
+    assert.equal(bytes["1"], BIG);
+    assert.equal(out.sent, BIG);
+    assert.equal(out.goaway, null);
+    assert.ok((out.ended as number[]).includes(3));
+  },
+);
 
-Deno.test("h2 limits: streams over --h2-max-streams are refused (REFUSED_STREAM), the others answered", async () => {
-  await using s = await server({
-    h2MaxStreams: 10,
-    handler: async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 50));
-      await res.send(200, [], "x");
-    },
-  });
-  const out = await peer(s.port, "many", 30);
-  const resets = Object.values(out.resets as Record<string, number>);
-  assert.ok(resets.length > 0 && resets.every((c) => c === 7), JSON.stringify(out.resets));
-  assert.equal(Object.keys(out.responses as object).length + resets.length, 30);
-  assert.equal(out.goaway, null);
-});
+Deno.test(
+  "h2 limits: streams over --h2-max-streams are refused (REFUSED_STREAM), the others answered",
+  needs("read", "run"),
+  async () => {
+    await using s = await server({
+      h2MaxStreams: 10,
+      handler: async (_req, res) => {
+        await new Promise((r) => setTimeout(r, 50));
+        await res.send(200, [], "x");
+      },
+    });
+    const out = await peer(s.port, "many", 30);
+    const resets = Object.values(out.resets as Record<string, number>);
+    assert.ok(resets.length > 0 && resets.every((c) => c === 7), JSON.stringify(out.resets));
+    assert.equal(Object.keys(out.responses as object).length + resets.length, 30);
+    assert.equal(out.goaway, null);
+  },
+);
 
 Deno.test("h2 limits: an idle connection gets GOAWAY NO_ERROR after --keepalive-timeout, then closes", async () => {
   await using s = await server({ keepaliveTimeout: 0.3 });

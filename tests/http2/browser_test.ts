@@ -7,8 +7,10 @@ import assert from "assert";
 import { launchChromium } from "../helpers/browser.ts";
 import { ROOT, startServer } from "../helpers/server.ts";
 import { makeSelfSigned } from "../../src/tls/cert.ts";
+import { needs } from "../helpers/needs.ts";
 
 Deno.test({
+  ...needs("read", "write", "run", "env"),
   name: "h2 browser: Chromium loads the sample page, its assets and the video over one h2 connection",
   sanitizeOps: false,
   sanitizeResources: false,

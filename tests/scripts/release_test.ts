@@ -8,8 +8,9 @@
 import assert from "assert";
 import { parse } from "yaml";
 import { compileArgs, outputFor, runtimeIncludes } from "../../scripts/compile.ts";
-import { START_FLAGS, tasks } from "../helpers/start_flags.ts";
+import { startFlags, tasks } from "../helpers/start_flags.ts";
 import { fromFileUrl } from "../helpers/paths.ts";
+import { needs } from "../helpers/needs.ts";
 
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
@@ -22,38 +23,42 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-Deno.test("release: the workflow parses and builds the five targets with `deno task compile`", () => {
-  const wf = parse(Deno.readTextFileSync(`${ROOT}.github/workflows/release.yml`));
-  assert.deepEqual(wf.on.push.tags, ["v*"]);
-  const build = wf.jobs.build;
-  assert.deepEqual(build.strategy.matrix.target.sort(), [
-    "aarch64-apple-darwin",
-    "aarch64-unknown-linux-gnu",
-    "x86_64-apple-darwin",
-    "x86_64-pc-windows-msvc",
-    "x86_64-unknown-linux-gnu",
-  ]);
-  const runs: string[] = build.steps.filter((s: { run?: string }) => s.run).map((s: { run: string }) =>
-    s.run
-  );
-  assert.deepEqual(runs, ["deno task compile --target ${{ matrix.target }}"]);
-  const upload = build.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/upload-artifact"));
-  assert.equal(upload.with.path, "dist/ferry-${{ matrix.target }}*");
-  assert.ok(outputFor("x86_64-pc-windows-msvc").startsWith("dist/ferry-x86_64-pc-windows-msvc"));
-  const release = wf.jobs.release.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
-  assert.match(release, /sha256sum ferry-\* > SHA256SUMS/);
-  assert.match(release, /gh release create .* dist\/\*/);
-  assert.match(tasks().compile, /scripts\/compile\.ts/);
-});
+Deno.test(
+  "release: the workflow parses and builds the five targets with `deno task compile`",
+  needs("read"),
+  () => {
+    const wf = parse(Deno.readTextFileSync(`${ROOT}.github/workflows/release.yml`));
+    assert.deepEqual(wf.on.push.tags, ["v*"]);
+    const build = wf.jobs.build;
+    assert.deepEqual(build.strategy.matrix.target.sort(), [
+      "aarch64-apple-darwin",
+      "aarch64-unknown-linux-gnu",
+      "x86_64-apple-darwin",
+      "x86_64-pc-windows-msvc",
+      "x86_64-unknown-linux-gnu",
+    ]);
+    const runs: string[] = build.steps.filter((s: { run?: string }) => s.run).map((s: { run: string }) =>
+      s.run
+    );
+    assert.deepEqual(runs, ["deno task compile --target ${{ matrix.target }}"]);
+    const upload = build.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/upload-artifact"));
+    assert.equal(upload.with.path, "dist/ferry-${{ matrix.target }}*");
+    assert.ok(outputFor("x86_64-pc-windows-msvc").startsWith("dist/ferry-x86_64-pc-windows-msvc"));
+    const release = wf.jobs.release.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
+    assert.match(release, /sha256sum ferry-\* > SHA256SUMS/);
+    assert.match(release, /gh release create .* dist\/\*/);
+    assert.match(tasks().compile, /scripts\/compile\.ts/);
+  },
+);
 
-Deno.test("release: the compiled binary grants the start task's permissions", () => {
+Deno.test("release: the compiled binary grants the start task's permissions", needs("read"), () => {
   const args = compileArgs("x86_64-unknown-linux-gnu");
-  assert.deepEqual(args.filter((a) => /^--(allow|deny|unstable)-/.test(a)), [...START_FLAGS]);
+  assert.deepEqual(args.filter((a) => /^--(allow|deny|unstable)-/.test(a)), [...startFlags()]);
   assert.ok(!args.includes("--allow-all") && !args.includes("-A"));
   assert.deepEqual(args.slice(-3), ["--output", "dist/ferry-x86_64-unknown-linux-gnu", "main.ts"]);
 });
 
-Deno.test("release: every file ferry reads at run time is embedded", () => {
+Deno.test("release: every file ferry reads at run time is embedded", needs("read"), () => {
   const included = runtimeIncludes();
   const covered = (rel: string) => included.some((inc) => rel === inc || rel.startsWith(`${inc}/`));
   // Every Python worker (a new one beside them is picked up by the task, never forgotten).

@@ -6,6 +6,7 @@
 
 import assert from "assert";
 import { ROOT, startServer } from "../helpers/server.ts";
+import { needs } from "../helpers/needs.ts";
 
 async function deno(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdin: "null" }).output();
@@ -13,56 +14,60 @@ async function deno(args: string[]): Promise<{ code: number; stdout: string; std
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("loadgen: a one-second run against ferry prints a table, and JSON with --json", async () => {
-  await using s = await startServer();
-  const url = `http://127.0.0.1:${s.port}/hello`;
-  const table = await deno([
-    "task",
-    "loadgen",
-    "--url",
-    url,
-    "--connections",
-    "4",
-    "--duration",
-    "1",
-    "--no-progress",
-  ]);
-  assert.equal(table.code, 0, table.stderr);
-  for (
-    const row of [
-      "requests/s",
-      "bytes/s",
-      "latency p50",
-      "latency p90",
-      "latency p99",
-      "latency max",
-      "errors",
-    ]
-  ) {
-    assert.match(table.stdout, new RegExp(row));
-  }
-  const json = await deno([
-    "task",
-    "loadgen",
-    "--url",
-    url,
-    "--connections",
-    "4",
-    "--requests",
-    "400",
-    "--pipeline",
-    "4",
-    "--json",
-  ]);
-  assert.equal(json.code, 0, json.stderr);
-  const r = JSON.parse(json.stdout.slice(json.stdout.indexOf("{")));
-  assert.equal(r.requests, 400);
-  assert.deepEqual(r.errors, {});
-  assert.equal(r.statuses["2xx"], 400);
-  assert.ok(r.requestsPerSecond > 0 && r.latencyMs.p99 >= r.latencyMs.p50);
-});
+Deno.test(
+  "loadgen: a one-second run against ferry prints a table, and JSON with --json",
+  needs("read", "run"),
+  async () => {
+    await using s = await startServer();
+    const url = `http://127.0.0.1:${s.port}/hello`;
+    const table = await deno([
+      "task",
+      "loadgen",
+      "--url",
+      url,
+      "--connections",
+      "4",
+      "--duration",
+      "1",
+      "--no-progress",
+    ]);
+    assert.equal(table.code, 0, table.stderr);
+    for (
+      const row of [
+        "requests/s",
+        "bytes/s",
+        "latency p50",
+        "latency p90",
+        "latency p99",
+        "latency max",
+        "errors",
+      ]
+    ) {
+      assert.match(table.stdout, new RegExp(row));
+    }
+    const json = await deno([
+      "task",
+      "loadgen",
+      "--url",
+      url,
+      "--connections",
+      "4",
+      "--requests",
+      "400",
+      "--pipeline",
+      "4",
+      "--json",
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    const r = JSON.parse(json.stdout.slice(json.stdout.indexOf("{")));
+    assert.equal(r.requests, 400);
+    assert.deepEqual(r.errors, {});
+    assert.equal(r.statuses["2xx"], 400);
+    assert.ok(r.requestsPerSecond > 0 && r.latencyMs.p99 >= r.latencyMs.p50);
+  },
+);
 
-Deno.test("bench: a quick run prints the Markdown table with ratios", async () => {
+Deno.test("bench: a quick run prints the Markdown table with ratios", needs("read", "run"), async () => {
   const r = await deno(["run", "-A", "--unstable-net", "scripts/bench.ts", "--quick", "--only", "hello"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^\| scenario \| unit \| medians \| ratio \| target \| met \|$/m);

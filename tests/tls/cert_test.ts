@@ -17,6 +17,7 @@ import {
 } from "../../src/tls/cert.ts";
 import { CertStore } from "../../src/tls/cert_store.ts";
 import { tlsSocketBudget, UNKNOWN_LIMIT_BUDGET } from "../../src/tls/budget.ts";
+import { needs } from "../helpers/needs.ts";
 
 const DAY = 24 * 3600 * 1000;
 
@@ -56,40 +57,44 @@ Deno.test("tls cert: a bad pair is refused naming the flag and the file", async 
   );
 });
 
-Deno.test("tls cert: --cert and --key are loaded as given; the self-signed one is made, then reused, remade when broken", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const own = await makeSelfSigned();
-    await Deno.writeTextFile(join(dir, "own.pem"), own.cert);
-    await Deno.writeTextFile(join(dir, "own.key"), own.key);
-    const given = await loadCertificate({ cert: join(dir, "own.pem"), key: join(dir, "own.key") });
-    assert.deepEqual([given.selfSigned, given.created, given.material.cert], [false, false, own.cert]);
+Deno.test(
+  "tls cert: --cert and --key are loaded as given; the self-signed one is made, then reused, remade when broken",
+  needs("read", "write"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const own = await makeSelfSigned();
+      await Deno.writeTextFile(join(dir, "own.pem"), own.cert);
+      await Deno.writeTextFile(join(dir, "own.key"), own.key);
+      const given = await loadCertificate({ cert: join(dir, "own.pem"), key: join(dir, "own.key") });
+      assert.deepEqual([given.selfSigned, given.created, given.material.cert], [false, false, own.cert]);
 
-    const certDir = join(dir, "certs");
-    const first = await loadCertificate({ certDir });
-    assert.deepEqual([first.selfSigned, first.created, first.certPath], [
-      true,
-      true,
-      join(certDir, SELF_SIGNED_CERT),
-    ]);
-    assert.equal(
-      (await Deno.stat(join(certDir, SELF_SIGNED_KEY))).mode! & 0o777,
-      0o600,
-      "the key is private",
-    );
-    const second = await loadCertificate({ certDir });
-    assert.equal(second.created, false);
-    assert.equal(second.material.cert, first.material.cert);
+      const certDir = join(dir, "certs");
+      const first = await loadCertificate({ certDir });
+      assert.deepEqual([first.selfSigned, first.created, first.certPath], [
+        true,
+        true,
+        join(certDir, SELF_SIGNED_CERT),
+      ]);
+      assert.equal(
+        (await Deno.stat(join(certDir, SELF_SIGNED_KEY))).mode! & 0o777,
+        0o600,
+        "the key is private",
+      );
+      const second = await loadCertificate({ certDir });
+      assert.equal(second.created, false);
+      assert.equal(second.material.cert, first.material.cert);
 
-    await Deno.writeTextFile(join(certDir, SELF_SIGNED_CERT), "not a certificate\n");
-    const third = await loadCertificate({ certDir });
-    assert.equal(third.created, true, "a broken file is replaced");
-    assert.notEqual(third.material.cert, first.material.cert);
-    checkPair(third.material, third.certPath, third.keyPath);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      await Deno.writeTextFile(join(certDir, SELF_SIGNED_CERT), "not a certificate\n");
+      const third = await loadCertificate({ certDir });
+      assert.equal(third.created, true, "a broken file is replaced");
+      assert.notEqual(third.material.cert, first.material.cert);
+      checkPair(third.material, third.certPath, third.keyPath);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("tls cert store: names pick their pair (any case, a trailing dot), others get the default", async () => {
   const fallback = await makeSelfSigned();

@@ -9,6 +9,7 @@ import assert from "assert";
 import { rssOf, startChild } from "../helpers/server.ts";
 import { clientFrame, openRaw, type RawSocket } from "../helpers/ws_frames.ts";
 import { exchange } from "../helpers/client.ts";
+import { needs } from "../helpers/needs.ts";
 
 const MiB = 1024 * 1024;
 
@@ -71,87 +72,99 @@ async function duringFlood(port: number, flood: () => Promise<unknown>, started:
   return order;
 }
 
-Deno.test("ws floods: a message in 1-byte fragments is closed with 1008; memory stays near the payload", async () => {
-  await using s = await echoServer();
-  const port = portOf(s.urls[0]);
-  const tiny = repeat([clientFrame({ opcode: 0, fin: false, payload: new Uint8Array([7]) })], 2 * MiB);
-  const before = await rssOf(s.child.pid);
-  const codes: number[] = [];
-  let firstClosed!: () => void;
-  const started = new Promise<void>((r) => firstClosed = r);
-  const attack = async () => {
-    for (let round = 0; round < 6 && codes.length === 3 * round; round++) {
-      await Promise.all([0, 1, 2].map(async () => {
-        using raw = await openRaw(port, "/");
-        await raw.send({ opcode: 2, fin: false, payload: new Uint8Array(1) });
-        await pour(raw, tiny, 1);
-        const guard = setTimeout(() => raw.conn.close(), 20000); // against hanging, not a timing assertion
-        for (let f = await raw.frames.next(); f !== null; f = await raw.frames.next()) {
-          if (f.opcode === 8) {
-            codes.push((f.payload[0] << 8) | f.payload[1]);
-            break;
+Deno.test(
+  "ws floods: a message in 1-byte fragments is closed with 1008; memory stays near the payload",
+  needs("read", "run"),
+  async () => {
+    await using s = await echoServer();
+    const port = portOf(s.urls[0]);
+    const tiny = repeat([clientFrame({ opcode: 0, fin: false, payload: new Uint8Array([7]) })], 2 * MiB);
+    const before = await rssOf(s.child.pid);
+    const codes: number[] = [];
+    let firstClosed!: () => void;
+    const started = new Promise<void>((r) => firstClosed = r);
+    const attack = async () => {
+      for (let round = 0; round < 6 && codes.length === 3 * round; round++) {
+        await Promise.all([0, 1, 2].map(async () => {
+          using raw = await openRaw(port, "/");
+          await raw.send({ opcode: 2, fin: false, payload: new Uint8Array(1) });
+          await pour(raw, tiny, 1);
+          const guard = setTimeout(() => raw.conn.close(), 20000); // against hanging, not a timing assertion
+          for (let f = await raw.frames.next(); f !== null; f = await raw.frames.next()) {
+            if (f.opcode === 8) {
+              codes.push((f.payload[0] << 8) | f.payload[1]);
+              break;
+            }
           }
-        }
-        clearTimeout(guard);
-        firstClosed();
+          clearTimeout(guard);
+          firstClosed();
+        }));
+      }
+    };
+    const done = Promise.withResolvers<void>();
+    const peak = peakRss(s.child.pid, done.promise);
+    const order = await duringFlood(port, attack, started);
+    done.resolve();
+    const grew = (await peak) - before;
+    assert.deepEqual(order, ["plain 200", "flood ended"]);
+    assert.equal(codes.length, 18);
+    assert.ok(codes.every((c) => c === 1008), `close codes ${codes}`);
+    assert.ok(grew < 64 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
+  },
+);
+
+Deno.test(
+  "ws floods: pings from peers that do not read keep memory bounded; they are closed after --body-timeout",
+  needs("read", "run"),
+  async () => {
+    await using s = await echoServer(["--body-timeout", "2"]);
+    const port = portOf(s.urls[0]);
+    const pings = repeat([clientFrame({ opcode: 9, payload: new Uint8Array(125).fill(1) })], MiB);
+    const before = await rssOf(s.child.pid);
+    const outcomes: string[] = [];
+    let flowing!: () => void;
+    const started = new Promise<void>((r) => flowing = r);
+    const attack = () =>
+      Promise.all([0, 1, 2, 3].map(async () => {
+        using raw = await openRaw(port, "/");
+        flowing();
+        outcomes.push(await pour(raw, pings, 64)); // 64 MiB each, never read
       }));
-    }
-  };
-  const done = Promise.withResolvers<void>();
-  const peak = peakRss(s.child.pid, done.promise);
-  const order = await duringFlood(port, attack, started);
-  done.resolve();
-  const grew = (await peak) - before;
-  assert.deepEqual(order, ["plain 200", "flood ended"]);
-  assert.equal(codes.length, 18);
-  assert.ok(codes.every((c) => c === 1008), `close codes ${codes}`);
-  assert.ok(grew < 64 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
-});
+    const done = Promise.withResolvers<void>();
+    const peak = peakRss(s.child.pid, done.promise);
+    const order = await duringFlood(port, attack, started);
+    done.resolve();
+    const grew = (await peak) - before;
+    assert.deepEqual(order, ["plain 200", "flood ended"]);
+    assert.deepEqual(outcomes, ["closed", "closed", "closed", "closed"]);
+    assert.ok(grew < 64 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
+  },
+);
 
-Deno.test("ws floods: pings from peers that do not read keep memory bounded; they are closed after --body-timeout", async () => {
-  await using s = await echoServer(["--body-timeout", "2"]);
-  const port = portOf(s.urls[0]);
-  const pings = repeat([clientFrame({ opcode: 9, payload: new Uint8Array(125).fill(1) })], MiB);
-  const before = await rssOf(s.child.pid);
-  const outcomes: string[] = [];
-  let flowing!: () => void;
-  const started = new Promise<void>((r) => flowing = r);
-  const attack = () =>
-    Promise.all([0, 1, 2, 3].map(async () => {
-      using raw = await openRaw(port, "/");
-      flowing();
-      outcomes.push(await pour(raw, pings, 64)); // 64 MiB each, never read
-    }));
-  const done = Promise.withResolvers<void>();
-  const peak = peakRss(s.child.pid, done.promise);
-  const order = await duringFlood(port, attack, started);
-  done.resolve();
-  const grew = (await peak) - before;
-  assert.deepEqual(order, ["plain 200", "flood ended"]);
-  assert.deepEqual(outcomes, ["closed", "closed", "closed", "closed"]);
-  assert.ok(grew < 64 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
-});
-
-Deno.test("ws floods: echoes to peers that do not read keep memory bounded; they are closed after --body-timeout", async () => {
-  await using s = await echoServer(["--body-timeout", "2"]);
-  const port = portOf(s.urls[0]);
-  const messages = repeat([clientFrame({ opcode: 2, payload: new Uint8Array(100).fill(3) })], MiB);
-  const before = await rssOf(s.child.pid);
-  const outcomes: string[] = [];
-  let flowing!: () => void;
-  const started = new Promise<void>((r) => flowing = r);
-  const attack = () =>
-    Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(async () => {
-      using raw = await openRaw(port, "/");
-      flowing();
-      outcomes.push(await pour(raw, messages, 64));
-    }));
-  const done = Promise.withResolvers<void>();
-  const peak = peakRss(s.child.pid, done.promise);
-  const order = await duringFlood(port, attack, started);
-  done.resolve();
-  const grew = (await peak) - before;
-  assert.deepEqual(order, ["plain 200", "flood ended"]);
-  assert.deepEqual(outcomes, new Array(8).fill("closed"));
-  assert.ok(grew < 80 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
-});
+Deno.test(
+  "ws floods: echoes to peers that do not read keep memory bounded; they are closed after --body-timeout",
+  needs("read", "run"),
+  async () => {
+    await using s = await echoServer(["--body-timeout", "2"]);
+    const port = portOf(s.urls[0]);
+    const messages = repeat([clientFrame({ opcode: 2, payload: new Uint8Array(100).fill(3) })], MiB);
+    const before = await rssOf(s.child.pid);
+    const outcomes: string[] = [];
+    let flowing!: () => void;
+    const started = new Promise<void>((r) => flowing = r);
+    const attack = () =>
+      Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(async () => {
+        using raw = await openRaw(port, "/");
+        flowing();
+        outcomes.push(await pour(raw, messages, 64));
+      }));
+    const done = Promise.withResolvers<void>();
+    const peak = peakRss(s.child.pid, done.promise);
+    const order = await duringFlood(port, attack, started);
+    done.resolve();
+    const grew = (await peak) - before;
+    assert.deepEqual(order, ["plain 200", "flood ended"]);
+    assert.deepEqual(outcomes, new Array(8).fill("closed"));
+    assert.ok(grew < 80 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
+  },
+);

@@ -6,6 +6,7 @@
 import assert from "assert";
 import { rssOf, startChild } from "../helpers/server.ts";
 import { clientFrame, KEY } from "../helpers/ws_frames.ts";
+import { needs } from "../helpers/needs.ts";
 
 const SOCKETS = 1000;
 
@@ -32,20 +33,24 @@ async function openSmall(port: number): Promise<Deno.TcpConn> {
   return c;
 }
 
-Deno.test("ws memory: 1,000 open sockets cost the server under 64 KiB each", async () => {
-  await using s = await startChild(["--app", "tests/ws/echo_app.ts", "--port", "0", "--no-https"]);
-  const port = Number(new URL(s.urls[0]).port);
-  for (let i = 0; i < 20; i++) (await openSmall(port)).close(); // warm up: code compiled, pools filled
-  await new Promise((r) => setTimeout(r, 500));
-  const before = await rssOf(s.child.pid);
-  const conns: Deno.TcpConn[] = [];
-  try {
-    for (let i = 0; i < SOCKETS; i++) conns.push(await openSmall(port));
-    await new Promise((r) => setTimeout(r, 1000));
-    const per = (await rssOf(s.child.pid) - before) / SOCKETS;
-    console.log(`server RSS per open WebSocket: ${(per / 1024).toFixed(1)} KiB`);
-    assert.ok(per < 64 * 1024, `${(per / 1024).toFixed(1)} KiB per socket`);
-  } finally {
-    for (const c of conns) c.close();
-  }
-});
+Deno.test(
+  "ws memory: 1,000 open sockets cost the server under 64 KiB each",
+  needs("read", "run"),
+  async () => {
+    await using s = await startChild(["--app", "tests/ws/echo_app.ts", "--port", "0", "--no-https"]);
+    const port = Number(new URL(s.urls[0]).port);
+    for (let i = 0; i < 20; i++) (await openSmall(port)).close(); // warm up: code compiled, pools filled
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await rssOf(s.child.pid);
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < SOCKETS; i++) conns.push(await openSmall(port));
+      await new Promise((r) => setTimeout(r, 1000));
+      const per = (await rssOf(s.child.pid) - before) / SOCKETS;
+      console.log(`server RSS per open WebSocket: ${(per / 1024).toFixed(1)} KiB`);
+      assert.ok(per < 64 * 1024, `${(per / 1024).toFixed(1)} KiB per socket`);
+    } finally {
+      for (const c of conns) c.close();
+    }
+  },
+);

@@ -10,6 +10,7 @@ import { PYTHON, startAsgi } from "../../helpers/python.ts";
 import { until } from "../../helpers/server.ts";
 import { join } from "../../helpers/paths.ts";
 import { makeSelfSigned } from "../../../src/tls/cert.ts";
+import { needs } from "../../helpers/needs.ts";
 
 const material = await makeSelfSigned();
 
@@ -27,36 +28,45 @@ function read(path: string): string | undefined {
 
 for (const secure of [false, true]) {
   const name = secure ? "HTTPS" : "HTTP/1.1";
-  Deno.test(`asgi gone (${name}): an app waiting in receive() after the body gets http.disconnect`, async () => {
-    await using s = await startAsgi(
-      "asgi_apps:app",
-      { workers: 1 },
-      secure ? { https: true, httpsPort: 0, tlsMaterial: material } : {},
-    );
-    const marker = await markerPath();
-    const conn = secure
-      ? await Deno.connectTls({ hostname: "localhost", port: s.httpsPort, caCerts: [material.cert] })
-      : await Deno.connect({ hostname: "127.0.0.1", port: s.port });
-    await conn.write(
-      new TextEncoder().encode(
-        `POST /long-poll?${marker} HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi`,
-      ),
-    );
-    await until(() => read(marker + ".waiting") === "waiting", "the app to wait in receive()");
-    conn.close();
-    await until(() => read(marker) !== undefined, "the app to record what receive() returned");
-    assert.equal(read(marker), "http.disconnect");
-    const next = await exchange(s.port, "GET /pid HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert.equal(next.status, 200);
-    assert.ok(Number(text(next)) > 0);
-  });
+  Deno.test(
+    `asgi gone (${name}): an app waiting in receive() after the body gets http.disconnect`,
+    needs("read", "write", "run"),
+    async () => {
+      await using s = await startAsgi(
+        "asgi_apps:app",
+        { workers: 1 },
+        secure ? { https: true, httpsPort: 0, tlsMaterial: material } : {},
+      );
+      const marker = await markerPath();
+      const conn = secure
+        ? await Deno.connectTls({ hostname: "localhost", port: s.httpsPort, caCerts: [material.cert] })
+        : await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+      await conn.write(
+        new TextEncoder().encode(
+          `POST /long-poll?${marker} HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi`,
+        ),
+      );
+      await until(() => read(marker + ".waiting") === "waiting", "the app to wait in receive()");
+      conn.close();
+      await until(() => read(marker) !== undefined, "the app to record what receive() returned");
+      assert.equal(read(marker), "http.disconnect");
+      const next = await exchange(s.port, "GET /pid HTTP/1.1\r\nHost: t\r\n\r\n");
+      assert.equal(next.status, 200);
+      assert.ok(Number(text(next)) > 0);
+    },
+  );
 }
 
 for (const action of ["rst", "close"] as const) {
-  Deno.test(`asgi gone (HTTP/2, ${action === "rst" ? "RST_STREAM" : "connection closed"}): the waiting app gets http.disconnect`, async () => {
-    await using s = await startAsgi("asgi_apps:app", { workers: 1 }, { h2c: true });
-    const marker = await markerPath();
-    const script = `
+  Deno.test(
+    `asgi gone (HTTP/2, ${
+      action === "rst" ? "RST_STREAM" : "connection closed"
+    }): the waiting app gets http.disconnect`,
+    needs("read", "write", "run"),
+    async () => {
+      await using s = await startAsgi("asgi_apps:app", { workers: 1 }, { h2c: true });
+      const marker = await markerPath();
+      const script = `
 import os, socket, sys, time
 import h2.connection, h2.config
 port, marker, action = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -76,10 +86,11 @@ if action == "rst":
         time.sleep(0.01)
 s.close()
 `;
-    const out = await new Deno.Command(PYTHON, { args: ["-c", script, String(s.port), marker, action] })
-      .output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    await until(() => read(marker) !== undefined, "the app to record what receive() returned");
-    assert.equal(read(marker), "http.disconnect");
-  });
+      const out = await new Deno.Command(PYTHON, { args: ["-c", script, String(s.port), marker, action] })
+        .output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      await until(() => read(marker) !== undefined, "the app to record what receive() returned");
+      assert.equal(read(marker), "http.disconnect");
+    },
+  );
 }

@@ -8,30 +8,38 @@
 import assert from "assert";
 import { RawClient } from "../../helpers/client.ts";
 import { PYTHON, startAsgi } from "../../helpers/python.ts";
+import { needs } from "../../helpers/needs.ts";
 
 const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
 
-Deno.test("asgi trailers (HTTP/1.1): sent in the chunked body's trailer section after TE: trailers, else dropped", async () => {
-  await using s = await startAsgi("asgi_apps:app", { workers: 1 });
-  await using c = await RawClient.connect(s.port);
-  // Without TE first, then with it, on one connection that goes on.
-  await c.send(
-    "GET /trailer-section HTTP/1.1\r\nHost: t\r\n\r\n" +
-      "GET /trailer-section HTTP/1.1\r\nHost: t\r\nTE: trailers\r\nConnection: close\r\n\r\n",
-  );
-  const raw = latin1(await c.readAll());
-  const [first, second] = raw.split(/(?=HTTP\/1\.1 200 )/);
-  assert.match(first, /\r\ntransfer-encoding: chunked\r\n/i);
-  assert.equal(first.slice(first.indexOf("\r\n\r\n") + 4), "5\r\nbody;\r\n3\r\nend\r\n0\r\n\r\n");
-  assert.equal(
-    second.slice(second.indexOf("\r\n\r\n") + 4),
-    "5\r\nbody;\r\n3\r\nend\r\n0\r\nx-checksum: abc123\r\nx-count: 2\r\n\r\n",
-  );
-});
+Deno.test(
+  "asgi trailers (HTTP/1.1): sent in the chunked body's trailer section after TE: trailers, else dropped",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startAsgi("asgi_apps:app", { workers: 1 });
+    await using c = await RawClient.connect(s.port);
+    // Without TE first, then with it, on one connection that goes on.
+    await c.send(
+      "GET /trailer-section HTTP/1.1\r\nHost: t\r\n\r\n" +
+        "GET /trailer-section HTTP/1.1\r\nHost: t\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+    );
+    const raw = latin1(await c.readAll());
+    const [first, second] = raw.split(/(?=HTTP\/1\.1 200 )/);
+    assert.match(first, /\r\ntransfer-encoding: chunked\r\n/i);
+    assert.equal(first.slice(first.indexOf("\r\n\r\n") + 4), "5\r\nbody;\r\n3\r\nend\r\n0\r\n\r\n");
+    assert.equal(
+      second.slice(second.indexOf("\r\n\r\n") + 4),
+      "5\r\nbody;\r\n3\r\nend\r\n0\r\nx-checksum: abc123\r\nx-count: 2\r\n\r\n",
+    );
+  },
+);
 
-Deno.test("asgi trailers (HTTP/2): a last HEADERS frame with END_STREAM carries them", async () => {
-  await using s = await startAsgi("asgi_apps:app", { workers: 1 }, { h2c: true });
-  const script = `
+Deno.test(
+  "asgi trailers (HTTP/2): a last HEADERS frame with END_STREAM carries them",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startAsgi("asgi_apps:app", { workers: 1 }, { h2c: true });
+    const script = `
 import json, socket, sys
 import h2.connection, h2.config, h2.events
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -60,11 +68,12 @@ while open_streams:
     s.sendall(c.data_to_send())
 print(json.dumps(out))
 `;
-  const run = await new Deno.Command(PYTHON, { args: ["-c", script, String(s.port)] }).output();
-  assert.ok(run.success, new TextDecoder().decode(run.stderr));
-  const out = JSON.parse(new TextDecoder().decode(run.stdout));
-  assert.equal(out["1"].body, "body;end");
-  assert.deepEqual(out["1"].trailers, [["x-checksum", "abc123"], ["x-count", "2"]]);
-  assert.equal(out["3"].body, "body;end");
-  assert.equal(out["3"].trailers, null);
-});
+    const run = await new Deno.Command(PYTHON, { args: ["-c", script, String(s.port)] }).output();
+    assert.ok(run.success, new TextDecoder().decode(run.stderr));
+    const out = JSON.parse(new TextDecoder().decode(run.stdout));
+    assert.equal(out["1"].body, "body;end");
+    assert.deepEqual(out["1"].trailers, [["x-checksum", "abc123"], ["x-count", "2"]]);
+    assert.equal(out["3"].body, "body;end");
+    assert.equal(out["3"].trailers, null);
+  },
+);

@@ -6,7 +6,7 @@
  */
 
 import assert from "assert";
-import WsClient from "ws";
+import { wsClient } from "../../helpers/ws_client.ts";
 import { header, text } from "../../helpers/client.ts";
 import { pythonHas, startAsgi } from "../../helpers/python.ts";
 import { ROOT } from "../../helpers/server.ts";
@@ -106,7 +106,7 @@ Deno.test({
     });
     const page = await fetch(`http://127.0.0.1:${s.port}/`);
     assert.match(await page.text(), /connect a WebSocket/);
-    const ws = new WsClient(`ws://127.0.0.1:${s.port}/ws`, ["chat"]);
+    const ws = new (await wsClient())(`ws://127.0.0.1:${s.port}/ws`, ["chat"]);
     await new Promise((ok, fail) => (ws.on("open", ok), ws.on("error", fail)));
     assert.equal(ws.protocol, "chat");
     const reply = new Promise<string>((ok) => ws.once("message", (d: Uint8Array) => ok(d.toString())));

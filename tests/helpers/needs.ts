@@ -1,0 +1,45 @@
+/**
+ * The one rule for tests that need more than the network: a test declares the permissions it
+ * needs, and under `deno test --allow-net` (the command users run) it is skipped with a line that
+ * names them, instead of failing on `NotCapable`. `deno task test` grants everything and runs it.
+ *
+ * @module
+ */
+
+/** The `--allow-*` flag of a permission. */
+function flag(name: Deno.PermissionName): string {
+  return `--allow-${name}`;
+}
+
+/** Which of `names` this run has not granted. */
+export function missing(...names: Deno.PermissionName[]): Deno.PermissionName[] {
+  return names.filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+}
+
+/** The file and line of the test that called {@linkcode needs} (from the call stack). */
+function caller(): string {
+  const lines = (new Error().stack ?? "").split("\n").slice(1);
+  const at = lines.find((l) => !l.includes("/helpers/needs.ts")) ?? "";
+  const m = at.match(/(?:file:\/\/)?(\/[^\s)]+):(\d+):\d+/);
+  if (m === null) return "a test";
+  const tests = m[1].lastIndexOf("/tests/");
+  return `${tests >= 0 ? m[1].slice(tests + 1) : m[1]}:${m[2]}`;
+}
+
+/**
+ * Test options (`Deno.test(name, needs("read", "run"), fn)`) that skip the test when one of
+ * `names` is not granted, printing one line that names the test's place and the flags it needs.
+ *
+ * @example
+ * ```ts
+ * import { needs } from "./needs.ts";
+ * Deno.test("reads a fixture", needs("read"), () => {});
+ * ```
+ */
+export function needs(...names: Deno.PermissionName[]): { ignore: boolean } {
+  const absent = missing(...names);
+  if (absent.length > 0) {
+    console.warn(`SKIPPED: ${caller()} needs ${names.map(flag).join(" ")} (deno task test grants it)`);
+  }
+  return { ignore: absent.length > 0 };
+}
