@@ -7,6 +7,7 @@
 
 import assert from "assert";
 import { startChild } from "../helpers/server.ts";
+import { needs } from "../helpers/needs.ts";
 
 /** Debian's interpreter: Python's `socket` sets SO_LINGER 0, so `close()` sends a reset. */
 const PYTHON = "/usr/bin/python3";
@@ -35,23 +36,27 @@ async function metrics(port: number): Promise<Record<string, Record<string, numb
   return await res.json();
 }
 
-Deno.test("accept: 200 connect-then-reset clients leave the next request answered, with no back-off", async () => {
-  await using ferry = await startChild(["--port", "0", "--no-https"]);
-  const port = Number(new URL(ferry.urls[0]).port);
-  // A burst lands in the backlog only if ferry is not accepting that very moment; repeat until the
-  // loop has met at least one connection that was gone before it was accepted.
-  let lost = 0;
-  for (let burst = 0; burst < 10 && lost === 0; burst++) {
-    await connectThenReset(port, 200);
-    // The next request, with a client timeout far beyond any fair wait (a guard, not a timing
-    // assertion): before the fix each reset doubled a wait up to 1 s, and this request waited
-    // behind them for minutes.
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(15000) });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
-    lost = (await metrics(port)).accept.lost;
-  }
-  assert.ok(lost >= 1, "the bursts reached the accept loop as connections already reset");
-  assert.equal((await metrics(port)).accept.backoffs, 0, "a connection's reset is not a listener failure");
-  assert.doesNotMatch(ferry.stderr(), /accept failed/);
-});
+Deno.test(
+  "accept: 200 connect-then-reset clients leave the next request answered, with no back-off",
+  needs("read", "run"),
+  async () => {
+    await using ferry = await startChild(["--port", "0", "--no-https"]);
+    const port = Number(new URL(ferry.urls[0]).port);
+    // A burst lands in the backlog only if ferry is not accepting that very moment; repeat until the
+    // loop has met at least one connection that was gone before it was accepted.
+    let lost = 0;
+    for (let burst = 0; burst < 10 && lost === 0; burst++) {
+      await connectThenReset(port, 200);
+      // The next request, with a client timeout far beyond any fair wait (a guard, not a timing
+      // assertion): before the fix each reset doubled a wait up to 1 s, and this request waited
+      // behind them for minutes.
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(15000) });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      lost = (await metrics(port)).accept.lost;
+    }
+    assert.ok(lost >= 1, "the bursts reached the accept loop as connections already reset");
+    assert.equal((await metrics(port)).accept.backoffs, 0, "a connection's reset is not a listener failure");
+    assert.doesNotMatch(ferry.stderr(), /accept failed/);
+  },
+);

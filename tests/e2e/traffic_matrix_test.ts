@@ -15,6 +15,7 @@ import {
   type Transport,
   TRANSPORTS,
 } from "./traffic_matrix.ts";
+import { needs } from "../helpers/needs.ts";
 
 const CLIENT = new URL("./traffic_client.py", import.meta.url).pathname;
 const APP = new URL("./fixtures/traffic_app.ts", import.meta.url).pathname;
@@ -131,7 +132,7 @@ async function stop(s: Awaited<ReturnType<typeof ferry>>): Promise<void> {
 }
 
 for (const row of SHAPES) {
-  Deno.test(`traffic matrix: ${row.name}`, async (t) => {
+  Deno.test(`traffic matrix: ${row.name}`, needs("read", "write", "run"), async (t) => {
     // One server for the row's columns, but for shapes that stop it.
     const shared = row.hold === "sigterm" ? undefined : await ferry();
     try {

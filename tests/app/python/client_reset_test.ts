@@ -9,6 +9,7 @@
 import assert from "assert";
 import { APPS, PYTHON } from "../../helpers/python.ts";
 import { startChild, until } from "../../helpers/server.ts";
+import { needs } from "../../helpers/needs.ts";
 
 const BASE = ["--port", "0", "--no-https", "--log-format", "none"];
 const PY = ["--wsgi-python", PYTHON, "--wsgi-chdir", APPS, "--wsgi-workers", "1"];
@@ -69,47 +70,55 @@ for (
     100,
   ]] as const
 ) {
-  Deno.test(`client reset (${iface}): ${resets} resets mid-request and 20 halfway through a 1 MiB POST kill no worker`, async () => {
-    await using ferry = await startChild([...BASE, ...PY, `--${iface}`, app]);
-    const url = ferry.urls[0];
-    const port = Number(new URL(url).port);
-    const pid = await get(`${url}pid`);
-    assert.equal(pid.status, 200);
-    const before = fds(ferry.child.pid);
-    await resetClients(port, resets, iface === "asgi" ? 40 : 10, "slow");
-    await resetClients(port, 20, 10, "post");
-    // Every request on the worker goes on: the same worker answers, nothing was replaced.
-    const after = await get(`${url}pid`);
-    assert.equal(after.status, 200);
-    assert.equal(after.text, pid.text, "the worker that served before the resets serves after them");
-    const m = await wsgiMetrics(url);
-    assert.deepEqual(m.restarts, {}, "no worker was replaced");
-    assert.equal(m.bad_gateway, 0);
-    assert.doesNotMatch(ferry.stderr(), /python worker failed/);
-    // The reset connections' descriptors are all given back.
-    await until(() => fds(ferry.child.pid) <= before, `ferry's descriptors back to ${before}`, 20000);
-  });
+  Deno.test(
+    `client reset (${iface}): ${resets} resets mid-request and 20 halfway through a 1 MiB POST kill no worker`,
+    needs("read", "write", "run"),
+    async () => {
+      await using ferry = await startChild([...BASE, ...PY, `--${iface}`, app]);
+      const url = ferry.urls[0];
+      const port = Number(new URL(url).port);
+      const pid = await get(`${url}pid`);
+      assert.equal(pid.status, 200);
+      const before = fds(ferry.child.pid);
+      await resetClients(port, resets, iface === "asgi" ? 40 : 10, "slow");
+      await resetClients(port, 20, 10, "post");
+      // Every request on the worker goes on: the same worker answers, nothing was replaced.
+      const after = await get(`${url}pid`);
+      assert.equal(after.status, 200);
+      assert.equal(after.text, pid.text, "the worker that served before the resets serves after them");
+      const m = await wsgiMetrics(url);
+      assert.deepEqual(m.restarts, {}, "no worker was replaced");
+      assert.equal(m.bad_gateway, 0);
+      assert.doesNotMatch(ferry.stderr(), /python worker failed/);
+      // The reset connections' descriptors are all given back.
+      await until(() => fds(ferry.child.pid) <= before, `ferry's descriptors back to ${before}`, 20000);
+    },
+  );
 }
 
-Deno.test("client reset: a worker that dies with requests in flight takes ferry's end of its socket along", async () => {
-  await using ferry = await startChild([...BASE, ...PY, "--asgi", "reset_apps:asgi_app"]);
-  const url = ferry.urls[0];
-  assert.equal((await get(`${url}pid`)).status, 200);
-  const before = fds(ferry.child.pid);
-  const crashes = 10;
-  for (let i = 0; i < crashes; i++) {
-    // Two requests in flight on the worker when it dies: each gets its 502.
-    const inFlight = [get(`${url}slow`), get(`${url}slow`)];
-    await new Promise((r) => setTimeout(r, 50));
-    const crash = await get(`${url}crash`);
-    assert.equal(crash.status, 502);
-    for (const r of await Promise.all(inFlight)) assert.equal(r.status, 502);
-    await until(() => ferry.stderr().split("python worker ready").length - 1 >= i + 2, "the replacement");
-    // A request served resets the pool's crash-loop back-off.
+Deno.test(
+  "client reset: a worker that dies with requests in flight takes ferry's end of its socket along",
+  needs("read", "write", "run"),
+  async () => {
+    await using ferry = await startChild([...BASE, ...PY, "--asgi", "reset_apps:asgi_app"]);
+    const url = ferry.urls[0];
     assert.equal((await get(`${url}pid`)).status, 200);
-  }
-  assert.equal((await wsgiMetrics(url)).restarts.crash, crashes);
-  assert.equal((await get(`${url}pid`)).status, 200);
-  // One worker, one socket, as before: the dead workers' sockets are closed.
-  await until(() => fds(ferry.child.pid) <= before, `ferry's descriptors back to ${before}`, 20000);
-});
+    const before = fds(ferry.child.pid);
+    const crashes = 10;
+    for (let i = 0; i < crashes; i++) {
+      // Two requests in flight on the worker when it dies: each gets its 502.
+      const inFlight = [get(`${url}slow`), get(`${url}slow`)];
+      await new Promise((r) => setTimeout(r, 50));
+      const crash = await get(`${url}crash`);
+      assert.equal(crash.status, 502);
+      for (const r of await Promise.all(inFlight)) assert.equal(r.status, 502);
+      await until(() => ferry.stderr().split("python worker ready").length - 1 >= i + 2, "the replacement");
+      // A request served resets the pool's crash-loop back-off.
+      assert.equal((await get(`${url}pid`)).status, 200);
+    }
+    assert.equal((await wsgiMetrics(url)).restarts.crash, crashes);
+    assert.equal((await get(`${url}pid`)).status, 200);
+    // One worker, one socket, as before: the dead workers' sockets are closed.
+    await until(() => fds(ferry.child.pid) <= before, `ferry's descriptors back to ${before}`, 20000);
+  },
+);
