@@ -11,6 +11,7 @@ import { exchange, header, text } from "../helpers/client.ts";
 import { startServer, until } from "../helpers/server.ts";
 import { freePort, startNodeUpstream } from "../helpers/upstreams.ts";
 import { parseProxyRoute } from "../../src/upstream/proxy_flag.ts";
+import { needs } from "../helpers/needs.ts";
 
 function proxied(routes: string[]) {
   return startServer({ proxyRoutes: routes.map(parseProxyRoute) });
@@ -77,37 +78,45 @@ Deno.test("faults: a target that accepts and never answers: 504 past the header 
   assert.equal(up.state.requests, 1);
 });
 
-Deno.test("faults: a target killed during a request: 502 for it, the next request served by another", async () => {
-  const a = await startNodeUpstream("a");
-  await using b = await startNodeUpstream("b");
-  await using s = await proxied([`/api/=${a.target},${b.target};policy=first`]);
-  const held = exchange(s.port, "GET /api/hang HTTP/1.1\r\nHost: a\r\n\r\n");
-  await until(() => a.output().includes("hanging"), "the request to reach a");
-  await a.kill();
-  assert.equal((await held).status, 502);
-  const next = await exchange(s.port, "GET /api/who HTTP/1.1\r\nHost: a\r\n\r\n");
-  assert.equal(next.status, 200);
-  assert.equal(text(next), "hello from b\n"); // a is marked failed (max_fails 1)
-});
+Deno.test(
+  "faults: a target killed during a request: 502 for it, the next request served by another",
+  needs("run"),
+  async () => {
+    const a = await startNodeUpstream("a");
+    await using b = await startNodeUpstream("b");
+    await using s = await proxied([`/api/=${a.target},${b.target};policy=first`]);
+    const held = exchange(s.port, "GET /api/hang HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until(() => a.output().includes("hanging"), "the request to reach a");
+    await a.kill();
+    assert.equal((await held).status, 502);
+    const next = await exchange(s.port, "GET /api/who HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert.equal(next.status, 200);
+    assert.equal(text(next), "hello from b\n"); // a is marked failed (max_fails 1)
+  },
+);
 
-Deno.test("faults: a GET is retried on another target within try_duration, a POST never", async () => {
-  // The first target reads the request and hangs up: nothing was sent to the client yet.
-  await using bad = rawUpstream((conn) => Promise.resolve(conn.close()));
-  await using good = await startNodeUpstream("good");
-  const count = async () => Number(await (await fetch(`http://${good.target}/count`)).text());
-  await using s = await proxied([
-    `/api/=${bad.target},${good.target};policy=first;try_duration=5;fail_duration=0`,
-  ]);
-  const get = await exchange(s.port, GET);
-  assert.equal(get.status, 200);
-  assert.equal(text(get), "hello from good\n");
-  assert.equal(bad.state.requests, 1);
-  const before = await count();
-  const post = await exchange(s.port, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
-  assert.equal(post.status, 502); // a mutant that retries POSTs answers 200 from good
-  assert.equal(bad.state.requests, 2);
-  assert.equal(await count(), before + 1); // only the count request itself
-});
+Deno.test(
+  "faults: a GET is retried on another target within try_duration, a POST never",
+  needs("run"),
+  async () => {
+    // The first target reads the request and hangs up: nothing was sent to the client yet.
+    await using bad = rawUpstream((conn) => Promise.resolve(conn.close()));
+    await using good = await startNodeUpstream("good");
+    const count = async () => Number(await (await fetch(`http://${good.target}/count`)).text());
+    await using s = await proxied([
+      `/api/=${bad.target},${good.target};policy=first;try_duration=5;fail_duration=0`,
+    ]);
+    const get = await exchange(s.port, GET);
+    assert.equal(get.status, 200);
+    assert.equal(text(get), "hello from good\n");
+    assert.equal(bad.state.requests, 1);
+    const before = await count();
+    const post = await exchange(s.port, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+    assert.equal(post.status, 502); // a mutant that retries POSTs answers 200 from good
+    assert.equal(bad.state.requests, 2);
+    assert.equal(await count(), before + 1); // only the count request itself
+  },
+);
 
 for (
   const [what, head] of [
@@ -132,27 +141,31 @@ for (
   });
 }
 
-Deno.test("faults: a target failing its health check gets no requests, and is back once it passes", async () => {
-  await using a = await startNodeUpstream("a");
-  await using b = await startNodeUpstream("b");
-  await using s = await proxied([`/api/=${a.target},${b.target};health=/health;health_interval=0.2`]);
-  const who = async () => text(await exchange(s.port, "GET /api/who HTTP/1.1\r\nHost: a\r\n\r\n"));
-  const healthy = () => s.server.stats.upstreamHealthy.get(`/api/ ${a.target}`);
-  const served = new Set<string>();
-  for (let i = 0; i < 4; i++) served.add(await who());
-  assert.deepEqual([...served].sort(), ["hello from a\n", "hello from b\n"]);
-  await fetch(`http://${a.target}/set-health?code=503`).then((r) => r.text());
-  await until(() => healthy() === 0, "a's check to fail");
-  const aCount = Number(await (await fetch(`http://${a.target}/count`)).text());
-  // Two intervals and more: every request goes to b, and a sees only its checks.
-  for (let i = 0; i < 8; i++) assert.equal(await who(), "hello from b\n");
-  await new Promise((r) => setTimeout(r, 400));
-  for (let i = 0; i < 4; i++) assert.equal(await who(), "hello from b\n");
-  const checks = Number(await (await fetch(`http://${a.target}/count`)).text()) - aCount - 1;
-  assert.ok(checks >= 1, "a was still checked");
-  await fetch(`http://${a.target}/set-health?code=200`).then((r) => r.text());
-  await until(() => healthy() === 1, "a's check to pass again");
-  const back = new Set<string>();
-  for (let i = 0; i < 4; i++) back.add(await who());
-  assert.ok(back.has("hello from a\n"));
-});
+Deno.test(
+  "faults: a target failing its health check gets no requests, and is back once it passes",
+  needs("run"),
+  async () => {
+    await using a = await startNodeUpstream("a");
+    await using b = await startNodeUpstream("b");
+    await using s = await proxied([`/api/=${a.target},${b.target};health=/health;health_interval=0.2`]);
+    const who = async () => text(await exchange(s.port, "GET /api/who HTTP/1.1\r\nHost: a\r\n\r\n"));
+    const healthy = () => s.server.stats.upstreamHealthy.get(`/api/ ${a.target}`);
+    const served = new Set<string>();
+    for (let i = 0; i < 4; i++) served.add(await who());
+    assert.deepEqual([...served].sort(), ["hello from a\n", "hello from b\n"]);
+    await fetch(`http://${a.target}/set-health?code=503`).then((r) => r.text());
+    await until(() => healthy() === 0, "a's check to fail");
+    const aCount = Number(await (await fetch(`http://${a.target}/count`)).text());
+    // Two intervals and more: every request goes to b, and a sees only its checks.
+    for (let i = 0; i < 8; i++) assert.equal(await who(), "hello from b\n");
+    await new Promise((r) => setTimeout(r, 400));
+    for (let i = 0; i < 4; i++) assert.equal(await who(), "hello from b\n");
+    const checks = Number(await (await fetch(`http://${a.target}/count`)).text()) - aCount - 1;
+    assert.ok(checks >= 1, "a was still checked");
+    await fetch(`http://${a.target}/set-health?code=200`).then((r) => r.text());
+    await until(() => healthy() === 1, "a's check to pass again");
+    const back = new Set<string>();
+    for (let i = 0; i < 4; i++) back.add(await who());
+    assert.ok(back.has("hello from a\n"));
+  },
+);
