@@ -27,7 +27,7 @@ import { STATUS } from "../../http/status.ts";
 import { TEXT_PLAIN } from "../../http/error_page.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../stats.ts";
-import { creditPayload, decodeHead, fieldsFrame, FRAME } from "./frames.ts";
+import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import type { PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
 import {
@@ -39,7 +39,8 @@ import {
   writeHead,
 } from "./gateway.ts";
 import { asgiWebSocket } from "./asgi_websocket.ts";
-import { scopeFields } from "./asgi_scope.ts";
+import { writeScope } from "./asgi_scope.ts";
+import { MarshalWriter } from "./marshal.ts";
 
 /** A request body up to this size (with a known length) is read first and travels with the request. */
 export const INLINE_BODY_BYTES = 64 * 1024;
@@ -67,9 +68,10 @@ const decoder = new TextDecoder();
  * ```
  */
 export function asgiHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
+  const scope = new MarshalWriter();
   return async function pythonAsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && res.capability("switch") !== undefined) {
-      return await asgiWebSocket(pool, req, res, options);
+      return await asgiWebSocket(pool, req, res, options, scope);
     }
     // A small body with a known length is read first: one frame, and the app's first receive()
     // has it at once.
@@ -81,7 +83,7 @@ export function asgiHandler(pool: PythonPool, options: PythonHandlerOptions): Ha
     }
     const worker = await acquireWorker(pool, req, res, options);
     if (worker === undefined) return;
-    await exchange(pool, worker, req, res, inline, more, options.log, options.stats);
+    await exchange(pool, worker, req, res, scope, inline, more, options.log, options.stats);
   };
 }
 
@@ -145,6 +147,7 @@ async function exchange(
   worker: PythonWorker,
   req: ServerRequest,
   res: ResponseWriter,
+  scope: MarshalWriter,
   inline: Uint8Array | undefined,
   more: boolean,
   log: Logger,
@@ -173,16 +176,8 @@ async function exchange(
     worker.post(FRAME.Cancel, sid, CANCEL_DISCONNECT); // the app's receive() says http.disconnect
   };
   try {
-    await worker.send(
-      fieldsFrame(
-        sid,
-        CREDIT_WINDOW_BYTES,
-        scopeFields(req, "http", more),
-        req.headers.names,
-        req.headers.values,
-        inline,
-      ),
-    );
+    writeScope(scope, req, "http", more);
+    await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, scope.bytes(), inline));
     if (more) pump = new BodyPump(req, worker, sid, log);
     // A client that leaves while the app is silent (a long poll) is seen too: receive() says
     // http.disconnect. Watching costs a read on the connection, so it begins only once the

@@ -22,7 +22,7 @@ import { chooseDeflate, type DeflateParams } from "../../ws/deflate.ts";
 import { FerryWebSocket } from "../../ws/socket.ts";
 import { WsSession } from "../../ws/session.ts";
 import { CLOSE } from "../../ws/protocol.ts";
-import { creditPayload, decodeHead, fieldsFrame, FRAME } from "./frames.ts";
+import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import type { PythonPool } from "./pool.ts";
 import {
   acquireWorker,
@@ -31,7 +31,8 @@ import {
   type PythonHandlerOptions,
   toClient,
 } from "./gateway.ts";
-import { scopeFields } from "./asgi_scope.ts";
+import { writeScope } from "./asgi_scope.ts";
+import type { MarshalWriter } from "./marshal.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -108,6 +109,7 @@ export async function asgiWebSocket(
   req: ServerRequest,
   res: ResponseWriter,
   options: PythonHandlerOptions,
+  scope: MarshalWriter,
 ): Promise<void> {
   const { log, stats } = options;
   const key = checkHandshake(req);
@@ -125,16 +127,8 @@ export async function asgiWebSocket(
   let socketClosed = false;
   const inbox = new ReceiveWindow();
   try {
-    await worker.send(
-      fieldsFrame(
-        sid,
-        CREDIT_WINDOW_BYTES,
-        scopeFields(req, "websocket", false, offered.join(",")),
-        req.headers.names,
-        req.headers.values,
-        undefined,
-      ),
-    );
+    writeScope(scope, req, "websocket", false, offered);
+    await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, scope.bytes(), undefined));
     for (;;) {
       const f = await worker.streamFrame(sid);
       switch (f.type) {

@@ -17,51 +17,32 @@ import inspect
 import os
 import signal
 import socket
-import struct
 import sys
 import traceback
 from collections import deque
 from urllib.parse import unquote
 
+from ferry_protocol import (BODY, BODY_ACK, CANCEL, CREDIT, DATA, END, ERROR, HEAD, HEADER, HEADER_SIZE, HELLO,
+                            IMPORT_ERROR, LOG, PIECE, READY, REQUEST, STARTUP_FAILED, TRAILERS, U16, U32,
+                            WS_ACCEPT, WS_CLOSE, WS_CLOSED, WS_MESSAGE, WS_SEND, HeadCache, decode_request,
+                            frame, strings)
 from ferry_wsgi_worker import Stop, guard_process, load, rss_report
 
-# ferry -> worker
-REQUEST, BODY, CREDIT, CANCEL, WS_MESSAGE, WS_CLOSED = 1, 2, 4, 5, 6, 7
-# worker -> ferry
-HEAD, DATA, END, ERROR, LOG, BODY_ACK, TRAILERS, WS_ACCEPT, WS_SEND, WS_CLOSE = range(10, 20)
-HELLO, READY, IMPORT_ERROR, STARTUP_FAILED = 20, 21, 22, 23
-
-HEADER = struct.Struct(">BII")
-U32 = struct.Struct(">I")
-U16 = struct.Struct(">H")
-PIECE = 64 * 1024  # most body bytes in one DATA frame
-HEADER_SIZE = HEADER.size
+# The request's flags, beside its scope (frames.ts: ASGI_MORE_BODY, ASGI_UNQUOTE)
+MORE_BODY, UNQUOTE = 1, 2
 
 
 class ClientDisconnected(OSError):
     """send() on a WebSocket whose client has gone."""
 
 
-def strings(pairs):
-    """Header pairs (bytes or latin-1 str) as a count and length-prefixed strings."""
-    out = [U32.pack(len(pairs))]
-    for k, v in pairs:
-        for b in (k, v):
-            if isinstance(b, str):
-                b = b.encode("latin-1")
-            out.append(U32.pack(len(b)))
-            out.append(b)
-    return b"".join(out)
-
-
-def task_stack(task):
-    """Where a suspended task waits, outermost first: its chain of awaited coroutines."""
+def coro_stack(coro):
+    """Where a suspended coroutine waits, outermost first: its chain of awaited coroutines."""
     frames = []
-    coro = task.get_coro()
     while coro is not None:
-        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
-        if frame is not None:
-            frames.append((frame, frame.f_lineno))
+        frame_ = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame_ is not None:
+            frames.append((frame_, frame_.f_lineno))
         coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
     return "".join(traceback.StackSummary.extract(frames).format())
 
@@ -86,10 +67,12 @@ def as_asgi3(app):
 
 
 class Cycle:
-    """One request: its scope, the events ferry sent for it, the credit for what it sends."""
+    """What an HTTP and a WebSocket request share: the stream, its events and wake-ups, credit."""
 
-    __slots__ = ("w", "sid", "credit", "events", "waiter", "credit_waiter", "task", "request_id",
-                 "started", "done", "disconnected", "timed_out", "trailers", "ws", "accepted", "closed")
+    __slots__ = ("w", "sid", "credit", "events", "waiter", "credit_waiter", "task", "coro", "request_id",
+                 "done", "disconnected", "timed_out", "closed")
+
+    ws = False
 
     def __init__(self, w, sid, credit, request_id):
         self.w, self.sid, self.credit, self.request_id = w, sid, credit, request_id
@@ -97,8 +80,8 @@ class Cycle:
         self.waiter = None
         self.credit_waiter = None
         self.task = None
-        self.started = self.done = self.disconnected = self.timed_out = self.trailers = False
-        self.ws = self.accepted = self.closed = False
+        self.coro = None
+        self.done = self.disconnected = self.timed_out = self.closed = False
 
     def wake(self):
         f = self.waiter
@@ -111,10 +94,7 @@ class Cycle:
             f.set_result(None)
 
     def frame(self, kind, payload):
-        if kind == BODY:
-            self.events.append(("http.request", payload[1:], payload[0] == 1))
-            self.wake()
-        elif kind == CREDIT:
+        if kind == CREDIT:
             self.credit += U32.unpack(payload)[0]
             self.wake_credit()
         elif kind == CANCEL:
@@ -123,19 +103,13 @@ class Cycle:
                 task = self.task
                 if task is not None and not task.done():
                     sys.stderr.write("ferry: request %s timed out; the stack of its task:\n%s" %
-                                     (self.request_id, task_stack(task)))
+                                     (self.request_id, coro_stack(self.coro)))
                     task.cancel()
             self.disconnected = True
             self.wake()
             self.wake_credit()
-        elif kind == WS_MESSAGE:
-            self.events.append(("websocket.receive", payload[1:], payload[0] == 1))
-            self.wake()
-        elif kind == WS_CLOSED:
-            self.events.append(("websocket.disconnect", U16.unpack(payload[:2])[0], None))
-            self.closed = True
-            self.wake()
-            self.wake_credit()
+        else:
+            self.event(kind, payload)
 
     async def _wait(self):
         self.waiter = self.w.loop.create_future()
@@ -151,12 +125,25 @@ class Cycle:
         finally:
             self.credit_waiter = None
 
-    # --- HTTP ------------------------------------------------------------------------------------
+
+class HttpCycle(Cycle):
+    """One HTTP request: the body pieces ferry sent, the response's state."""
+
+    __slots__ = ("started", "trailers")
+
+    def __init__(self, w, sid, credit, request_id):
+        Cycle.__init__(self, w, sid, credit, request_id)
+        self.started = self.trailers = False
+
+    def event(self, kind, payload):
+        if kind == BODY:
+            self.events.append((payload[1:], payload[0] == 1))
+            self.wake()
 
     async def receive(self):
         while True:
             if self.events:
-                _, body, more = self.events.popleft()
+                body, more = self.events.popleft()
                 if body:
                     self.w.send(BODY_ACK, self.sid, U32.pack(len(body)))
                 return {"type": "http.request", "body": body, "more_body": more}
@@ -176,7 +163,11 @@ class Cycle:
             if self.disconnected:
                 return
             if body:
-                await self._data(body)
+                if len(body) <= self.credit and len(body) <= PIECE:
+                    self.credit -= len(body)
+                    self.w.send(DATA, self.sid, bytes(body))
+                else:
+                    await self._data(body)
                 if self.disconnected:
                     return
             if not more:
@@ -190,10 +181,9 @@ class Cycle:
             self.started = True
             self.trailers = bool(message.get("trailers", False))
             status = str(message["status"]).encode("ascii")
-            headers = message.get("headers", ())
             if self.disconnected:
                 return
-            self.w.send(HEAD, self.sid, U32.pack(len(status)) + status + strings(list(headers)))
+            self.w.send(HEAD, self.sid, self.w.heads.encode(status, message.get("headers", ())))
         elif kind == "http.response.trailers":
             if not self.trailers or not self.done:
                 raise RuntimeError("ASGI: http.response.trailers without trailers in the start, or before the body")
@@ -216,9 +206,34 @@ class Cycle:
             self.credit -= n
             view = view[n:]
 
-    # --- WebSocket -------------------------------------------------------------------------------
 
-    async def ws_receive(self):
+class WebSocketCycle(Cycle):
+    """One WebSocket: the client's messages, the accept and close."""
+
+    __slots__ = ("accepted",)
+
+    ws = True
+
+    def __init__(self, w, sid, credit, request_id):
+        Cycle.__init__(self, w, sid, credit, request_id)
+        self.accepted = False
+        self.events.append(("websocket.connect", None, None))
+
+    @property
+    def started(self):
+        return self.accepted
+
+    def event(self, kind, payload):
+        if kind == WS_MESSAGE:
+            self.events.append(("websocket.receive", payload[1:], payload[0] == 1))
+            self.wake()
+        elif kind == WS_CLOSED:
+            self.events.append(("websocket.disconnect", U16.unpack(payload[:2])[0], None))
+            self.closed = True
+            self.wake()
+            self.wake_credit()
+
+    async def receive(self):
         while True:
             if self.events:
                 kind, data, text = self.events.popleft()
@@ -234,7 +249,7 @@ class Cycle:
                 return {"type": "websocket.disconnect", "code": 1006}
             await self._wait()
 
-    async def ws_send(self, message):
+    async def send(self, message):
         kind = message["type"]
         if kind == "websocket.send":
             if not self.accepted:
@@ -268,7 +283,8 @@ class Cycle:
 
 
 class Worker(asyncio.Protocol):
-    """The link to ferry: frames in, frames out (collected and written once per loop turn)."""
+    """The link to ferry: frames in (many requests in one read), frames out (collected and written
+    once per loop turn, for every request that answered in it)."""
 
     def __init__(self, app, loop, state):
         self.app, self.loop, self.state = app, loop, state
@@ -278,6 +294,7 @@ class Worker(asyncio.Protocol):
         self.cycles = {}
         self.transport = None
         self.lost = loop.create_future()
+        self.heads = HeadCache()
 
     # asyncio.Protocol
     def connection_made(self, transport):
@@ -289,23 +306,30 @@ class Worker(asyncio.Protocol):
 
     def data_received(self, data):
         buf = self.buf
-        buf += data
+        if buf:
+            buf += data
+        else:
+            buf = data  # the common case: whole frames in one read, no copy into the buffer
         pos = 0
         end = len(buf)
+        unpack = HEADER.unpack_from
+        cycles = self.cycles
         while end - pos >= HEADER_SIZE:
-            kind, sid, length = HEADER.unpack_from(buf, pos)
+            kind, sid, length = unpack(buf, pos)
             stop = pos + HEADER_SIZE + length
             if stop > end:
                 break
-            payload = bytes(buf[pos + HEADER_SIZE:stop])
+            payload = buf[pos + HEADER_SIZE:stop]
             pos = stop
             if kind == REQUEST:
-                self.request(sid, payload)
+                self.request(sid, payload if buf is data else bytes(payload))
             else:
-                c = self.cycles.get(sid)
+                c = cycles.get(sid)
                 if c is not None:
-                    c.frame(kind, payload)
-        if pos:
+                    c.frame(kind, bytes(payload))
+        if buf is data:
+            self.buf = bytearray(data[pos:]) if pos < end else bytearray()
+        elif pos:
             del buf[:pos]
 
     def send(self, kind, sid, payload=b""):
@@ -323,41 +347,25 @@ class Worker(asyncio.Protocol):
         self.out = []
 
     def request(self, sid, payload):
-        credit, size = struct.unpack_from(">II", payload)
-        f = payload[8:8 + size].split(b"\0")
-        c = Cycle(self, sid, credit, f[12].decode("latin-1"))
-        raw_path = f[4]
-        path = raw_path.decode("latin-1")
-        if "%" in path:
-            path = unquote(path)
-        scope = {
-            "type": f[0].decode("ascii"),
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": f[1].decode("ascii"),
-            "method": f[2].decode("ascii"),
-            "scheme": f[3].decode("ascii"),
-            "path": path,
-            "raw_path": raw_path,
-            "query_string": f[5],
-            "root_path": f[6].decode("latin-1"),
-            "headers": list(zip(f[14::2], f[15::2])),
-            "client": (f[7].decode("ascii"), int(f[8])),
-            "server": (f[9].decode("ascii"), int(f[10])),
-        }
+        credit, (scope, request_id, flags), body = decode_request(payload)
+        if flags & UNQUOTE:
+            scope["path"] = unquote(scope["path"])
         if self.state is not None:
             scope["state"] = self.state.copy()
-        self.cycles[sid] = c
         if scope["type"] == "websocket":
-            c.ws = True
-            scope["subprotocols"] = [p.strip() for p in f[13].decode("latin-1").split(",") if p.strip()]
-            del scope["method"]
-            c.events.append(("websocket.connect", None, None))
-            coro = self.app(scope, c.ws_receive, c.ws_send)
+            c = WebSocketCycle(self, sid, credit, request_id)
         else:
-            c.events.append(("http.request", payload[8 + size:], False))
-            if f[11] == b"1":
-                c.events.pop()  # the body streams in BODY frames
-            coro = self.app(scope, c.receive, c.send)
+            c = HttpCycle(self, sid, credit, request_id)
+            if not flags & MORE_BODY:
+                c.events.append((body, False))  # else the body streams in BODY frames
+        self.cycles[sid] = c
+        self.start(c, self.app(scope, c.receive, c.send))
+
+    def start(self, c, coro):
+        """Runs the app in a task of its own. (Its first step cannot run before the task exists:
+        anyio and sniffio, under FastAPI's thread pool and Starlette's task groups, need a current
+        task from the first line on.)"""
+        c.coro = coro
         c.task = self.loop.create_task(self.run(c, coro))
 
     async def run(self, c, coro):
@@ -365,29 +373,44 @@ class Worker(asyncio.Protocol):
             await coro
         except asyncio.CancelledError:
             if not c.timed_out:
+                self.forget(c)
                 raise
+            self.finished(c, None)
         except BaseException as e:
-            tb = traceback.format_exc().encode("utf-8", "replace")
-            if c.done or c.closed and c.ws:
-                print("ferry: the ASGI app raised after its response (request %s):" % c.request_id, file=sys.stderr)
-                sys.stderr.write(tb.decode("utf-8"))
-            else:
-                self.send(ERROR, c.sid, (b"\x01" if (c.started or c.accepted) else b"\x00") + tb)
-                c.done = True
+            self.finished(c, e)
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
-            if not c.ws and not c.done and c.disconnected and not c.timed_out:
-                self.send(END, c.sid, rss_report())  # the client left: no response is owed
-                c.done = True
-            elif not c.ws and not c.done:
-                why = b"the ASGI app returned without " + (b"completing" if c.started else b"starting") + b" its response"
-                self.send(ERROR, c.sid, (b"\x01" if c.started else b"\x00") + why)
+            self.finished(c, None)
+
+    def finished(self, c, error):
+        """The app's coroutine ended (with `error` when it raised): what ferry is owed is sent."""
+        try:
+            if error is not None and not isinstance(error, asyncio.CancelledError):
+                tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+                if c.done or c.closed and c.ws:
+                    # The response is complete (Starlette re-raises after its 500): one record,
+                    # with the request id, at ERROR.
+                    self.send(LOG, 0, c.request_id.encode("latin-1") + b"\x00" +
+                              ("the ASGI app raised after its response:\n" + tb).encode("utf-8", "replace"))
+                else:
+                    self.send(ERROR, c.sid, (b"\x01" if c.started else b"\x00") + tb.encode("utf-8", "replace"))
+                    c.done = True
+            elif error is None and not c.ws and not c.done:
+                if c.disconnected and not c.timed_out:
+                    self.send(END, c.sid, rss_report())  # the client left: no response is owed
+                elif not c.timed_out:
+                    why = b"the ASGI app returned without " + (b"completing" if c.started else b"starting") + b" its response"
+                    self.send(ERROR, c.sid, (b"\x01" if c.started else b"\x00") + why)
                 c.done = True
         finally:
-            if c.ws or c.timed_out:
-                self.send(END, c.sid, rss_report())
-            del self.cycles[c.sid]
+            self.forget(c)
+
+    def forget(self, c):
+        """The request's stream is over: a WebSocket or a timed-out request ends it with END."""
+        if c.ws or c.timed_out:
+            self.send(END, c.sid, rss_report())
+        self.cycles.pop(c.sid, None)
 
 
 class Lifespan:
@@ -465,7 +488,7 @@ class Lifespan:
 
 
 def send_now(sock, kind, payload=b""):
-    sock.sendall(HEADER.pack(kind, 0, len(payload)) + payload)
+    sock.sendall(frame(kind, 0, payload))
 
 
 async def serve(sock, app, mode):

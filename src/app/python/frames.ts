@@ -9,7 +9,7 @@
 
 /** Frame types, both ways. */
 export const FRAME = {
-  /** ferry → worker: a request (credit, environ or ASGI fields, inline body). */
+  /** ferry → worker: a request (credit, the marshalled environ or ASGI scope, inline body). */
   Request: 1,
   /** ferry → worker (ASGI): more request body (u8 1: more follows, 0: the end; then the bytes). */
   Body: 2,
@@ -30,7 +30,10 @@ export const FRAME = {
   End: 12,
   /** worker → ferry: the app raised (u8: 0 before the head, 1 after), then the traceback. */
   Error: 13,
-  /** worker → ferry: a line written to wsgi.errors. */
+  /**
+   * worker → ferry: a line written to wsgi.errors; on stream 0 (ASGI), an error the app raised
+   * after its response was complete (the request id, NUL, the traceback).
+   */
   Log: 14,
   /** worker → ferry (ASGI): the app took this many request body bytes (u32). */
   BodyAck: 15,
@@ -97,81 +100,34 @@ export function creditPayload(bytes: number): Uint8Array {
 }
 
 /**
- * A REQUEST frame: the initial credit (u32), the environ's size (u32), the environ as latin-1
- * text, `key NUL value NUL key NUL value` (one byte a char; no key or value holds a NUL), then the
- * body when it travels inline.
+ * A REQUEST frame: the initial credit (u32), the size of `marshalled` (u32), `marshalled` (the
+ * environ, or the ASGI scope with the request id and flags, in Python's marshal format: see
+ * `marshal.ts`), then the body when it travels inline.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_HEADER_BYTES, requestFrame } from "./frames.ts";
+ * const f = requestFrame(1, 65536, new Uint8Array([0x4e]), undefined); // marshal's None
+ * console.log(f.length === FRAME_HEADER_BYTES + 9); // true
+ * ```
  */
 export function requestFrame(
   stream: number,
   credit: number,
-  environ: ReadonlyArray<readonly [string, string]>,
-  body: Uint8Array | undefined,
-): Uint8Array {
-  let size = 0;
-  for (const [k, v] of environ) size += k.length + v.length + 2;
-  if (size > 0) size--; // no NUL after the last value
-  const out = requestShell(stream, credit, size, body);
-  let p = FRAME_HEADER_BYTES + 8;
-  for (let i = 0; i < environ.length; i++) {
-    const [key, value] = environ[i];
-    for (let j = 0; j < key.length; j++) out[p++] = key.charCodeAt(j);
-    p++; // NUL
-    for (let j = 0; j < value.length; j++) out[p++] = value.charCodeAt(j) & 0xff;
-    if (i < environ.length - 1) p++;
-  }
-  return out;
-}
-
-/**
- * An ASGI REQUEST frame: the initial credit (u32), the fields' size (u32), then `fields` and the
- * header names and values, all NUL-separated latin-1 text (no field holds a NUL), then the body
- * when it travels inline. The worker reads the fields by position and the rest as header pairs.
- */
-export function fieldsFrame(
-  stream: number,
-  credit: number,
-  fields: readonly string[],
-  names: readonly string[],
-  values: readonly string[],
-  body: Uint8Array | undefined,
-): Uint8Array {
-  let size = 0;
-  for (const f of fields) size += f.length + 1;
-  for (let i = 0; i < names.length; i++) size += names[i].length + values[i].length + 2;
-  if (size > 0) size--; // no NUL after the last one
-  const out = requestShell(stream, credit, size, body);
-  let p = FRAME_HEADER_BYTES + 8;
-  const put = (s: string) => {
-    for (let j = 0; j < s.length; j++) out[p++] = s.charCodeAt(j) & 0xff;
-    p++; // NUL
-  };
-  for (const f of fields) put(f);
-  for (let i = 0; i < names.length; i++) {
-    put(names[i]);
-    put(values[i]);
-  }
-  return out;
-}
-
-/**
- * A REQUEST frame with its header, initial credit and text size written and the inline body in
- * place after `textBytes` of text, which the caller fills from `FRAME_HEADER_BYTES + 8`.
- */
-function requestShell(
-  stream: number,
-  credit: number,
-  textBytes: number,
+  marshalled: Uint8Array,
   body: Uint8Array | undefined,
 ): Uint8Array {
   const bodyBytes = body?.length ?? 0;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + textBytes + bodyBytes);
+  const size = marshalled.length;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + 8 + size + bodyBytes);
   const v = new DataView(out.buffer);
   v.setUint8(0, FRAME.Request);
   v.setUint32(1, stream);
-  v.setUint32(5, 8 + textBytes + bodyBytes);
+  v.setUint32(5, 8 + size + bodyBytes);
   v.setUint32(FRAME_HEADER_BYTES, credit);
-  v.setUint32(FRAME_HEADER_BYTES + 4, textBytes);
-  if (body !== undefined) out.set(body, FRAME_HEADER_BYTES + 8 + textBytes);
+  v.setUint32(FRAME_HEADER_BYTES + 4, size);
+  out.set(marshalled, FRAME_HEADER_BYTES + 8);
+  if (body !== undefined) out.set(body, FRAME_HEADER_BYTES + 8 + size);
   return out;
 }
 

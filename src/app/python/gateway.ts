@@ -24,6 +24,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../stats.ts";
 import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
+import { MarshalWriter } from "./marshal.ts";
 import type { PythonWorker } from "./python_worker.ts";
 import { TEXT_PLAIN } from "../../http/error_page.ts";
 
@@ -106,6 +107,7 @@ export async function acquireWorker(
  */
 export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
   const { log, stats } = options;
+  const environ = new MarshalWriter();
   const timeoutMs = pool.options.timeout * 1000;
 
   return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
@@ -120,7 +122,18 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
       // A request the worker never began (it was queued behind one that killed the worker) is
       // safe to hand to another worker: it has had no effect yet.
       for (let attempt = 1;; attempt++) {
-        const outcome = await exchange(pool, worker, req, res, body, timeoutMs, log, stats, attempt < 3);
+        const outcome = await exchange(
+          pool,
+          worker,
+          req,
+          res,
+          body,
+          environ,
+          timeoutMs,
+          log,
+          stats,
+          attempt < 3,
+        );
         if (outcome !== "retry") break;
         stats.wsgiRetried++;
         try {
@@ -199,6 +212,19 @@ export function pathInfo(path: string): string {
   return out;
 }
 
+/** `HTTP_` keys by header name, remembered (bounded): the same few names come with every request. */
+const environKeys = new Map<string, string>();
+
+function environKey(name: string): string {
+  let key = environKeys.get(name);
+  if (key === undefined) {
+    key = "HTTP_" + name.toUpperCase().replaceAll("-", "_");
+    if (environKeys.size >= 512) environKeys.clear();
+    environKeys.set(name, key);
+  }
+  return key;
+}
+
 /** The PEP 3333 environ as string pairs (native strings, latin-1). */
 export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[string, string]> {
   const env: Array<[string, string]> = [
@@ -209,7 +235,7 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     ["SERVER_PROTOCOL", req.protocol],
     ["REMOTE_ADDR", req.clientAddr],
     ["REMOTE_PORT", String(req.clientPort)],
-    ["ferry.url_scheme", req.scheme],
+    ["wsgi.url_scheme", req.scheme],
     ["ferry.request_id", req.id],
   ];
   const { name, port } = req.serverAddress();
@@ -231,7 +257,7 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
       // The body is de-chunked and CONTENT_LENGTH is its real length: a Transfer-Encoding left in
       // the environ would make frameworks (Werkzeug) ignore CONTENT_LENGTH.
       continue;
-    } else key = "HTTP_" + n.toUpperCase().replaceAll("-", "_");
+    } else key = environKey(n);
     const at = seen.get(key);
     if (at !== undefined) {
       env[at][1] += (n === "cookie" ? "; " : ", ") + values[i];
@@ -241,6 +267,17 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     }
   }
   return env;
+}
+
+/** Writes environ pairs as a marshalled dict of `str` (latin-1 text stays one char a byte). */
+export function writeEnviron(w: MarshalWriter, env: ReadonlyArray<readonly [string, string]>): void {
+  w.reset();
+  w.dict();
+  for (let i = 0; i < env.length; i++) {
+    w.text(env[i][0]);
+    w.text(env[i][1]);
+  }
+  w.endDict();
 }
 
 /**
@@ -253,6 +290,7 @@ async function exchange(
   req: ServerRequest,
   res: ResponseWriter,
   body: BufferedBody,
+  environ: MarshalWriter,
   timeoutMs: number,
   log: Logger,
   stats: Stats,
@@ -278,7 +316,8 @@ async function exchange(
   let workerOk = false;
   let owed = 0;
   try {
-    await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, buildEnviron(req, body), body.bytes));
+    writeEnviron(environ, buildEnviron(req, body));
+    await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body.bytes));
     for (;;) {
       const f = await worker.streamFrame(sid);
       if (f.type === FRAME.Data) {

@@ -44,6 +44,7 @@ interface Waiter {
 }
 
 const WORKER_SCRIPT = new URL("./worker.py", import.meta.url);
+const PROTOCOL_MODULE = new URL("./protocol.py", import.meta.url);
 const ASGI_WORKER_SCRIPT = new URL("./asgi_worker.py", import.meta.url);
 
 /**
@@ -112,6 +113,10 @@ export class PythonPool {
     this.#private = await openPrivateDir((m, fields) => this.#log.warn(m, fields));
     this.dir = this.#private.path;
     const script = join(this.dir, "ferry_wsgi_worker.py");
+    // The frame codec both workers import.
+    await Deno.writeTextFile(join(this.dir, "ferry_protocol.py"), await Deno.readTextFile(PROTOCOL_MODULE), {
+      mode: 0o600,
+    });
     await Deno.writeTextFile(script, await Deno.readTextFile(WORKER_SCRIPT), { mode: 0o600 });
     const o = this.options;
     let asgiScript = "";

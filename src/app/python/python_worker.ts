@@ -41,6 +41,9 @@ export interface PythonWorkerSpec {
   env?: Record<string, string>;
 }
 
+/** Microtask turns a write to a worker waits for more frames to join it (see `send`). */
+const BATCH_TURNS = 4;
+
 /** How long an exit waits for the frames (or the connection) the worker sent before it. */
 const EXIT_BEFORE_ACCEPT_MS = 3000;
 
@@ -261,8 +264,10 @@ export class PythonWorker {
   }
 
   /**
-   * Sends bytes to the worker. Writes are serialised; bytes sent while one is in flight leave
-   * together in the next, so requests handed to a busy worker cost it one wake-up, not one each.
+   * Sends bytes to the worker. Writes are serialised and deferred by a few microtask turns, so the
+   * requests of every connection that became readable together leave in one write (the worker
+   * serves them from one read and answers them in one write); bytes sent while a write is in
+   * flight leave together in the next.
    */
   send(bytes: Uint8Array): Promise<void> {
     if (this.#gone) return Promise.reject(this.#gone);
@@ -280,8 +285,12 @@ export class PythonWorker {
   async #writeOut(): Promise<void> {
     const conn = this.#conn!;
     try {
+      // Let the other connections' handlers of this turn add their frames first.
+      for (let i = 0; i < BATCH_TURNS; i++) await undefined;
       while (this.#outgoing.length > 0) {
-        const bytes = concatBytes(this.#outgoing, this.#outgoingBytes);
+        const bytes = this.#outgoing.length === 1
+          ? this.#outgoing[0]
+          : concatBytes(this.#outgoing, this.#outgoingBytes);
         this.#outgoing = [];
         this.#outgoingBytes = 0;
         let off = 0;
@@ -454,6 +463,7 @@ export class PythonWorker {
   /** Routes a frame to its stream; the end of the running stream starts the next one. */
   #route(f: Frame): void {
     if (f.stream === 0) {
+      if (f.type === FRAME.Log) return this.#appError(f.payload);
       const w = this.#waiter;
       if (w !== undefined) {
         this.#waiter = undefined;
@@ -475,6 +485,17 @@ export class PythonWorker {
       st.phase = "done"; // the worker has moved on to the next request already
       this.#advance();
     }
+  }
+
+  /** An error the app raised after its response was complete: one record, with the request id. */
+  #appError(payload: Uint8Array): void {
+    const nul = payload.indexOf(0);
+    const decoder = new TextDecoder();
+    this.#log.error("python app raised", {
+      id: nul < 0 ? "-" : decoder.decode(payload.subarray(0, nul)),
+      pid: this.pid,
+      traceback: decoder.decode(payload.subarray(nul + 1)),
+    });
   }
 
   /** Whether the read loop runs (the exit is then reported after the last frame). */

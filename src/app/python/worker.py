@@ -17,20 +17,13 @@ import os
 import select
 import signal
 import socket
-import struct
 import sys
 import threading
 import time
 import traceback
 
-# ferry -> worker
-REQUEST, CREDIT, CANCEL = 1, 4, 5
-# worker -> ferry
-HEAD, DATA, END, ERROR, LOG, HELLO, READY, IMPORT_ERROR = 10, 11, 12, 13, 14, 20, 21, 22
-
-HEADER = struct.Struct(">BII")
-U32 = struct.Struct(">I")
-PIECE = 64 * 1024  # most body bytes in one DATA frame
+from ferry_protocol import (CANCEL, CREDIT, DATA, END, ERROR, HEAD, HEADER, HELLO, IMPORT_ERROR, LOG, PIECE, READY,
+                            REQUEST, U32, HeadCache, decode_request, strings)
 
 
 class Cancelled(Exception):
@@ -303,22 +296,6 @@ def latin1(s, what):
     return s.encode("latin-1")
 
 
-def strings(pairs):
-    out = [U32.pack(len(pairs))]
-    for k, v in pairs:
-        for b in (k, v):
-            out.append(U32.pack(len(b)))
-            out.append(b)
-    return b"".join(out)
-
-
-def parse_request(payload):
-    """credit (u32), environ size (u32), the environ as latin-1 "key NUL value NUL ...", the body."""
-    credit, size = struct.unpack_from(">II", payload)
-    fields = iter(payload[8:8 + size].decode("latin-1").split("\0")) if size else iter(())
-    return credit, dict(zip(fields, fields)), payload[8 + size:]
-
-
 class ErrorStream:
     """wsgi.errors: text goes to ferry's error log, tagged with the request id."""
 
@@ -362,6 +339,9 @@ class FileWrapper:
         raise StopIteration
 
 
+HEADS = HeadCache()
+
+
 class Exchange:
     """One request: start_response, write() and the credit window."""
 
@@ -369,6 +349,7 @@ class Exchange:
         self.link, self.sid, self.credit = link, sid, credit
         self.status = None
         self.headers = None
+        self.payload = None  # the HEAD payload, when the same status and headers were seen before
         self.sent = False
         self.streaming = True  # look for a CANCEL before each piece (not for a whole list)
 
@@ -381,6 +362,10 @@ class Exchange:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("start_response() called again without exc_info")
+        key, self.payload = HEADS.get(status, headers) if type(headers) is list else (None, None)
+        if self.payload is not None:  # the same head as before: checked and encoded then
+            self.status, self.headers = status, headers
+            return self.write
         latin1(status, "status")
         if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
             raise ValueError("status must look like '200 OK', got %r" % (status,))
@@ -392,13 +377,14 @@ class Exchange:
             latin1(h[0], "header name")
             latin1(h[1], "header value")
         self.status, self.headers = status, headers
+        self.payload = U32.pack(len(status)) + status.encode("latin-1") + strings(headers)
+        HEADS.put(key, self.payload)
         return self.write
 
     def head(self):
         if self.status is None:
             raise AssertionError("the app returned without calling start_response()")
-        pairs = [(latin1(k, "header name"), latin1(v, "header value")) for k, v in self.headers]
-        self.link.send(HEAD, self.sid, U32.pack(len(self.status)) + self.status.encode("latin-1") + strings(pairs))
+        self.link.send(HEAD, self.sid, self.payload)
         self.sent = True
 
     def poll(self):
@@ -450,13 +436,12 @@ WSGI_CONSTANTS = {
 
 
 def serve(link, app, sid, payload):
-    credit, environ, body = parse_request(payload)
+    credit, environ, body = decode_request(payload)
     body_file = environ.pop("ferry.body_file", None)
     stream = open(body_file, "rb") if body_file else io.BytesIO(body)
     ex = Exchange(link, sid, credit)
     errors = ErrorStream(link, sid)
     environ.update(WSGI_CONSTANTS)
-    environ["wsgi.url_scheme"] = environ.pop("ferry.url_scheme", "http")
     environ["wsgi.input"] = stream
     environ["wsgi.errors"] = errors
     result = None
