@@ -41,8 +41,7 @@ export interface ServerParts {
   tls?: TlsMaterial;
   /**
    * Automatic HTTPS: answers `/.well-known/acme-challenge/` on plain HTTP (before `--redirect-http`);
-   * with it, the HTTPS listener is opened with `reusePort`, so that per-name certificates can be
-   * swapped in live ({@linkcode Server.setCertificate}).
+   * per-name certificates are swapped in live ({@linkcode Server.setCertificate}).
    */
   acmeChallenge?: Handler;
   /** Per-name certificates (SNI) to serve from the start, besides `tls`. */
@@ -63,6 +62,10 @@ export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
 /** How long an over-capacity client is given to read its 503 before the socket closes. */
 const REFUSE_LINGER_MS = 1000;
+/** A replaced listener closes after this long with nothing accepted (its backlog is then empty). */
+const RETIRE_QUIET_MS = 25;
+/** A replaced listener closes after this long at most, quiet or not. */
+const RETIRE_MAX_MS = 2000;
 /** First wait after a listener-wide accept failure (EMFILE, ENFILE, ENOBUFS); it doubles from here. */
 const ACCEPT_BACKOFF_MIN_MS = 5;
 /** Longest wait after a listener-wide accept failure: brief, so the loop is back as soon as a descriptor frees. */
@@ -106,6 +109,8 @@ export class Server implements ConnectionContext {
   #acme: Mount | undefined;
   #stopping: (() => Promise<void>) | undefined;
   #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
+  /** Replaced HTTPS listeners still taking their backlog, with connections accepted meanwhile. */
+  #retiring = new Map<Deno.Listener, number>();
   #conns = new Set<ServedConnection>();
   #handshaking = new Set<Deno.Conn>();
   /** Handshakes given up on whose descriptor the runtime still holds (see `tlsAbandonedHeld`);
@@ -242,7 +247,10 @@ export class Server implements ConnectionContext {
       }
       if (o.https) {
         which = "https";
-        this.#listeners.push({ listener: this.#listenTls(o.host, o.httpsPort), secure: true });
+        // SO_REUSEPORT lets a reload open the next listener before this one closes; unless
+        // --reuse-port shares the port on purpose, a bind without it first proves the port free.
+        const port = o.reusePort ? o.httpsPort : claimPort(o.host, o.httpsPort);
+        this.#listeners.push({ listener: this.#listenTls(o.host, port), secure: true });
       }
     } catch (e) {
       for (const { listener } of this.#listeners) listener.close();
@@ -284,6 +292,7 @@ export class Server implements ConnectionContext {
       try {
         conn = await listener.accept();
         backoff = ACCEPT_BACKOFF_MIN_MS;
+        if (this.#retiring.size > 0) this.#retiring.set(listener, (this.#retiring.get(listener) ?? 0) + 1);
       } catch (e) {
         if (this.#draining || this.#stopped || e instanceof Deno.errors.BadResource) return;
         if (isConnectionError(e)) {
@@ -493,7 +502,7 @@ export class Server implements ConnectionContext {
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    for (const { listener } of this.#listeners) {
+    for (const listener of [...this.#listeners.map((l) => l.listener), ...this.#retiring.keys()]) {
       try {
         listener.close();
       } catch {
@@ -570,41 +579,52 @@ export class Server implements ConnectionContext {
   }
 
   /**
-   * Opens a new HTTPS listener built from the certificate store as it is now and closes the old
-   * one. With SO_REUSEPORT the new listener is open before the old one closes: no gap at all
-   * (Deno's SNI resolver caches per listener, so a new listener is also how per-name changes take
-   * effect). Without it the port is reopened at once after the close.
+   * Opens a new HTTPS listener built from the certificate store as it is now, beside the old one
+   * (both have SO_REUSEPORT), then closes the old: no moment without a listener, so no client is
+   * refused (Deno's SNI resolver caches per listener, so a new listener is also how per-name
+   * changes take effect).
    */
   async #replaceTlsListener(): Promise<void> {
     const i = this.#listeners.findIndex((l) => l.secure);
     if (i < 0 || this.#draining) return;
     const old = this.#listeners[i];
     const addr = old.listener.addr as Deno.NetAddr;
-    const reuse = this.#reusePort;
-    if (!reuse) {
-      // Without SO_REUSEPORT the port is free only once the pending accept has been torn down.
-      old.listener.close();
-      await old.loop;
-    }
-    let listener: Deno.Listener | undefined;
-    for (let attempt = 0; listener === undefined; attempt++) {
-      try {
-        listener = this.#listenTls(addr.hostname, addr.port);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 50) throw e;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
+    const listener = this.#listenTls(addr.hostname, addr.port);
     const entry = { listener, secure: true, loop: this.#accept(listener, true) };
     this.#listeners[i] = entry;
     this.#acceptLoops.push(entry.loop);
-    if (reuse) old.listener.close();
+    await this.#retire(old.listener, old.loop);
+  }
+
+  /**
+   * Closes a replaced listener once its backlog is empty. Closing a listener resets the
+   * connections waiting in its backlog, and the kernel keeps handing it new ones (SO_REUSEPORT
+   * spreads them over both) until it closes; so its accept loop goes on until a quiet spell of
+   * {@linkcode RETIRE_QUIET_MS} with nothing accepted, within {@linkcode RETIRE_MAX_MS}.
+   * (`sysctl net.ipv4.tcp_migrate_req=1` has the kernel move the backlog to the new listener.)
+   */
+  async #retire(listener: Deno.Listener, loop: Promise<void> | undefined): Promise<void> {
+    this.#retiring.set(listener, 0);
+    const give = performance.now() + RETIRE_MAX_MS;
+    for (;;) {
+      const seen = this.#retiring.get(listener);
+      await new Promise((r) => setTimeout(r, RETIRE_QUIET_MS));
+      if (this.#retiring.get(listener) === seen || performance.now() > give) break;
+    }
+    this.#retiring.delete(listener);
+    try {
+      listener.close();
+    } catch {
+      // closed already (a drain)
+    }
+    // The socket is released once the pending accept has been torn down.
+    await loop;
   }
 
   /**
    * The HTTPS listener on `hostname`:`port`, built from the certificate store as it is now: the
-   * default pair and the per-name ones (SNI), ALPN `h2` when HTTP/2 is on, and SO_REUSEPORT with
-   * `--reuse-port` or automatic HTTPS (whose swaps open the new listener before closing the old).
+   * default pair and the per-name ones (SNI), ALPN `h2` when HTTP/2 is on, and SO_REUSEPORT (see
+   * {@linkcode Server.#replaceTlsListener}).
    */
   #listenTls(hostname: string, port: number): Deno.Listener {
     return Deno.listenTls(
@@ -613,14 +633,9 @@ export class Server implements ConnectionContext {
         port,
         ...this.#certs.listenOptions(),
         alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
-        ...(this.#reusePort ? { reusePort: true } : {}),
+        reusePort: true,
       } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
     );
-  }
-
-  /** Whether the HTTPS listener is opened with SO_REUSEPORT (see {@linkcode Server.#listenTls}). */
-  get #reusePort(): boolean {
-    return this.options.reusePort || this.#acme !== undefined;
   }
 
   /** Part of {@linkcode ConnectionContext}: HSTS for TLS responses. */
@@ -632,6 +647,18 @@ export class Server implements ConnectionContext {
   get redirectMount(): Mount | undefined {
     return this.#redirect;
   }
+}
+
+/**
+ * `port` on `hostname` if nobody holds it (a bind without SO_REUSEPORT fails with AddrInUse
+ * when any socket does, one with SO_REUSEPORT included), or a free port for 0: the port to open
+ * the real listener on, with SO_REUSEPORT.
+ */
+function claimPort(hostname: string, port: number): number {
+  const probe = Deno.listen({ hostname, port });
+  const claimed = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  return claimed;
 }
 
 function closeQuietly(conn: Deno.Conn): void {
