@@ -284,6 +284,11 @@ export class H2Connection implements ServedConnection {
     } else res.abort();
   }
 
+  /** Part of the writer's sink: whether the socket has closed. */
+  get closed(): boolean {
+    return this.#closed || this.out.failed;
+  }
+
   /** Part of the writer's sink: a response is complete. */
   responded(_stream: H2Stream): void {
     if (this.out.pending > 0) this.flush().catch(() => {});

@@ -28,6 +28,11 @@ export interface H2Limits {
   maxEmptyFrames: number;
   /** Control frames queued for a client that does not read, before it is dropped (Go: 10,000). */
   maxQueuedControl: number;
+  /**
+   * Response bytes queued for the client at most: past it a writer waits for the socket, so a
+   * client that does not read holds its handlers (and its stream slots), not the server's memory.
+   */
+  maxQueuedBytes: number;
   /** The period of the flood budgets, in ms. */
   floodPeriodMs: number;
 }
@@ -44,5 +49,6 @@ export const LIMITS: Readonly<H2Limits> = {
   maxSettings: 500,
   maxEmptyFrames: 500,
   maxQueuedControl: 2000,
+  maxQueuedBytes: 512 * 1024,
   floodPeriodMs: 10_000,
 };

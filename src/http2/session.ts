@@ -443,14 +443,24 @@ export class H2Session implements StreamOwner {
     }
     if (this.#idle(id)) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
     const s = this.streams.get(id);
-    if (s === undefined) return;
+    if (s === undefined) {
+      // A reset of a stream answered within the same read (a cached file): Rapid Reset whose
+      // handlers finish before their reset is seen. It counts as any other.
+      if (this.#recent.get(id) === "ended") this.#spendReset();
+      return;
+    }
+    this.#spendReset();
+    s.resetCode = word(f.payload, 0);
+    this.#closeStream(s, s.resetCode, "received");
+  }
+
+  /** Counts a reset received against the budget; past it the connection ends (Rapid Reset). */
+  #spendReset(): void {
     this.#events.count?.("reset_received");
     if (!this.#resets.spend()) {
       this.#events.count?.("rapid_reset");
       throw new ConnectionError(ERROR.ENHANCE_YOUR_CALM, "too many stream resets");
     }
-    s.resetCode = word(f.payload, 0);
-    this.#closeStream(s, s.resetCode, "received");
   }
 
   #settingsFrame(f: Frame): void {
@@ -576,6 +586,11 @@ export class H2Session implements StreamOwner {
   }
 
   // --- Sending -------------------------------------------------------------------------------------
+
+  /** Response bytes that may still be queued before a writer must wait for the socket. */
+  get queueRoom(): number {
+    return this.limits.maxQueuedBytes - this.out.pending;
+  }
 
   /** The peer's largest frame. */
   get peerMaxFrame(): number {

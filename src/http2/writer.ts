@@ -46,6 +46,8 @@ export interface StreamSink {
   flush(): Promise<void>;
   /** Called once when the response is complete (or aborted). */
   responded(stream: H2Stream): void;
+  /** Whether the connection has closed (nothing more can be written). */
+  readonly closed: boolean;
 }
 
 /**
@@ -198,8 +200,21 @@ export class H2Writer implements ResponseWriter {
     let off = 0;
     for (;;) {
       if (s.resetCode !== -1) throw new Deno.errors.ConnectionReset(`stream ${s.id} was reset`);
-      off += this.#session.sendData(s, off === 0 ? bytes : bytes.subarray(off), end);
+      if (this.#sink.closed) throw new Deno.errors.ConnectionReset(`the connection of stream ${s.id} closed`);
+      // The connection's queue is bounded whatever the windows allow: past it, wait for the socket.
+      const room = this.#session.queueRoom;
+      if (room <= 0) {
+        await this.#sink.flush();
+        continue;
+      }
+      const rest = bytes.length - off;
+      const piece = rest <= room
+        ? (off === 0 ? bytes : bytes.subarray(off))
+        : bytes.subarray(off, off + room);
+      const sent = this.#session.sendData(s, piece, end && piece.length === rest);
+      off += sent;
       if (off >= bytes.length) break;
+      if (sent === piece.length) continue;
       // Out of window: what is queued goes out, then wait for WINDOW_UPDATE (or a reset).
       const flushed = this.#sink.flush();
       s.stalledSince = Date.now();

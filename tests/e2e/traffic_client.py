@@ -13,6 +13,7 @@ import socket
 import ssl
 import struct
 import sys
+import threading
 import time
 
 import h2.config
@@ -144,8 +145,8 @@ class H1:
 class H2:
     """HTTP/2 over one socket with Python's h2: flow control both ways, windows opened wide."""
 
-    def __init__(self, window=1 << 24):
-        self.sock = connect()
+    def __init__(self, window=1 << 24, now=True):
+        self.sock = connect() if now else None
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.initiate_connection()
@@ -155,7 +156,8 @@ class H2:
         self.responses = {}
         self.goaway = None
         self.closed = False
-        self.flush()
+        if now:
+            self.flush()
 
     def flush(self, extra=b""):
         data = self.conn.data_to_send() + extra
@@ -274,7 +276,7 @@ def keepalive():
         first = c.request("POST", "/count", [("content-type", "application/octet-stream")],
                           b"p" * params["bytes"])
     else:
-        first = c.request("GET", "/count", [("cookie", "c=" + "k" * params["bytes"])])
+        first = c.request("GET", params.get("path", "/count"), [("cookie", "c=" + "k" * params["bytes"])])
     ok = 0
     statuses = {}
     for i in range(params["n"]):
@@ -411,22 +413,44 @@ def nonreader():
 
 
 def burst():
-    """`n` HEADERS + RST_STREAM pairs in one write (Rapid Reset in one burst)."""
-    c = client()
+    """`n` HEADERS + RST_STREAM pairs in one write (Rapid Reset in one burst), read as it is sent."""
+    # Built before connecting (it takes Python a while): the server sees the preface and the burst
+    # together, not an idle connection that its keep-alive timeout ends first.
+    c = H2(now=False)
     for i in range(params["n"]):
         sid = c.conn.get_next_available_stream_id()
         c.conn.send_headers(sid, c.fields("GET", params["path"]), end_stream=True)
         c.conn.reset_stream(sid, 8)
     data = c.conn.data_to_send()
+    c.sock = connect()
     c.sock.settimeout(10)
-    try:
-        c.sock.sendall(data)
-    except OSError:
-        pass
-    c.pump(lambda: c.goaway is not None)
+    error = []
+
+    def send():
+        try:
+            c.sock.sendall(data)
+        except OSError as e:
+            error.append(repr(e))
+
+    # The burst goes from another thread while this one reads what the server answers (nothing
+    # is sent from here): a server that stops reading until its answers are read is not stuck.
+    sender = threading.Thread(target=send)
+    sender.start()
+    while c.goaway is None:
+        try:
+            got = c.sock.recv(1 << 20)
+        except OSError:
+            got = b""
+        if not got:
+            c.closed = True
+            break
+        for ev in c.conn.receive_data(got):
+            if isinstance(ev, h2.events.ConnectionTerminated):
+                c.goaway = int(ev.error_code)
+    sender.join()
     ready()
     c.sock.close()
-    return {"goaway": c.goaway, "closed": c.closed}
+    return {"goaway": c.goaway, "closed": c.closed, "send_error": error[0] if error else None}
 
 
 def drain():

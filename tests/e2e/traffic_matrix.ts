@@ -40,6 +40,8 @@ export interface RowContext {
   rss: { before: number; peak: number };
   /** What a fresh request on a new connection got after the shape (status). */
   fresh: number;
+  /** Streams ferry served during the shape (`/_metrics` `http2.streams_total`). */
+  streams: number;
 }
 
 /** One traffic shape. */
@@ -61,6 +63,8 @@ export interface Shape {
 const MiB = 1024 * 1024;
 /** RSS a connection may add, whatever its client sends. */
 export const RSS_BUDGET = 64 * MiB;
+const ENHANCE_YOUR_CALM = 0xb;
+
 /** The rows. */
 export const SHAPES: readonly Shape[] = [
   {
@@ -99,6 +103,35 @@ export const SHAPES: readonly Shape[] = [
       assert.equal(out.status, 200);
       assert.equal(out.bytes, 64 * MiB);
       assert.equal(out.all_b, 64 * MiB);
+    },
+  },
+  {
+    name: "a client that never reads, asking for many cached files, holds bounded memory",
+    shape: "nonreader",
+    params: { path: "/static/1m.bin", n: 2000 },
+    hold: "measure",
+    check(out, { rss, fresh }) {
+      assert.ok((out.sent as number) > 0);
+      const grew = rss.peak - rss.before;
+      assert.ok(grew < RSS_BUDGET, `RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
+      assert.equal(fresh, 200);
+    },
+  },
+  {
+    name: "20,000 opens and resets in one write end in GOAWAY ENHANCE_YOUR_CALM, memory bounded",
+    shape: "burst",
+    // A small cached file: its handler answers within the read that opened the stream, before
+    // the stream's reset is seen.
+    params: { path: "/static/4k.bin", n: 20_000 },
+    applies: (t) => t.streams,
+    hold: "measure",
+    check(out, { rss, fresh, streams }) {
+      assert.equal(out.goaway, ENHANCE_YOUR_CALM, JSON.stringify(out));
+      // Every reset counts against the budget (400 per 10 s), those of streams already answered too.
+      assert.ok(streams <= 1000, `${streams} streams served before the GOAWAY`);
+      const grew = rss.peak - rss.before;
+      assert.ok(grew < RSS_BUDGET, `RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
+      assert.equal(fresh, 200);
     },
   },
 ];

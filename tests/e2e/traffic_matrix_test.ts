@@ -28,7 +28,8 @@ async function ferry(): Promise<
 > {
   const dir = await Deno.makeTempDir({ prefix: "ferry-matrix-" });
   await Deno.mkdir(`${dir}/root`);
-  await Deno.writeFile(`${dir}/root/256k.bin`, new Uint8Array(256 * 1024).fill(0x73));
+  await Deno.writeFile(`${dir}/root/1m.bin`, new Uint8Array(1_000_000).fill(0x73));
+  await Deno.writeFile(`${dir}/root/4k.bin`, new Uint8Array(4 * 1024).fill(0x73));
   const child = await startChild([
     ...["--port", "0", "--https-port", "0", "--h2c", "--cert-dir", `${dir}/certs`],
     ...["--app", APP, "--root", `${dir}/root`, "--log-format", "none"],
@@ -106,10 +107,16 @@ async function runRow(row: Shape, t: Transport, server?: Awaited<ReturnType<type
   try {
     const port = s.ports[t.listener];
     const pid = s.child.child.pid;
-    const ctx: RowContext = { transport: t, rss: { before: 0, peak: 0 }, fresh: 0 };
+    const ctx: RowContext = { transport: t, rss: { before: 0, peak: 0 }, fresh: 0, streams: 0 };
+    const streams = async () => {
+      const res = await fetch(`http://127.0.0.1:${s.ports.http}/_metrics`);
+      return (await res.json()).http2.streams_total as number;
+    };
     if (row.hold === "measure") {
-      assert.equal(await fresh(t, port, s.ca), 200); // the file is cached, the code warm
+      assert.equal(await fresh(t, port, s.ca), 200); // the code is warm
+      await client("keepalive", t, port, s.ca, { first: "cookie", bytes: 1, n: 0, path: row.params.path });
       ctx.rss.before = await rssOf(pid);
+      ctx.streams = -await streams();
     }
     const out = await client(row.shape, t, port, s.ca, row.params, async () => {
       if (row.hold === "measure") ctx.rss.peak = await peakRss(pid, HOLD_MS);
@@ -117,7 +124,12 @@ async function runRow(row: Shape, t: Transport, server?: Awaited<ReturnType<type
     });
     if (row.hold === "measure") {
       ctx.rss.peak = Math.max(ctx.rss.peak, await rssOf(pid));
+      ctx.streams += await streams();
       ctx.fresh = await fresh(t, port, s.ca);
+    }
+    if (row.hold === "measure") {
+      const grew = ((ctx.rss.peak - ctx.rss.before) / 2 ** 20).toFixed(1);
+      console.log(`${row.shape} over ${t.name}: RSS +${grew} MiB, ${ctx.streams} HTTP/2 streams served`);
     }
     row.check(out, ctx);
     if (row.hold === "sigterm") assert.equal((await s.child.status).code, 0);
