@@ -20,7 +20,7 @@ import { isFieldName, isFieldValue } from "../http/writer.ts";
 export const MAX_RESPONSE_HEAD = 64 * 1024;
 /** Largest trailer section or chunk-size line accepted from an upstream. */
 const MAX_LINE = 16 * 1024;
-/** Body reads go straight into a fresh array of at most this size (each piece is its reader's to keep). */
+/** Body reads go straight into one array of this size per connection, reused for every piece. */
 const PIECE = 64 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -61,6 +61,7 @@ export class UpstreamConn {
   /** Trailer fields of the last chunked body, once it ended. */
   trailers: Array<[string, string]> = [];
   #closed = false;
+  #piece: Uint8Array | undefined;
   /**
    * Called before the body reader waits on the socket: the proxy flushes what it passed on, so a
    * response is sent as it arrives (SSE) while pieces that arrived together leave together.
@@ -203,7 +204,11 @@ export class UpstreamConn {
     return !this.dead && this.#pos === this.#end;
   }
 
-  /** The next piece of the body (the caller's to keep), or null at its end. */
+  /**
+   * The next piece of the body, or null at its end. The piece is a view of this connection's
+   * buffers, valid until the next read: pass it on (a writer copies it or sends it before its
+   * `write` resolves) and read again, so a large body costs one buffer, not one array per piece.
+   */
   async readBody(): Promise<Uint8Array | null> {
     const f = this.#framing;
     if (f.kind === "none") return null;
@@ -225,12 +230,12 @@ export class UpstreamConn {
     return await this.#chunked();
   }
 
-  /** Up to `max` body bytes: buffered ones first, else one read into a fresh array. */
+  /** Up to `max` body bytes: buffered ones first, else one read into the piece buffer. */
   async #take(max: number): Promise<Uint8Array | null> {
     const have = this.#end - this.#pos;
     if (have > 0) {
       const n = Math.min(have, max);
-      const piece = this.#buf.slice(this.#pos, this.#pos + n);
+      const piece = this.#buf.subarray(this.#pos, this.#pos + n);
       this.#pos += n;
       return piece;
     }
@@ -239,10 +244,10 @@ export class UpstreamConn {
       return this.#take(max);
     }
     if (this.beforeWait !== undefined) await this.beforeWait();
-    const into = new Uint8Array(Math.min(max, PIECE));
-    const n = await this.conn.read(into);
+    const piece = this.#piece ??= new Uint8Array(PIECE);
+    const n = await this.conn.read(max < PIECE ? piece.subarray(0, max) : piece);
     if (n === null) return null;
-    return n === into.length ? into : into.subarray(0, n);
+    return piece.subarray(0, n);
   }
 
   /** One CRLF-ended line of the buffer (without CRLF), reading more as needed. */

@@ -111,9 +111,12 @@ Deno.test(
     assert.equal(text(get), "hello from good\n");
     assert.equal(bad.state.requests, 1);
     const before = await count();
+    // Without a body and with one: a mutant that retries POSTs answers 200 from good.
+    const empty = await exchange(s.port, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+    assert.equal(empty.status, 502);
     const post = await exchange(s.port, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
-    assert.equal(post.status, 502); // a mutant that retries POSTs answers 200 from good
-    assert.equal(bad.state.requests, 2);
+    assert.equal(post.status, 502);
+    assert.equal(bad.state.requests, 3);
     assert.equal(await count(), before + 1); // only the count request itself
   },
 );

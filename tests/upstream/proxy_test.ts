@@ -34,6 +34,27 @@ function valuesOf(raw: string[], name: string): string[] {
   return out;
 }
 
+/** Reads from `conn` until `text` has arrived; throws after 10 s (a guard against hanging, not a timing assertion). */
+async function readUntil(conn: Deno.Conn, text: string): Promise<string> {
+  let seen = "";
+  const dec = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const give = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 10_000));
+  try {
+    while (!seen.includes(text)) {
+      const n = await Promise.race([conn.read(buf), give]);
+      if (n === null) {
+        throw new Error(`gave up waiting for ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`);
+      }
+      seen += dec.decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return seen;
+}
+
 Deno.test(
   "proxy: hop-by-hop fields, and those Connection names, are removed from the request",
   needs("read", "run"),
@@ -134,24 +155,12 @@ Deno.test(
     await using c = await RawClient.connect(s.port);
     await c.send("GET /api/sse HTTP/1.1\r\nHost: a\r\n\r\n");
     // The upstream sends its second event only when asked, after the client has the first: a
-    // proxy that waits for the whole response never delivers the first, and this read times out.
-    let seen = "";
-    const dec = new TextDecoder();
-    while (!seen.includes("data: first")) {
-      const buf = new Uint8Array(4096);
-      const n = await c.conn.read(buf);
-      assert.notEqual(n, null, "the proxy closed before the first event");
-      seen += dec.decode(buf.subarray(0, n!));
-    }
+    // proxy that waits for the whole response never delivers the first, and this read gives up.
+    let seen = await readUntil(c.conn, "data: first");
     assert.ok(!seen.includes("second"));
     assert.match(seen, /content-type: text\/event-stream/i);
     await fetch(`http://${up.target}/sse-next`).then((r) => r.text());
-    while (!seen.includes("data: second")) {
-      const buf = new Uint8Array(4096);
-      const n = await c.conn.read(buf);
-      assert.notEqual(n, null);
-      seen += dec.decode(buf.subarray(0, n!));
-    }
+    seen += await readUntil(c.conn, "data: second");
   },
 );
 
