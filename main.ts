@@ -246,6 +246,12 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     const isolates = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
+    if (isolates > 1 && options.http3) {
+      console.error(
+        "ferry: --http3 runs in one isolate (a QUIC endpoint cannot share its UDP port): drop --workers or --http3",
+      );
+      return 2;
+    }
     if (acme !== undefined) {
       issuer = new AcmeIssuer(acme, {
         certificate: (name, stored) => {
@@ -291,6 +297,7 @@ export async function main(args: string[]): Promise<number> {
   for (const url of server.urls) {
     console.log(`ferry listening on ${url}${url.startsWith("https") ? certNote : ""}`);
   }
+  if (server.altSvc !== undefined) console.log(`ferry serving HTTP/3 over QUIC (UDP) on the HTTPS port too`);
   const python = config.wsgi === undefined
     ? undefined
     : `${config.wsgi.interface === "asgi" ? "--asgi" : "--wsgi"} ${config.wsgi.app}`;

@@ -17,7 +17,8 @@ import { hostPort } from "./http/authority.ts";
  */
 export function listenError(e: unknown, which: string, host: string, port: number): unknown {
   const flag = which === "http" ? "--port" : "--https-port";
-  const where = `${hostPort(host, port)} (the ${which === "http" ? "HTTP" : "HTTPS"} listener)`;
+  const name = which === "http" ? "HTTP" : which === "http3" ? "HTTP/3 (UDP)" : "HTTPS";
+  const where = `${hostPort(host, port)} (the ${name} listener)`;
   if (e instanceof Deno.errors.AddrInUse) {
     return new Error(
       `cannot listen on ${where}: the address is in use, by another server? Choose another with ${flag}`,

@@ -144,6 +144,20 @@ export const SERVER_OPTIONS: OptionTableOf<ResolvedOptions> = {
     group: "Limits and timeouts:",
     help: "HTTP/2 streams open at once per connection (REFUSED_STREAM beyond)",
   }),
+  http3: option({
+    flag: "http3",
+    rule: bool,
+    default: false,
+    group: "TLS:",
+    help: "also serve HTTP/3 over QUIC (UDP, the HTTPS port's number; needs --unstable-net)",
+  }),
+  h3MaxStreams: option({
+    flag: "h3-max-streams",
+    rule: int(1, 10000),
+    default: 100,
+    group: "Limits and timeouts:",
+    help: "HTTP/3 request streams open at once per connection (QUIC MAX_STREAMS)",
+  }),
   hsts: option({
     flag: "hsts",
     rule: int(0),

@@ -25,6 +25,7 @@ import { probeProcess } from "./process_probe.ts";
 import { healthMounts } from "./health.ts";
 import { listenError } from "./listen_error.ts";
 import { redirectToHttps } from "./redirect.ts";
+import { altSvcOf, type H3Listener, openHttp3, secureHeadOf } from "./http3/listener.ts";
 
 export type { TlsMaterial };
 import type { HeaderList } from "./http/headers.ts";
@@ -139,6 +140,9 @@ export class Server implements ConnectionContext {
   #router: Router;
   /** The mounts it was made with (closed once it has stopped). */
   #mounts: readonly Mount[];
+  #quic: H3Listener | undefined;
+  /** Part of {@linkcode ConnectionContext}: with `--http3`, the Alt-Svc value of TCP TLS responses. */
+  altSvc: string | undefined;
 
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
@@ -252,6 +256,12 @@ export class Server implements ConnectionContext {
         const port = o.reusePort ? o.httpsPort : claimPort(o.host, o.httpsPort);
         this.#listeners.push({ listener: this.#listenTls(o.host, port), secure: true });
       }
+      if (o.http3) {
+        which = "http3";
+        this.#quic = openHttp3(this, this.httpsAddr?.port, this.#certs.fallback);
+        this.altSvc = altSvcOf(this.#quic.addr.port);
+        this.#secureHead = secureHeadOf(o.hsts, this.altSvc);
+      }
     } catch (e) {
       for (const { listener } of this.#listeners) listener.close();
       this.#listeners = [];
@@ -273,6 +283,15 @@ export class Server implements ConnectionContext {
         this.#acceptLoops.push(entry.loop);
       }
     });
+  }
+
+  /** For the HTTP/3 listener (its `QuicHost`, checked structurally): admits a QUIC connection unless full. */
+  admit(make: (id: number) => ServedConnection): boolean {
+    const max = this.options.maxConnections;
+    if (this.#draining || (max > 0 && this.#conns.size + this.#handshaking.size >= max)) return false;
+    this.#conns.add(make(this.#nextConnId++));
+    this.stats.connectionsActive = this.#conns.size;
+    return true;
   }
 
   async #accept(listener: Deno.Listener, secure: boolean): Promise<void> {
@@ -509,6 +528,7 @@ export class Server implements ConnectionContext {
         // already closed
       }
     }
+    if (this.#quic !== undefined) this.#acceptLoops.push(this.#quic.stop());
     for (const conn of this.#handshaking) closeQuietly(conn);
     for (const resume of this.#handshakeSettled.splice(0)) resume(); // paused accept loops end
     for (const c of this.#conns) c.drain();
@@ -530,6 +550,7 @@ export class Server implements ConnectionContext {
     clearInterval(this.#sweeper);
     clearTimeout(this.#drainTimer);
     await Promise.allSettled(this.#acceptLoops);
+    this.#quic?.close();
     try {
       await this.#stopping?.().catch((e) => this.log.error("stopping failed", { error: String(e) }));
       for (const m of this.#mounts) m.close?.(); // upstream pools: health checks, kept connections

@@ -255,6 +255,19 @@ export interface ServerOptions {
    */
   h2MaxStreams?: number;
   /**
+   * Also serve HTTP/3 (RFC 9114) over QUIC: UDP on the HTTPS port's number and `host`, with the
+   * HTTPS listener's default certificate; every HTTPS response then carries
+   * `Alt-Svc: h3=":PORT"; ma=86400`. Needs Deno's `--unstable-net` (the start task grants it).
+   * @default {false}
+   */
+  http3?: boolean;
+  /**
+   * Request streams one HTTP/3 connection may have open at once (QUIC's MAX_STREAMS: the client
+   * waits for one to end before it opens another).
+   * @default {100}
+   */
+  h3MaxStreams?: number;
+  /**
    * `Strict-Transport-Security: max-age=N` on HTTPS responses, in seconds. 0: not sent.
    * @default {0}
    */

@@ -193,6 +193,21 @@ export class Stats {
    * `refused` (REFUSED_STREAM), `malformed`, `http11_required`.
    */
   readonly h2Limits: Map<string, number> = new Map();
+  /** HTTP/3 connections served (QUIC, ALPN h3; `--http3`). */
+  h3Connections = 0;
+  /** HTTP/3 connections open now. */
+  h3ConnectionsActive = 0;
+  /** HTTP/3 request streams opened by clients. */
+  h3Streams = 0;
+  /** HTTP/3 connections closed for an error, by error code name (`FRAME_UNEXPECTED`, ...). */
+  readonly h3Errors: Map<string, number> = new Map();
+  /** HTTP/3 GOAWAY frames sent, by error code name of the close that follows. */
+  readonly h3Goaways: Map<string, number> = new Map();
+  /**
+   * HTTP/3 limits met and requests refused, by kind: `headers_too_large`, `malformed`, `waste`
+   * (frames that do no work), `head_timeout`, `stalled`.
+   */
+  readonly h3Limits: Map<string, number> = new Map();
   /** Requests whose head parsed. */
   requestsTotal = 0;
   /** Requests that arrived on a connection that had served one before. */
@@ -321,6 +336,9 @@ export class Stats {
       upstreamHealthy,
       upstreamActive,
       upstreamSeconds,
+      h3Errors,
+      h3Goaways,
+      h3Limits,
       ...plain
     } = this;
     return {
@@ -334,6 +352,9 @@ export class Stats {
       upstreamHealthy: [...upstreamHealthy],
       upstreamActive: [...upstreamActive],
       upstreamSeconds: [...upstreamSeconds],
+      h3Errors: [...h3Errors],
+      h3Goaways: [...h3Goaways],
+      h3Limits: [...h3Limits],
       wsgiRestarts: [...wsgiRestarts],
       wsCloses: [...wsCloses],
       requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
@@ -369,6 +390,9 @@ export class Stats {
       upstreamHealthy,
       upstreamActive,
       upstreamSeconds,
+      h3Errors,
+      h3Goaways,
+      h3Limits,
       ...plain
     } = s;
     Object.assign(out, plain);
@@ -382,6 +406,9 @@ export class Stats {
       [upstreamHealthy, out.upstreamHealthy],
       [upstreamActive, out.upstreamActive],
       [upstreamSeconds, out.upstreamSeconds],
+      [h3Errors, out.h3Errors],
+      [h3Goaways, out.h3Goaways],
+      [h3Limits, out.h3Limits],
     ];
     for (const [list, map] of maps) {
       for (const [k, v] of (list as Array<[string, number]> | undefined) ?? []) {

@@ -45,8 +45,10 @@ export interface ConnectionContext {
   nextRequestId(): string;
   /** Seconds for a Retry-After header (randomised so refused clients spread out). */
   retryAfter(): string;
-  /** Header lines for every TLS response (HSTS), pre-encoded. */
+  /** Header lines for every TLS response (HSTS, Alt-Svc), pre-encoded. */
   readonly secureHead: Uint8Array | undefined;
+  /** With `--http3`: the Alt-Svc value every TCP TLS response carries (`h3=":8443"; ma=86400`). */
+  readonly altSvc: string | undefined;
   /** On a plain-HTTP connection with `redirectHttp`: the mount that redirects to HTTPS. */
   readonly redirectMount: Mount | undefined;
   /**

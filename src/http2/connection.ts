@@ -191,6 +191,7 @@ export class H2Connection implements ServedConnection {
       head: head.method === "HEAD",
       requestId: id,
       hsts: this.secure && o.hsts > 0 ? `max-age=${o.hsts}` : undefined,
+      altSvc: this.secure ? ctx.altSvc : undefined,
     });
     const client = ctx.clientOf?.(head.headers, this.remoteAddr);
     const req = new ServerRequest(head, HTTP2, stream.body, this, id, performance.now(), client, stream);

@@ -74,6 +74,7 @@ export class H2Writer implements ResponseWriter {
   #isHead: boolean;
   #requestId: string;
   #hsts: string | undefined;
+  #altSvc: string | undefined;
   #fields: Array<[string, string]> | undefined;
   #length = -1;
   #noBody = false;
@@ -83,7 +84,7 @@ export class H2Writer implements ResponseWriter {
     session: H2Session,
     stream: H2Stream,
     sink: StreamSink,
-    facts: { head: boolean; requestId: string; hsts: string | undefined },
+    facts: { head: boolean; requestId: string; hsts: string | undefined; altSvc?: string },
   ) {
     this.#session = session;
     this.#stream = stream;
@@ -91,6 +92,7 @@ export class H2Writer implements ResponseWriter {
     this.#isHead = facts.head;
     this.#requestId = facts.requestId;
     this.#hsts = facts.hsts;
+    this.#altSvc = facts.altSvc;
   }
 
   /** Body bytes the declared Content-Length still allows; -1 when none was declared. */
@@ -165,6 +167,7 @@ export class H2Writer implements ResponseWriter {
     if (length >= 0 && status !== 204 && status !== 304) fields.push(["content-length", String(length)]);
     fields.push(["date", httpDate()], ["server", "ferry"], ["x-request-id", this.#requestId]);
     if (this.#hsts !== undefined) fields.push(["strict-transport-security", this.#hsts]);
+    if (this.#altSvc !== undefined) fields.push(["alt-svc", this.#altSvc]);
     this.#length = this.#noBody ? -1 : length;
     this.#fields = fields;
   }

@@ -31,7 +31,10 @@ export type LabelledField =
   | "upstreamRetries"
   | "upstreamHealthy"
   | "upstreamActive"
-  | "upstreamSeconds";
+  | "upstreamSeconds"
+  | "h3Errors"
+  | "h3Goaways"
+  | "h3Limits";
 
 /** One counter or gauge: one number. */
 export interface Counter {
@@ -193,6 +196,27 @@ export const COUNTERS: readonly Counter[] = [
     json: "http2.resets_received",
     prom: "ferry_http2_resets_received_total",
     help: "HTTP/2 streams reset by clients.",
+  },
+  {
+    field: "h3Connections",
+    kind: "counter",
+    json: "http3.connections_total",
+    prom: "ferry_http3_connections_total",
+    help: "HTTP/3 connections served (QUIC, ALPN h3).",
+  },
+  {
+    field: "h3ConnectionsActive",
+    kind: "gauge",
+    json: "http3.connections_active",
+    prom: "ferry_http3_connections_active",
+    help: "Open HTTP/3 connections.",
+  },
+  {
+    field: "h3Streams",
+    kind: "counter",
+    json: "http3.streams_total",
+    prom: "ferry_http3_streams_total",
+    help: "HTTP/3 request streams opened by clients.",
   },
   {
     field: "uploadsStored",
@@ -448,6 +472,27 @@ export const LABELLED_COUNTERS: readonly LabelledCounter[] = [
     "ferry_upstream_header_seconds_sum",
     "Seconds from sending a request to the target's response head, summed (divide by requests).",
   ),
+  {
+    field: "h3Errors",
+    json: "http3.connection_errors",
+    prom: "ferry_http3_connection_errors_total",
+    label: "code",
+    help: "HTTP/3 connections closed for an error, by error code.",
+  },
+  {
+    field: "h3Goaways",
+    json: "http3.goaways_sent",
+    prom: "ferry_http3_goaways_sent_total",
+    label: "code",
+    help: "HTTP/3 GOAWAY frames sent, by error code.",
+  },
+  {
+    field: "h3Limits",
+    json: "http3.limits",
+    prom: "ferry_http3_limits_total",
+    label: "kind",
+    help: "HTTP/3 limits met (floods, timeouts) and requests refused, by kind.",
+  },
 ];
 
 /** An entry of the reverse proxy's counters, by upstream and target. */

@@ -1,0 +1,418 @@
+/**
+ * One HTTP/3 connection's I/O over Deno's QUIC (RFC 9114): ferry's control stream with its
+ * SETTINGS, the peer's unidirectional streams read through {@linkcode UniStream}, each request
+ * stream read through {@linkcode RequestStream} and served as an exchange; and the time: a stream
+ * whose HEADERS do not come within `--header-timeout`, or whose body stops for `--body-timeout`,
+ * is cut; an idle connection is closed after `--keepalive-timeout`. Drain sends GOAWAY and closes
+ * once the streams in flight are done. Connection errors close with their code.
+ *
+ * @module
+ */
+
+import type { ConnectionContext, ServedConnection } from "../http/connection_context.ts";
+import { ExchangeRecorder } from "../http/recorder.ts";
+import { Output } from "../net/output.ts";
+import { acceptsTrailers } from "../http/writer.ts";
+import { sendError } from "../http/error_page.ts";
+import { bump } from "../stats.ts";
+import { H3, H3Error, h3ErrorName } from "./errors.ts";
+import { FRAME, settingsFrame, varintFrame } from "./frames.ts";
+import { PeerStreams, SETTING, STREAM_TYPE, UniStream, type WasteMeter } from "./control.ts";
+import { RequestStream } from "./request_stream.ts";
+import { H3Stream } from "./stream.ts";
+import { H3Writer, type StreamSink } from "./writer.ts";
+import { type ExchangeHost, hstsOf, requestIdFor, serveStream } from "./exchange.ts";
+import { H3_LIMITS } from "./limits.ts";
+
+/** How often a busy connection looks for stalled streams, at most. */
+const CHECK_MS = 1000;
+/** How long a drained connection waits for its last bytes to be acknowledged before it closes. */
+const CLOSE_GRACE_MS = 1000;
+
+const NO_SINK = { write: (p: Uint8Array) => Promise.resolve(p.length) };
+
+/**
+ * An accepted QUIC connection that speaks HTTP/3.
+ *
+ * @example
+ * ```ts ignore
+ * const c = new H3Connection(quicConn, server, 7);
+ * await c.run();
+ * ```
+ */
+export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter {
+  /** Connection id. */
+  readonly id: number;
+  /** Client address. */
+  readonly remoteAddr: string;
+  /** Client port. */
+  readonly remotePort: number;
+  /** Server address. */
+  readonly localAddr: string;
+  /** Server port. */
+  readonly localPort: number;
+  /** Always true: QUIC is TLS. */
+  readonly secure = true;
+  /** Counts the bytes written (for the recorder); QUIC streams are written directly. */
+  readonly out: Output = new Output(NO_SINK);
+  /** When the connection's next check is due (ms since the epoch). */
+  deadline = Infinity;
+  /** The server's side. */
+  readonly ctx: ConnectionContext;
+  /** Counters and the access log. */
+  readonly recorder: ExchangeRecorder;
+
+  #quic: Deno.QuicConn;
+  #peer: PeerStreams;
+  #control: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #closed = false;
+  #draining = false;
+  /** The first stream id a GOAWAY left out (-1: none sent). */
+  #goawayId = -1;
+  /** The largest client-initiated bidirectional stream id seen. */
+  #maxStreamId = -1;
+  /** Open request streams: since when each has waited (head or body), 0 when it is not waiting. */
+  #streams = new Map<H3Stream, number>();
+  /** Streams whose HEADERS have not come yet, with their readers. */
+  #heads = new Map<number, { since: number; cancel: () => void }>();
+  #cancels = new Map<H3Stream, () => void>();
+  #running = 0;
+  #waste = 0;
+  #requests = 0;
+  #idleSince = Date.now();
+
+  /** Wraps an accepted QUIC connection. */
+  constructor(quic: Deno.QuicConn, ctx: ConnectionContext, id: number, local: Deno.NetAddr) {
+    this.#quic = quic;
+    this.ctx = ctx;
+    this.id = id;
+    this.remoteAddr = quic.remoteAddr.hostname;
+    this.remotePort = quic.remoteAddr.port;
+    this.localAddr = local.hostname;
+    this.localPort = local.port;
+    this.#peer = new PeerStreams(this);
+    this.recorder = new ExchangeRecorder(ctx, this, () => false);
+  }
+
+  /** Whether the connection has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Part of {@linkcode WasteMeter}: frames that do no work, bounded per connection. */
+  waste(n: number): void {
+    this.#waste += n;
+    const l = H3_LIMITS;
+    if (this.#waste > l.wasteBase + l.wastePerRequest * this.#requests) {
+      bump(this.ctx.stats.h3Limits, "waste");
+      throw new H3Error(H3.EXCESSIVE_LOAD, "too many frames that do no work");
+    }
+  }
+
+  /** Serves the connection until it closes. Never throws. */
+  async run(): Promise<void> {
+    const stats = this.ctx.stats;
+    stats.h3Connections++;
+    stats.h3ConnectionsActive++;
+    this.#armIdle();
+    try {
+      const control = await this.#quic.createUnidirectionalStream();
+      this.#control = control.getWriter();
+      const o = this.ctx.options;
+      this.#control.write(new Uint8Array([STREAM_TYPE.CONTROL])).catch(() => {});
+      this.#control.write(settingsFrame([
+        [SETTING.QPACK_MAX_TABLE_CAPACITY, 0],
+        [SETTING.QPACK_BLOCKED_STREAMS, 0],
+        [SETTING.MAX_FIELD_SECTION_SIZE, o.maxHeaderBytes],
+      ])).catch(() => {});
+      this.#acceptUni();
+      for await (const bidi of this.#quic.incomingBidirectionalStreams) {
+        this.#request(bidi);
+      }
+    } catch (e) {
+      if (e instanceof H3Error) this.#fail(e);
+      else if (!this.#closed) {
+        this.ctx.log.debug("HTTP/3 connection ended", { conn: this.id, error: String(e) });
+      }
+    } finally {
+      this.#finish();
+    }
+  }
+
+  async #acceptUni(): Promise<void> {
+    try {
+      for await (const uni of this.#quic.incomingUnidirectionalStreams) this.#readUni(uni);
+    } catch {
+      // the connection closed
+    }
+  }
+
+  async #readUni(recv: Deno.QuicReceiveStream): Promise<void> {
+    const s = new UniStream(this.#peer, H3_LIMITS.maxControlFrame);
+    const reader = recv.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          s.end();
+          return;
+        }
+        for (const ev of s.push(value)) {
+          if (ev.kind === "goaway") this.#maybeClose();
+        }
+        if (s.role === "ignored") {
+          // §6.2.3: an unknown stream type is not read on.
+          reader.cancel().catch(() => {});
+          return;
+        }
+      }
+    } catch (e) {
+      if (e instanceof H3Error) this.#fail(e);
+      else if (e instanceof Deno.errors.NotConnected) return; // the connection ended
+      else if (s.role !== "ignored" && s.role !== "unknown" && !this.#closed) {
+        // A critical stream reset by the peer is closed too (§6.2.1).
+        this.#fail(new H3Error(H3.CLOSED_CRITICAL_STREAM, `the peer reset its ${s.role} stream`));
+      }
+    }
+  }
+
+  // --- Request streams ------------------------------------------------------------------------
+
+  async #request(bidi: Deno.QuicBidirectionalStream): Promise<void> {
+    // The id must be read before the stream is used (Deno 2.9.6: later it throws BadResource).
+    const id = Number(bidi.readable.id);
+    const stats = this.ctx.stats;
+    const reader = bidi.readable.getReader();
+    const writer = bidi.writable.getWriter();
+    if (id > this.#maxStreamId) this.#maxStreamId = id;
+    if (this.#goawayId !== -1 && id >= this.#goawayId) {
+      // After GOAWAY (§5.2): not processed; the client may retry it elsewhere.
+      reader.cancel().catch(() => {});
+      writer.abort().catch(() => {});
+      return;
+    }
+    stats.h3Streams++;
+    this.#requests++;
+    const stream = new H3Stream(id);
+    const cancel = () => {
+      reader.cancel().catch(() => {});
+      writer.abort().catch(() => {});
+    };
+    this.#streams.set(stream, Date.now());
+    this.#cancels.set(stream, cancel);
+    this.#idleSince = 0;
+    this.#armCheck();
+    const parser = new RequestStream(this, this.ctx.options.maxHeaderBytes);
+    let served: Promise<void> | undefined;
+    try {
+      for (;;) {
+        if (stream.body.queued > 0) await stream.body.room();
+        const { value, done } = await reader.read();
+        const events = done ? parser.end() : parser.push(value);
+        for (const ev of events) {
+          if (ev.kind === "head") {
+            stream.head = ev.fields;
+            this.#streams.set(stream, 0);
+            stream.body.onWait = (waiting) => this.#streams.set(stream, waiting ? Date.now() : 0);
+            served = this.#serve(stream, writer, cancel);
+          } else if (ev.kind === "data") stream.body.push(ev.bytes.slice());
+          else if (ev.kind === "trailers") stream.trailers = ev.trailers;
+          else if (ev.kind === "end") {
+            stream.remoteEnded = true;
+            stream.body.wake();
+          } else {
+            this.#reject(stream, served !== undefined, writer, cancel, ev.status, ev.reason);
+            if (served === undefined) return;
+            reader.cancel().catch(() => {});
+          }
+        }
+        if (done || parser.done) break;
+      }
+    } catch (e) {
+      if (e instanceof H3Error) this.#fail(e);
+      // The client reset the stream (or the connection went): the handler sees it.
+      stream.lost();
+    } finally {
+      if (served === undefined) this.#forget(stream);
+    }
+  }
+
+  /** Before the head: answer `status`; after it: the request is cut (the handler sees a reset). */
+  #reject(
+    stream: H3Stream,
+    headSeen: boolean,
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    cancel: () => void,
+    status: 400 | 431,
+    reason: string,
+  ): void {
+    const stats = this.ctx.stats;
+    bump(stats.h3Limits, status === 431 ? "headers_too_large" : "malformed");
+    if (headSeen) {
+      stream.lost();
+      cancel();
+      return;
+    }
+    bump(stats.responses, status);
+    const res = new H3Writer(this.#sink(stream, writer, cancel, false), {
+      head: false,
+      requestId: requestIdFor(this.ctx, undefined),
+      hsts: hstsOf(this.ctx),
+    });
+    sendError(res, undefined, status, reason).catch(() => {}).finally(() => this.#forget(stream));
+  }
+
+  #sink(
+    stream: H3Stream,
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    cancel: () => void,
+    trailersWanted: boolean,
+  ): StreamSink {
+    return {
+      write: (bytes) => {
+        if (stream.gone) {
+          return Promise.reject(new Deno.errors.ConnectionReset(`stream ${stream.id} was reset`));
+        }
+        this.out.bytesWritten += bytes.length;
+        return writer.write(bytes);
+      },
+      close: () => writer.close(),
+      abort: cancel,
+      trailersWanted,
+      responded: () => {},
+    };
+  }
+
+  async #serve(
+    stream: H3Stream,
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    cancel: () => void,
+  ): Promise<void> {
+    this.#running++;
+    const trailers = acceptsTrailers(stream.head.headers.get("te"));
+    try {
+      await serveStream(this, stream, this.#sink(stream, writer, cancel, trailers));
+    } finally {
+      this.#running--;
+      // A response sent before the whole request arrived: the rest is not wanted (§4.1).
+      if (!stream.remoteEnded && !stream.gone) this.#cancels.get(stream)?.();
+      this.#forget(stream);
+    }
+  }
+
+  #forget(stream: H3Stream): void {
+    this.#streams.delete(stream);
+    this.#cancels.delete(stream);
+    this.#maybeClose();
+  }
+
+  // --- Timeouts, drain, close ----------------------------------------------------------------
+
+  #armIdle(): void {
+    const k = this.ctx.options.keepaliveTimeout;
+    this.#idleSince = Date.now();
+    this.deadline = k > 0 ? this.#idleSince + k * 1000 : Infinity;
+  }
+
+  #armCheck(): void {
+    this.deadline = Math.min(this.deadline, Date.now() + CHECK_MS);
+  }
+
+  #maybeClose(): void {
+    if (this.#streams.size > 0 || this.#running > 0 || this.#closed) return;
+    if (this.#draining) {
+      // The last responses' bytes may still be in flight: a moment for them, or the client's close.
+      const timer = setTimeout(() => this.#close(H3.NO_ERROR, "shutting down"), CLOSE_GRACE_MS);
+      this.#quic.closed.finally(() => clearTimeout(timer)).catch(() => {});
+      return;
+    }
+    this.#armIdle();
+  }
+
+  /** Called by the server's sweeper when {@linkcode H3Connection.deadline} has passed. */
+  expire(): void {
+    if (this.#closed) return;
+    const now = Date.now();
+    const o = this.ctx.options;
+    const stats = this.ctx.stats;
+    if (this.#streams.size === 0 && this.#running === 0) {
+      bump(stats.timeouts, "keepalive");
+      this.#goaway();
+      this.#close(H3.NO_ERROR, "idle");
+      return;
+    }
+    for (const [stream, since] of this.#streams) {
+      if (since === 0) continue;
+      const headMissing = stream.head === undefined;
+      const limit = (headMissing ? o.headerTimeout : o.bodyTimeout) * 1000;
+      if (limit > 0 && now - since > limit) {
+        bump(stats.timeouts, headMissing ? "header" : "body");
+        bump(stats.h3Limits, headMissing ? "head_timeout" : "stalled");
+        stream.lost();
+        this.#cancels.get(stream)?.();
+        if (headMissing) this.#forget(stream);
+      }
+    }
+    this.deadline = now + CHECK_MS;
+  }
+
+  /** QUIC streams are written without a socket write to watch: Deno's flow control bounds them. */
+  get writeStalledSince(): number {
+    return 0;
+  }
+
+  /** Not used (see {@linkcode H3Connection.writeStalledSince}). */
+  expireWrite(): void {}
+
+  /** Graceful shutdown: GOAWAY; streams in flight finish, then the connection closes. */
+  drain(): void {
+    this.#draining = true;
+    this.#goaway();
+    this.#maybeClose();
+  }
+
+  /** GOAWAY with the first request stream id not served (§5.2), once. */
+  #goaway(): void {
+    if (this.#goawayId !== -1 || this.#control === undefined) return;
+    this.#goawayId = this.#maxStreamId + 4;
+    bump(this.ctx.stats.h3Goaways, h3ErrorName(H3.NO_ERROR));
+    this.#control.write(varintFrame(FRAME.GOAWAY, this.#goawayId)).catch(() => {});
+  }
+
+  /** Closes at once. */
+  abort(): void {
+    this.#close(H3.NO_ERROR, "closing");
+  }
+
+  /** A connection error: closed with its code. */
+  #fail(e: H3Error): void {
+    if (this.#closed) return;
+    bump(this.ctx.stats.h3Errors, h3ErrorName(e.code));
+    this.ctx.log.debug("HTTP/3 connection error", {
+      conn: this.id,
+      code: h3ErrorName(e.code),
+      reason: e.message,
+    });
+    this.#close(e.code, e.message);
+  }
+
+  #close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.deadline = Infinity;
+    try {
+      this.#quic.close({ closeCode: code, reason });
+    } catch {
+      // already closed
+    }
+  }
+
+  #finish(): void {
+    this.#close(H3.NO_ERROR, "");
+    for (const stream of this.#streams.keys()) stream.lost();
+    this.recorder.flush();
+    this.recorder.accountOut();
+    this.ctx.stats.h3ConnectionsActive--;
+    this.ctx.closed(this);
+  }
+}

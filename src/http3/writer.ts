@@ -1,0 +1,245 @@
+/**
+ * The exchange contract's `ResponseWriter` over an HTTP/3 request stream (RFC 9114 §4.1): the
+ * head as a HEADERS frame (QPACK, static table only), the body as DATA frames written as QUIC's
+ * flow control lets them go, the end as the stream's FIN; trailers (the `trailers` capability)
+ * as a last HEADERS frame. HTTP/1.1's capabilities (`switch`, `close`) are not offered.
+ *
+ * @module
+ */
+
+import {
+  type Capabilities,
+  isFieldName,
+  isFieldValue,
+  PreparedHeaders,
+  type ResponseHeaders,
+  type ResponseWriter,
+  type SendTrailers,
+  trailerFields,
+} from "../http/writer.ts";
+import { httpDate } from "../http/date.ts";
+import { FRAME, frame, frameHead } from "./frames.ts";
+import { encodeFieldSection } from "./qpack.ts";
+
+/** Response fields HTTP/3 forbids (§4.2) or ferry sets itself. */
+const DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "date",
+  "server",
+  "x-request-id",
+]);
+
+/** Where a response's bytes go: one QUIC send stream. */
+export interface StreamSink {
+  /** Queues bytes on the stream; resolves when the stream took them (flow control permitting). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Ends the stream (FIN). */
+  close(): Promise<void>;
+  /** Resets the stream (RESET_STREAM; Deno's API sets no application error code). */
+  abort(): void;
+  /** Whether the client sent `TE: trailers`. */
+  readonly trailersWanted: boolean;
+  /** Called once when the response is complete or aborted. */
+  responded(): void;
+}
+
+/**
+ * One response on one request stream.
+ *
+ * @example
+ * ```ts ignore
+ * const res = new H3Writer(sink, { head: false, requestId: "1", hsts: undefined });
+ * await res.send(200, [["content-type", "text/plain"]], "hello\n");
+ * ```
+ */
+export class H3Writer implements ResponseWriter {
+  /** The status sent (0 until the head is written). */
+  status = 0;
+  /** Whether the head has been written. */
+  headersSent = false;
+  /** Whether the response is complete or aborted. */
+  finished = false;
+  /** Body bytes accepted. */
+  bodyBytes = 0;
+  /** Bytes handed to the stream (frames included): the access log's and the counters'. */
+  wireBytes = 0;
+  #sink: StreamSink;
+  #isHead: boolean;
+  #requestId: string;
+  #hsts: string | undefined;
+  #fields: Array<[string, string]> | undefined;
+  #length = -1;
+  #noBody = false;
+
+  /** A writer for one stream. */
+  constructor(sink: StreamSink, facts: { head: boolean; requestId: string; hsts: string | undefined }) {
+    this.#sink = sink;
+    this.#isHead = facts.head;
+    this.#requestId = facts.requestId;
+    this.#hsts = facts.hsts;
+  }
+
+  /** Body bytes the declared Content-Length still allows; -1 when none was declared. */
+  get remainingLength(): number {
+    return this.#length < 0 ? -1 : this.#length - this.bodyBytes;
+  }
+
+  /** Whether a response with `status` carries no body (HEAD, 1xx, 204, 304). */
+  discardsBodyFor(status: number): boolean {
+    return this.#isHead || status === 204 || status === 304 || status < 200;
+  }
+
+  /** HTTP/3 offers `trailers` (to a client that sent `TE: trailers`), not `switch` nor `close`. */
+  capability<K extends keyof Capabilities>(name: K): Capabilities[K] | undefined {
+    if (name !== "trailers" || !this.#sink.trailersWanted) return undefined;
+    const send: SendTrailers = (fields) => this.#endWithTrailers(fields);
+    return send as Capabilities[K];
+  }
+
+  async #endWithTrailers(fields: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    if (this.finished) return;
+    const list = trailerFields(fields);
+    if (!this.headersSent || this.#noBody || list.length === 0) return await this.end();
+    await this.#guard(async () => {
+      await this.#sendHead();
+      if (this.#length >= 0 && this.bodyBytes < this.#length) {
+        throw new RangeError(`body shorter than its Content-Length (${this.#length})`);
+      }
+      await this.#put(frame(FRAME.HEADERS, encodeFieldSection(list)));
+      await this.#sink.close();
+    });
+  }
+
+  /** Sends a whole response. */
+  send(status: number, headers?: ResponseHeaders, body?: Uint8Array | string): Promise<void> {
+    const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+    this.writeHead(status, headers, bytes?.length ?? 0);
+    return this.end(bytes);
+  }
+
+  /** Prepares the head; it leaves with the first body piece or the end. */
+  writeHead(status: number, headers?: ResponseHeaders, contentLength?: number): void {
+    if (this.headersSent) throw new Error("headers already sent");
+    if (!Number.isInteger(status) || status < 200 || status > 999) {
+      throw new RangeError(`invalid status ${status}`);
+    }
+    this.headersSent = true;
+    this.status = status;
+    const fields: Array<[string, string]> = [[":status", String(status)]];
+    const pairs = headers instanceof PreparedHeaders ? headers.pairs : headers ?? [];
+    let length = contentLength ?? -1;
+    for (const [rawName, value] of pairs) {
+      const name = rawName.toLowerCase();
+      if (name === "content-length") {
+        if (length < 0 && /^[0-9]{1,15}$/.test(value)) length = Number(value);
+        continue;
+      }
+      if (DROPPED.has(name)) continue;
+      if (!isFieldName(rawName)) throw new TypeError(`invalid header name ${JSON.stringify(rawName)}`);
+      if (!isFieldValue(value)) throw new TypeError(`invalid character in the value of header ${rawName}`);
+      fields.push([name, value]);
+    }
+    this.#noBody = this.discardsBodyFor(status);
+    if (length >= 0 && status !== 204 && status !== 304) fields.push(["content-length", String(length)]);
+    fields.push(["date", httpDate()], ["server", "ferry"], ["x-request-id", this.#requestId]);
+    if (this.#hsts !== undefined) fields.push(["strict-transport-security", this.#hsts]);
+    this.#length = this.#noBody ? -1 : length;
+    this.#fields = fields;
+  }
+
+  /** The prepared head as a HEADERS frame, once. */
+  #sendHead(): Promise<void> {
+    const fields = this.#fields;
+    if (fields === undefined) return Promise.resolve();
+    this.#fields = undefined;
+    return this.#put(frame(FRAME.HEADERS, encodeFieldSection(fields)));
+  }
+
+  #put(bytes: Uint8Array): Promise<void> {
+    this.wireBytes += bytes.length;
+    const p = this.#sink.write(bytes);
+    // Not every write is awaited (a head leaves with the body's first piece): a failure shows in the next.
+    p.catch(() => {});
+    return p;
+  }
+
+  /** Sends a piece of the body as a DATA frame. */
+  async write(chunk: Uint8Array | string): Promise<void> {
+    if (!this.headersSent) this.writeHead(200);
+    if (this.finished) throw new Error("response already finished");
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    await this.#guard(async () => {
+      const head = this.#sendHead();
+      if (this.#noBody) {
+        this.bodyBytes += bytes.length;
+        return await head;
+      }
+      await this.#data(bytes);
+    }, false);
+  }
+
+  #data(bytes: Uint8Array): Promise<void> {
+    if (this.#length >= 0 && this.bodyBytes + bytes.length > this.#length) {
+      throw new RangeError(`body longer than its Content-Length (${this.#length})`);
+    }
+    this.bodyBytes += bytes.length;
+    if (bytes.length === 0) return Promise.resolve();
+    // The frame's header and its payload go as two writes: no copy of the payload.
+    this.#put(frameHead(FRAME.DATA, bytes.length)).catch(() => {});
+    return this.#put(bytes);
+  }
+
+  /** Everything is handed to the stream as it is written: nothing to flush. */
+  flush(): Promise<void> {
+    if (this.finished || this.#fields === undefined) return Promise.resolve();
+    return this.#guard(() => this.#sendHead(), false);
+  }
+
+  /** Ends the response. */
+  async end(chunk?: Uint8Array | string): Promise<void> {
+    if (this.finished) return;
+    if (!this.headersSent) this.writeHead(200, [], chunk === undefined ? 0 : undefined);
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    await this.#guard(async () => {
+      const head = this.#sendHead();
+      if (this.#noBody) {
+        if (bytes !== undefined) this.bodyBytes += bytes.length;
+        await head;
+      } else {
+        if (this.#length >= 0 && this.bodyBytes + (bytes?.length ?? 0) < this.#length) {
+          throw new RangeError(`body shorter than its Content-Length (${this.#length})`);
+        }
+        if (bytes !== undefined && bytes.length > 0) await this.#data(bytes);
+        else await head;
+      }
+      await this.#sink.close();
+    });
+  }
+
+  /** Runs a step; a failure aborts the response; `last` marks it finished when it succeeds. */
+  async #guard(step: () => Promise<void>, last = true): Promise<void> {
+    try {
+      await step();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    if (last && !this.finished) {
+      this.finished = true;
+      this.#sink.responded();
+    }
+  }
+
+  /** Ends a broken response: the stream is reset. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#sink.abort();
+    this.#sink.responded();
+  }
+}
