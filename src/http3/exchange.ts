@@ -54,7 +54,7 @@ export async function serveStream(host: ExchangeHost, stream: H3Stream, sink: St
   const stats = ctx.stats;
   stats.requestsTotal++;
   const head = stream.head;
-  const mount = ctx.dispatcher.route(head.path);
+  const mount = ctx.dispatcher.route(head.path, head);
   const id = requestIdFor(ctx, head.headers.get("x-request-id"));
   const res = new H3Writer(sink, { head: head.method === "HEAD", requestId: id, hsts: hstsOf(ctx) });
   const client = ctx.clientOf?.(head.headers, host.remoteAddr);
