@@ -39,7 +39,7 @@ class Info implements FetchInfo {
   readonly #req: ServerRequest;
   #completed: Promise<void> | undefined;
   #settle: (() => void) | undefined;
-  #settled = false;
+  #sent: Promise<void> | undefined;
 
   constructor(req: ServerRequest) {
     this.#req = req;
@@ -53,17 +53,24 @@ class Info implements FetchInfo {
   /** Resolves when the response has been sent (or failed). */
   get completed(): Promise<void> {
     if (this.#completed === undefined) {
-      this.#completed = this.#settled ? Promise.resolve() : new Promise<void>((r) => this.#settle = r);
+      const sent = this.#sent;
+      this.#completed = sent !== undefined
+        ? sent.then(ignore, ignore)
+        : new Promise<void>((r) => this.#settle = r);
     }
     return this.#completed;
   }
 
-  /** The exchange is over: `completed` resolves. */
-  settle(): void {
-    this.#settled = true;
-    this.#settle?.();
+  /** The response is on its way as `sent`: `completed` settles with it. Returns `sent` as it is. */
+  track(sent: Promise<void>): Promise<void> {
+    this.#sent = sent;
+    const settle = this.#settle;
+    if (settle !== undefined) sent.then(settle, settle);
+    return sent;
   }
 }
+
+function ignore(): void {}
 
 /** Builds the WHATWG `Request` for a ferry request (see `lazy_request.ts`). */
 export function toRequest(req: ServerRequest): Request {
@@ -83,54 +90,76 @@ export function fetchHandler(app: FetchApp): Handler {
   installDenoUpgrade();
   // upgradeWebSocket finds the connection of a Request from the Request itself.
   findRequestsWith(serverRequestOf);
-  return async function fetchApp(req: ServerRequest, res: ResponseWriter): Promise<void> {
+  // Synchronous as long as the app is: a Response returned at once is written at once, and the
+  // writer's own promise goes back to the connection (which then needs no promise turn).
+  return function fetchApp(req: ServerRequest, res: ResponseWriter): Promise<void> {
     const info = new Info(req);
+    let response: Response | Promise<Response>;
     try {
-      let response: Response;
-      try {
-        response = await app.fetch(toRequest(req), info);
-      } catch (e) {
-        // A WebSocket handshake the app accepted but that is not valid: 400 or 426, not a 500.
-        if (!(e instanceof HandshakeRefusal) || res.headersSent) throw e;
-        await sendError(res, req.headers.get("accept"), e.status, e.message, e.headers);
-        return;
-      }
-      if (!(response instanceof Response)) throw new TypeError("fetch handler did not return a Response");
-      await sendResponse(response, res);
-    } finally {
-      info.settle();
+      response = app.fetch(toRequest(req), info);
+    } catch (e) {
+      return info.track(refused(e, req, res));
     }
+    if (response instanceof Response) {
+      let sent: Promise<void>;
+      try {
+        sent = sendResponse(response, res);
+      } catch (e) {
+        sent = Promise.reject(e);
+      }
+      return info.track(sent);
+    }
+    return info.track(whenResolved(response, req, res));
   };
+}
+
+/** A handshake the app accepted but that is not valid is answered 400 or 426, not 500; else `e` goes on. */
+async function refused(e: unknown, req: ServerRequest, res: ResponseWriter): Promise<void> {
+  if (!(e instanceof HandshakeRefusal) || res.headersSent) throw e;
+  await sendError(res, req.headers.get("accept"), e.status, e.message, e.headers);
+}
+
+/** An app's asynchronous answer, sent once it resolves. */
+async function whenResolved(
+  pending: Promise<Response>,
+  req: ServerRequest,
+  res: ResponseWriter,
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await pending;
+  } catch (e) {
+    return await refused(e, req, res);
+  }
+  if (!(response instanceof Response)) throw new TypeError("fetch handler did not return a Response");
+  await sendResponse(response, res);
 }
 
 /**
  * Writes a `Response` through `res`: a complete body (a string, bytes) whole with its length, a
  * stream chunk by chunk as it is produced, each chunk flushed.
  */
-export async function sendResponse(response: Response, res: ResponseWriter): Promise<void> {
+export function sendResponse(response: Response, res: ResponseWriter): Promise<void> {
   const { status, headers, body, stream, length } = responseParts(response);
-  if (status === 101) {
-    if (!isUpgradeResponse(response)) {
-      throw new TypeError("a 101 response must be the one upgradeWebSocket returned");
-    }
-    await runUpgrade(response, res);
-    return;
-  }
+  if (status === 101) return upgrade(response, res);
   if (body !== null) {
     if (res.discardsBodyFor(status)) {
       // HEAD: the length a GET would have sent (as Deno.serve does); 204 and 304 carry none.
       res.writeHead(status, headers, status === 204 || status === 304 ? -1 : byteLength(body));
-      await res.end();
-      return;
+      return res.end();
     }
-    await res.send(status, headers, body);
-    return;
+    return res.send(status, headers, body);
   }
-  if (stream === null) {
-    await res.send(status, headers);
-    return;
+  if (stream === null) return res.send(status, headers);
+  return sendStream(status, headers, stream, length, res);
+}
+
+/** A 101: the one `upgradeWebSocket` made, whose WebSocket then runs on the connection. */
+async function upgrade(response: Response, res: ResponseWriter): Promise<void> {
+  if (!isUpgradeResponse(response)) {
+    throw new TypeError("a 101 response must be the one upgradeWebSocket returned");
   }
-  await sendStream(status, headers, stream, length, res);
+  await runUpgrade(response, res);
 }
 
 const encoder = new TextEncoder();

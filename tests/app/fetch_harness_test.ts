@@ -50,3 +50,26 @@ Deno.test("WSGI-style app (harness): environ from the request; the dispatcher ro
   assert.equal(res.text(), "GET /x/y z=1 HTTP/1.1");
   assert.equal((await request(d, "/other/a")).text(), "other");
 });
+
+Deno.test("fetch app (harness): info.remoteAddr is the client; info.completed resolves once the response is sent", async () => {
+  const order: string[] = [];
+  let kept: { completed: Promise<void> } | undefined;
+  const h = fetchHandler({
+    fetch(r, info) {
+      if (new URL(r.url).pathname === "/later") {
+        kept = info;
+        return new Response("later");
+      }
+      info.completed.then(() => order.push("completed"));
+      order.push(`${info.remoteAddr.transport} ${info.remoteAddr.hostname}:${info.remoteAddr.port}`);
+      return Promise.resolve(new Response("now"));
+    },
+  });
+  const res = await request(h, "/now", { headers: { host: "h.test" }, clientAddr: "10.1.2.3" });
+  order.push(`sent ${res.text()}`);
+  await Promise.resolve();
+  assert.deepEqual(order, ["tcp 10.1.2.3:40000", "completed", "sent now"]);
+  // Asked for only after the response went: resolves all the same.
+  await request(h, "/later", { headers: { host: "h.test" } });
+  await kept!.completed;
+});
