@@ -212,6 +212,7 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     ],
     load: { kind: "http", connections: 50 },
     metric: "req/s",
+    cpu: true,
     targets: [
       // Issue 19's targets: 0.9x the ceiling, 0.95x Deno.serve.
       { peer: "raw ceiling", target: 0.9 },
