@@ -10,22 +10,17 @@
 import { Body } from "../http/body.ts";
 import { ParseError } from "./parse_error.ts";
 import { STATUS } from "../http/status.ts";
+import type { ReadBuffer } from "./read_buffer.ts";
 
 export { Body, EmptyBody } from "../http/body.ts";
 
 /**
- * Where a body gets its bytes: the connection's read buffer (`buf[start..end)`, which the body
- * consumes by advancing `start`) and the socket behind it.
+ * Where a body gets its bytes: the connection's read buffer (which the body consumes) and the
+ * socket behind it.
  */
 export interface ByteSource {
   /** The connection's read buffer. */
-  buf: Uint8Array;
-  /** Index of the first unconsumed byte in {@linkcode ByteSource.buf}. */
-  start: number;
-  /** Index one past the last received byte in {@linkcode ByteSource.buf}. */
-  end: number;
-  /** Reads more bytes into the buffer; false at end of stream. */
-  fill(): Promise<boolean>;
+  readonly input: ReadBuffer;
   /** Reads from the socket straight into `into` (only called when the buffer is empty). */
   readDirect(into: Uint8Array): Promise<number | null>;
 }
@@ -70,15 +65,13 @@ export class FixedBody extends Body {
     const want = Math.min(this.#remaining, into.length);
     if (want === 0) return this.#remaining === 0 ? null : 0;
     const src = this.#src;
-    const avail = src.end - src.start;
-    if (avail > 0) {
-      const n = avail < want ? avail : want;
-      into.set(src.buf.subarray(src.start, src.start + n));
-      src.start += n;
+    const dest = want === into.length ? into : into.subarray(0, want);
+    if (src.input.available() > 0) {
+      const n = src.input.takeInto(dest);
       this.#remaining -= n;
       return n;
     }
-    const n = await src.readDirect(want === into.length ? into : into.subarray(0, want));
+    const n = await src.readDirect(dest);
     if (n === null || n === 0) throw incomplete();
     this.#remaining -= n;
     return n;
@@ -88,7 +81,7 @@ export class FixedBody extends Body {
   protected async readChunk(): Promise<Uint8Array | null> {
     const want = this.#remaining;
     if (want === 0) return null;
-    const avail = this.#src.end - this.#src.start;
+    const avail = this.#src.input.available();
     const into = new Uint8Array(avail > 0 ? Math.min(avail, want) : Math.min(want, DIRECT_READ_BYTES));
     return exactly(into, (await this.readIntoChunk(into))!);
   }

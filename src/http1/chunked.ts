@@ -103,12 +103,14 @@ export class ChunkedBody extends Body {
 
   /** Steps the framing until chunk data is next (true) or the body has ended (false). */
   async #toData(): Promise<boolean> {
-    const src = this.#src;
+    const input = this.#src.input;
     for (;;) {
       if (this.#state === C_DONE) return false;
       if (this.#state === C_DATA) return true;
-      if (src.start < src.end) src.start = this.#step(src.buf, src.start, src.end);
-      else if (!(await src.fill())) throw incomplete();
+      if (input.available() > 0) {
+        const from = input.offset;
+        input.consume(this.#step(input.array, from, input.limit) - from);
+      } else if (!(await input.fill())) throw incomplete();
     }
   }
 
@@ -116,15 +118,13 @@ export class ChunkedBody extends Body {
   protected override async readIntoChunk(into: Uint8Array): Promise<number | null> {
     if (!(await this.#toData())) return null;
     const src = this.#src;
-    const avail = src.end - src.start;
     const want = Math.min(this.#remaining, into.length);
+    const dest = want === into.length ? into : into.subarray(0, want);
     let n: number;
-    if (avail > 0) {
-      n = avail < want ? avail : want;
-      into.set(src.buf.subarray(src.start, src.start + n));
-      src.start += n;
+    if (src.input.available() > 0) {
+      n = src.input.takeInto(dest);
     } else {
-      const got = await src.readDirect(want === into.length ? into : into.subarray(0, want));
+      const got = await src.readDirect(dest);
       if (got === null || got === 0) throw incomplete();
       n = got;
     }
@@ -136,7 +136,7 @@ export class ChunkedBody extends Body {
   /** A fresh piece of chunk data: buffered bytes sized exactly, else up to 64 KiB from the socket. */
   protected async readChunk(): Promise<Uint8Array | null> {
     if (!(await this.#toData())) return null;
-    const avail = this.#src.end - this.#src.start;
+    const avail = this.#src.input.available();
     const want = this.#remaining;
     const into = new Uint8Array(avail > 0 ? Math.min(avail, want) : Math.min(want, DIRECT_READ_BYTES));
     return exactly(into, (await this.readIntoChunk(into))!);

@@ -13,7 +13,7 @@ import { turnMono } from "../net/clock.ts";
 import type { Body, ByteSource } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
 import { errorText, isConnectionError } from "../net/peer_errors.ts";
-import { idleReadBuffer, READ_BUFFER_BYTES, roomToRead } from "./read_buffer.ts";
+import { ReadBuffer } from "./read_buffer.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import type { ConnectionInfo } from "../http/request.ts";
 import { readProxyPreface } from "./proxy_preface.ts";
@@ -46,12 +46,8 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   readonly localPort: number;
   /** Whether the connection is TLS. */
   readonly secure: boolean;
-  /** The read buffer ({@linkcode ByteSource}). */
-  buf: Uint8Array;
-  /** First unconsumed byte in {@linkcode Connection.buf}. */
-  start = 0;
-  /** One past the last received byte. */
-  end = 0;
+  /** The read buffer: what was received and not yet consumed ({@linkcode ByteSource}). */
+  readonly input: ReadBuffer;
   /** The outgoing bytes. */
   readonly out: Output;
   /** When the current wait expires (ms since the epoch); Infinity for none. */
@@ -73,7 +69,6 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   #phase: Phase = PHASE.idle;
   #current: Exchange | undefined;
   #served = 0;
-  #maxBuffer: number;
   #timedOut: TimeoutKind | undefined;
   /** When this exchange's first body read began (ms since the epoch); 0 before it. */
   #bodyStart = 0;
@@ -102,14 +97,13 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       maxHeaderBytes: o.maxHeaderBytes,
       maxHeaderCount: o.maxHeaderCount,
     });
-    this.#maxBuffer = o.maxHeaderBytes + 1024;
-    this.buf = new Uint8Array(Math.max(READ_BUFFER_BYTES, early?.length ?? 0));
-    if (early !== undefined) {
-      // Bytes a protocol sniffer read first (see --h2c).
-      this.buf.set(early);
-      this.end = early.length;
-      this.arrival = performance.now();
-    }
+    // Bytes a protocol sniffer read first (see --h2c) come first.
+    this.input = new ReadBuffer(
+      { read: (into) => this.#read(into), inFlight: () => this.#gone.pending && this.#gone.settle() },
+      o.maxHeaderBytes + 1024,
+      early,
+    );
+    if (early !== undefined) this.arrival = performance.now();
     this.out = new Output(conn);
     this.#gone = new GoneWatch(conn, this);
     this.recorder = new ExchangeRecorder(ctx, this, () => this.closeReason !== undefined);
@@ -131,8 +125,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
     if (this.#gone.pending !== undefined) {
       throw new Error("a request whose signal is watched cannot switch protocols (its read is in flight)");
     }
-    const early = this.buf.slice(this.start, this.end);
-    this.start = this.end;
+    const early = this.input.take(this.input.available());
     this.closeFor("switched");
     this.#gone.switched = true;
     this.#enter(PHASE.tunnel, Infinity);
@@ -162,20 +155,6 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
 
   // --- ByteSource ------------------------------------------------------------------------------
 
-  /** Reads more bytes into the buffer, compacting or growing it as needed. */
-  async fill(): Promise<boolean> {
-    if (this.#gone.pending !== undefined) {
-      const had = this.end - this.start;
-      await this.#gone.settle();
-      if (this.end - this.start > had) return true;
-    }
-    roomToRead(this, this.#maxBuffer);
-    const n = await this.#read(this.buf.subarray(this.end));
-    if (n === null) return false;
-    this.end += n;
-    return true;
-  }
-
   /** Moves to `phase`, which must be over by `deadline` (ms since the epoch; Infinity: never). */
   #enter(phase: Phase, deadline: number): void {
     this.#phase = phase;
@@ -198,7 +177,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   /** {@linkcode Connection.readDirect} once a watch read has settled: what it kept goes first. */
   async #readAfterWatch(into: Uint8Array): Promise<number | null> {
     await this.#gone.settle();
-    return this.start === this.end ? this.#read(into) : this.#gone.takeKept(into);
+    return this.input.available() === 0 ? this.#read(into) : this.input.takeInto(into);
   }
 
   async #read(into: Uint8Array): Promise<number | null> {
@@ -268,11 +247,13 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
 
   /** Parses a head that is already whole in the buffer; null when more bytes are needed. */
   #parseBuffered(): RequestHead | null {
-    if (this.start >= this.end) return null;
-    const n = this.#parser.execute(this.buf, this.start, this.end);
+    const input = this.input;
+    if (input.available() === 0) return null;
+    const buf = input.array, from = input.offset;
+    const n = this.#parser.execute(buf, from, input.limit);
     if (n < 0) return null;
-    const head = this.#parser.finish(this.buf, this.start, n);
-    this.start += n;
+    const head = this.#parser.finish(buf, from, n);
+    input.consume(n);
     return head;
   }
 
@@ -280,8 +261,9 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   async #readHead(): Promise<RequestHead | null> {
     const parser = this.#parser;
     const ctx = this.ctx;
+    const input = this.input;
     for (;;) {
-      if (this.start < this.end) {
+      if (input.available() > 0) {
         if (this.#phase !== PHASE.head) {
           // The first head keeps the deadline counted from accept; later ones get a fresh one.
           this.#enter(
@@ -289,10 +271,11 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
             this.#served > 0 ? deadlineAfter(ctx.options.headerTimeout) : this.deadline,
           );
         }
-        const n = parser.execute(this.buf, this.start, this.end);
+        const buf = input.array, from = input.offset;
+        const n = parser.execute(buf, from, input.limit);
         if (n >= 0) {
-          const head = parser.finish(this.buf, this.start, n);
-          this.start += n;
+          const head = parser.finish(buf, from, n);
+          input.consume(n);
           return head;
         }
       } else if (!parser.started) {
@@ -302,7 +285,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
         if (this.#served > 0 && this.#phase !== PHASE.idle) {
           this.#enter(PHASE.idle, deadlineAfter(ctx.options.keepaliveTimeout));
           this.out.release();
-          idleReadBuffer(this);
+          input.idle();
         }
       }
       // Responses to earlier pipelined requests must not wait for this one's bytes.
@@ -311,15 +294,15 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       if (this.#gone.pending !== undefined) {
         // A watch read is in flight: it is this read (its bytes join the buffer).
         await this.#gone.settle();
-        if (this.start < this.end) continue;
+        if (input.available() > 0) continue;
       }
       if (this.#gone.eof) return null;
       // The read, inline: the head path costs one await per read.
-      roomToRead(this, this.#maxBuffer);
       if (this.socketClosed) return null;
+      const into = input.space();
       let n: number | null;
       try {
-        n = await this.#conn.read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
+        n = await this.#conn.read(into);
       } catch (e) {
         if (isConnectionError(e)) return null;
         throw e;
@@ -329,7 +312,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
         return null;
       }
       this.ctx.stats.bytesIn += n;
-      this.end += n;
+      input.commit(n);
       // One clock reading for this turn: the arrival, the head's deadline, the Date header and the
       // keep-alive deadline after a synchronous answer (src/net/clock.ts).
       this.arrival = turnMono();
@@ -402,7 +385,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       this.#tunnel?.onDrain?.();
       return;
     }
-    if (this.#phase !== PHASE.idle || this.start !== this.end || this.#parser.started) return;
+    if (this.#phase !== PHASE.idle || this.input.available() !== 0 || this.#parser.started) return;
     if (this.#served > 0) this.#closeSocket();
     else this.deadline = Math.min(this.deadline, Date.now() + NEW_CONNECTION_GRACE_MS);
   }

@@ -194,7 +194,8 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
     const out = host.out;
     // Buffered bytes are the next pipelined request only once this request's body is read.
     if (
-      this.body.done && host.start < host.end && host.closeReason === undefined && out.pending < 64 * 1024
+      this.body.done && host.input.available() > 0 && host.closeReason === undefined &&
+      out.pending < 64 * 1024
     ) {
       return SETTLED;
     }

@@ -11,15 +11,12 @@
 import { turnMono } from "../net/clock.ts";
 import type { Body } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
+import type { ReadBuffer } from "./read_buffer.ts";
 
 /** What the watch needs of its connection: the read buffer and a few facts. */
 export interface WatchedConnection {
-  /** The read buffer. */
-  buf: Uint8Array;
-  /** First unconsumed byte in `buf`. */
-  start: number;
-  /** One past the last received byte. */
-  end: number;
+  /** The read buffer: bytes the watch reads join it. */
+  readonly input: ReadBuffer;
   /** When the last read completed. */
   arrival: number;
   /** Whether the socket is closed. */
@@ -84,34 +81,16 @@ export class GoneWatch {
           break;
         }
         host.ctx.stats.bytesIn += n;
-        this.#keep(scratch.subarray(0, n));
+        host.input.append(scratch.subarray(0, n));
+        host.arrival = turnMono(); // the next request's start
         // A head's worth is waiting: the client is there, and the parser judges the rest.
-        if (host.end - host.start >= host.ctx.options.maxHeaderBytes) return;
+        if (host.input.available() >= host.ctx.options.maxHeaderBytes) return;
       }
     } catch {
       // reset, or closed under the read
       this.eof = true;
     }
     if (host.served === served && (this.eof || host.socketClosed)) this.fire();
-  }
-
-  /** Appends bytes read by the watch to the read buffer, compacting or growing it. */
-  #keep(bytes: Uint8Array): void {
-    const host = this.#host;
-    const live = host.end - host.start;
-    if (host.buf.length - host.end < bytes.length) {
-      if (live + bytes.length <= host.buf.length) host.buf.copyWithin(0, host.start, host.end);
-      else {
-        const grown = new Uint8Array(Math.max(host.buf.length * 2, live + bytes.length));
-        grown.set(host.buf.subarray(host.start, host.end));
-        host.buf = grown;
-      }
-      host.start = 0;
-      host.end = live;
-    }
-    host.buf.set(bytes, host.end);
-    host.end += bytes.length;
-    host.arrival = turnMono(); // the next request's start
   }
 
   /** Tells the watcher, once, that the client is gone. */
@@ -121,15 +100,6 @@ export class GoneWatch {
       this.gone = undefined;
       gone();
     }
-  }
-
-  /** Moves bytes a settled watch kept (there must be some) into `into`; returns how many. */
-  takeKept(into: Uint8Array): number {
-    const host = this.#host;
-    const n = Math.min(host.end - host.start, into.length);
-    into.set(host.buf.subarray(host.start, host.start + n));
-    host.start += n;
-    return n;
   }
 
   /** Closes while a watch read is in flight: it does the lingering read, until the client ends or the deadline. */

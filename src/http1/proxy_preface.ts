@@ -31,7 +31,7 @@ export async function readProxyPreface(c: PrefacedConnection): Promise<boolean> 
   for (;;) {
     let header;
     try {
-      header = parseProxyHeader(c.buf, c.start, c.end);
+      header = parseProxyHeader(c.input.array, c.input.offset, c.input.limit);
     } catch (e) {
       if (!(e instanceof ProxyHeaderError)) throw e;
       bump(c.ctx.stats.rejections, "proxy_protocol");
@@ -39,13 +39,13 @@ export async function readProxyPreface(c: PrefacedConnection): Promise<boolean> 
       return false;
     }
     if (header !== undefined) {
-      c.start += header.length;
+      c.input.consume(header.length);
       if (header.source !== undefined) {
         c.remoteAddr = header.source.addr;
         c.remotePort = header.source.port;
       }
       return true;
     }
-    if (!(await c.fill())) return false;
+    if (!(await c.input.fill())) return false;
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import type { ByteSource } from "../../src/http1/body.ts";
+import { ReadBuffer, type ReadSource } from "../../src/http1/read_buffer.ts";
 import { bodyFor } from "../../src/http1/body_for.ts";
 import { ParseError, type ParserLimits, type RequestHead, RequestParser } from "../../src/http1/parser.ts";
 
@@ -32,11 +33,9 @@ export interface ReplayResult {
   closed: boolean;
 }
 
-/** A ByteSource over pieces of an array, handed out one `fill()` at a time. */
-class PiecesSource implements ByteSource {
-  buf = new Uint8Array(256);
-  start = 0;
-  end = 0;
+/** A ByteSource over pieces of an array, handed out at most one piece a `fill()`. */
+class PiecesSource implements ByteSource, ReadSource {
+  readonly input: ReadBuffer = new ReadBuffer(this, Number.MAX_SAFE_INTEGER);
   #pieces: Uint8Array[];
 
   constructor(pieces: Uint8Array[]) {
@@ -47,20 +46,8 @@ class PiecesSource implements ByteSource {
     return this.#pieces.length === 0;
   }
 
-  fill(): Promise<boolean> {
-    const next = this.#pieces.shift();
-    if (next === undefined) return Promise.resolve(false);
-    if (this.end + next.length > this.buf.length) {
-      const live = this.buf.subarray(this.start, this.end);
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, live.length + next.length));
-      grown.set(live);
-      this.buf = grown;
-      this.end -= this.start;
-      this.start = 0;
-    }
-    this.buf.set(next, this.end);
-    this.end += next.length;
-    return Promise.resolve(true);
+  read(into: Uint8Array): Promise<number | null> {
+    return this.readDirect(into);
   }
 
   readDirect(into: Uint8Array): Promise<number | null> {
@@ -96,23 +83,24 @@ export async function replay(
   maxBodyBytes = Number.MAX_SAFE_INTEGER,
 ): Promise<ReplayResult> {
   const src = new PiecesSource(pieces);
+  const input = src.input;
   const parser = new RequestParser(limits);
   const result: ReplayResult = { messages: [], incomplete: false, closed: false };
   try {
     for (;;) {
-      if (src.start === src.end) {
-        if (!(await src.fill())) break;
+      if (input.available() === 0) {
+        if (!(await input.fill())) break;
       }
-      const n = parser.execute(src.buf, src.start, src.end);
+      const n = parser.execute(input.array, input.offset, input.limit);
       if (n < 0) {
-        if (!(await src.fill())) {
+        if (!(await input.fill())) {
           result.incomplete = true;
           break;
         }
         continue;
       }
-      const head = parser.finish(src.buf, src.start, n);
-      src.start += n;
+      const head = parser.finish(input.array, input.offset, n);
+      input.consume(n);
       if (head.method === "CONNECT") {
         throw new ParseError(501, "unknown_method", "CONNECT is not supported (ferry is not a proxy)");
       }

@@ -1,43 +1,100 @@
 /**
  * The read buffer's rules: it starts at 1 KiB, compacts before it grows, grows by doubling to its
- * bound, and between requests keeps at most 4 KiB of what a client's heads grew it to.
+ * bound, and between requests keeps at most 4 KiB of what a client's heads grew it to; bytes are
+ * taken in order, whatever piece they arrived in, and a read in flight is waited for first.
  */
 
 import assert from "assert";
 import {
   IDLE_KEEP_BYTES,
-  idleReadBuffer,
   READ_BUFFER_BYTES,
-  roomToRead,
+  ReadBuffer,
+  type ReadSource,
 } from "../../src/http1/read_buffer.ts";
 
-Deno.test("read buffer: compacts before growing, doubles up to the bound, refuses past it", () => {
-  const b = { buf: new Uint8Array(READ_BUFFER_BYTES), start: 0, end: 0 };
-  assert.equal(b.buf.length, 1024);
-  b.start = 1000;
-  b.end = 1024;
-  roomToRead(b, 4096);
-  assert.deepEqual([b.buf.length, b.start, b.end], [1024, 0, 24], "compacted, not grown");
-  b.end = 1024;
-  roomToRead(b, 4096);
-  assert.equal(b.buf.length, 2048);
-  b.end = 2048;
-  roomToRead(b, 3000);
-  assert.equal(b.buf.length, 3000, "grown to the bound, not past it");
-  b.end = 3000;
-  assert.throws(() => roomToRead(b, 3000), /cannot grow/);
+/** A source that hands out `pieces`, one a read (cut to the room given). */
+function pieces(...parts: Uint8Array[]): ReadSource & { reads: number } {
+  const queue = [...parts];
+  return {
+    reads: 0,
+    read(into: Uint8Array): Promise<number | null> {
+      this.reads++;
+      const next = queue.shift();
+      if (next === undefined) return Promise.resolve(null);
+      const n = Math.min(into.length, next.length);
+      into.set(next.subarray(0, n));
+      if (n < next.length) queue.unshift(next.subarray(n));
+      return Promise.resolve(n);
+    },
+  };
+}
+
+const filled = (n: number, v = 1) => new Uint8Array(n).fill(v);
+
+Deno.test("read buffer: compacts before growing, doubles up to the bound, refuses past it", async () => {
+  const b = new ReadBuffer(pieces(filled(1024), filled(1000), filled(2048), filled(952)), 3000);
+  assert.equal(b.capacity, READ_BUFFER_BYTES);
+  assert.equal(await b.fill(), true);
+  assert.equal(b.available(), 1024);
+  b.consume(1000);
+  await b.fill(); // 24 unconsumed: compacted, not grown
+  assert.deepEqual([b.capacity, b.offset, b.limit], [1024, 0, 1024]);
+  await b.fill(); // full and nothing consumed: doubles
+  assert.equal(b.capacity, 2048);
+  await b.fill();
+  assert.equal(b.capacity, 3000, "grown to the bound, not past it");
+  assert.equal(b.available(), 3000);
+  assert.throws(() => b.space(), /cannot grow/);
 });
 
-Deno.test("read buffer: between requests, a small buffer stays small and a large one shrinks to 4 KiB", () => {
-  const small = { buf: new Uint8Array(READ_BUFFER_BYTES), start: 5, end: 9 };
-  const before = small.buf;
-  idleReadBuffer(small);
-  assert.equal(small.buf, before);
-  assert.deepEqual([small.start, small.end], [0, 0]);
-  const grown = { buf: new Uint8Array(2048), start: 0, end: 0 };
-  idleReadBuffer(grown);
-  assert.equal(grown.buf.length, 2048, "a client with 2 KiB heads keeps its buffer");
-  const large = { buf: new Uint8Array(16384), start: 0, end: 0 };
-  idleReadBuffer(large);
-  assert.equal(large.buf.length, IDLE_KEEP_BYTES);
+Deno.test("read buffer: between requests, a small buffer stays small and a large one shrinks to 4 KiB", async () => {
+  const small = new ReadBuffer(pieces(filled(9)), 1 << 20);
+  await small.fill();
+  small.idle();
+  assert.deepEqual([small.capacity, small.available()], [READ_BUFFER_BYTES, 0]);
+  const grown = new ReadBuffer(pieces(filled(2048)), 1 << 20);
+  await grown.fill();
+  await grown.fill();
+  grown.idle();
+  assert.equal(grown.capacity, 2048, "a client with 2 KiB heads keeps its buffer");
+  const large = new ReadBuffer(pieces(), 1 << 20, filled(16384));
+  assert.equal(large.available(), 16384, "a sniffer's early bytes come first");
+  large.idle();
+  assert.equal(large.capacity, IDLE_KEEP_BYTES);
+});
+
+Deno.test("read buffer: take and takeInto hand out bytes in order across pieces; fill is false at the end", async () => {
+  const enc = new TextEncoder();
+  const b = new ReadBuffer(pieces(enc.encode("hel"), enc.encode("lo wor"), enc.encode("ld")), 1 << 20);
+  while (await b.fill());
+  assert.equal(b.available(), 11);
+  const head = b.take(5);
+  assert.equal(new TextDecoder().decode(head), "hello");
+  assert.equal(head.buffer.byteLength, 5, "a taken piece holds no more than itself");
+  const into = new Uint8Array(3);
+  assert.equal(b.takeInto(into), 3);
+  assert.equal(new TextDecoder().decode(into), " wo");
+  assert.equal(new TextDecoder().decode(b.take(100)), "rld");
+  assert.equal(b.available(), 0);
+  assert.throws(() => b.consume(1), RangeError);
+});
+
+Deno.test("read buffer: a read in flight is waited for, and its bytes satisfy the fill without another read", async () => {
+  let release!: () => void;
+  const src = pieces(new Uint8Array([9]));
+  const b: ReadBuffer = new ReadBuffer({
+    read: (into) => src.read(into),
+    inFlight: () => flight,
+  }, 1 << 20);
+  let flight: Promise<void> | undefined = new Promise<void>((ok) => release = ok).then(() => {
+    b.append(new Uint8Array([1, 2, 3]));
+    flight = undefined;
+  });
+  const filling = b.fill();
+  release();
+  assert.equal(await filling, true);
+  assert.equal(src.reads, 0, "the watch's bytes were enough");
+  assert.deepEqual([...b.take(3)], [1, 2, 3]);
+  assert.equal(await b.fill(), true);
+  assert.equal(src.reads, 1);
 });
