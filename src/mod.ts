@@ -273,6 +273,7 @@ export async function serve(
 export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
 export { type ExchangeFacts, Http1Writer, NO_REQUEST, Output, type ResponseSink } from "./http1/writer.ts";
 export { type ByteSource } from "./http1/body.ts";
+export { ReadBuffer, type ReadSource } from "./http1/read_buffer.ts";
 export { Connection } from "./http1/connection.ts";
 export { type CloseReason, Exchange, type ExchangeHost } from "./http1/exchange.ts";
 export { ExchangeRecorder, type RecordedConnection, type RecorderContext } from "./http/recorder.ts";
