@@ -20,81 +20,27 @@ import type { Handler } from "../../http/dispatch.ts";
 import type { ServerRequest } from "../../http/request.ts";
 import type { ResponseWriter } from "../../http/writer.ts";
 import { STATUS } from "../../http/status.ts";
-import type { Logger } from "../../log/logger.ts";
-import type { Stats } from "../../stats.ts";
-import { creditPayload, decodeHead, FRAME, requestFrame } from "./frames.ts";
+import { TEXT_PLAIN } from "../../http/error_page.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import { MarshalWriter } from "./marshal.ts";
-import type { PythonWorker } from "./python_worker.ts";
-import { TEXT_PLAIN } from "../../http/error_page.ts";
+import { acquireWorker, HeadMemo, type PythonHandlerOptions, toClient } from "./gateway_stream.ts";
+import { WsgiExchange } from "./wsgi_exchange.ts";
+
+export {
+  acquireWorker,
+  CREDIT_WINDOW_BYTES,
+  nextStreamId,
+  type PythonHandlerOptions,
+  toClient,
+} from "./gateway_stream.ts";
 
 /** Request bodies up to this size travel in memory; larger ones through a temporary file. */
 export const MEMORY_BODY_BYTES = 1024 * 1024;
-/** Response bytes a worker may send ahead of what the client has taken. */
-export const CREDIT_WINDOW_BYTES = 256 * 1024;
-
-/** RFC 9110 §7.6.1: connection-specific fields a gateway must not forward. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "trailers",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-/** What the gateway needs besides the pool. */
-export interface PythonHandlerOptions {
-  /** The error log (tracebacks, wsgi.errors) and notes. */
-  log: Logger;
-  /** Counters. */
-  stats: Stats;
-  /** A Retry-After value for 503s. */
-  retryAfter?: () => string;
-}
-
 /** A buffered request body. */
 interface BufferedBody {
   bytes?: Uint8Array;
   file?: string;
   length: number;
-}
-
-let nextStream = 1;
-
-/** A stream id for a new request (unique per ferry process, never 0). */
-export function nextStreamId(): number {
-  const sid = nextStream++ >>> 0;
-  if (sid === 0) return nextStream++ >>> 0;
-  return sid;
-}
-
-/**
- * A worker for `req`, or undefined once a 503 (every worker busy, the queue full or its wait
- * over) has been sent.
- */
-export async function acquireWorker(
-  pool: PythonPool,
-  req: ServerRequest,
-  res: ResponseWriter,
-  options: PythonHandlerOptions,
-): Promise<PythonWorker | undefined> {
-  try {
-    return await pool.acquire();
-  } catch (e) {
-    if (!(e instanceof PoolBusy)) throw e;
-    options.stats.wsgiRefused++;
-    options.log.warn("no Python worker free", { id: req.id, reason: e.message });
-    await res.send(
-      STATUS.ServiceUnavailable,
-      [TEXT_PLAIN, ["Retry-After", (options.retryAfter ?? (() => "1"))()]],
-      "Service Unavailable: every worker is busy, try again shortly\n",
-    );
-    return undefined;
-  }
 }
 
 /**
@@ -106,9 +52,9 @@ export async function acquireWorker(
  * ```
  */
 export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
-  const { log, stats } = options;
+  const stats = options.stats;
   const environ = new MarshalWriter();
-  const timeoutMs = pool.options.timeout * 1000;
+  const heads = new HeadMemo();
 
   return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
     // The environ travels NUL-separated; only a percent-decoded path can hold a NUL.
@@ -122,18 +68,9 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
       // A request the worker never began (it was queued behind one that killed the worker) is
       // safe to hand to another worker: it has had no effect yet.
       for (let attempt = 1;; attempt++) {
-        const outcome = await exchange(
-          pool,
-          worker,
-          req,
-          res,
-          body,
-          environ,
-          timeoutMs,
-          log,
-          stats,
-          attempt < 3,
-        );
+        writeEnviron(environ, buildEnviron(req, body));
+        const exchange = new WsgiExchange(pool, worker, req, res, options, heads);
+        const outcome = await exchange.run(environ, body.bytes, attempt < 3);
         if (outcome !== "retry") break;
         stats.wsgiRetried++;
         try {
@@ -141,7 +78,11 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
         } catch (e) {
           if (!(e instanceof PoolBusy)) throw e;
           stats.wsgiBadGateway++;
-          return await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
+          await toClient(
+            res,
+            res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n"),
+          );
+          return;
         }
       }
     } finally {
@@ -278,208 +219,4 @@ export function writeEnviron(w: MarshalWriter, env: ReadonlyArray<readonly [stri
     w.text(env[i][1]);
   }
   w.endDict();
-}
-
-/**
- * Serves one request on `worker` and gives the worker back (or has it replaced). "retry" when
- * the worker died before it began this request (and `mayRetry`): nothing was sent to the client.
- */
-async function exchange(
-  pool: PythonPool,
-  worker: PythonWorker,
-  req: ServerRequest,
-  res: ResponseWriter,
-  body: BufferedBody,
-  environ: MarshalWriter,
-  timeoutMs: number,
-  log: Logger,
-  stats: Stats,
-  mayRetry: boolean,
-): Promise<"done" | "retry"> {
-  const sid = nextStreamId();
-  let timedOut = false;
-  let unwatch: (() => void) | undefined;
-  // The clock starts when the worker begins this request, not while it waits behind another.
-  worker.open(sid, req.id, () => {
-    if (timeoutMs <= 0) return;
-    unwatch = pool.watch(timeoutMs, () => {
-      timedOut = true;
-      log.error("python request timed out; the worker's stacks follow, then it is replaced", {
-        id: req.id,
-        pid: worker.pid,
-        timeoutSeconds: timeoutMs / 1000,
-      });
-      pool.discard(worker, "timeout", true);
-    });
-  });
-  let clientGone = false;
-  let workerOk = false;
-  let owed = 0;
-  try {
-    writeEnviron(environ, buildEnviron(req, body));
-    await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body.bytes));
-    for (;;) {
-      const f = await worker.streamFrame(sid);
-      if (f.type === FRAME.Data) {
-        if (!clientGone) {
-          const room = res.remainingLength;
-          if (room >= 0 && f.payload.length > room) {
-            // More than the app's Content-Length: send what it declared, then end the exchange.
-            log.error("python app sent more than its Content-Length; the response is cut there", {
-              id: req.id,
-            });
-            await res.write(f.payload.subarray(0, room)).catch(() => {});
-            await res.flush().catch(() => {});
-            clientGone = true;
-            res.abort();
-            worker.post(FRAME.Cancel, sid);
-            continue;
-          }
-          try {
-            await res.write(f.payload);
-            // Each piece the app produced leaves now (a stream, server-sent events); frames that
-            // arrived together leave in one write, with the END when it came with them.
-            if (!worker.hasFrames(sid)) await res.flush();
-          } catch {
-            clientGone = true;
-            res.abort();
-            worker.post(FRAME.Cancel, sid);
-            continue;
-          }
-          // Credit goes back in quarters of the window: one small frame per 64 KiB, none at all
-          // for a small response.
-          owed += f.payload.length;
-          if (owed >= CREDIT_WINDOW_BYTES / 4) {
-            worker.post(FRAME.Credit, sid, creditPayload(owed));
-            owed = 0;
-          }
-        }
-      } else if (f.type === FRAME.Head) {
-        if (!writeHead(f.payload, req, res, log, { maxHead: pool.options.maxResponseHead, stats })) {
-          clientGone = true;
-          worker.post(FRAME.Cancel, sid);
-        }
-      } else if (f.type === FRAME.End) {
-        workerOk = true;
-        if (!clientGone) await toClient(res, res.end());
-        return "done";
-      } else if (f.type === FRAME.Error) {
-        workerOk = true;
-        const afterHead = f.payload[0] === 1;
-        stats.handlerErrors++;
-        log.error("python app raised", {
-          id: req.id,
-          pid: worker.pid,
-          traceback: new TextDecoder().decode(f.payload.subarray(1)),
-        });
-        if (!afterHead && !res.headersSent) {
-          await toClient(res, res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"));
-        } else res.abort();
-        return "done";
-      } else if (f.type === FRAME.Log) {
-        log.error("wsgi.errors", { id: req.id, pid: worker.pid, line: new TextDecoder().decode(f.payload) });
-      } else {
-        throw new Error(`unexpected frame type ${f.type} from the Python worker`);
-      }
-    }
-  } catch (e) {
-    if (mayRetry && !worker.started(sid) && !res.headersSent) return "retry";
-    // The worker died, timed out, or broke the protocol: it is not trusted again.
-    if (!timedOut) {
-      log.error("python worker failed during a request", { id: req.id, pid: worker.pid, error: String(e) });
-      pool.discard(worker, "crash", false);
-    }
-    if (res.finished) return "done";
-    if (!res.headersSent) {
-      if (timedOut) {
-        stats.wsgiGatewayTimeout++;
-        await res.send(
-          STATUS.GatewayTimeout,
-          [TEXT_PLAIN],
-          "Gateway Timeout: the app did not answer in time\n",
-        );
-      } else {
-        stats.wsgiBadGateway++;
-        await res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n");
-      }
-    } else res.abort();
-    return "done";
-  } finally {
-    unwatch?.();
-    worker.close(sid);
-    if (workerOk && !timedOut) pool.release(worker);
-    else pool.forget(worker);
-  }
-}
-
-/**
- * Waits for a write to the client. A client that left (a reset, a closed socket) ends its own
- * request only: the response is abandoned, and the error never reaches the code that decides
- * whether the worker failed. False when the write failed.
- *
- * @example
- * ```ts ignore
- * if (!await toClient(res, res.end())) log.debug("the client left before the end");
- * ```
- */
-export async function toClient(res: ResponseWriter, write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch {
-    res.abort();
-    return false;
-  }
-}
-
-/** The bound on an app's response head, and where a refusal is counted. */
-export interface HeadLimit {
-  /** Largest head, bytes (`--wsgi-max-response-head`). */
-  maxHead: number;
-  /** Counters: a refused head counts as a bad gateway. */
-  stats: Stats;
-}
-
-/**
- * Writes the app's head; false when it is unusable: answered 502 when it is larger than
- * `limit.maxHead` (its frame's size: the status and each name and value with 4 bytes apiece, as
- * many as `": "` and CRLF take on the wire), 500 when it is malformed.
- */
-export function writeHead(
-  payload: Uint8Array,
-  req: ServerRequest,
-  res: ResponseWriter,
-  log: Logger,
-  limit: HeadLimit,
-): boolean {
-  if (payload.length > limit.maxHead) {
-    log.error("python app sent a response head over the limit; answered 502", {
-      id: req.id,
-      bytes: payload.length,
-      limit: limit.maxHead,
-      fix: "raise --wsgi-max-response-head if the app needs larger heads",
-    });
-    limit.stats.wsgiBadGateway++;
-    res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's response head is too large\n").catch(
-      () => {},
-    );
-    return false;
-  }
-  let status: number;
-  let headers: Array<[string, string]>;
-  try {
-    const head = decodeHead(payload);
-    status = Number(head.status.slice(0, 3));
-    headers = head.headers.filter(([name]) => {
-      if (!HOP_BY_HOP.has(name.toLowerCase())) return true;
-      log.warn("python app sent a hop-by-hop header; dropped", { id: req.id, header: name });
-      return false;
-    });
-    res.writeHead(status, headers);
-    return true;
-  } catch (e) {
-    log.error("python app sent an invalid response head", { id: req.id, error: String(e) });
-    res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n").catch(() => {});
-    return false;
-  }
 }

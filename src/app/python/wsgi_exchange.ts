@@ -1,0 +1,105 @@
+/**
+ * One WSGI request on a worker: the environ goes out in one frame (with the body when it is in
+ * memory), the head, body pieces and the end come back. The worker serves its requests in order,
+ * so the clock (`--wsgi-timeout`) starts when this one is at the head of the worker's line; past
+ * it the worker's stacks are dumped, the answer is 504 and the worker is replaced.
+ *
+ * @module
+ */
+
+import type { ServerRequest } from "../../http/request.ts";
+import type { ResponseWriter } from "../../http/writer.ts";
+import { FRAME, requestFrame } from "./frames.ts";
+import type { PythonPool } from "./pool.ts";
+import type { PythonWorker } from "./python_worker.ts";
+import type { MarshalWriter } from "./marshal.ts";
+import {
+  CREDIT_WINDOW_BYTES,
+  GatewayStream,
+  type HeadMemo,
+  type PythonHandlerOptions,
+  toClient,
+} from "./gateway_stream.ts";
+
+/** How an exchange ended: "retry" when the worker died before it began the request. */
+export type WsgiOutcome = "done" | "retry";
+
+/**
+ * A WSGI request's exchange with its worker.
+ *
+ * @example
+ * ```ts ignore
+ * const outcome = await new WsgiExchange(pool, worker, req, res, options, heads).run(frameOf, true);
+ * ```
+ */
+export class WsgiExchange extends GatewayStream {
+  #timedOut = false;
+  #unwatch: (() => void) | undefined;
+
+  /** An exchange for `req` on `worker`. */
+  constructor(
+    pool: PythonPool,
+    worker: PythonWorker,
+    req: ServerRequest,
+    res: ResponseWriter,
+    options: PythonHandlerOptions,
+    heads: HeadMemo,
+  ) {
+    super(pool, worker, req, res, options, heads);
+  }
+
+  /**
+   * Serves the request (its environ marshalled in `environ`, its in-memory body `body`) and gives
+   * the worker back, or has it replaced. "retry" when the worker died before it began this request
+   * (and `mayRetry`): nothing was sent to the client.
+   */
+  async run(environ: MarshalWriter, body: Uint8Array | undefined, mayRetry: boolean): Promise<WsgiOutcome> {
+    const { worker, sid, req, res } = this;
+    // The clock starts when the worker begins this request, not while it waits behind another.
+    worker.open(sid, req.id, () => this.#startClock());
+    try {
+      await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body));
+      for (;;) {
+        const f = await worker.streamFrame(sid);
+        if (f.type === FRAME.Data) await this.data(f.payload, false);
+        else if (f.type === FRAME.Head) {
+          if (!this.head(f.payload)) {
+            this.clientGone = true;
+            worker.post(FRAME.Cancel, sid);
+          }
+        } else if (f.type === FRAME.End) {
+          this.workerOk = true;
+          if (!this.clientGone) await toClient(res, res.end());
+          return "done";
+        } else if (f.type === FRAME.Error) {
+          await this.raised(f.payload);
+          return "done";
+        } else if (f.type === FRAME.Log) this.appLine("wsgi.errors", f.payload);
+        else throw new Error(`unexpected frame type ${f.type} from the Python worker`);
+      }
+    } catch (e) {
+      if (mayRetry && !worker.started(sid) && !res.headersSent) return "retry";
+      // The worker died, timed out, or broke the protocol: it is not trusted again.
+      if (this.#timedOut) await this.timedOut();
+      else await this.workerFailed(e);
+      return "done";
+    } finally {
+      this.#unwatch?.();
+      this.release(this.workerOk && !this.#timedOut);
+    }
+  }
+
+  #startClock(): void {
+    const timeoutMs = this.pool.options.timeout * 1000;
+    if (timeoutMs <= 0) return;
+    this.#unwatch = this.pool.watch(timeoutMs, () => {
+      this.#timedOut = true;
+      this.log.error("python request timed out; the worker's stacks follow, then it is replaced", {
+        id: this.req.id,
+        pid: this.worker.pid,
+        timeoutSeconds: timeoutMs / 1000,
+      });
+      this.pool.discard(this.worker, "timeout", true);
+    });
+  }
+}
