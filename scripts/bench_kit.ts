@@ -57,6 +57,8 @@ export interface Peer {
   https?: number;
   /** nginx only: the same server with a JSON access log. */
   logged?: number;
+  /** Processes it needs (a proxied row's upstream), stopped with it. */
+  also?: Deno.ChildProcess[];
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -279,6 +281,7 @@ export async function wsLoad(url: string, duration: number): Promise<number> {
 
 /** Stops a peer: SIGTERM, SIGKILL after 5 s. */
 export async function stop(p: Peer): Promise<void> {
+  for (const child of p.also ?? []) await stop({ name: `${p.name}'s upstream`, child });
   try {
     p.child.kill("SIGTERM");
   } catch {

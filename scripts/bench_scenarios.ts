@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   freePort,
   gunicornBin,
+  nginxBin,
   type Peer,
   pinned,
   PYTHON,
@@ -22,6 +23,7 @@ import {
   startFerry,
   waitForPort,
 } from "./bench_kit.ts";
+import { caddyBin, startCaddyProxy, startFerryProxy, startNginxProxy } from "./bench_proxy.ts";
 
 /** The long-lived peers every scenario may use (absent ones are left out of its rows). */
 export type PeerName = "ferry" | "Deno.serve" | "node:http" | "nginx" | "raw ceiling" | "ferry native";
@@ -167,6 +169,13 @@ function wsgiServers(app: string): ServerSpec[] {
   ];
 }
 
+const noProxyPeers = () =>
+  !nginxBin
+    ? "nginx is missing (apt-get install nginx-light): the proxy rows are skipped"
+    : !caddyBin
+    ? "caddy is missing (apt-get install caddy): the proxy rows are skipped"
+    : undefined;
+
 const noGunicorn = () =>
   gunicornBin ? undefined : "gunicorn is missing (apt-get install gunicorn): the wsgi rows are skipped";
 
@@ -288,6 +297,34 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     load: { kind: "http", connections: 50 },
     metric: "MiB/s",
     targets: [{ peer: "nginx", target: 0.8 }],
+  },
+  {
+    id: "proxy",
+    name: "proxied hello: the proxy on CPU 0, the same nginx upstream on CPU 1",
+    servers: [
+      { name: "ferry", path: "/hello", start: (dir) => startFerryProxy(dir) },
+      { name: "caddy", path: "/hello", start: (dir) => startCaddyProxy(dir) },
+      { name: "nginx", path: "/hello", start: (dir) => startNginxProxy(dir) },
+    ],
+    load: { kind: "http", connections: 50 },
+    metric: "req/s",
+    cpu: true,
+    // Issue 37: at least Caddy's reverse_proxy, 0.7x nginx's proxy_pass with upstream keep-alive.
+    targets: [{ peer: "caddy", target: 1.0 }, { peer: "nginx", target: 0.7 }],
+    missing: noProxyPeers,
+  },
+  {
+    id: "proxy",
+    name: "proxied 1 MiB response",
+    servers: [
+      { name: "ferry", path: "/static/bench-1m.bin", start: (dir) => startFerryProxy(dir) },
+      { name: "nginx", path: "/static/bench-1m.bin", start: (dir) => startNginxProxy(dir) },
+    ],
+    load: { kind: "http", connections: 50 },
+    metric: "MiB/s",
+    cpu: true,
+    targets: [{ peer: "nginx", target: 0.8 }],
+    missing: noProxyPeers,
   },
   {
     id: "https",

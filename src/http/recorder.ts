@@ -207,6 +207,9 @@ export class ExchangeRecorder {
     e.phase = ctx.draining ? "draining" : "running";
     e.trace = traceparent !== undefined ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
     e.stream = stream;
+    const upstream = req?.upstream;
+    e.upstream = upstream?.target;
+    e.upstreamMs = upstream?.ms;
     log.access(e, this.#memo ??= new AccessMemo());
   }
 }

@@ -130,6 +130,11 @@ export class ServerRequest {
   readonly secure: boolean;
   /** The protocol's watch for the client going away (none in the in-memory harness). */
   readonly presence: ClientPresence | undefined;
+  /**
+   * Set by the reverse proxy once an upstream answered: the target and the milliseconds to its
+   * response head, for the access log.
+   */
+  upstream: { target: string; ms: number } | undefined = undefined;
   #gone: AbortController | undefined;
 
   /**

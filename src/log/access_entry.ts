@@ -39,4 +39,8 @@ export interface AccessEntry {
   trace?: string;
   /** The HTTP/2 stream id (absent for HTTP/1.1). */
   stream?: number;
+  /** The upstream target a proxied request went to (absent for others). */
+  upstream?: string;
+  /** Milliseconds from sending the proxied request to the upstream's response head. */
+  upstreamMs?: number;
 }

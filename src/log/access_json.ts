@@ -165,6 +165,7 @@ const FALSE = encoder.encode("false");
  */
 export function accessJson(b: LineBuffer, e: AccessEntry, memo: AccessMemo | undefined): void {
   const mark = b.length;
+  if (e.upstream !== undefined) return accessJsonEscaped(b, mark, e); // proxied: two more fields
   // A part's bytes: kept (copy them), null (encode and keep them) or undefined (encode them).
   const request = memo?.request(e);
   const connection = memo?.connection(e);
@@ -308,6 +309,8 @@ function accessJsonEscaped(b: LineBuffer, mark: number, e: AccessEntry): void {
     referer: e.referer,
     trace: e.trace,
     stream: e.stream,
+    upstream: e.upstream,
+    upstream_ms: e.upstreamMs === undefined ? undefined : Math.round(e.upstreamMs * 1000) / 1000,
     ms: Math.round(e.ms * 1000) / 1000,
   }));
 }

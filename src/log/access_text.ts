@@ -36,7 +36,10 @@ export function accessPlain(b: LineBuffer, e: AccessEntry): void {
       (e.trace?.length ?? 0),
   );
   const tenths = Math.round(e.ms * 10);
-  if (!isCount(e.status) || !isCount(e.bytes) || !isCount(e.conn) || !isCount(tenths)) {
+  if (
+    !isCount(e.status) || !isCount(e.bytes) || !isCount(e.conn) || !isCount(tenths) ||
+    e.upstream !== undefined
+  ) {
     return plainByString(b, mark, e);
   }
   isoTime(e.time);
@@ -173,6 +176,10 @@ export function formatAccess(format: LogFormat, e: AccessEntry, memo?: AccessMem
         `${e.protocol}" ${e.status} ${e.bytes} ${Math.floor(tenths / 10)}.${tenths % 10}ms conn=${e.conn} ` +
         `id=${escapeText(e.id)}${e.trace ? " trace=" + escapeText(e.trace) : ""}${
           e.stream !== undefined ? " stream=" + e.stream : ""
+        }${
+          e.upstream !== undefined
+            ? ` upstream=${escapeText(e.upstream)} upstream_ms=${(e.upstreamMs ?? 0).toFixed(1)}`
+            : ""
         }${e.tls ? " tls" : ""}${e.phase === "draining" ? " draining" : ""}`;
     }
   }

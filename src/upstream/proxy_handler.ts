@@ -149,7 +149,7 @@ async function attempt(
   let pump: Promise<boolean> | undefined;
   try {
     await conn.write(forwardHead(req, { trusted: options.trusted, upgrade, fallbackHost: t.name }));
-    if (!req.body.done) pump = pumpBody(req, conn);
+    if ((req.contentLength > 0 || req.chunked) && !req.body.done) pump = pumpBody(req, conn);
     let head: ResponseHead;
     for (;;) {
       head = await conn.readHead();
@@ -160,7 +160,7 @@ async function attempt(
     }
     clearTimeout(timer);
     headMs = performance.now() - sentAt;
-    (req as { upstream?: UpstreamNote }).upstream = { target: t.name, ms: headMs };
+    req.upstream = { target: t.name, ms: headMs } satisfies UpstreamNote;
     const framing = responseFraming(head, req.method);
     const drop = hopByHopNames(head.names, head.values);
     const headers: Array<[string, string]> = [];
@@ -258,7 +258,7 @@ async function attempt(
  * trailers); resolves true when all of it was sent.
  */
 async function pumpBody(req: ServerRequest, conn: UpstreamConn): Promise<boolean> {
-  const chunked = req.contentLength < 0;
+  const chunked = req.contentLength < 0; // forwardHead said Transfer-Encoding: chunked
   try {
     for (;;) {
       const piece = await req.body.read();

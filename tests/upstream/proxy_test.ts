@@ -7,7 +7,7 @@
 
 import assert from "assert";
 import { bytes, exchange, header, RawClient, text } from "../helpers/client.ts";
-import { startServer } from "../helpers/server.ts";
+import { startServer, until } from "../helpers/server.ts";
 import { startNodeUpstream } from "../helpers/upstreams.ts";
 import { parseProxyRoute } from "../../src/upstream/proxy_flag.ts";
 import { needs } from "../helpers/needs.ts";
@@ -224,4 +224,24 @@ Deno.test("proxy: an HTTP/2 client is proxied to the HTTP/1.1 upstream", needs("
   assert.deepEqual(valuesOf(echo.headers, "host"), [`127.0.0.1:${s.port}`]);
   assert.equal(valuesOf(echo.headers, "cookie").length, 1); // crumbs joined (RFC 9113 §8.2.3)
   assert.deepEqual(bytes("ok").length, 2);
+});
+
+Deno.test("proxy: the access log names the upstream target and its time", needs("read", "run"), async () => {
+  await using up = await startNodeUpstream();
+  for (const format of ["json", "plain"] as const) {
+    await using s = await proxied([`/api/=${up.target}`], { logFormat: format });
+    await exchange(s.port, "GET /api/x HTTP/1.1\r\nHost: a\r\n\r\n");
+    await exchange(s.port, "GET /_health HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until(() => s.logs.text.includes("/_health"), "the access lines");
+    const lines = s.logs.text.split("\n").filter((l) => l.includes("/api/x") || l.includes("/_health"));
+    if (format === "json") {
+      const [proxiedLine, other] = lines.map((l) => JSON.parse(l));
+      assert.equal(proxiedLine.upstream, up.target);
+      assert.equal(typeof proxiedLine.upstream_ms, "number");
+      assert.equal(other.upstream, undefined);
+    } else {
+      assert.match(lines[0], new RegExp(` upstream=${up.target} upstream_ms=\\d+\\.\\d`));
+      assert.ok(!lines[1].includes("upstream="));
+    }
+  }
 });
