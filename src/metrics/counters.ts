@@ -469,7 +469,7 @@ export const LABELLED_COUNTERS: readonly LabelledCounter[] = [
   ...upstream(
     "upstreamSeconds",
     "header_seconds_sum",
-    "ferry_upstream_header_seconds_sum",
+    "ferry_upstream_header_seconds_total",
     "Seconds from sending a request to the target's response head, summed (divide by requests).",
   ),
   {
