@@ -211,7 +211,11 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
         const events = done ? parser.end() : parser.push(value);
         for (const ev of events) {
           if (ev.kind === "head") {
-            stream.head = ev.fields;
+            // A body without content-length whose end has not come with the head: of unknown
+            // length, as HTTP/1.1's chunked (what uploads and apps look at to expect one).
+            const open = ev.fields.contentLength < 0 &&
+              (events.some((e) => e.kind === "data") || !events.some((e) => e.kind === "end"));
+            stream.head = open ? { ...ev.fields, chunked: true } : ev.fields;
             this.#streams.set(stream, 0);
             stream.body.onWait = (waiting) => this.#streams.set(stream, waiting ? Date.now() : 0);
             served = this.#serve(stream, writer, cancel);
