@@ -26,8 +26,8 @@ import { H3_LIMITS } from "./limits.ts";
 
 /** How often a busy connection looks for stalled streams, at most. */
 const CHECK_MS = 1000;
-/** How long a drained connection waits for its last bytes to be acknowledged before it closes. */
-const CLOSE_GRACE_MS = 1000;
+/** How long a connection closed by ferry (drain, idle) waits for its last bytes to go out. */
+const CLOSE_GRACE_MS = 250;
 
 const NO_SINK = { write: (p: Uint8Array) => Promise.resolve(p.length) };
 
@@ -325,9 +325,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
   #maybeClose(): void {
     if (this.#streams.size > 0 || this.#running > 0 || this.#closed) return;
     if (this.#draining) {
-      // The last responses' bytes may still be in flight: a moment for them, or the client's close.
-      const timer = setTimeout(() => this.#close(H3.NO_ERROR, "shutting down"), CLOSE_GRACE_MS);
-      this.#quic.closed.finally(() => clearTimeout(timer)).catch(() => {});
+      this.#closeSoon("shutting down");
       return;
     }
     this.#armIdle();
@@ -342,7 +340,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     if (this.#streams.size === 0 && this.#running === 0) {
       bump(stats.timeouts, "keepalive");
       this.#goaway();
-      this.#close(H3.NO_ERROR, "idle");
+      this.#closeSoon("idle");
       return;
     }
     for (const [stream, since] of this.#streams) {
@@ -381,6 +379,16 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     this.#goawayId = this.#maxStreamId + 4;
     bump(this.ctx.stats.h3Goaways, h3ErrorName(H3.NO_ERROR));
     this.#control.write(varintFrame(FRAME.GOAWAY, this.#goawayId)).catch(() => {});
+  }
+
+  /**
+   * Closes with H3_NO_ERROR after a moment: a CONNECTION_CLOSE drops what is not yet sent, and the
+   * GOAWAY and the last responses' bytes may still be in flight. A client that closes first ends it.
+   */
+  #closeSoon(reason: string): void {
+    this.deadline = Infinity;
+    const timer = setTimeout(() => this.#close(H3.NO_ERROR, reason), CLOSE_GRACE_MS);
+    this.#quic.closed.finally(() => clearTimeout(timer)).catch(() => {});
   }
 
   /** Closes at once. */

@@ -11,6 +11,9 @@ import type { ConnectionContext, ServedConnection } from "../http/connection_con
 import type { TlsMaterial } from "../tls/material.ts";
 import { H3Connection } from "./connection.ts";
 
+/** Seconds QUIC's idle timeout adds to `--keepalive-timeout`. */
+const QUIC_IDLE_SLACK_S = 5;
+
 /** What the listener needs of its server. */
 export interface QuicHost extends ConnectionContext {
   /** Registers an accepted connection (made with a fresh id); false when the server is full or draining. */
@@ -153,7 +156,9 @@ export function openHttp3(
     port,
     material,
     maxStreams: o.h3MaxStreams,
-    idleMs: o.keepaliveTimeout * 1000,
+    // ferry closes an idle connection itself (GOAWAY first) after the keep-alive timeout; QUIC's
+    // own idle timeout, a little later, drops a peer that vanished without a word.
+    idleMs: o.keepaliveTimeout > 0 ? (o.keepaliveTimeout + QUIC_IDLE_SLACK_S) * 1000 : 0,
   });
 }
 

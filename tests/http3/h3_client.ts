@@ -10,6 +10,7 @@
 
 import { FrameReader } from "../../src/http3/frames.ts";
 import { decodeFieldSection } from "../../src/http3/qpack.ts";
+import { readVarint } from "../../src/http3/varint.ts";
 import { cat, controlOpen, fr, hd } from "./h3_kit.ts";
 
 /** A response as read. */
@@ -25,10 +26,42 @@ export interface H3Response {
 /** One client connection. */
 export class H3Client implements AsyncDisposable {
   readonly quic: Deno.QuicConn;
+  /** GOAWAY ids received on the server's control stream, in order. */
+  readonly goaways: number[] = [];
+  /** The frame types on the server's control stream, in order (SETTINGS first). */
+  readonly controlFrames: number[] = [];
   #control: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
   private constructor(quic: Deno.QuicConn) {
     this.quic = quic;
+    this.#watch();
+  }
+
+  /** Reads the server's unidirectional streams: its control stream's frames are recorded. */
+  async #watch(): Promise<void> {
+    try {
+      for await (const uni of this.quic.incomingUnidirectionalStreams) {
+        (async () => {
+          const frames = new FrameReader(1 << 16);
+          let typed = false;
+          for await (const chunk of uni) {
+            let bytes = chunk;
+            if (!typed) {
+              if (bytes[0] !== 0x00) return; // not the control stream
+              typed = true;
+              bytes = bytes.subarray(1);
+            }
+            for (const f of frames.push(bytes)) {
+              if (f.kind !== "frame") continue;
+              this.controlFrames.push(f.type);
+              if (f.type === 0x07) this.goaways.push(readVarint(f.payload, 0));
+            }
+          }
+        })().catch(() => {});
+      }
+    } catch {
+      // closed
+    }
   }
 
   /** Connects to 127.0.0.1:`port` as `localhost`, trusting `caCert`; opens the control stream unless `bare`. */
@@ -64,7 +97,7 @@ export class H3Client implements AsyncDisposable {
 
   /** Sends raw `bytes` as a request stream (then FIN unless `fin` is false); reads the response. */
   async raw(bytes: Uint8Array, fin = true): Promise<H3Response> {
-    const bidi = await this.quic.createBidirectionalStream();
+    const bidi = await this.quic.createBidirectionalStream({ waitUntilAvailable: true });
     const w = bidi.writable.getWriter();
     await w.write(bytes);
     if (fin) await w.close();
@@ -75,7 +108,7 @@ export class H3Client implements AsyncDisposable {
   async open(
     bytes: Uint8Array,
   ): Promise<{ writer: WritableStreamDefaultWriter<Uint8Array>; response: Promise<H3Response> }> {
-    const bidi = await this.quic.createBidirectionalStream();
+    const bidi = await this.quic.createBidirectionalStream({ waitUntilAvailable: true });
     const writer = bidi.writable.getWriter();
     await writer.write(bytes);
     return { writer, response: readResponse(bidi.readable) };

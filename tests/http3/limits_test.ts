@@ -1,0 +1,136 @@
+/**
+ * HTTP/3's limits against a live server, each bounded, counted and answered as RFC 9114 asks:
+ * a field section over `--max-header-bytes` (431, the connection stays), a peer that closes its
+ * control stream (H3_CLOSED_CRITICAL_STREAM), a flood of frames that do no work
+ * (H3_EXCESSIVE_LOAD), a stream whose HEADERS never come and one whose body stops (cut after
+ * their timeouts), an idle connection (GOAWAY and close), and `--h3-max-streams` (streams
+ * beyond wait: never more handlers at once).
+ */
+
+import assert from "assert";
+import { startServer, until } from "../helpers/server.ts";
+import { makeSelfSigned } from "../../src/tls/cert.ts";
+import type { Handler } from "../../src/mod.ts";
+import { H3Client } from "./h3_client.ts";
+import { cat, controlOpen, dt, fr, get, hd, post, T } from "./h3_kit.ts";
+import { needsQuic } from "./needs_quic.ts";
+
+const material = await makeSelfSigned();
+const H3 = { https: true, httpsPort: 0, tlsMaterial: material, http3: true } as const;
+const ok: Handler = async (req, res) => {
+  const body = await req.body.bytes();
+  await res.send(200, [["content-type", "text/plain"]], `ok ${body.length}`);
+};
+
+Deno.test(
+  "h3 limits: a field section over --max-header-bytes gets 431 before and after decoding; the connection stays",
+  needsQuic("read", "write", "run"),
+  async () => {
+    await using s = await startServer({ ...H3, handler: ok, maxHeaderBytes: 1024 });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const big = await c.request(get("/", [["x-big", "a".repeat(2000)]]));
+    assert.equal(big.status, 431);
+    // 20 references to a static entry of 108 octets: 22 octets in, 2160 out.
+    const bomb = await c.raw(
+      fr(T.HEADERS, [
+        0x00,
+        0x00,
+        0xd1,
+        0xd7,
+        0xc1,
+        0x50,
+        0x01,
+        0x61,
+        ...new Array(20).fill([0xff, 0x16]).flat(),
+      ]),
+    );
+    assert.equal(bomb.status, 431);
+    assert.equal((await c.request(get("/"))).status, 200);
+    assert.equal(s.server.stats.h3Limits.get("headers_too_large"), 2);
+  },
+);
+
+Deno.test(
+  "h3 limits: closing the control stream is H3_CLOSED_CRITICAL_STREAM; a second one H3_STREAM_CREATION_ERROR",
+  needsQuic("read", "write", "run"),
+  async () => {
+    await using s = await startServer({ ...H3, handler: ok });
+    {
+      await using c = await H3Client.connect(s.httpsPort, material.cert, true);
+      await c.uni(controlOpen(), true);
+      assert.equal((await c.closed).closeCode, 0x104);
+    }
+    {
+      await using c = await H3Client.connect(s.httpsPort, material.cert);
+      await c.uni(controlOpen());
+      assert.equal((await c.closed).closeCode, 0x103);
+    }
+    await until(() => s.server.stats.h3Errors.size === 2, "both errors counted");
+    assert.equal(s.server.stats.h3Errors.get("CLOSED_CRITICAL_STREAM"), 1);
+    assert.equal(s.server.stats.h3Errors.get("STREAM_CREATION_ERROR"), 1);
+  },
+);
+
+Deno.test(
+  "h3 limits: a flood of reserved frames is H3_EXCESSIVE_LOAD; a few are fine",
+  needsQuic("read", "write", "run"),
+  async () => {
+    await using s = await startServer({ ...H3, handler: ok });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const few = await c.raw(cat(fr(T.RESERVED), fr(T.RESERVED), hd(get())));
+    assert.equal(few.status, 200);
+    const flood = new Uint8Array(2 * 5000).fill(0);
+    for (let i = 0; i < flood.length; i += 2) flood[i] = 0x21; // type 0x21 (reserved), length 0
+    c.raw(cat(flood, hd(get()))).catch(() => {});
+    assert.equal((await c.closed).closeCode, 0x107);
+    assert.equal(s.server.stats.h3Limits.get("waste"), 1);
+  },
+);
+
+Deno.test(
+  "h3 limits: a stream without HEADERS and a stalled body are cut after their timeouts; an idle connection gets GOAWAY and closes",
+  needsQuic("read", "write", "run"),
+  async () => {
+    await using s = await startServer({
+      ...H3,
+      handler: ok,
+      headerTimeout: 0.5,
+      bodyTimeout: 0.5,
+      keepaliveTimeout: 1,
+    });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const silent = await c.open(fr(T.RESERVED)); // open, but no HEADERS
+    const stalled = await c.open(cat(hd(post("/up", 10)), dt(2)));
+    const [a, b] = await Promise.all([silent.response, stalled.response]);
+    assert.equal(a.status, 0);
+    assert.equal(b.complete && b.status === 200, false, "the stalled request is not answered as if whole");
+    assert.equal(s.server.stats.h3Limits.get("head_timeout"), 1);
+    assert.equal(s.server.stats.h3Limits.get("stalled"), 1);
+    // Nothing open now: the connection is closed after the keep-alive timeout, with a GOAWAY first.
+    const closed = await c.closed;
+    assert.equal(closed.closeCode, 0x100);
+    assert.ok(c.goaways.length === 1);
+    assert.equal(s.server.stats.timeouts.get("keepalive"), 1);
+  },
+);
+
+Deno.test(
+  "h3 limits: --h3-max-streams 2: twelve requests on one connection all succeed, never more than 2 at once",
+  needsQuic("read", "write", "run"),
+  async () => {
+    let running = 0;
+    let most = 0;
+    const slow: Handler = async (_req, res) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 20));
+      running--;
+      await res.send(200, [], "ok");
+    };
+    await using s = await startServer({ ...H3, handler: slow, h3MaxStreams: 2 });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const all = await Promise.all(Array.from({ length: 12 }, (_, i) => c.request(get(`/${i}`))));
+    assert.deepEqual(all.map((r) => r.status), new Array(12).fill(200));
+    assert.ok(most <= 2, `${most} handlers at once`);
+    assert.equal(most, 2);
+  },
+);
