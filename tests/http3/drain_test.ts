@@ -5,7 +5,7 @@
  */
 
 import assert from "assert";
-import { startChild } from "../helpers/server.ts";
+import { startChild, until } from "../helpers/server.ts";
 import { H3Client } from "./h3_client.ts";
 import { cat, dt, hd, post } from "./h3_kit.ts";
 import { needsQuic } from "./needs_quic.ts";
@@ -30,7 +30,7 @@ Deno.test(
       "--log-format",
       "none",
     ]);
-    assert.match(child.stdout(), /HTTP\/3/);
+    await until(() => /HTTP\/3/.test(child.stdout()), "the HTTP/3 start-up line");
     const port = Number(new URL(child.urls[0]).port);
     const ca = await Deno.readTextFile(`${certDir}/localhost-cert.pem`);
     await using c = await H3Client.connect(port, ca);
