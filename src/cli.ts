@@ -12,6 +12,7 @@ import { SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { WSGI_OPTIONS, type WsgiGatewayOptions } from "./app/python/wsgi_options.ts";
 import { ACME_OPTIONS, type AcmeFlags } from "./acme/acme_options.ts";
 import {
+  bool,
   defaultsOf,
   flagOf,
   option,
@@ -31,7 +32,37 @@ export interface CliConfig {
   wsgi?: WsgiGatewayOptions;
   /** Automatic HTTPS, when `--acme-domain` is given. */
   acme?: AcmeFlags;
+  /** `--config` and `--check`. */
+  config: ConfigFlags;
+  /** The server options given on the command line (not defaults): those override a config file. */
+  given: ServerOptions;
 }
+
+/** The config file flags. */
+export interface ConfigFlags {
+  /** `--config FILE`: sites, routes and apps from a JSONC file; `""`: none. */
+  file: string;
+  /** `--check`: validate, print the resolved config as JSON, exit. */
+  check: boolean;
+}
+
+/** The config file flags' table. */
+export const CONFIG_OPTIONS: OptionTableOf<ConfigFlags> = {
+  file: option({
+    flag: "config",
+    rule: text("<file>"),
+    default: "",
+    group: "Config file:",
+    help: "sites, routes and apps from a JSONC file (ferry.schema.json); flags beside it override it",
+  }),
+  check: option({
+    flag: "check",
+    rule: bool,
+    default: false,
+    group: "Config file:",
+    help: "validate --config (or the flags), print the resolved config as JSON and exit",
+  }),
+};
 
 /** A command line that cannot be used; `exitCode` is 0 for --help and --version. */
 export class CliError extends Error {
@@ -79,6 +110,7 @@ export const TLS_OPTIONS: OptionTableOf<CliConfig["tls"]> = {
 
 /** The `--help` headings, in order; each table entry names its own. */
 const GROUPS = [
+  "Config file:",
   "Listeners:",
   "TLS:",
   "Automatic HTTPS (ACME):",
@@ -92,7 +124,13 @@ const GROUPS = [
 ];
 
 /** The tables, in the order their flags are listed within a heading. */
-const TABLES: readonly OptionTable[] = [TLS_OPTIONS, SERVER_OPTIONS, WSGI_OPTIONS, ACME_OPTIONS];
+const TABLES: readonly OptionTable[] = [
+  CONFIG_OPTIONS,
+  TLS_OPTIONS,
+  SERVER_OPTIONS,
+  WSGI_OPTIONS,
+  ACME_OPTIONS,
+];
 
 /** The commander option of one table entry. */
 function flagOption(spec: OptionSpec<unknown>): Option {
@@ -154,6 +192,17 @@ export function program(): Command {
   return cmd;
 }
 
+/** The values of `table`'s options that the command line itself gave (no defaults). */
+function givenOf(cmd: Command, table: OptionTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.flag === undefined) continue;
+    const attr = new Option(flagOf(spec)!).attributeName();
+    if (cmd.getOptionValueSource(attr) === "cli") out[name] = cmd.opts()[attr];
+  }
+  return out;
+}
+
 /** The values the command line gave for `table`'s options (by commander's attribute names). */
 function valuesOf(table: OptionTable, flags: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -196,6 +245,8 @@ export function parseCli(args: string[]): CliConfig {
     tls,
     wsgi: f.wsgi === undefined && f.asgi === undefined ? undefined : wsgiConfig(f),
     acme: acmeConfig(f, tls),
+    config: { ...defaultsOf(CONFIG_OPTIONS), ...valuesOf(CONFIG_OPTIONS, f) } as ConfigFlags,
+    given: givenOf(cmd, SERVER_OPTIONS) as ServerOptions,
   };
 }
 

@@ -24,9 +24,7 @@ import { resolveOptions } from "./options.ts";
 import { staticHandler } from "./static/serve_static.ts";
 import { uploadHandler } from "./upload/uploads.ts";
 import { Stats } from "./stats.ts";
-import { AllowList } from "./net/cidr.ts";
-import { dashboardHandler } from "./metrics/dashboard.ts";
-import { metricsHandler } from "./metrics/metrics.ts";
+import { metricsMounts } from "./metrics/mounts.ts";
 import { fileSink } from "./log/files.ts";
 import { TEXT_PLAIN } from "./http/error_page.ts";
 import { proxyMounts } from "./upstream/upstreams.ts";
@@ -150,7 +148,6 @@ export function defaultMounts(
   metricsSource: () => Stats[] | Promise<Stats[]> = () => [stats],
 ): Mount[] {
   const o = resolveOptions(options);
-  const allow = AllowList.parse(o.metricsAllow);
   const prefix = o.staticPrefix;
   const files = staticHandler({
     root: o.root,
@@ -164,16 +161,7 @@ export function defaultMounts(
     log,
   });
   return [
-    {
-      name: "metrics",
-      prefix: "/_metrics",
-      handler: o.metrics ? metricsHandler({ stats: metricsSource, allow }) : notFound,
-    },
-    {
-      name: "dashboard",
-      prefix: "/_dashboard/",
-      handler: o.metrics ? dashboardHandler({ stats: metricsSource, allow }) : notFound,
-    },
+    ...metricsMounts(o, stats, metricsSource),
     {
       name: "uploads",
       prefix: "/uploads/",

@@ -243,6 +243,10 @@ export class Stats {
   acceptLost = 0;
   /** Listener-wide accept failures (EMFILE, ENFILE, ENOBUFS), each followed by a brief wait. */
   acceptBackoffs = 0;
+  /** Config loads swapped in (`POST /load`, SIGHUP) after the first. */
+  configReloadsOk = 0;
+  /** Config loads refused (invalid, or an app did not start): the old config kept serving. */
+  configReloadsFailed = 0;
   /** Times the TLS listener stopped accepting because handshakes held their descriptor budget. */
   tlsAcceptPauses = 0;
   /** Python WSGI workers alive (a gauge; 0 without `--wsgi`). */

@@ -20,6 +20,7 @@ import type { ServerRequest } from "../http/request.ts";
 import type { ResponseWriter } from "../http/writer.ts";
 import type { Logger } from "../log/logger.ts";
 import { percentDecode } from "../http/percent.ts";
+import { mountPoint, pathBelowMount } from "../http/mount_point.ts";
 import { BoundedMap } from "../bounded_map.ts";
 
 /** The request as a WSGI app sees it. */
@@ -158,8 +159,8 @@ export function buildEnviron(req: ServerRequest, log: Logger, multiprocess = fal
   const { name, port } = serverAddress(req);
   const env: Environ = {
     REQUEST_METHOD: req.method,
-    SCRIPT_NAME: "",
-    PATH_INFO: decodePath(req.path),
+    SCRIPT_NAME: decodePath(mountPoint(req)),
+    PATH_INFO: decodePath(pathBelowMount(req)),
     QUERY_STRING: req.query,
     SERVER_NAME: name,
     SERVER_PORT: port,

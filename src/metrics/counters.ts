@@ -140,6 +140,22 @@ export const COUNTERS: readonly Counter[] = [
       "Listener-wide accept failures (out of descriptors or buffers), each followed by a wait of 5-100 ms.",
   },
   {
+    field: "configReloadsOk",
+    kind: "counter",
+    json: "config.reloads_ok",
+    prom: "ferry_config_reloads_total",
+    labels: { result: "ok" },
+    help: "Config reloads (POST /load, SIGHUP) by result; a failed one keeps the old config.",
+  },
+  {
+    field: "configReloadsFailed",
+    kind: "counter",
+    json: "config.reloads_failed",
+    prom: "ferry_config_reloads_total",
+    labels: { result: "failed" },
+    help: "Config reloads (POST /load, SIGHUP) by result; a failed one keeps the old config.",
+  },
+  {
     field: "tlsHandshakesOk",
     kind: "counter",
     json: "tls.handshakes_ok",

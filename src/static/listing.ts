@@ -60,6 +60,7 @@ export async function listing(
   rel: string,
   dotfiles: boolean,
   query: string,
+  accept?: string,
 ): Promise<void> {
   const params = new URLSearchParams(query);
   const sort = ["name", "size", "modified"].includes(params.get("sort") ?? "") ? params.get("sort")! : "name";
@@ -85,6 +86,20 @@ export async function listing(
       ? a.mtime - b.mtime
       : a.name.localeCompare(b.name);
   entries.sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : (desc ? -by(a, b) : by(a, b))));
+  if (wantsJson(accept)) {
+    // Caddy's browse JSON: what a script needs to walk the tree.
+    const json = entries.map((e) => ({
+      name: e.name,
+      size: e.size,
+      mtime: new Date(e.mtime).toISOString(),
+      is_dir: e.dir,
+    }));
+    return await res.send(
+      STATUS.OK,
+      [["Content-Type", "application/json"], ["Vary", "Accept"]],
+      JSON.stringify(json),
+    );
+  }
   const title = escapeHtml("/" + rel);
   const head = (key: string, label: string, numeric = false) => {
     const next = sort === key && !desc ? "desc" : "asc";
@@ -118,5 +133,14 @@ ${rows.join("\n")}
   await res.send(STATUS.OK, [["Content-Type", "text/html; charset=utf-8"], [
     "X-Content-Type-Options",
     "nosniff",
-  ]], html);
+  ], ["Vary", "Accept"]], html);
+}
+
+/** Whether an Accept header asks for JSON before HTML (`application/json` named, HTML not first). */
+function wantsJson(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  const json = accept.indexOf("application/json");
+  if (json < 0) return false;
+  const html = accept.indexOf("text/html");
+  return html < 0 || json < html;
 }

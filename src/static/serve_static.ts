@@ -76,6 +76,11 @@ export interface StaticOptions {
   attachmentForActive?: boolean;
   /** Where not-found paths (and non-GET methods) go when the prefix is `/`. */
   fallback?: Handler;
+  /**
+   * The file names tried, in order, for a directory's index.
+   * @default {["index.html"]}
+   */
+  index?: readonly string[];
   /** For warnings (a missing root). */
   log?: Logger;
 }
@@ -106,6 +111,8 @@ const MAX_ON_THE_FLY_BYTES = 16 * 1024 * 1024;
 const STREAM_CHUNK_BYTES = 256 * 1024;
 
 const ALLOW = "GET, HEAD, OPTIONS";
+/** The index file a directory is answered with, by default. */
+const INDEX = ["index.html"];
 const encoder = new TextEncoder();
 
 /**
@@ -227,12 +234,15 @@ export function staticHandler(options: StaticOptions): Handler {
     let index = "";
     if (stat.isDirectory) {
       if (!req.path.endsWith("/")) return await redirect(res, req.path + "/" + query);
-      index = join(path, "index.html");
       let indexStat: Deno.FileInfo | undefined;
-      try {
-        indexStat = Deno.statSync(index);
-      } catch {
-        // no index
+      for (const name of options.index ?? INDEX) {
+        index = join(path, name);
+        try {
+          indexStat = Deno.statSync(index);
+        } catch {
+          continue; // no such index
+        }
+        if (indexStat.isFile) break;
       }
       if (indexStat?.isFile) {
         path = index;
@@ -240,7 +250,14 @@ export function staticHandler(options: StaticOptions): Handler {
       } else if (options.dirListing) {
         const real = await Deno.realPath(path).catch(() => undefined);
         if (real === undefined || !inside(rootPath, real)) return await notFound(req, res);
-        return await listing(res, real, safe.rel, options.dotfiles ?? false, req.query);
+        return await listing(
+          res,
+          real,
+          safe.rel,
+          options.dotfiles ?? false,
+          req.query,
+          req.headers.get("accept"),
+        );
       } else {
         return await notFound(req, res);
       }

@@ -157,9 +157,10 @@ export function notAfter(pem: string): Date {
 }
 
 /**
- * Makes an ECDSA P-256 certificate for `localhost`, `127.0.0.1` and `::1`, signed by its own key.
+ * Makes an ECDSA P-256 certificate for `localhost`, `127.0.0.1` and `::1` (or for `names`, a
+ * config site's hosts), signed by its own key.
  */
-export async function makeSelfSigned(): Promise<TlsMaterial> {
+export async function makeSelfSigned(names: readonly string[] = []): Promise<TlsMaterial> {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
   const serial = Array.from(
@@ -170,7 +171,7 @@ export async function makeSelfSigned(): Promise<TlsMaterial> {
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial,
-    name: "CN=localhost, O=ferry self-signed",
+    name: `CN=${names[0] ?? "localhost"}, O=ferry self-signed`,
     notBefore: new Date(now - 3600 * 1000),
     notAfter: new Date(now + VALID_DAYS * 24 * 3600 * 1000),
     signingAlgorithm: alg,
@@ -179,11 +180,13 @@ export async function makeSelfSigned(): Promise<TlsMaterial> {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: "dns", value: "localhost" },
-        { type: "ip", value: "127.0.0.1" },
-        { type: "ip", value: "::1" },
-      ]),
+      new x509.SubjectAlternativeNameExtension(
+        names.length > 0 ? names.map((value) => ({ type: "dns" as const, value })) : [
+          { type: "dns", value: "localhost" },
+          { type: "ip", value: "127.0.0.1" },
+          { type: "ip", value: "::1" },
+        ],
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });

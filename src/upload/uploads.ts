@@ -41,6 +41,11 @@ export interface UploadOptions {
    * @default {"/uploads/"}
    */
   prefix?: string;
+  /**
+   * Checks credentials in place of `user` and `pass` (a config's `users`, bcrypt hashes); when
+   * given, uploads are enabled.
+   */
+  verify?: (user: string, pass: string) => Promise<boolean>;
   /** Basic-auth user; writes are refused (403) while user or password is unset. */
   user?: string;
   /** Basic-auth password. */
@@ -74,7 +79,8 @@ const MAX_POST_SUFFIX = 10_000;
  */
 export function uploadHandler(options: UploadOptions): Handler {
   const prefix = options.prefix ?? "/uploads/";
-  const enabled = (options.user ?? "") !== "" && (options.pass ?? "") !== "";
+  const verify = options.verify;
+  const enabled = verify !== undefined || ((options.user ?? "") !== "" && (options.pass ?? "") !== "");
   const throttle = new FailureThrottle(options.throttle);
   const read = staticHandler({
     root: options.dir,
@@ -141,7 +147,9 @@ export function uploadHandler(options: UploadOptions): Handler {
     }
     const creds = parseBasic(req.headers.get("authorization"));
     let ok = false;
-    if ("user" in creds) {
+    if ("user" in creds && verify !== undefined) {
+      ok = await verify(creds.user, creds.pass);
+    } else if ("user" in creds) {
       // Both halves are always compared, so the timing says nothing about which one was wrong.
       const user = constantTimeEqual(creds.user, options.user!);
       const pass = constantTimeEqual(creds.pass, options.pass!);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { mountPoint, pathBelowMount } from "../../http/mount_point.ts";
 import type { ServerRequest } from "../../http/request.ts";
 import type { MarshalWriter } from "./marshal.ts";
 
@@ -38,7 +39,7 @@ export function writeScope(
   subprotocols: readonly string[] = [],
 ): void {
   w.reset();
-  const path = req.form === "asterisk" ? "*" : req.path;
+  const path = req.form === "asterisk" ? "*" : pathBelowMount(req);
   w.tuple(3);
   w.dict();
   w.text("type");
@@ -65,7 +66,7 @@ export function writeScope(
   w.text("query_string");
   w.latin1Bytes(req.query);
   w.text("root_path");
-  w.text(""); // ferry mounts the app at the root
+  w.text(mountPoint(req)); // where a route mounted the app (strip_prefix), else ""
   w.text("headers");
   const names = req.headers.names;
   const values = req.headers.values;

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { mountPoint, pathBelowMount } from "../../http/mount_point.ts";
 import { concatBytes } from "../../bytes.ts";
 import { join } from "path";
 import type { Handler } from "../../http/dispatch.ts";
@@ -170,8 +171,8 @@ function environKey(name: string): string {
 export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[string, string]> {
   const env: Array<[string, string]> = [
     ["REQUEST_METHOD", req.method],
-    ["SCRIPT_NAME", ""],
-    ["PATH_INFO", pathInfo(req.path)],
+    ["SCRIPT_NAME", pathInfo(mountPoint(req))],
+    ["PATH_INFO", pathInfo(pathBelowMount(req))],
     ["QUERY_STRING", req.query],
     ["SERVER_PROTOCOL", req.protocol],
     ["REMOTE_ADDR", req.clientAddr],

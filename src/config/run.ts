@@ -1,0 +1,214 @@
+/**
+ * `ferry --config FILE`: the server started from a config file (flags beside it override its
+ * listeners and set every limit), the admin API beside it when the config asks, SIGHUP reloading
+ * the file; and `--check`, which prints the resolved config (the file's, or the one the flags
+ * make) and exits.
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import type { CliConfig } from "../cli.ts";
+import { createLogger } from "../mod.ts";
+import { Server, type TlsMaterial } from "../server.ts";
+import { resolveOptions, type ServerOptions } from "../options.ts";
+import { Stats } from "../stats.ts";
+import { loadCertificate, makeSelfSigned } from "../tls/cert.ts";
+import { onStopSignals } from "../stop_signals.ts";
+import { metricsMounts } from "../metrics/mounts.ts";
+import { sendError } from "../http/error_page.ts";
+import { STATUS } from "../http/status.ts";
+import { buildConfig, type BuildContext } from "./build.ts";
+import { ConfigError, formatProblems, loadConfigFile } from "./load.ts";
+import { Reloader } from "./reloader.ts";
+import { adminHandler } from "./admin.ts";
+import { splitAddress } from "./resolve.ts";
+import { flagsConfig } from "./from_flags.ts";
+import { PROXY_FACTORY } from "./proxy.ts";
+import type { FerryConfig } from "./types.ts";
+
+/** Options that come from the config's `listen`, unless a flag gave them. */
+export function listenOptions(config: FerryConfig, flags: ServerOptions): ServerOptions {
+  const o: ServerOptions = {};
+  const http = config.listen?.http;
+  const https = config.listen?.https;
+  if (http === false) o.http = false;
+  else if (http !== undefined) {
+    const a = splitAddress(http)!;
+    o.host = a.host;
+    o.port = a.port;
+  }
+  if (https === false) o.https = false;
+  else if (https !== undefined) {
+    const a = splitAddress(https)!;
+    o.host ??= a.host;
+    if (o.host !== a.host && flags.host === undefined) {
+      throw new ConfigError([{
+        path: "listen.https",
+        message: `ferry listens on one address: ${a.host} differs from listen.http's ${o.host}`,
+      }]);
+    }
+    o.httpsPort = a.port;
+  }
+  return { ...o, ...flags };
+}
+
+/** `--check`: prints the resolved config as JSON; 0 when valid, 2 with one line per problem. */
+export async function checkCommand(cli: CliConfig): Promise<number> {
+  let config: FerryConfig;
+  try {
+    config = cli.config.file === ""
+      ? flagsConfig(cli)
+      : await loadConfigFile(cli.config.file, PROXY_FACTORY !== undefined);
+    const o = resolveOptions({ ...cli.options, ...listenOptions(config, cli.given) });
+    config = {
+      ...config,
+      listen: {
+        http: o.http ? `${o.host}:${o.port}` : false,
+        https: o.https ? `${o.host}:${o.httpsPort}` : false,
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(formatProblems(e.problems));
+    return 2;
+  }
+  console.log(JSON.stringify(config, null, 2));
+  return 0;
+}
+
+/** The certificates of sites with `tls.cert`/`key` or `tls.self_signed`, by host name. */
+async function siteCertificates(config: FerryConfig): Promise<Map<string, TlsMaterial>> {
+  const out = new Map<string, TlsMaterial>();
+  for (const site of config.sites ?? []) {
+    const tls = site.tls;
+    if (tls === undefined) continue;
+    let material: TlsMaterial | undefined;
+    if (tls.cert !== undefined && tls.key !== undefined) {
+      material = { cert: await Deno.readTextFile(tls.cert), key: await Deno.readTextFile(tls.key) };
+    } else if (tls.self_signed) {
+      material = await makeSelfSigned((site.hosts ?? []).filter((h) => !h.startsWith("*.")));
+    }
+    if (material === undefined) continue;
+    for (const h of site.hosts ?? []) if (!h.startsWith("*.")) out.set(h.toLowerCase(), material);
+  }
+  return out;
+}
+
+/** Runs ferry from `cli.config.file`; resolves with the exit code. */
+export async function runConfig(cli: CliConfig): Promise<number> {
+  const file = resolve(cli.config.file);
+  const proxy = PROXY_FACTORY;
+  let config: FerryConfig;
+  let options;
+  try {
+    config = await loadConfigFile(file, proxy !== undefined);
+    options = resolveOptions({ ...cli.options, ...listenOptions(config, cli.given), root: "" });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`ferry: ${file}: ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}`);
+    console.error(formatProblems(e.problems));
+    return 2;
+  }
+  if ((options.workers ?? 1) !== 1) {
+    console.error('ferry: --config runs one isolate: each app has its own workers ("workers" under "apps")');
+    return 2;
+  }
+  let material: TlsMaterial | undefined;
+  let certificates = new Map<string, TlsMaterial>();
+  if (options.https) {
+    try {
+      material = (await loadCertificate(cli.tls)).material;
+      certificates = await siteCertificates(config);
+    } catch (e) {
+      console.error(`ferry: ${e instanceof Error ? e.message : e}`);
+      return 2;
+    }
+  }
+  const stats = new Stats();
+  const log = createLogger(options, stats);
+  const holder: { reloader?: Reloader } = {};
+  const graceMs = options.drainTimeout * 1000;
+  const server = new Server(options, {
+    app: (req, res) => sendError(res, req.headers.get("accept"), STATUS.NotFound, "Not Found"),
+    tls: material,
+    certificates,
+    log,
+    stats,
+    stopping: () => holder.reloader?.current.retire(undefined, graceMs) ?? Promise.resolve(),
+  });
+  const ctx: BuildContext = {
+    options,
+    log,
+    stats,
+    builtins: [...server.builtins, ...metricsMounts(options, stats)],
+    proxy,
+  };
+  let live;
+  try {
+    live = await buildConfig(config, ctx);
+  } catch (e) {
+    await log.close();
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`ferry: ${file}:`);
+    console.error(formatProblems(e.problems));
+    return 2;
+  }
+  server.dispatcher = live.table;
+  const reloader = holder.reloader = new Reloader(server, ctx, live, { baseDir: dirname(file), graceMs });
+  let admin: Server | undefined;
+  try {
+    await server.listen();
+    if (config.admin) {
+      const a = splitAddress(config.admin.listen)!;
+      admin = new Server(
+        { host: a.host, port: a.port, https: false, logFormat: "none", metrics: false },
+        { app: adminHandler(reloader), log, stats: new Stats() },
+      );
+      await admin.listen();
+    }
+  } catch (e) {
+    await server.shutdown();
+    await live.retire(undefined, 0);
+    console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  for (const url of server.urls) console.log(`ferry listening on ${url}`);
+  for (const app of live.apps.values()) console.log(`ferry: app ${app.name}: ${app.summary}`);
+  const routes = live.table.sites.reduce((n, s) => n + s.routes.length, 0);
+  console.log(`ferry: config ${file}: ${live.table.sites.length} sites, ${routes} routes`);
+  if (admin !== undefined) console.log(`ferry: admin API on ${admin.urls[0]} (GET /config, POST /load)`);
+
+  const offStop = onStopSignals({
+    drain: () => {
+      console.log("ferry: draining (signal again to stop at once)");
+      server.shutdown();
+      admin?.shutdown();
+    },
+    now: () => Deno.exit(1),
+  });
+  const hup = async () => {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      log.error("SIGHUP: the config file cannot be read; the running config stays", {
+        file,
+        error: String(e),
+      });
+      return;
+    }
+    const result = await reloader.load(text, dirname(file), "SIGHUP");
+    if (result.ok) console.log(`ferry: config reloaded (${result.changes})`);
+    else {console.error(
+        `ferry: config reload refused, the running config stays:\n${formatProblems(result.problems)}`,
+      );}
+  };
+  Deno.addSignalListener("SIGHUP", hup);
+  await server.finished;
+  await admin?.shutdown();
+  offStop();
+  Deno.removeSignalListener("SIGHUP", hup);
+  console.log("ferry: stopped");
+  return 0;
+}
