@@ -17,6 +17,7 @@ import {
   asgiHandler,
   AsgiStartupError,
   createLogger,
+  notFound,
   pythonHandler,
   PythonPool,
   resolveWsgiOptions,
@@ -151,8 +152,19 @@ function logProblem(options: ServerOptions): string | undefined {
 }
 
 /** The start-up line that says what this ferry serves and where it logs. */
-function banner(options: ServerOptions, python: string | undefined, isolates: number): string {
-  const app = python !== undefined ? python : options.app ? `--app ${options.app}` : "the built-in app";
+function banner(
+  options: ServerOptions,
+  python: string | undefined,
+  isolates: number,
+  example = true,
+): string {
+  const app = python !== undefined
+    ? python
+    : options.app
+    ? `--app ${options.app}`
+    : example
+    ? "the built-in app"
+    : "none (other paths are 404)";
   const access = options.logFormat === "none"
     ? "off"
     : `${options.logFile || "stdout"} (${options.logFormat ?? "plain"})`;
@@ -287,7 +299,9 @@ export async function main(args: string[]): Promise<number> {
       server = await serve(options, { tls: material, ...acmeParts, ...started.parts });
     } else {
       if (isolates > 1) return await runIsolates(isolates, options, tls, material, certNote, issuer);
-      server = await serve(options, { tls: material, ...acmeParts });
+      // The example app is for a bare start: beside a --root of the user's own, unknown paths are 404.
+      const app = rootGiven && !userApp ? { app: notFound } : {};
+      server = await serve(options, { tls: material, ...acmeParts, ...app });
     }
     serverLog = server.log;
     if (issuer !== undefined) server.stats.acme = issuer.status;
@@ -304,7 +318,7 @@ export async function main(args: string[]): Promise<number> {
   const python = config.wsgi === undefined
     ? undefined
     : `${config.wsgi.interface === "asgi" ? "--asgi" : "--wsgi"} ${config.wsgi.app}`;
-  console.log(banner(options, python, 1));
+  console.log(banner(options, python, 1, !rootGiven || userApp));
   if (issuer !== undefined) {
     console.log(acmeBanner(issuer));
     issuer.start();

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import type { FerryConfig } from "./types.ts";
 import { ACTIONS, type RouteSpec, type SiteSpec } from "../route/spec.ts";
 import { type ConfigProblem, jsonPath } from "./validate.ts";
@@ -186,7 +186,8 @@ function checkRoute(route: RouteSpec, at: string, c: RouteContext, out: ConfigPr
     const u = route.uploads;
     const uat = jsonPath(at, "uploads");
     u.dir = c.abs(u.dir);
-    fileProblem(u.dir, jsonPath(uat, "dir"), "directory", out);
+    // Made on the first upload: its parent must be there.
+    if (existsAs(u.dir) !== "directory") fileProblem(dirname(u.dir), jsonPath(uat, "dir"), "directory", out);
     for (const [user, hash] of Object.entries(u.users ?? {})) {
       if (!BCRYPT.test(hash)) {
         out.push({
@@ -278,4 +279,13 @@ function addressProblem(addr: string, at: string, out: ConfigProblem[]): boolean
 function isLoopback(addr: string): boolean {
   const host = splitAddress(addr)!.host;
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function existsAs(path: string): "file" | "directory" | undefined {
+  try {
+    const st = Deno.statSync(path);
+    return st.isDirectory ? "directory" : st.isFile ? "file" : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -41,7 +41,7 @@ export function isActiveContent(contentType: string): boolean {
 }
 
 /** Content codings ferry produces, best first. */
-export type Coding = "br" | "gzip" | "identity";
+export type Coding = "zstd" | "br" | "gzip" | "identity";
 
 /**
  * The best coding the client accepts, among `available` (in ferry's order of preference when q

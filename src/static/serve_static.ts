@@ -64,7 +64,8 @@ export interface StaticOptions {
    */
   statValid?: number;
   /**
-   * gzip/brotli for compressible types (precompressed `.br`/`.gz` sidecars are used whenever present).
+   * zstd/brotli/gzip for compressible types (precompressed `.zst`/`.br`/`.gz` sidecars are used whenever
+   * present).
    * @default {true}
    */
   compress?: boolean;
@@ -111,6 +112,8 @@ const MAX_ON_THE_FLY_BYTES = 16 * 1024 * 1024;
 const STREAM_CHUNK_BYTES = 256 * 1024;
 
 const ALLOW = "GET, HEAD, OPTIONS";
+/** Precompressed sidecars beside a file, by coding. */
+const SIDECAR = { zstd: ".zst", br: ".br", gzip: ".gz" } as const;
 /** The index file a directory is answered with, by default. */
 const INDEX = ["index.html"];
 const encoder = new TextEncoder();
@@ -422,14 +425,17 @@ export async function serveFile(
   let coding: Coding = "identity";
   let side: Deno.FileInfo | undefined;
   if (meta.compressible && plan.kind === "full" && c.acceptEncoding !== undefined && size > 0) {
-    const br = sidecar(path + ".br", mtimeMs);
-    const gz = sidecar(path + ".gz", mtimeMs);
+    const zst = sidecar(path + SIDECAR.zstd, mtimeMs);
+    const br = sidecar(path + SIDECAR.br, mtimeMs);
+    const gz = sidecar(path + SIDECAR.gzip, mtimeMs);
     const onTheFly = size >= MIN_COMPRESS_BYTES && size <= MAX_ON_THE_FLY_BYTES;
     const available: Coding[] = [];
+    // In order of preference at equal q: zstd (Chrome 123+ over HTTPS), brotli, gzip.
+    if (zst !== undefined || onTheFly) available.push("zstd");
     if (br !== undefined || onTheFly) available.push("br");
     if (gz !== undefined || onTheFly) available.push("gzip");
     coding = chooseCoding(c.acceptEncoding, available);
-    side = coding === "br" ? br : coding === "gzip" ? gz : undefined;
+    side = coding === "zstd" ? zst : coding === "br" ? br : coding === "gzip" ? gz : undefined;
   }
   const etag = coding === "identity" ? meta.identityTag : etagFor(size, mtimeMs, coding);
   const headers = meta.headersFor(coding, etag);
@@ -460,7 +466,7 @@ export async function serveFile(
   if (side !== undefined) {
     // A precompressed sidecar: sent as it is.
     res.writeHead(STATUS.OK, headers, side.size);
-    if (!isHead) await streamFile(res, path + (coding === "br" ? ".br" : ".gz"), 0, side.size);
+    if (!isHead) await streamFile(res, path + SIDECAR[coding as Exclude<Coding, "identity">], 0, side.size);
     return await res.end();
   }
 

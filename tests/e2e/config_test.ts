@@ -238,3 +238,20 @@ Deno.test("config e2e: POST /load and SIGHUP during 2,000 keep-alive requests: n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("config e2e: flags: beside a --root of the user's own, the example app is off (404); a bare start keeps it", async () => {
+  const { dir } = await site(twoSites());
+  try {
+    await using withRoot = await startChild(["--root", join(dir, "dist"), "--port", "0", "--no-https"]);
+    const url = withRoot.urls[0].replace(/\/$/, "");
+    assert.equal((await get(`${url}/env`, "localhost")).status, 404);
+    assert.equal((await get(`${url}/static/index.html`, "localhost")).status, 200);
+    assert.match(withRoot.stdout(), /app none \(other paths are 404\)/);
+    await using bare = await startChild(["--port", "0", "--no-https"]);
+    const env = await get(`${bare.urls[0].replace(/\/$/, "")}/env`, "localhost");
+    assert.equal(env.status, 200);
+    assert.match(env.body, /REQUEST_METHOD/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
