@@ -38,7 +38,6 @@ import { acmeBanner, acmeConfig } from "./src/acme/setup.ts";
 import { acmeChallengeHandler } from "./src/acme/challenge.ts";
 import { AcmeStorage } from "./src/acme/storage.ts";
 import type { Logger } from "./src/log/logger.ts";
-import { checkCommand, runConfig } from "./src/config/run.ts";
 
 /**
  * SIGHUP: loads the certificate and key again (or makes a new self-signed pair if it expired)
@@ -196,8 +195,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ferry: ${e.message} (see --help)`);
     return 2;
   }
-  if (config.config.check) return await checkCommand(config);
-  if (config.config.file !== "") return await runConfig(config);
+  if (config.config.check || config.config.file !== "") {
+    // Loaded only for a config: a flags-only start needs neither the schema nor the route table.
+    const { checkCommand, runConfig } = await import("./src/config/run.ts");
+    return config.config.check ? await checkCommand(config) : await runConfig(config);
+  }
   const { options, tls } = config;
   const rootGiven = args.includes("--root") || args.some((a) => a.startsWith("--root="));
   // The sample site is for trying ferry out: with an app of the user's own and no --root, it is
@@ -417,6 +419,12 @@ if (import.meta.main) {
   // `deno task start` runs in the repository's folder; the user's relative paths (--root ./site,
   // --config ferry.jsonc) mean the folder they ran it from, which the task passes on.
   const from = Deno.env.get("FERRY_TASK_CWD");
-  if (from !== undefined && from !== "") Deno.chdir(from);
+  if (from !== undefined && from !== "" && from !== Deno.cwd()) {
+    try {
+      Deno.chdir(from);
+    } catch {
+      // gone or unreadable: stay in the task's folder
+    }
+  }
   Deno.exit(await main(Deno.args));
 }

@@ -255,3 +255,43 @@ Deno.test("config e2e: flags: beside a --root of the user's own, the example app
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The subject of the certificate ferry presents for `serverName` (SNI), by openssl s_client. */
+async function subjectFor(port: number, serverName: string): Promise<string> {
+  const sh = `openssl s_client -connect 127.0.0.1:${port} -servername ${serverName} </dev/null 2>/dev/null ` +
+    "| openssl x509 -noout -subject";
+  const out = await new Deno.Command("sh", { args: ["-c", sh], stdout: "piped", stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("config e2e: per-site TLS: each site's hosts get its certificate by SNI (self_signed, cert/key)", async () => {
+  const { makeSelfSigned } = await import("../../src/tls/cert.ts");
+  const pair = await makeSelfSigned(["b.test"]);
+  const { dir, file } = await site((d) => ({
+    listen: { http: false, https: "127.0.0.1:0" },
+    sites: [
+      { hosts: ["a.test"], tls: { self_signed: true }, routes: [{ respond: { body: "a" } }] },
+      {
+        hosts: ["b.test"],
+        tls: { cert: `${d}/b.pem`, key: `${d}/b.key` },
+        routes: [{ respond: { body: "b" } }],
+      },
+      { routes: [{ respond: { body: "other" } }] },
+    ],
+  }));
+  await Deno.writeTextFile(join(dir, "b.pem"), pair.cert);
+  await Deno.writeTextFile(join(dir, "b.key"), pair.key);
+  try {
+    await using ferry = await startChild(["--config", file, "--cert-dir", join(dir, "certs")]);
+    const port = Number(new URL(ferry.urls[0]).port);
+    assert.match(await subjectFor(port, "a.test"), /CN ?= ?a\.test/);
+    assert.match(await subjectFor(port, "b.test"), /CN ?= ?b\.test/);
+    assert.match(
+      await subjectFor(port, "c.test"),
+      /CN ?= ?localhost/,
+      "other names: the default certificate",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
