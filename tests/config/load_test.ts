@@ -81,9 +81,19 @@ Deno.test(
   },
 );
 
-Deno.test("config load: a syntax error names its line; a missing file says which", async () => {
-  assert.deepEqual(problemsOf(() => parseConfig('{\n  "sites": [\n  }', { baseDir: "." })).length > 0, true);
-  const first = problemsOf(() => parseConfig('{\n  "sites": [\n  }', { baseDir: "." }))[0];
-  assert.match(first, /^: line 3: JSON syntax: /);
-  await assert.rejects(loadConfigFile("/nonexistent/ferry.jsonc"), /cannot read \/nonexistent\/ferry\.jsonc/);
-});
+Deno.test(
+  "config load: a syntax error names its line; a missing file says which",
+  needs("read", "write"),
+  async () => {
+    assert.deepEqual(
+      problemsOf(() => parseConfig('{\n  "sites": [\n  }', { baseDir: "." })).length > 0,
+      true,
+    );
+    const first = problemsOf(() => parseConfig('{\n  "sites": [\n  }', { baseDir: "." }))[0];
+    assert.match(first, /^: line 3: JSON syntax: /);
+    await assert.rejects(
+      loadConfigFile("/nonexistent/ferry.jsonc"),
+      /cannot read \/nonexistent\/ferry\.jsonc/,
+    );
+  },
+);

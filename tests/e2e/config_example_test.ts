@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parse } from "jsonc-parser";
 import { ROOT, startChild } from "../helpers/server.ts";
 import { pythonHas } from "../helpers/python.ts";
+import { needs } from "../helpers/needs.ts";
 
 const SITES = join(ROOT, "examples", "sites");
 const ready = pythonHas("django") && pythonHas("fastapi");
@@ -32,7 +33,7 @@ async function curl(version: string, url: string, more: string[] = []) {
 Deno.test({
   name:
     "config example: two sites, Django, FastAPI, a TypeScript app, uploads, a redirect, an SPA, h1 and h2",
-  ignore: !ready,
+  ignore: needs("read", "write", "run").ignore || !ready,
   async fn() {
     const uploads = await Deno.makeTempDir({ prefix: "ferry-example-uploads-" });
     const config = parse(await Deno.readTextFile(join(SITES, "ferry.jsonc")));

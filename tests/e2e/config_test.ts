@@ -10,6 +10,7 @@ import assert from "assert";
 import { join } from "node:path";
 import { runFerry, startChild, until } from "../helpers/server.ts";
 import { RawClient, text } from "../helpers/client.ts";
+import { needs } from "../helpers/needs.ts";
 
 /** A folder with an SPA build (`dist/`) and files (`files/`), and a config over them. */
 async function site(config: (dir: string) => unknown): Promise<{ dir: string; file: string }> {
@@ -55,95 +56,109 @@ async function get(url: string, host: string, headers: Record<string, string> = 
   return { status: res.status, headers: new Headers(res.headers), body: text(res) };
 }
 
-Deno.test("config e2e: --check prints the resolved config, or one line per problem with did-you-mean (exit 2)", async () => {
-  const good = await site(twoSites());
-  const bad = await site(() => ({
-    sites: [{ rotes: [], routes: [{ path: "/x", static: { root: "./nope" } }] }],
-  }));
-  try {
-    const ok = await runFerry(["--config", good.file, "--check"]);
-    assert.equal(ok.code, 0, ok.stderr);
-    const printed = JSON.parse(ok.stdout);
-    assert.equal(printed.sites[0].routes.at(-1).static.root, join(good.dir, "dist"), "paths resolved");
-    const ko = await runFerry(["--config", bad.file, "--check"]);
-    assert.equal(ko.code, 2);
-    assert.match(ko.stderr, /^sites\[0\]\.rotes: unknown key \(did you mean "routes"\?\) \(line \d+\)$/m);
-    const semantic = await site(() => ({
-      sites: [{ routes: [{ path: "/x", static: { root: "./nope" } }] }],
+Deno.test(
+  "config e2e: --check prints the resolved config, or one line per problem with did-you-mean (exit 2)",
+  needs("read", "write", "run"),
+  async () => {
+    const good = await site(twoSites());
+    const bad = await site(() => ({
+      sites: [{ rotes: [], routes: [{ path: "/x", static: { root: "./nope" } }] }],
     }));
-    const ko2 = await runFerry(["--config", semantic.file, "--check"]);
-    assert.equal(ko2.code, 2);
-    assert.match(
-      ko2.stderr,
-      /^sites\[0\]\.routes\[0\]\.static\.root: no such directory: .*nope \(line \d+\)$/m,
-    );
-    await Deno.remove(semantic.dir, { recursive: true });
-    const flags = await runFerry(["--check", "--root", "./static", "--port", "9001", "--no-https"]);
-    assert.equal(flags.code, 0, flags.stderr);
-    const made = JSON.parse(flags.stdout);
-    assert.equal(made.listen.http, "127.0.0.1:9001");
-    assert.ok(made.sites[0].routes.some((r: { static?: { root: string } }) => r.static?.root === "./static"));
-  } finally {
-    await Deno.remove(good.dir, { recursive: true });
-    await Deno.remove(bad.dir, { recursive: true });
-  }
-});
-
-Deno.test("config e2e: two sites by Host; respond, redirect, SPA fallback, browse JSON, strip_prefix, headers", async () => {
-  const { dir, file } = await site(twoSites());
-  await using ferry = await startChild(["--config", file]);
-  const url = ferry.urls[0].replace(/\/$/, "");
-  try {
-    const ping = await get(`${url}/ping`, "a.test");
-    assert.deepEqual([ping.status, ping.body, ping.headers.get("x-site")], [200, "pong", "a"]);
-    const wild = await get(`${url}/ping`, "api.a.test:8080");
-    assert.equal(wild.body, "pong", "*.a.test takes api.a.test");
-    const old = await get(`${url}/old?x=1`, "a.test");
-    assert.deepEqual([old.status, old.headers.get("location")], [301, "/new?x=1"]);
-    const deep = await get(`${url}/dashboard/settings`, "a.test");
-    assert.deepEqual([deep.status, deep.body], [200, "<!doctype html><title>spa</title>\n"]);
-    assert.ok(deep.headers.get("etag") !== null, "the fallback file keeps its validators");
-    assert.equal(
-      (await get(`${url}/assets/missing.js`, "a.test")).status,
-      404,
-      "an asset path is not the SPA",
-    );
-    assert.equal((await get(`${url}/assets/app.js`, "a.test")).body, "console.log(1)\n");
-    const listing = await get(`${url}/docs/`, "a.test", { accept: "application/json" });
-    assert.equal(listing.status, 200);
-    const entries = JSON.parse(listing.body);
-    assert.deepEqual(
-      entries.map((e: { name: string; size: number; is_dir: boolean }) => [e.name, e.size, e.is_dir]),
-      [
-        ["a.txt", 2, false],
-      ],
-    );
-    assert.ok(!Number.isNaN(Date.parse(entries[0].mtime)));
-    assert.equal((await get(`${url}/docs/a.txt`, "a.test")).body, "A\n", "the root gets the whole path");
-    assert.equal((await get(`${url}/raw/a.txt`, "a.test")).body, "A\n", "strip_prefix takes /raw off first");
-    const other = await get(`${url}/ping`, "b.test");
-    assert.deepEqual([other.status, other.body, other.headers.get("x-site")], [
-      404,
-      "the default site\n",
-      null,
-    ]);
-    for (const host of ["a.test", "b.test"]) {
-      assert.equal(
-        (await get(`${url}/_health`, host)).body,
-        "ok\n",
-        "the built-in mounts stay on every site",
+    try {
+      const ok = await runFerry(["--config", good.file, "--check"]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const printed = JSON.parse(ok.stdout);
+      assert.equal(printed.sites[0].routes.at(-1).static.root, join(good.dir, "dist"), "paths resolved");
+      const ko = await runFerry(["--config", bad.file, "--check"]);
+      assert.equal(ko.code, 2);
+      assert.match(ko.stderr, /^sites\[0\]\.rotes: unknown key \(did you mean "routes"\?\) \(line \d+\)$/m);
+      const semantic = await site(() => ({
+        sites: [{ routes: [{ path: "/x", static: { root: "./nope" } }] }],
+      }));
+      const ko2 = await runFerry(["--config", semantic.file, "--check"]);
+      assert.equal(ko2.code, 2);
+      assert.match(
+        ko2.stderr,
+        /^sites\[0\]\.routes\[0\]\.static\.root: no such directory: .*nope \(line \d+\)$/m,
       );
+      await Deno.remove(semantic.dir, { recursive: true });
+      const flags = await runFerry(["--check", "--root", "./static", "--port", "9001", "--no-https"]);
+      assert.equal(flags.code, 0, flags.stderr);
+      const made = JSON.parse(flags.stdout);
+      assert.equal(made.listen.http, "127.0.0.1:9001");
+      assert.ok(
+        made.sites[0].routes.some((r: { static?: { root: string } }) => r.static?.root === "./static"),
+      );
+    } finally {
+      await Deno.remove(good.dir, { recursive: true });
+      await Deno.remove(bad.dir, { recursive: true });
     }
-    assert.equal(
-      (await get(`${url}/env`, "a.test")).status,
-      200,
-      "an SPA site's /env is the SPA, never the example app",
-    );
-    assert.ok(!(await get(`${url}/env`, "a.test")).body.includes("REQUEST_METHOD"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
+
+Deno.test(
+  "config e2e: two sites by Host; respond, redirect, SPA fallback, browse JSON, strip_prefix, headers",
+  needs("read", "write", "run"),
+  async () => {
+    const { dir, file } = await site(twoSites());
+    await using ferry = await startChild(["--config", file]);
+    const url = ferry.urls[0].replace(/\/$/, "");
+    try {
+      const ping = await get(`${url}/ping`, "a.test");
+      assert.deepEqual([ping.status, ping.body, ping.headers.get("x-site")], [200, "pong", "a"]);
+      const wild = await get(`${url}/ping`, "api.a.test:8080");
+      assert.equal(wild.body, "pong", "*.a.test takes api.a.test");
+      const old = await get(`${url}/old?x=1`, "a.test");
+      assert.deepEqual([old.status, old.headers.get("location")], [301, "/new?x=1"]);
+      const deep = await get(`${url}/dashboard/settings`, "a.test");
+      assert.deepEqual([deep.status, deep.body], [200, "<!doctype html><title>spa</title>\n"]);
+      assert.ok(deep.headers.get("etag") !== null, "the fallback file keeps its validators");
+      assert.equal(
+        (await get(`${url}/assets/missing.js`, "a.test")).status,
+        404,
+        "an asset path is not the SPA",
+      );
+      assert.equal((await get(`${url}/assets/app.js`, "a.test")).body, "console.log(1)\n");
+      const listing = await get(`${url}/docs/`, "a.test", { accept: "application/json" });
+      assert.equal(listing.status, 200);
+      const entries = JSON.parse(listing.body);
+      assert.deepEqual(
+        entries.map((e: { name: string; size: number; is_dir: boolean }) => [e.name, e.size, e.is_dir]),
+        [
+          ["a.txt", 2, false],
+        ],
+      );
+      assert.ok(!Number.isNaN(Date.parse(entries[0].mtime)));
+      assert.equal((await get(`${url}/docs/a.txt`, "a.test")).body, "A\n", "the root gets the whole path");
+      assert.equal(
+        (await get(`${url}/raw/a.txt`, "a.test")).body,
+        "A\n",
+        "strip_prefix takes /raw off first",
+      );
+      const other = await get(`${url}/ping`, "b.test");
+      assert.deepEqual([other.status, other.body, other.headers.get("x-site")], [
+        404,
+        "the default site\n",
+        null,
+      ]);
+      for (const host of ["a.test", "b.test"]) {
+        assert.equal(
+          (await get(`${url}/_health`, host)).body,
+          "ok\n",
+          "the built-in mounts stay on every site",
+        );
+      }
+      assert.equal(
+        (await get(`${url}/env`, "a.test")).status,
+        200,
+        "an SPA site's /env is the SPA, never the example app",
+      );
+      assert.ok(!(await get(`${url}/env`, "a.test")).body.includes("REQUEST_METHOD"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 /** Waits for the admin API's start-up line and gives its URL. */
 async function adminUrl(ferry: { stdout: () => string }): Promise<string> {
@@ -151,110 +166,122 @@ async function adminUrl(ferry: { stdout: () => string }): Promise<string> {
   return /admin API on (\S+)/.exec(ferry.stdout())![1].replace(/\/$/, "");
 }
 
-Deno.test("config e2e: the admin API: GET /config, POST /load; an invalid config is 400 and changes nothing", async () => {
-  const { dir, file } = await site(twoSites());
-  await using ferry = await startChild(["--config", file]);
-  const url = ferry.urls[0].replace(/\/$/, "");
-  try {
-    const admin = await adminUrl(ferry);
-    const running = await (await fetch(`${admin}/config`)).json();
-    assert.equal(running.sites[0].hosts[0], "a.test");
-    const invalid = await fetch(`${admin}/load`, {
-      method: "POST",
-      body: JSON.stringify({
-        sites: [{ routes: [{ path: "/new", respond: { body: "new" }, redirct: {} }] }],
-      }),
-    });
-    assert.equal(invalid.status, 400);
-    assert.deepEqual(await invalid.json(), {
-      errors: [{
-        path: "sites[0].routes[0].redirct",
-        message: 'unknown key (did you mean "redirect"?) (line 1)',
-      }],
-    });
-    assert.equal((await get(`${url}/ping`, "a.test")).body, "pong", "the old config keeps serving");
-    assert.equal((await get(`${url}/new`, "a.test")).status, 200, "the SPA still takes /new");
-    assert.deepEqual(await (await fetch(`${admin}/config`)).json(), running, "GET /config is unchanged");
-    const next = { ...running, sites: [{ routes: [{ path: "/new", respond: { body: "new" } }] }] };
-    const loaded = await fetch(`${admin}/load`, { method: "POST", body: JSON.stringify(next) });
-    assert.equal(loaded.status, 200, await loaded.clone().text());
-    assert.equal((await loaded.json()).ok, true);
-    assert.equal((await get(`${url}/new`, "a.test")).body, "new", "the new route, right after");
-    assert.equal((await get(`${url}/ping`, "a.test")).status, 404, "the old routes are gone");
-    const metrics = await (await fetch(`${url}/_metrics`, { headers: { accept: "text/plain" } })).text();
-    assert.match(metrics, /^ferry_config_reloads_total\{result="ok"\} 1$/m);
-    assert.match(metrics, /^ferry_config_reloads_total\{result="failed"\} 1$/m);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "config e2e: the admin API: GET /config, POST /load; an invalid config is 400 and changes nothing",
+  needs("read", "write", "run"),
+  async () => {
+    const { dir, file } = await site(twoSites());
+    await using ferry = await startChild(["--config", file]);
+    const url = ferry.urls[0].replace(/\/$/, "");
+    try {
+      const admin = await adminUrl(ferry);
+      const running = await (await fetch(`${admin}/config`)).json();
+      assert.equal(running.sites[0].hosts[0], "a.test");
+      const invalid = await fetch(`${admin}/load`, {
+        method: "POST",
+        body: JSON.stringify({
+          sites: [{ routes: [{ path: "/new", respond: { body: "new" }, redirct: {} }] }],
+        }),
+      });
+      assert.equal(invalid.status, 400);
+      assert.deepEqual(await invalid.json(), {
+        errors: [{
+          path: "sites[0].routes[0].redirct",
+          message: 'unknown key (did you mean "redirect"?) (line 1)',
+        }],
+      });
+      assert.equal((await get(`${url}/ping`, "a.test")).body, "pong", "the old config keeps serving");
+      assert.equal((await get(`${url}/new`, "a.test")).status, 200, "the SPA still takes /new");
+      assert.deepEqual(await (await fetch(`${admin}/config`)).json(), running, "GET /config is unchanged");
+      const next = { ...running, sites: [{ routes: [{ path: "/new", respond: { body: "new" } }] }] };
+      const loaded = await fetch(`${admin}/load`, { method: "POST", body: JSON.stringify(next) });
+      assert.equal(loaded.status, 200, await loaded.clone().text());
+      assert.equal((await loaded.json()).ok, true);
+      assert.equal((await get(`${url}/new`, "a.test")).body, "new", "the new route, right after");
+      assert.equal((await get(`${url}/ping`, "a.test")).status, 404, "the old routes are gone");
+      const metrics = await (await fetch(`${url}/_metrics`, { headers: { accept: "text/plain" } })).text();
+      assert.match(metrics, /^ferry_config_reloads_total\{result="ok"\} 1$/m);
+      assert.match(metrics, /^ferry_config_reloads_total\{result="failed"\} 1$/m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("config e2e: POST /load and SIGHUP during 2,000 keep-alive requests: no error, the new route at once", async () => {
-  const { dir, file } = await site(twoSites());
-  await using ferry = await startChild(["--config", file, "--log-format", "none"]);
-  const url = ferry.urls[0].replace(/\/$/, "");
-  try {
-    const admin = await adminUrl(ferry);
-    const TOTAL = 2000;
-    const port = Number(new URL(url).port);
-    let sent = 0;
-    const failures: string[] = [];
-    // 8 keep-alive connections, one request at a time each, until 2,000 have been answered.
-    const worker = async () => {
-      await using c = await RawClient.connect(port);
-      while (sent < TOTAL) {
-        sent++;
-        try {
-          await c.send("GET /ping HTTP/1.1\r\nHost: a.test\r\n\r\n");
-          const res = await c.response();
-          if (res.status !== 200 || text(res) !== "pong") failures.push(`${res.status} ${text(res)}`);
-        } catch (e) {
-          failures.push(String(e));
-          return;
+Deno.test(
+  "config e2e: POST /load and SIGHUP during 2,000 keep-alive requests: no error, the new route at once",
+  needs("read", "write", "run"),
+  async () => {
+    const { dir, file } = await site(twoSites());
+    await using ferry = await startChild(["--config", file, "--log-format", "none"]);
+    const url = ferry.urls[0].replace(/\/$/, "");
+    try {
+      const admin = await adminUrl(ferry);
+      const TOTAL = 2000;
+      const port = Number(new URL(url).port);
+      let sent = 0;
+      const failures: string[] = [];
+      // 8 keep-alive connections, one request at a time each, until 2,000 have been answered.
+      const worker = async () => {
+        await using c = await RawClient.connect(port);
+        while (sent < TOTAL) {
+          sent++;
+          try {
+            await c.send("GET /ping HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            const res = await c.response();
+            if (res.status !== 200 || text(res) !== "pong") failures.push(`${res.status} ${text(res)}`);
+          } catch (e) {
+            failures.push(String(e));
+            return;
+          }
         }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 8 }, worker));
-    await until(() => sent >= 400, "the load to begin");
-    const viaAdmin = twoSites([{ path: "/by-admin", respond: { body: "admin" } }])();
-    const loaded = await fetch(`${admin}/load`, {
-      method: "POST",
-      body: JSON.stringify({ ...viaAdmin, listen: undefined, admin: undefined }),
-    });
-    assert.equal(loaded.status, 200, await loaded.clone().text());
-    await loaded.body?.cancel();
-    assert.equal((await get(`${url}/by-admin`, "a.test")).body, "admin");
-    await until(() => sent >= 1000, "more of the load");
-    const viaFile = twoSites([{ path: "/by-hup", respond: { body: "hup" } }])();
-    await Deno.writeTextFile(file, JSON.stringify(viaFile));
-    ferry.child.kill("SIGHUP");
-    await until(() => ferry.stdout().includes("config reloaded"), "the SIGHUP reload");
-    assert.equal((await get(`${url}/by-hup`, "a.test")).body, "hup");
-    assert.equal((await get(`${url}/by-admin`, "a.test")).status, 200, "(the SPA takes it again)");
-    await load;
-    assert.ok(sent >= TOTAL);
-    assert.deepEqual(failures, []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      };
+      const load = Promise.all(Array.from({ length: 8 }, worker));
+      await until(() => sent >= 400, "the load to begin");
+      const viaAdmin = twoSites([{ path: "/by-admin", respond: { body: "admin" } }])();
+      const loaded = await fetch(`${admin}/load`, {
+        method: "POST",
+        body: JSON.stringify({ ...viaAdmin, listen: undefined, admin: undefined }),
+      });
+      assert.equal(loaded.status, 200, await loaded.clone().text());
+      await loaded.body?.cancel();
+      assert.equal((await get(`${url}/by-admin`, "a.test")).body, "admin");
+      await until(() => sent >= 1000, "more of the load");
+      const viaFile = twoSites([{ path: "/by-hup", respond: { body: "hup" } }])();
+      await Deno.writeTextFile(file, JSON.stringify(viaFile));
+      ferry.child.kill("SIGHUP");
+      await until(() => ferry.stdout().includes("config reloaded"), "the SIGHUP reload");
+      assert.equal((await get(`${url}/by-hup`, "a.test")).body, "hup");
+      assert.equal((await get(`${url}/by-admin`, "a.test")).status, 200, "(the SPA takes it again)");
+      await load;
+      assert.ok(sent >= TOTAL);
+      assert.deepEqual(failures, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("config e2e: flags: beside a --root of the user's own, the example app is off (404); a bare start keeps it", async () => {
-  const { dir } = await site(twoSites());
-  try {
-    await using withRoot = await startChild(["--root", join(dir, "dist"), "--port", "0", "--no-https"]);
-    const url = withRoot.urls[0].replace(/\/$/, "");
-    assert.equal((await get(`${url}/env`, "localhost")).status, 404);
-    assert.equal((await get(`${url}/static/index.html`, "localhost")).status, 200);
-    assert.match(withRoot.stdout(), /app none \(other paths are 404\)/);
-    await using bare = await startChild(["--port", "0", "--no-https"]);
-    const env = await get(`${bare.urls[0].replace(/\/$/, "")}/env`, "localhost");
-    assert.equal(env.status, 200);
-    assert.match(env.body, /REQUEST_METHOD/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "config e2e: flags: beside a --root of the user's own, the example app is off (404); a bare start keeps it",
+  needs("read", "write", "run"),
+  async () => {
+    const { dir } = await site(twoSites());
+    try {
+      await using withRoot = await startChild(["--root", join(dir, "dist"), "--port", "0", "--no-https"]);
+      const url = withRoot.urls[0].replace(/\/$/, "");
+      assert.equal((await get(`${url}/env`, "localhost")).status, 404);
+      assert.equal((await get(`${url}/static/index.html`, "localhost")).status, 200);
+      assert.match(withRoot.stdout(), /app none \(other paths are 404\)/);
+      await using bare = await startChild(["--port", "0", "--no-https"]);
+      const env = await get(`${bare.urls[0].replace(/\/$/, "")}/env`, "localhost");
+      assert.equal(env.status, 200);
+      assert.match(env.body, /REQUEST_METHOD/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 /** The subject of the certificate ferry presents for `serverName` (SNI), by openssl s_client. */
 async function subjectFor(port: number, serverName: string): Promise<string> {
@@ -264,34 +291,38 @@ async function subjectFor(port: number, serverName: string): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-Deno.test("config e2e: per-site TLS: each site's hosts get its certificate by SNI (self_signed, cert/key)", async () => {
-  const { makeSelfSigned } = await import("../../src/tls/cert.ts");
-  const pair = await makeSelfSigned(["b.test"]);
-  const { dir, file } = await site((d) => ({
-    listen: { http: false, https: "127.0.0.1:0" },
-    sites: [
-      { hosts: ["a.test"], tls: { self_signed: true }, routes: [{ respond: { body: "a" } }] },
-      {
-        hosts: ["b.test"],
-        tls: { cert: `${d}/b.pem`, key: `${d}/b.key` },
-        routes: [{ respond: { body: "b" } }],
-      },
-      { routes: [{ respond: { body: "other" } }] },
-    ],
-  }));
-  await Deno.writeTextFile(join(dir, "b.pem"), pair.cert);
-  await Deno.writeTextFile(join(dir, "b.key"), pair.key);
-  try {
-    await using ferry = await startChild(["--config", file, "--cert-dir", join(dir, "certs")]);
-    const port = Number(new URL(ferry.urls[0]).port);
-    assert.match(await subjectFor(port, "a.test"), /CN ?= ?a\.test/);
-    assert.match(await subjectFor(port, "b.test"), /CN ?= ?b\.test/);
-    assert.match(
-      await subjectFor(port, "c.test"),
-      /CN ?= ?localhost/,
-      "other names: the default certificate",
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "config e2e: per-site TLS: each site's hosts get its certificate by SNI (self_signed, cert/key)",
+  needs("read", "write", "run"),
+  async () => {
+    const { makeSelfSigned } = await import("../../src/tls/cert.ts");
+    const pair = await makeSelfSigned(["b.test"]);
+    const { dir, file } = await site((d) => ({
+      listen: { http: false, https: "127.0.0.1:0" },
+      sites: [
+        { hosts: ["a.test"], tls: { self_signed: true }, routes: [{ respond: { body: "a" } }] },
+        {
+          hosts: ["b.test"],
+          tls: { cert: `${d}/b.pem`, key: `${d}/b.key` },
+          routes: [{ respond: { body: "b" } }],
+        },
+        { routes: [{ respond: { body: "other" } }] },
+      ],
+    }));
+    await Deno.writeTextFile(join(dir, "b.pem"), pair.cert);
+    await Deno.writeTextFile(join(dir, "b.key"), pair.key);
+    try {
+      await using ferry = await startChild(["--config", file, "--cert-dir", join(dir, "certs")]);
+      const port = Number(new URL(ferry.urls[0]).port);
+      assert.match(await subjectFor(port, "a.test"), /CN ?= ?a\.test/);
+      assert.match(await subjectFor(port, "b.test"), /CN ?= ?b\.test/);
+      assert.match(
+        await subjectFor(port, "c.test"),
+        /CN ?= ?localhost/,
+        "other names: the default certificate",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

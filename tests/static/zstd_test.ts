@@ -10,6 +10,7 @@ import { join } from "node:path";
 import zlib from "node:zlib";
 import { request } from "../../src/http/harness.ts";
 import { staticHandler } from "../../src/static/serve_static.ts";
+import { needs } from "../helpers/needs.ts";
 
 async function fixture(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "ferry-zstd-" });
@@ -21,35 +22,43 @@ async function fixture(): Promise<string> {
   return dir;
 }
 
-Deno.test("static zstd: preferred at equal q, small and large files, decoded by node:zlib and zstd(1)", async () => {
-  const dir = await fixture();
-  try {
-    const files = staticHandler({ root: dir, prefix: "/" });
-    for (const name of ["small.txt", "large.txt"]) {
-      const res = await request(files, `/${name}`, { headers: { "accept-encoding": "gzip, br, zstd" } });
-      assert.equal(res.status, 200);
-      assert.equal(res.header("content-encoding"), "zstd", name);
-      assert.match(res.header("etag")!, /-zstd"$/);
-      const plain = await Deno.readTextFile(join(dir, name));
-      assert.equal(new TextDecoder().decode(zlib.zstdDecompressSync(res.body)), plain);
-      const cmd = new Deno.Command("zstd", { args: ["-dc"], stdin: "piped", stdout: "piped" }).spawn();
-      const w = cmd.stdin.getWriter();
-      await w.write(res.body);
-      await w.close();
+Deno.test(
+  "static zstd: preferred at equal q, small and large files, decoded by node:zlib and zstd(1)",
+  needs("read", "write", "run"),
+  async () => {
+    const dir = await fixture();
+    try {
+      const files = staticHandler({ root: dir, prefix: "/" });
+      for (const name of ["small.txt", "large.txt"]) {
+        const res = await request(files, `/${name}`, { headers: { "accept-encoding": "gzip, br, zstd" } });
+        assert.equal(res.status, 200);
+        assert.equal(res.header("content-encoding"), "zstd", name);
+        assert.match(res.header("etag")!, /-zstd"$/);
+        const plain = await Deno.readTextFile(join(dir, name));
+        assert.equal(new TextDecoder().decode(zlib.zstdDecompressSync(res.body)), plain);
+        const cmd = new Deno.Command("zstd", { args: ["-dc"], stdin: "piped", stdout: "piped" }).spawn();
+        const w = cmd.stdin.getWriter();
+        await w.write(res.body);
+        await w.close();
+        assert.equal(
+          new TextDecoder().decode((await cmd.output()).stdout),
+          plain,
+          `${name} by the zstd command`,
+        );
+      }
+      const br = await request(files, "/small.txt", { headers: { "accept-encoding": "zstd;q=0.5, br" } });
+      assert.equal(br.header("content-encoding"), "br", "q-values still decide");
+      const gz = await request(files, "/small.txt", { headers: { "accept-encoding": "gzip" } });
+      assert.equal(gz.header("content-encoding"), "gzip");
+      const side = await request(files, "/side.js", { headers: { "accept-encoding": "zstd" } });
+      assert.equal(side.header("content-encoding"), "zstd");
       assert.equal(
-        new TextDecoder().decode((await cmd.output()).stdout),
-        plain,
-        `${name} by the zstd command`,
+        new TextDecoder().decode(zlib.zstdDecompressSync(side.body)),
+        "SIDECAR",
+        "the .zst sidecar",
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    const br = await request(files, "/small.txt", { headers: { "accept-encoding": "zstd;q=0.5, br" } });
-    assert.equal(br.header("content-encoding"), "br", "q-values still decide");
-    const gz = await request(files, "/small.txt", { headers: { "accept-encoding": "gzip" } });
-    assert.equal(gz.header("content-encoding"), "gzip");
-    const side = await request(files, "/side.js", { headers: { "accept-encoding": "zstd" } });
-    assert.equal(side.header("content-encoding"), "zstd");
-    assert.equal(new TextDecoder().decode(zlib.zstdDecompressSync(side.body)), "SIDECAR", "the .zst sidecar");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
