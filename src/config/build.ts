@@ -25,6 +25,7 @@ import { bcryptUsers } from "../upload/users.ts";
 import { setMountPoint } from "../http/mount_point.ts";
 import { sendError } from "../http/error_page.ts";
 import { STATUS } from "../http/status.ts";
+import { AllowList } from "../net/cidr.ts";
 import { type LiveApp, startApp } from "./apps.ts";
 import { ConfigError } from "./load.ts";
 import { type ConfigProblem, jsonPath } from "./validate.ts";
@@ -218,7 +219,10 @@ function proxyAction(
   ctx: BuildContext,
 ): Action {
   try {
-    return factory(name, spec, { log: ctx.log, stats: ctx.stats });
+    const trusted = ctx.options.trustedProxies === ""
+      ? undefined
+      : AllowList.parse(ctx.options.trustedProxies);
+    return factory(name, spec, { log: ctx.log, stats: ctx.stats, trusted });
   } catch (e) {
     if (e instanceof RangeError || e instanceof TypeError) {
       throw new ConfigError([{ path: at, message: e.message }]);

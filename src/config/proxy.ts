@@ -1,13 +1,14 @@
 /**
  * Where the reverse proxy (issue 37, `src/upstream/`) plugs into the config: its
- * {@linkcode ProxyFactory}, or undefined while it is not built, in which case a `proxy` route is
- * refused with a clear message. To wire it: import the factory from `src/upstream/` here and set
- * `PROXY_FACTORY` to it; nothing else in `src/config/` changes.
+ * {@linkcode ProxyFactory}, called once per named upstream and once per inline `proxy: { to }`.
+ * Set to undefined, a `proxy` route is refused as "not built yet".
  *
  * @module
  */
 
 import type { ProxyFactory } from "../route/action.ts";
+import { proxyAction } from "../upstream/proxy_action.ts";
 
-/** The reverse proxy's factory; undefined until `src/upstream/` provides one. */
-export const PROXY_FACTORY: ProxyFactory | undefined = undefined;
+/** The reverse proxy's factory: `src/upstream/`'s pools, with `--trusted-proxies` for X-Forwarded-*. */
+export const PROXY_FACTORY: ProxyFactory | undefined = (name, spec, ctx) =>
+  proxyAction(name, spec, ctx, ctx.trusted);

@@ -10,6 +10,7 @@
 import type { Handler } from "../http/dispatch.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Stats } from "../stats.ts";
+import type { AllowList } from "../net/cidr.ts";
 import type { UpstreamSpec } from "./spec.ts";
 
 /** A built action: its handler, and how to let go of what it holds (pools, timers). */
@@ -26,6 +27,8 @@ export interface ActionContext {
   log: Logger;
   /** The server's counters. */
   stats: Stats;
+  /** Peers whose `Forwarded` / `X-Forwarded-*` fields are believed (`--trusted-proxies`). */
+  trusted?: AllowList;
 }
 
 /**

@@ -326,3 +326,35 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "config e2e: proxy routes: a named upstream and an inline one (src/upstream/ as the action)",
+  needs("read", "write", "run"),
+  async () => {
+    const upstream = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) => new Response(`upstream saw ${new URL(req.url).pathname} for ${req.headers.get("host")}\n`),
+    );
+    const target = `127.0.0.1:${upstream.addr.port}`;
+    const { dir, file } = await site(() => ({
+      listen: { http: "127.0.0.1:0", https: false },
+      upstreams: { backend: { targets: [target] } },
+      sites: [{
+        routes: [
+          { path: "/api/*", proxy: "backend" },
+          { path: "/inline/*", proxy: { to: [target] } },
+        ],
+      }],
+    }));
+    try {
+      await using ferry = await startChild(["--config", file]);
+      const url = ferry.urls[0].replace(/\/$/, "");
+      const named = await get(`${url}/api/users`, "a.test");
+      assert.deepEqual([named.status, named.body], [200, "upstream saw /api/users for a.test\n"]);
+      assert.equal((await get(`${url}/inline/x`, "b.test")).body, "upstream saw /inline/x for b.test\n");
+    } finally {
+      await upstream.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
