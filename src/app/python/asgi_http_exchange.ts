@@ -3,8 +3,9 @@
  * goes out in one frame, with a small body; a larger or chunked body streams as `http.request`
  * pieces under a window the app's `receive()` opens ({@linkcode BodyPump}). The response streams
  * back under the credit window; trailers go out when the client takes them. A client that leaves
- * while the app is silent makes its `receive()` say `http.disconnect`. Past `--wsgi-timeout` the
- * answer is 504 and the task is cancelled with its stack logged; a worker that does not let go of
+ * while the app is silent makes its `receive()` say `http.disconnect`. With no progress for
+ * `--wsgi-timeout` (no head yet, or a silence between body pieces: see `stuck_clock.ts`) the
+ * answer is 504 (or the response is cut) and the task is cancelled with its stack logged; a worker that does not let go of
  * it within {@linkcode CANCEL_GRACE_MS} has its stacks dumped and is replaced.
  *
  * @module
@@ -25,6 +26,7 @@ import {
   type PythonHandlerOptions,
   toClient,
 } from "./gateway_stream.ts";
+import { StuckClock } from "./stuck_clock.ts";
 
 /** Request body bytes sent to a worker ahead of what the app has taken with `receive()`. */
 export const BODY_WINDOW_BYTES = 256 * 1024;
@@ -128,9 +130,15 @@ export class AsgiHttpExchange extends GatewayStream {
   /** Serves the request and gives the worker back (or has it replaced). */
   async run(scope: MarshalWriter, inline: Uint8Array | undefined, more: boolean): Promise<void> {
     const { pool, worker, sid, req } = this;
-    const timeoutMs = pool.options.timeout * 1000;
     worker.open(sid, req.id, noop);
-    if (timeoutMs > 0) this.#unwatch = pool.watch(timeoutMs, () => worker.interrupt(sid, FRAME.LocalTimeout));
+    // --wsgi-timeout: the wait for the head, then each silence between body pieces.
+    const clock = this.clock = new StuckClock(
+      pool,
+      pool.options.timeout * 1000,
+      () => worker.interrupt(sid, FRAME.LocalTimeout),
+    );
+    clock.progress();
+    this.#unwatch = () => clock.stop();
     try {
       writeScope(scope, req, "http", more);
       await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, scope.bytes(), inline));
@@ -165,6 +173,7 @@ export class AsgiHttpExchange extends GatewayStream {
         await this.data(payload, true, CANCEL_DISCONNECT);
         return false;
       case FRAME.Head:
+        this.clock?.progress();
         if (this.#timedOut || this.clientGone) return false;
         if (!this.head(payload)) {
           // Answered 502 or 500 already: the app is told the client went, the answer stands.
@@ -173,6 +182,7 @@ export class AsgiHttpExchange extends GatewayStream {
         }
         return false;
       case FRAME.BodyAck:
+        this.clock?.progress(); // the app took a piece of the body
         this.#pump?.ack(new DataView(payload.buffer, payload.byteOffset).getUint32(0));
         return false;
       case FRAME.Trailers:
@@ -236,10 +246,11 @@ export class AsgiHttpExchange extends GatewayStream {
 
   async #timeout(): Promise<void> {
     this.#timedOut = true;
-    this.log.error("python request timed out; its task is cancelled and its stack logged", {
+    this.log.error("python request timed out (no progress within --wsgi-timeout); its task is cancelled", {
       id: this.req.id,
       pid: this.worker.pid,
       timeoutSeconds: this.pool.options.timeout,
+      waiting: this.res.headersSent ? "for the next body piece" : "for the response head",
     });
     this.worker.post(FRAME.Cancel, this.sid, CANCEL_TIMEOUT);
     await this.timedOut();

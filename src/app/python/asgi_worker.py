@@ -496,7 +496,12 @@ async def serve(sock, app, mode):
     lifespan = None
     if mode != "off":
         lifespan = Lifespan(app, mode)
-        failure = await lifespan.start()
+        limit = float(os.environ.get("FERRY_ASGI_STARTUP_TIMEOUT") or 0)
+        try:
+            failure = await (asyncio.wait_for(lifespan.start(), limit) if limit > 0 else lifespan.start())
+        except asyncio.TimeoutError:
+            failure = ("ASGI lifespan startup did not complete within %g s "
+                       "(raise --asgi-startup-timeout if the app's startup needs longer)" % limit)
         if failure is not None:
             send_now(sock, STARTUP_FAILED, failure.encode("utf-8", "replace"))
             return 3

@@ -16,6 +16,7 @@ import type { Stats } from "../../stats.ts";
 import { creditPayload, decodeHead, FRAME } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
+import type { StuckClock } from "./stuck_clock.ts";
 
 /** Response bytes a worker may send ahead of what the client has taken. */
 export const CREDIT_WINDOW_BYTES = 256 * 1024;
@@ -194,6 +195,8 @@ export class GatewayStream {
   clientGone = false;
   /** The worker finished the stream properly (END or ERROR): it may serve again. */
   workerOk = false;
+  /** `--wsgi-timeout`'s clock (see `stuck_clock.ts`): it stands still while a write waits on the client. */
+  clock: StuckClock | undefined;
   #owed = 0;
 
   /** A stream for `req` on `worker`. */
@@ -278,11 +281,14 @@ export class GatewayStream {
       return this.gone(cancel);
     }
     try {
+      this.clock?.pause(); // waiting on the client, not the app
       await res.write(payload);
       // A piece reaches the socket without waiting for the next, unless the next is here.
       if (!worker.hasFrame(sid)) await res.flush();
     } catch {
       return this.gone(cancel);
+    } finally {
+      this.clock?.progress(); // a body piece: the app made progress
     }
     this.#owed += payload.length;
     if (this.#owed >= CREDIT_WINDOW_BYTES / 4 || (eager && !worker.hasFrame(sid))) {

@@ -133,12 +133,14 @@ export class PythonPool {
       dir: this.dir,
       script: asgiScript || script,
       startTimeoutMs: o.startTimeout * 1000,
+      lifespanTimeoutMs: o.interface === "asgi" && o.lifespan !== "off" ? o.startupTimeout * 1000 : 0,
       log: this.#log,
       concurrent: this.capacity > 1,
       kind: o.interface === "asgi" ? "ASGI" : "WSGI",
       env: {
         FERRY_WSGI_THREADS: String(o.threads),
         FERRY_ASGI_LIFESPAN: o.lifespan,
+        FERRY_ASGI_STARTUP_TIMEOUT: String(o.startupTimeout),
         // The worker reports its resident memory with each response's END (--wsgi-max-rss).
         ...(o.maxRss > 0 ? { FERRY_WSGI_REPORT_RSS: "1" } : {}),
         // A SIGTERM that reaches a worker directly (a service manager's stop) ends its request

@@ -31,6 +31,12 @@ export interface PythonWorkerSpec {
   script: string;
   /** Most milliseconds from spawn to READY (the app's import included). */
   startTimeoutMs: number;
+  /**
+   * Most milliseconds of the ASGI lifespan startup (`--asgi-startup-timeout`), on top of
+   * `startTimeoutMs`: the worker ends a startup that takes longer with its own message; ferry's
+   * clock covers a startup that blocks the worker's loop. 0: no lifespan timeout.
+   */
+  lifespanTimeoutMs?: number;
   /** Where the worker's output and ferry's notes about it go. */
   log: Logger;
   /** Whether the worker serves its streams at once (threaded WSGI, ASGI) rather than in order. */
@@ -226,13 +232,25 @@ export class PythonWorker {
       ) {
         throw new WorkerGone("the process on the worker socket did not present the worker's token");
       }
+      const lifespanMs = spec.lifespanTimeoutMs ?? 0;
+      const readyMs = spec.startTimeoutMs + lifespanMs;
       const ready = await Promise.race([
         w.nextFrame(),
         new Promise<never>((_, reject) => {
           clearTimeout(timer);
           timer = setTimeout(
-            () => reject(new WorkerGone(`the WSGI app did not load within ${spec.startTimeoutMs} ms`)),
-            spec.startTimeoutMs,
+            () =>
+              reject(
+                new WorkerGone(
+                  spec.kind === "ASGI" && lifespanMs > 0
+                    ? `the ASGI app did not load and complete its lifespan startup within ${
+                      readyMs / 1000
+                    } s ` +
+                      `(raise --asgi-startup-timeout if its startup needs longer)`
+                    : `the ${spec.kind ?? "WSGI"} app did not load within ${readyMs / 1000} s`,
+                ),
+              ),
+            readyMs,
           );
         }),
       ]);

@@ -1,8 +1,9 @@
 /**
  * One WSGI request on a worker: the environ goes out in one frame (with the body when it is in
  * memory), the head, body pieces and the end come back. The worker serves its requests in order,
- * so the clock (`--wsgi-timeout`) starts when this one is at the head of the worker's line; past
- * it the worker's stacks are dumped, the answer is 504 and the worker is replaced.
+ * so the clock (`--wsgi-timeout`: the wait for the head, then each silence between body pieces;
+ * see `stuck_clock.ts`) starts when this one is at the head of the worker's line; past it the
+ * worker's stacks are dumped, the answer is 504 (or the response is cut) and the worker is replaced.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import {
   type PythonHandlerOptions,
   toClient,
 } from "./gateway_stream.ts";
+import { StuckClock } from "./stuck_clock.ts";
 
 /** How an exchange ended: "retry" when the worker died before it began the request. */
 export type WsgiOutcome = "done" | "retry";
@@ -34,7 +36,6 @@ export type WsgiOutcome = "done" | "retry";
  */
 export class WsgiExchange extends GatewayStream {
   #timedOut = false;
-  #unwatch: (() => void) | undefined;
 
   /** An exchange for `req` on `worker`. */
   constructor(
@@ -55,14 +56,20 @@ export class WsgiExchange extends GatewayStream {
    */
   async run(environ: MarshalWriter, body: Uint8Array | undefined, mayRetry: boolean): Promise<WsgiOutcome> {
     const { worker, sid, req, res } = this;
+    const clock = this.clock = new StuckClock(
+      this.pool,
+      this.pool.options.timeout * 1000,
+      () => this.#stuck(),
+    );
     // The clock starts when the worker begins this request, not while it waits behind another.
-    worker.open(sid, req.id, () => this.#startClock());
+    worker.open(sid, req.id, () => clock.progress());
     try {
       await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body));
       for (;;) {
         const f = await worker.streamFrame(sid);
         if (f.type === FRAME.Data) await this.data(f.payload, false);
         else if (f.type === FRAME.Head) {
+          clock.progress();
           if (!this.head(f.payload)) {
             this.clientGone = true;
             worker.post(FRAME.Cancel, sid);
@@ -84,22 +91,23 @@ export class WsgiExchange extends GatewayStream {
       else await this.workerFailed(e);
       return "done";
     } finally {
-      this.#unwatch?.();
+      clock.stop();
       this.release(this.workerOk && !this.#timedOut);
     }
   }
 
-  #startClock(): void {
-    const timeoutMs = this.pool.options.timeout * 1000;
-    if (timeoutMs <= 0) return;
-    this.#unwatch = this.pool.watch(timeoutMs, () => {
-      this.#timedOut = true;
-      this.log.error("python request timed out; the worker's stacks follow, then it is replaced", {
+  /** No progress for `--wsgi-timeout`: the worker's stacks are dumped and it is replaced. */
+  #stuck(): void {
+    this.#timedOut = true;
+    this.log.error(
+      "python request timed out (no progress within --wsgi-timeout); the worker's stacks follow",
+      {
         id: this.req.id,
         pid: this.worker.pid,
-        timeoutSeconds: timeoutMs / 1000,
-      });
-      this.pool.discard(this.worker, "timeout", true);
-    });
+        timeoutSeconds: this.pool.options.timeout,
+        waiting: this.res.headersSent ? "for the next body piece" : "for the response head",
+      },
+    );
+    this.pool.discard(this.worker, "timeout", true);
   }
 }

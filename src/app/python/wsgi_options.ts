@@ -86,13 +86,23 @@ export interface WsgiGatewayOptions {
    */
   pythonpath?: string[];
   /**
+   * Seconds an ASGI app's lifespan startup may take before the worker gives up with "ASGI lifespan
+   * startup did not complete within …" and ferry does not start (`--asgi-startup-timeout`). 0: no
+   * limit.
+   * @default {60}
+   */
+  startupTimeout?: number;
+  /**
    * Worker processes (`--wsgi-workers`). 0: the number of CPUs, at least 2.
    * @default {0}
    */
   workers?: number;
   /**
-   * Seconds a request may run in the app before ferry answers 504, dumps the worker's stacks to
-   * the error log and replaces it (`--wsgi-timeout`). 0: no limit.
+   * Seconds a request may make no progress (`--wsgi-timeout`): the wait for its response head,
+   * and each silence between two body pieces; a stream that keeps sending is never cut. Past it:
+   * 504 before the head, a cut response after it; the worker's stacks go to the error log (a WSGI
+   * worker is replaced, an ASGI task cancelled). The clock stands still while ferry waits on the
+   * client. 0: no limit.
    * @default {30}
    */
   timeout?: number;
@@ -189,6 +199,13 @@ export const WSGI_OPTIONS: OptionTableOf<ResolvedWsgiOptions> = {
     group: G,
     help: "ASGI lifespan: auto (run it if the app supports it), on (required), off",
   }),
+  startupTimeout: option({
+    flag: "asgi-startup-timeout",
+    rule: seconds,
+    default: 60,
+    group: G,
+    help: "seconds an ASGI app's lifespan startup may take before ferry gives up starting (0: no limit)",
+  }),
   concurrency: option({
     flag: "asgi-concurrency",
     rule: int(1, 100_000),
@@ -236,7 +253,8 @@ export const WSGI_OPTIONS: OptionTableOf<ResolvedWsgiOptions> = {
     rule: seconds,
     default: 30,
     group: G,
-    help: "seconds a Python request may run before 504 (0: no limit)",
+    help:
+      "seconds a Python request may go without progress (its response head, then each body piece) before 504 or a cut response (0: no limit)",
   }),
   maxRequests: option({
     flag: "wsgi-max-requests",
