@@ -1,6 +1,7 @@
 /**
  * The reverse-proxy rows of `deno task bench`: ferry `--proxy`, Caddy's `reverse_proxy` and
- * nginx's `proxy_pass` (with upstream keep-alive) in front of the same upstream, an nginx that
+ * nginx's `proxy_pass` (with upstream keep-alive; each keeps up to 128 idle upstream connections,
+ * ferry's default) in front of the same upstream, an nginx that
  * answers `/hello` and serves the 1 MiB file, pinned to the other CPU. Each proxy starts its own
  * copy of that upstream, stopped with it.
  *
@@ -91,7 +92,11 @@ export async function startCaddyProxy(dir: string): Promise<Peer> {
 	auto_https off
 }
 http://127.0.0.1:${http} {
-	reverse_proxy 127.0.0.1:${up.port}
+	reverse_proxy 127.0.0.1:${up.port} {
+		transport http {
+			keepalive_idle_conns_per_host 128
+		}
+	}
 }
 `,
   );
@@ -104,7 +109,7 @@ http://127.0.0.1:${http} {
   return { name: "caddy", child, http, also: [up.child] };
 }
 
-/** nginx `proxy_pass` to the upstream with `keepalive 32` (HTTP/1.1 and no Connection header upstream). */
+/** nginx `proxy_pass` to the upstream with `keepalive 128` (HTTP/1.1 and no Connection header upstream). */
 export async function startNginxProxy(dir: string): Promise<Peer> {
   const up = await upstream(dir, "nginx");
   const http = freePort();
@@ -127,7 +132,7 @@ http {
   fastcgi_temp_path ${tmp}/fastcgi;
   uwsgi_temp_path ${tmp}/uwsgi;
   scgi_temp_path ${tmp}/scgi;
-  upstream backend { server 127.0.0.1:${up.port}; keepalive 32; }
+  upstream backend { server 127.0.0.1:${up.port}; keepalive 128; }
   server {
     listen 127.0.0.1:${http};
     location / {

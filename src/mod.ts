@@ -110,7 +110,8 @@ export {
 export { AllowList } from "./net/cidr.ts";
 export { closeUpstreams, createUpstreams, proxyMounts, type UpstreamDeps } from "./upstream/upstreams.ts";
 export { proxyHandler, type ProxyHandlerOptions, type UpstreamNote } from "./upstream/proxy_handler.ts";
-export { ConnectError, Pool, Target } from "./upstream/pool.ts";
+export { ConnectError, OPEN_POOLS, Pool, Target } from "./upstream/pool.ts";
+export { type UpstreamStatus, upstreamStatus } from "./upstream/status.ts";
 export { MAX_RESPONSE_HEAD, UpstreamConn } from "./upstream/upstream_conn.ts";
 export {
   parseResponseHead,

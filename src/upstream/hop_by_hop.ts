@@ -28,16 +28,17 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
  * console.log(drop.has("x-secret"), drop.has("te")); // true true
  * ```
  */
-export function hopByHopNames(names: readonly string[], values: readonly string[]): Set<string> {
-  const out = new Set(HOP_BY_HOP);
+export function hopByHopNames(names: readonly string[], values: readonly string[]): ReadonlySet<string> {
+  let out: Set<string> | undefined; // made only when Connection names a field beyond the usual ones
   for (let i = 0; i < names.length; i++) {
     if (names[i] !== "connection") continue;
     for (const t of values[i].split(",")) {
       const n = t.trim().toLowerCase();
-      if (n !== "") out.add(n);
+      if (n === "" || HOP_BY_HOP.has(n)) continue;
+      (out ??= new Set(HOP_BY_HOP)).add(n);
     }
   }
-  return out;
+  return out ?? HOP_BY_HOP;
 }
 
 /** Whether any `Connection` field lists `token` (any case). */

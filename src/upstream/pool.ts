@@ -11,6 +11,9 @@ import { type TargetAddress, targetName } from "./target.ts";
 import type { UpstreamSettings } from "./upstream_config.ts";
 import { UpstreamConn } from "./upstream_conn.ts";
 
+/** The pools open now: a pool joins when made and leaves when closed (the admin API lists them). */
+export const OPEN_POOLS: Set<Pool> = new Set();
+
 /** One target of a pool and its state. */
 export class Target {
   /** Its address. */
@@ -79,6 +82,7 @@ export class Pool {
     this.stats = stats;
     this.targets = settings.targets.map((a) => new Target(settings.name, a));
     for (const t of this.targets) this.#gauges(t);
+    OPEN_POOLS.add(this);
     if (settings.keepalive > 0) {
       const every = Math.max(100, Math.min(settings.keepaliveIdle * 1000, 10_000));
       const sweep = this.#sweep = setInterval(() => this.#closeStale(), every);
@@ -252,6 +256,7 @@ export class Pool {
   /** Stops the sweeper and closes idle connections (health checks stop with {@linkcode Pool.closed}). */
   close(): void {
     this.#closed = true;
+    OPEN_POOLS.delete(this);
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
     for (const t of this.targets) for (const c of t.idle.splice(0)) c.close();
   }

@@ -42,7 +42,7 @@ export interface UpstreamConfig {
   try_duration?: number;
   /** Seconds to connect and to receive a response head. */
   timeouts?: { connect?: number; header?: number };
-  /** Idle connections kept per target; 0: none. @default 32 */
+  /** Idle connections kept per target; 0: none. @default 128 */
   keepalive?: number;
   /** Seconds an idle kept connection lives. @default 60 */
   keepalive_idle?: number;
@@ -168,7 +168,7 @@ export function resolveUpstream(
     tryDuration: num("try_duration", o.try_duration, 0, 0, 3600),
     connectTimeout: num("timeouts.connect", t.connect, 5, 0.01, 3600),
     headerTimeout: num("timeouts.header", t.header, 60, 0.01, 86400),
-    keepalive: num("keepalive", o.keepalive, 32, 0, 10000),
+    keepalive: num("keepalive", o.keepalive, 128, 0, 10000),
     keepaliveIdle: num("keepalive_idle", o.keepalive_idle, 60, 0.1, 86400),
   };
   return problems.length > 0 ? { problems } : { settings };

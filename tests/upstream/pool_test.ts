@@ -8,9 +8,10 @@ import { Pool, type Target } from "../../src/upstream/pool.ts";
 import { resolveUpstream, type UpstreamConfig } from "../../src/upstream/upstream_config.ts";
 import { parseTarget } from "../../src/upstream/target.ts";
 import { parseProxyRoute } from "../../src/upstream/proxy_flag.ts";
+import { upstreamStatus } from "../../src/upstream/status.ts";
 
-function pool(config: Partial<UpstreamConfig>): Pool {
-  const r = resolveUpstream("p", {
+function pool(config: Partial<UpstreamConfig>, name = "p"): Pool {
+  const r = resolveUpstream(name, {
     targets: ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"],
     keepalive: 0,
     ...config,
@@ -104,4 +105,18 @@ Deno.test("--proxy: targets and settings; unknown settings and bad values named"
   const bad = resolveUpstream("x", { targets: ["a:1"], tryDuration: 3, health: { path: "h" } });
   assert.ok("problems" in bad);
   assert.deepEqual(bad.problems.map((p) => p.path), ["tryDuration", "health.path"]);
+});
+
+Deno.test("pool: the admin API's view lists open pools' targets in Caddy's shape, closed ones leave", () => {
+  const p = pool({ policy: "first", max_fails: 1, fail_duration: 3600 }, "status");
+  p.begin(p.targets[1]);
+  p.fail(p.targets[0]);
+  const mine = upstreamStatus().filter((s) => s.upstream === "status");
+  assert.deepEqual(mine.map((s) => [s.address, s.healthy, s.num_requests, s.fails, s.requests_total]), [
+    ["127.0.0.1:1", false, 0, 1, 0],
+    ["127.0.0.1:2", true, 1, 0, 1],
+    ["127.0.0.1:3", true, 0, 0, 0],
+  ]);
+  p.close();
+  assert.equal(upstreamStatus().filter((s) => s.upstream === "status").length, 0);
 });
