@@ -10,7 +10,7 @@ import type { Browser } from "playwright-core";
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
 
-/** Launches Chromium; fails naming the package when it is missing. */
+/** Launches Chromium (QUIC off unless `extraArgs` has `--enable-quic`); fails naming the package when it is missing. */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   try {
     await Deno.stat(CHROMIUM);
@@ -25,7 +25,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     args: [
       "--no-sandbox",
       "--disable-gpu",
-      "--disable-quic",
+      ...(extraArgs.includes("--enable-quic") ? [] : ["--disable-quic"]),
       "--no-first-run",
       "--disable-background-networking",
       "--disable-component-update",

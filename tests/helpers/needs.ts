@@ -19,7 +19,7 @@ export function missing(...names: Deno.PermissionName[]): Deno.PermissionName[] 
 /** The file and line of the test that called {@linkcode needs} (from the call stack). */
 function caller(): string {
   const lines = (new Error().stack ?? "").split("\n").slice(1);
-  const at = lines.find((l) => !l.includes("/helpers/needs.ts")) ?? "";
+  const at = lines.find((l) => !l.includes("/helpers/needs.ts") && !l.includes("/needs_quic.ts")) ?? "";
   const m = at.match(/(?:file:\/\/)?(\/[^\s)]+):(\d+):\d+/);
   if (m === null) return "a test";
   const tests = m[1].lastIndexOf("/tests/");
