@@ -141,8 +141,8 @@ export class Server implements ConnectionContext {
   /** The mounts it was made with (closed once it has stopped). */
   #mounts: readonly Mount[];
   #quic: H3Listener | undefined;
-  /** Part of {@linkcode ConnectionContext}: with `--http3`, the Alt-Svc value of TCP TLS responses. */
-  altSvc: string | undefined;
+  #altSvc: string | undefined;
+  #h3Head: Uint8Array | undefined;
 
   /** A server that has not started listening yet. */
   constructor(options: ServerOptions, parts: ServerParts) {
@@ -259,8 +259,8 @@ export class Server implements ConnectionContext {
       if (o.http3) {
         which = "http3";
         this.#quic = openHttp3(this, this.httpsAddr?.port, this.#certs.fallback);
-        this.altSvc = altSvcOf(this.#quic.addr.port);
-        this.#secureHead = secureHeadOf(o.hsts, this.altSvc);
+        this.#altSvc = altSvcOf(this.#quic.addr.port);
+        this.#h3Head = secureHeadOf(o.hsts, this.#altSvc);
       }
     } catch (e) {
       for (const { listener } of this.#listeners) listener.close();
@@ -659,9 +659,17 @@ export class Server implements ConnectionContext {
     );
   }
 
-  /** Part of {@linkcode ConnectionContext}: HSTS for TLS responses. */
+  /** Part of {@linkcode ConnectionContext}: HSTS for TLS responses, and Alt-Svc when {@linkcode Server.altSvc} is on. */
   get secureHead(): Uint8Array | undefined {
-    return this.#secureHead;
+    return this.#altSvc !== undefined && !this.#certs.hasNames ? this.#h3Head : this.#secureHead;
+  }
+
+  /**
+   * Part of {@linkcode ConnectionContext}: with `--http3`, the Alt-Svc of TCP TLS responses; none
+   * once names have their own certificates, which the QUIC listener (one certificate) cannot serve.
+   */
+  get altSvc(): string | undefined {
+    return this.#certs.hasNames ? undefined : this.#altSvc;
   }
 
   /** Part of {@linkcode ConnectionContext}: the HTTP→HTTPS redirect, when on. */

@@ -49,6 +49,11 @@ export class CertStore {
     this.#names.set(name.toLowerCase(), material);
   }
 
+  /** Whether any name has its own pair. */
+  get hasNames(): boolean {
+    return this.#names.size > 0;
+  }
+
   /** The names with their own pair. */
   names(): string[] {
     return [...this.#names.keys()];

@@ -66,6 +66,28 @@ Deno.test(
     });
     await tcp.body?.cancel();
     assert.equal(tcp.headers.get("alt-svc"), `h3=":${s.httpsPort}"; ma=86400`);
+    const h1 = await new Deno.Command("curl", {
+      args: [
+        "-sS",
+        "--http1.1",
+        "-k",
+        "-o",
+        "/dev/null",
+        "-D",
+        "-",
+        `https://localhost:${s.httpsPort}/static/hello.txt`,
+      ],
+      stdout: "piped",
+    }).output();
+    assert.match(dec.decode(h1.stdout), new RegExp(`\r\nalt-svc: h3=":${s.httpsPort}"; ma=86400\r\n`, "i"));
+    // Once a name has its own certificate, which the QUIC listener cannot serve, no Alt-Svc.
+    await s.server.setCertificate("other.test", material);
+    const after = await fetch(`https://localhost:${s.httpsPort}/static/hello.txt`, {
+      client: Deno.createHttpClient({ caCerts: [material.cert] }),
+    });
+    await after.body?.cancel();
+    assert.equal(after.status, 200);
+    assert.equal(after.headers.get("alt-svc"), null);
     const h3Lines = () =>
       s.logs.text.split("\n").filter((l) => l.includes("/static/") && l.includes('"HTTP/3"'));
     await until(() => h3Lines().length === 3, "three HTTP/3 access lines");
