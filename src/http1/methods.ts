@@ -1,63 +1,14 @@
 /**
- * Request methods: the set ferry knows (anything else is answered 501) and the parser's way of
- * naming the common ones without building a string byte by byte.
+ * Request methods for HTTP/1.1's parser: the set ferry knows (`src/http/methods.ts`, anything
+ * else is answered 501) and the parser's way of naming the common ones without building a string
+ * byte by byte.
  *
  * @module
  */
 
 import { latin1 } from "./chars.ts";
 
-/**
- * Methods ferry knows: RFC 9110 §9, the IANA HTTP Method Registry (WebDAV, CalDAV, versioning,
- * QUERY) and a few long-standing extensions (PURGE, SSDP's M-SEARCH, NOTIFY, SUBSCRIBE). A method
- * outside this set is answered 501 (RFC 9110 §9.1).
- */
-export const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  "GET",
-  "HEAD",
-  "POST",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-  "QUERY",
-  "ACL",
-  "BASELINE-CONTROL",
-  "BIND",
-  "CHECKIN",
-  "CHECKOUT",
-  "COPY",
-  "LABEL",
-  "LINK",
-  "LOCK",
-  "MERGE",
-  "MKACTIVITY",
-  "MKCALENDAR",
-  "MKCOL",
-  "MKREDIRECTREF",
-  "MKWORKSPACE",
-  "MOVE",
-  "ORDERPATCH",
-  "PROPFIND",
-  "PROPPATCH",
-  "REBIND",
-  "REPORT",
-  "SEARCH",
-  "UNBIND",
-  "UNCHECKOUT",
-  "UNLINK",
-  "UNLOCK",
-  "UPDATE",
-  "UPDATEREDIRECTREF",
-  "VERSION-CONTROL",
-  "PURGE",
-  "M-SEARCH",
-  "NOTIFY",
-  "SUBSCRIBE",
-  "UNSUBSCRIBE",
-]);
+export { KNOWN_METHODS } from "../http/methods.ts";
 
 /** Common methods without building a string byte by byte. */
 export function methodName(buf: Uint8Array, start: number, end: number): string {

@@ -16,6 +16,7 @@ import { sendError } from "../http/error_page.ts";
 import { Refusal } from "../http/refusal.ts";
 import type { Handler } from "../http/dispatch.ts";
 import { STATUS } from "../http/status.ts";
+import { KNOWN_METHODS } from "../http/methods.ts";
 import { bump, type Stats } from "../stats.ts";
 import { ERROR, errorName } from "./errors.ts";
 import { H2Session } from "./session.ts";
@@ -242,6 +243,12 @@ export class H2Connection implements ServedConnection {
             ? "CONNECT is not supported: ferry is not a proxy"
             : `request body is larger than ${limit} bytes`,
         );
+        return;
+      }
+      if (!KNOWN_METHODS.has(head.method)) {
+        // As HTTP/1.1 answers it (RFC 9110 §9.1): a method ferry does not know is not an app's.
+        bump(ctx.stats.rejections, "unknown_method");
+        await sendError(res, head.headers.get("accept"), STATUS.NotImplemented, "unknown method");
         return;
       }
       if (head.form === "asterisk") {

@@ -9,11 +9,12 @@
 
 import type { RequestFields, TargetForm } from "../http/request.ts";
 import { HeaderList } from "../http/headers.ts";
+import { isFieldName } from "../http/writer.ts";
 
 /**
  * Why a request is malformed (the RST_STREAM's reason). `http11` marks a request that only
- * HTTP/1.1 can serve (a WebSocket upgrade): it is refused with HTTP_1_1_REQUIRED, so the client
- * retries over HTTP/1.1.
+ * HTTP/1.1 can serve (an extended CONNECT, `:protocol`, which ferry does not offer): it is
+ * refused with HTTP_1_1_REQUIRED, so the client retries over HTTP/1.1.
  */
 export class MalformedRequest extends Error {
   /** Creates the error; `http11` for a request HTTP/1.1 could serve. */
@@ -143,9 +144,8 @@ export function requestFields(names: string[], values: string[]): RequestFields 
     regular = true;
     if (!validName(name)) throw new MalformedRequest(`invalid field name ${JSON.stringify(name)}`);
     if (!validValue(value)) throw new MalformedRequest(`invalid value of ${name}`);
-    if (CONNECTION_SPECIFIC.has(name)) {
-      throw new MalformedRequest(`connection-specific field ${name}`, name === "upgrade");
-    }
+    // §8.2.2: `upgrade` too (an HTTP/1.1 WebSocket handshake sent over HTTP/2 is malformed).
+    if (CONNECTION_SPECIFIC.has(name)) throw new MalformedRequest(`connection-specific field ${name}`);
     if (name === "te" && value !== "trailers") throw new MalformedRequest("te other than trailers");
     if (name === "cookie") {
       cookie = cookie === undefined ? value : `${cookie}; ${value}`;
@@ -166,6 +166,8 @@ export function requestFields(names: string[], values: string[]): RequestFields 
     hValues.push(cookie);
   }
   if (method === undefined) throw new MalformedRequest("no :method");
+  // §8.3.1 and RFC 9110 §9.1: a method is a token (HTTP/1.1 answers anything else 400).
+  if (!isFieldName(method)) throw new MalformedRequest(`invalid :method ${JSON.stringify(method)}`);
   if (protocol !== undefined) throw new MalformedRequest(":protocol without extended CONNECT", true);
   let form: TargetForm;
   let target: string;

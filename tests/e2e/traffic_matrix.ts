@@ -63,7 +63,14 @@ export interface Shape {
 const MiB = 1024 * 1024;
 /** RSS a connection may add, whatever its client sends. */
 export const RSS_BUDGET = 64 * MiB;
+const PROTOCOL_ERROR = 1;
 const ENHANCE_YOUR_CALM = 0xb;
+
+/** A request rejected as HTTP/1.1 rejects it: a status, or over HTTP/2 a reset with PROTOCOL_ERROR. */
+function rejected(r: { status: number; reset: number | null }, status: number, t: Transport): boolean {
+  if (r.status === status) return true;
+  return t.streams && status === 400 && r.reset === PROTOCOL_ERROR;
+}
 
 /** The rows. */
 export const SHAPES: readonly Shape[] = [
@@ -132,6 +139,28 @@ export const SHAPES: readonly Shape[] = [
       const grew = rss.peak - rss.before;
       assert.ok(grew < RSS_BUDGET, `RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
       assert.equal(fresh, 200);
+    },
+  },
+  {
+    name: "bad methods: 400 (or a malformed stream) and 501 as HTTP/1.1 answers them",
+    shape: "methods",
+    params: { methods: ["G ET", "", "GET;x", "FOO", "GET"] },
+    check(out, { transport }) {
+      type R = { method: string; status: number; reset: number | null };
+      const r = out.results as R[];
+      for (const bad of r.slice(0, 3)) assert.ok(rejected(bad, 400, transport), JSON.stringify(bad));
+      assert.equal(r[3].status, 501, JSON.stringify(r[3]));
+      assert.equal(r[4].status, 200, JSON.stringify(r[4]));
+    },
+  },
+  {
+    name: "an HTTP/2 request carrying `upgrade` is malformed (RFC 9113 §8.2.2: PROTOCOL_ERROR)",
+    shape: "methods",
+    params: { methods: ["GET"], extra: [["upgrade", "websocket"]] },
+    applies: (t) => t.streams,
+    check(out) {
+      const [r] = out.results as Array<{ reset: number | null }>;
+      assert.equal(r.reset, PROTOCOL_ERROR, JSON.stringify(r));
     },
   },
 ];
