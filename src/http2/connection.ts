@@ -69,6 +69,8 @@ export class H2Connection implements ServedConnection {
   #draining = false;
   /** Streams whose body read waits: since when. */
   #reading = new Map<H2Stream, number>();
+  /** Streams whose request body is still arriving: when their request began (for --min-body-rate). */
+  #bodyStart = new Map<H2Stream, number>();
   /** Handlers still running, by stream. */
   #running = new Set<H2Stream>();
   #idleSince = 0;
@@ -196,6 +198,7 @@ export class H2Connection implements ServedConnection {
     });
     const client = ctx.clientOf?.(head.headers, this.remoteAddr);
     const req = new ServerRequest(head, HTTP2, stream.body, this, id, performance.now(), client, stream);
+    if (!stream.remoteEnded) this.#bodyStart.set(stream, Date.now());
     stream.body.onWait = (waiting) => {
       if (waiting) this.#reading.set(stream, Date.now());
       else this.#reading.delete(stream);
@@ -212,6 +215,7 @@ export class H2Connection implements ServedConnection {
     this.#exchange(stream, req, res, mount.name, mount.handler, limit).finally(() => {
       this.#running.delete(stream);
       this.#reading.delete(stream);
+      this.#bodyStart.delete(stream);
       this.#recorder.record(res, req, mount.name, stream.id);
       this.#recorder.flush();
       // A response sent before the whole request arrived: the rest is not wanted (§8.1).
@@ -304,6 +308,7 @@ export class H2Connection implements ServedConnection {
 
   #streamClosed(s: H2Stream): void {
     this.#reading.delete(s);
+    this.#bodyStart.delete(s);
     s.closedNow();
     if (this.session.streams.size === 0) this.#armIdle();
   }
@@ -344,19 +349,28 @@ export class H2Connection implements ServedConnection {
       this.flush().finally(() => this.#closeSocket());
       return;
     }
-    // Busy: reset streams stalled on a zero window or on a body that stopped coming.
+    // Busy: reset streams stalled on a zero window or on a body that stopped coming, and bodies
+    // arriving slower than --min-body-rate (as over HTTP/1.1: on average since the request began,
+    // after a grace of --body-timeout), so a trickle cannot hold a stream and its handler forever.
     const limit = o.bodyTimeout * 1000;
-    if (limit > 0) {
-      for (const s of [...this.session.streams.values()]) {
-        const since = s.stalledSince > 0 ? s.stalledSince : (this.#reading.get(s) ?? 0);
-        if (since > 0 && now - since > limit) {
-          bump(stats.timeouts, "body");
-          bump(stats.h2Limits, "stalled");
-          this.session.reset(s, ERROR.CANCEL);
-        }
+    const rate = o.minBodyRate;
+    let reset = false;
+    for (const s of [...this.session.streams.values()]) {
+      const waiting = this.#reading.get(s) ?? 0;
+      const since = s.stalledSince > 0 ? s.stalledSince : waiting;
+      let kind: "stalled" | "slow_body" | undefined;
+      if (limit > 0 && since > 0 && now - since > limit) kind = "stalled";
+      else if (rate > 0 && waiting > 0 && !s.remoteEnded) {
+        const start = this.#bodyStart.get(s) ?? waiting;
+        if (now > start + limit + (s.received / rate) * 1000) kind = "slow_body";
       }
-      this.flush().catch(() => {});
+      if (kind === undefined) continue;
+      bump(stats.timeouts, "body");
+      bump(stats.h2Limits, kind);
+      this.session.reset(s, ERROR.CANCEL);
+      reset = true;
     }
+    if (reset) this.flush().catch(() => {});
     this.deadline = now + Math.min(CHECK_MS, limit > 0 ? limit : CHECK_MS);
   }
 

@@ -113,6 +113,18 @@ export const SHAPES: readonly Shape[] = [
     },
   },
   {
+    name: "a body trickled below --min-body-rate is ended by the server",
+    shape: "trickle",
+    // 4 bytes/s against a floor of 1000 bytes/s: ended about --body-timeout after it began; the
+    // client gives up after 20 s (80 bytes), which would be the server's failure.
+    params: { bytes: 10_000, every: 0.25, give_up: 20 },
+    check(out, { transport }) {
+      const ended = out.status === 408 || (transport.streams ? out.reset !== null : out.closed === true);
+      assert.ok(ended, `the server ended the trickle: ${JSON.stringify(out)}`);
+      assert.ok((out.sent as number) < 80, `ended before the client gave up: ${JSON.stringify(out)}`);
+    },
+  },
+  {
     name: "a client that never reads, asking for many cached files, holds bounded memory",
     shape: "nonreader",
     params: { path: "/static/1m.bin", n: 2000 },
@@ -139,6 +151,17 @@ export const SHAPES: readonly Shape[] = [
       const grew = rss.peak - rss.before;
       assert.ok(grew < RSS_BUDGET, `RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
       assert.equal(fresh, 200);
+    },
+  },
+  {
+    name: "drain: a body still arriving at SIGTERM is read to its end and answered",
+    shape: "drain",
+    // An echo: the response streams while the request body still arrives, as a proxy's would.
+    params: { path: "/echo", parts: ["part1-", "part2-", "part3-"], pause: 0.3 },
+    hold: "sigterm",
+    check(out) {
+      assert.equal(out.status, 200, JSON.stringify(out));
+      assert.equal(out.body, "part1-part2-part3-", JSON.stringify(out));
     },
   },
   {
