@@ -107,16 +107,19 @@ async function runRow(row: Shape, t: Transport, server?: Awaited<ReturnType<type
   try {
     const port = s.ports[t.listener];
     const pid = s.child.child.pid;
-    const ctx: RowContext = { transport: t, rss: { before: 0, peak: 0 }, fresh: 0, streams: 0 };
-    const streams = async () => {
+    const ctx: RowContext = { transport: t, rss: { before: 0, peak: 0 }, fresh: 0, streams: 0, calm: 0 };
+    const h2 = async () => {
       const res = await fetch(`http://127.0.0.1:${s.ports.http}/_metrics`);
-      return (await res.json()).http2.streams_total as number;
+      const m = (await res.json()).http2;
+      return { streams: m.streams_total as number, calm: (m.goaways_sent.ENHANCE_YOUR_CALM ?? 0) as number };
     };
     if (row.hold === "measure") {
       assert.equal(await fresh(t, port, s.ca), 200); // the code is warm
       await client("keepalive", t, port, s.ca, { first: "cookie", bytes: 1, n: 0, path: row.params.path });
       ctx.rss.before = await rssOf(pid);
-      ctx.streams = -await streams();
+      const before = await h2();
+      ctx.streams = -before.streams;
+      ctx.calm = -before.calm;
     }
     const out = await client(row.shape, t, port, s.ca, row.params, async () => {
       if (row.hold === "measure") ctx.rss.peak = await peakRss(pid, HOLD_MS);
@@ -124,7 +127,9 @@ async function runRow(row: Shape, t: Transport, server?: Awaited<ReturnType<type
     });
     if (row.hold === "measure") {
       ctx.rss.peak = Math.max(ctx.rss.peak, await rssOf(pid));
-      ctx.streams += await streams();
+      const after = await h2();
+      ctx.streams += after.streams;
+      ctx.calm += after.calm;
       ctx.fresh = await fresh(t, port, s.ca);
     }
     if (row.hold === "measure") {
