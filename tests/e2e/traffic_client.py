@@ -469,7 +469,11 @@ def drain():
         c.flush()
         c.pump(lambda: getattr(c, "pinged", False))
     else:
-        c.send(c.head("POST", params["path"], [], len(body)) + parts[0].encode())
+        # The server has the request once it asked for the body (100 Continue).
+        c.send(c.head("POST", params["path"], [("Expect", "100-continue")], len(body)))
+        interim = c.response()
+        assert interim.status == 100, interim.status
+        c.send(parts[0].encode())
     ready()  # the test sends SIGTERM here
     time.sleep(params.get("pause", 0.3))
     # Python's h2 refuses to go on once a GOAWAY came: the rest goes as raw frames, read raw.
