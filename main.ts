@@ -31,11 +31,12 @@ import { AppLoadError } from "./src/app/load.ts";
 import { onStopSignals } from "./src/stop_signals.ts";
 import { probeNotes, probeProcess } from "./src/process_probe.ts";
 import type { Server, ServerParts, TlsMaterial } from "./src/server.ts";
-import type { ServerOptions } from "./src/options.ts";
+import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./src/options.ts";
 import { Isolates } from "./src/isolates.ts";
 import { type AcmeConfig, AcmeIssuer } from "./src/acme/issuer.ts";
 import { acmeBanner, acmeConfig } from "./src/acme/setup.ts";
 import { acmeChallengeHandler } from "./src/acme/challenge.ts";
+import { setAcmeStatus } from "./src/acme/metrics.ts";
 import { AcmeStorage } from "./src/acme/storage.ts";
 import type { Logger } from "./src/log/logger.ts";
 
@@ -82,7 +83,7 @@ async function defaultRoot(): Promise<string> {
  */
 async function startPython(
   wsgi: WsgiGatewayOptions,
-  options: ServerOptions,
+  options: ResolvedOptions,
 ): Promise<number | { pool: PythonPool; parts: Partial<ServerParts> }> {
   let resolved;
   try {
@@ -229,6 +230,14 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ferry: ${logIssue}`);
     return 2;
   }
+  // The options, resolved once: everything below gets this object.
+  let resolved: ResolvedOptions;
+  try {
+    resolved = resolveOptions(options);
+  } catch (e) {
+    console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
   let acme: AcmeConfig | undefined;
   if (config.acme !== undefined) {
     const checked = await acmeConfig(config.acme);
@@ -276,7 +285,7 @@ export async function main(args: string[]): Promise<number> {
           return server?.setCertificate(name, stored);
         },
         status: (list) => {
-          if (server !== undefined) server.stats.acme = list;
+          if (server !== undefined) setAcmeStatus(server.stats, list);
         },
         log: (level, message, fields) => {
           if (serverLog !== undefined) serverLog[level](message, fields);
@@ -295,18 +304,18 @@ export async function main(args: string[]): Promise<number> {
         );
         return 2;
       }
-      const started = await startPython(config.wsgi, options);
+      const started = await startPython(config.wsgi, resolved);
       if (typeof started === "number") return started;
       pool = started.pool;
-      server = await serve(options, { tls: material, ...acmeParts, ...started.parts });
+      server = await serve(resolved, { tls: material, ...acmeParts, ...started.parts });
     } else {
-      if (isolates > 1) return await runIsolates(isolates, options, tls, material, certNote, issuer);
+      if (isolates > 1) return await runIsolates(isolates, resolved, tls, material, certNote, issuer);
       // The example app is for a bare start: beside a --root of the user's own, unknown paths are 404.
       const app = rootGiven && !userApp ? { app: notFound } : {};
-      server = await serve(options, { tls: material, ...acmeParts, ...app });
+      server = await serve(resolved, { tls: material, ...acmeParts, ...app });
     }
     serverLog = server.log;
-    if (issuer !== undefined) server.stats.acme = issuer.status;
+    if (issuer !== undefined) setAcmeStatus(server.stats, issuer.status);
   } catch (e) {
     await pool?.close();
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);

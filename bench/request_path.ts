@@ -13,7 +13,7 @@
 
 import { join } from "node:path";
 import { Connection } from "../src/http1/connection.ts";
-import { defaultMounts, Logger, Server, Stats, wsgiHandler } from "../src/mod.ts";
+import { defaultMounts, Logger, resolveOptions, Server, Stats, wsgiHandler } from "../src/mod.ts";
 import { exampleApp } from "../src/app/example_app.ts";
 import type { Handler } from "../src/http/dispatch.ts";
 import { fetchHandler } from "../src/app/fetch.ts";
@@ -164,7 +164,7 @@ export async function connect(app: Case["app"], root: string): Promise<MemoryCon
     ? fetchHandler(honoApp)
     : wsgiHandler(exampleApp, { log });
   const server = new Server(options, {
-    mounts: defaultMounts(options, handler, log, stats),
+    mounts: defaultMounts(resolveOptions(options), handler, log, stats),
     app: handler,
     log,
     stats,

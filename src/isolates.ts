@@ -20,8 +20,8 @@ import { createLogger, createLogSinks, serve } from "./mod.ts";
 import { type LogBatch, LogOwner, type LogWritten, RelaySink } from "./log/relay.ts";
 import { Stats, type StatsSnapshot } from "./stats.ts";
 import type { Server, TlsMaterial } from "./server.ts";
-import type { ServerOptions } from "./options.ts";
-import type { AcmeNameStatus } from "./acme/metrics.ts";
+import { resolveOptions, type ServerOptions } from "./options.ts";
+import { type AcmeNameStatus, setAcmeStatus } from "./acme/metrics.ts";
 import { acmeChallengeHandler } from "./acme/challenge.ts";
 import { AcmeStorage } from "./acme/storage.ts";
 
@@ -105,7 +105,7 @@ export class Isolates {
     this.#acme = acme;
     this.finished = new Promise<void>((r) => this.#allStopped = r);
     // Isolates that rotated one file each on their own lost lines: the main thread writes them.
-    const sinks = createLogSinks(options);
+    const sinks = createLogSinks(resolveOptions(options));
     this.#logs = new LogOwner(sinks.access, sinks.errors);
   }
 
@@ -269,8 +269,9 @@ export function serveIsolate(scope: IsolateScope): void {
     try {
       const stats = new Stats();
       stats.worker = msg.id;
-      const options = { ...msg.options, reusePort: true };
-      if (msg.acme !== undefined) stats.acme = msg.acme.status;
+      // Options cross to an isolate as plain data: resolved once here, for everything in it.
+      const options = resolveOptions({ ...msg.options, reusePort: true });
+      if (msg.acme !== undefined) setAcmeStatus(stats, msg.acme.status);
       server = await serve(options, {
         tls: msg.tls,
         ...(msg.acme === undefined ? {} : {
@@ -321,7 +322,7 @@ export function serveIsolate(scope: IsolateScope): void {
         );
         break;
       case "acme-status":
-        if (server !== undefined) server.stats.acme = msg.status;
+        if (server !== undefined) setAcmeStatus(server.stats, msg.status);
         break;
       case "snapshot":
         scope.postMessage({

@@ -14,7 +14,7 @@
  */
 
 import type { Handler, Mount } from "./http/dispatch.ts";
-import type { ServerOptions } from "./options.ts";
+import type { ResolvedOptions, ServerOptions } from "./options.ts";
 import { Server, type ServerParts } from "./server.ts";
 import { Logger, type LogSink } from "./log/logger.ts";
 import { exampleApp } from "./app/example_app.ts";
@@ -39,7 +39,7 @@ export {
   type ServerOptions,
 } from "./options.ts";
 export { type OptionSpec, type OptionTable, type OptionTableOf, type Rule } from "./option_spec.ts";
-export { parseStaticMount, type StaticMount } from "./static/mounts.ts";
+export { parseStaticMount, type StaticMount } from "./static_mount.ts";
 export { Server, type ServerParts, type TlsMaterial } from "./server.ts";
 export type { ServedConnection } from "./http/connection_context.ts";
 export { ServerRequest } from "./http/request.ts";
@@ -142,13 +142,12 @@ export const notFound: Handler = async function notFound(_req, res) {
  * order (the app takes every other path; with the static prefix `/`, what is not a file).
  */
 export function defaultMounts(
-  options: ServerOptions,
+  o: ResolvedOptions,
   app: Handler,
   log: Logger,
   stats: Stats,
   metricsSource: () => Stats[] | Promise<Stats[]> = () => [stats],
 ): Mount[] {
-  const o = resolveOptions(options);
   const prefix = o.staticPrefix;
   const files = staticHandler({
     root: o.root,
@@ -201,8 +200,7 @@ export function defaultMounts(
  * Where `options` send log lines: access lines to `--log-file` (else stdout), errors to
  * `--error-log` (else stderr), files rotated and gzipped.
  */
-export function createLogSinks(options: ServerOptions): { access: LogSink; errors: LogSink } {
-  const o = resolveOptions(options);
+export function createLogSinks(o: ResolvedOptions): { access: LogSink; errors: LogSink } {
   const rotation = { size: o.logRotateSize, interval: o.logRotateInterval, keep: o.logRotateKeep };
   return {
     access: o.logFile !== "" ? fileSink(o.logFile, rotation) : Deno.stdout,
@@ -215,11 +213,10 @@ export function createLogSinks(options: ServerOptions): { access: LogSink; error
  * dropped lines are counted in `stats`.
  */
 export function createLogger(
-  options: ServerOptions,
+  o: ResolvedOptions,
   stats: Stats,
-  sinks: { access: LogSink; errors: LogSink } = createLogSinks(options),
+  sinks: { access: LogSink; errors: LogSink } = createLogSinks(o),
 ): Logger {
-  const o = resolveOptions(options);
   return new Logger(o.logFormat, sinks.access, sinks.errors, "info", () => stats.logLinesDropped++);
 }
 
@@ -240,12 +237,12 @@ export async function serve(
   options: ServerOptions = {},
   parts: Partial<ServerParts> & { metricsSource?: () => Stats[] | Promise<Stats[]> } = {},
 ): Promise<Server> {
-  options = resolveOptions(options); // once; every layer below gets the resolved object
+  const o = resolveOptions(options); // once; every layer below gets the resolved object
   const stats = parts.stats ?? new Stats();
-  const log = parts.log ?? createLogger(options, stats);
-  const app = parts.app ?? await createApp(options, log);
-  const server = new Server(options, {
-    mounts: parts.mounts ?? defaultMounts(options, app, log, stats, parts.metricsSource),
+  const log = parts.log ?? createLogger(o, stats);
+  const app = parts.app ?? await createApp(o, log);
+  const server = new Server(o, {
+    mounts: parts.mounts ?? defaultMounts(o, app, log, stats, parts.metricsSource),
     app,
     tls: parts.tls,
     acmeChallenge: parts.acmeChallenge,
@@ -260,12 +257,8 @@ export async function serve(
 
 // Types that the public API refers to, exported so that it is documented whole.
 export { type AccessEntry, AccessMemo, type Level } from "./log/logger.ts";
-export { type ExchangeFacts, Http1Writer, NO_REQUEST, Output, type ResponseSink } from "./http1/writer.ts";
-export { type ByteSource } from "./http1/body.ts";
-export { ReadBuffer, type ReadSource } from "./http1/read_buffer.ts";
-export { Connection } from "./http1/connection.ts";
-export { type CloseReason, Exchange, type ExchangeHost } from "./http1/exchange.ts";
 export { ExchangeRecorder, type RecordedConnection, type RecorderContext } from "./http/recorder.ts";
+export { type ByteSink, Output } from "./net/output.ts";
 export { type ConnectionContext } from "./http/connection_context.ts";
 export {
   type ClientPresence,

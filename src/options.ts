@@ -29,7 +29,7 @@ import {
   sizeText,
   text,
 } from "./option_spec.ts";
-import { staticMountsRule } from "./static/mounts.ts";
+import { staticMountsRule } from "./static_mount.ts";
 import { proxyRoutesRule } from "./upstream/proxy_flag.ts";
 import type { ResolvedOptions, ServerOptions } from "./server_options.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { StaticMount } from "./static/mounts.ts";
+import type { StaticMount } from "./static_mount.ts";
 import type { ProxyRoute } from "./upstream/proxy_flag.ts";
 
 /** Access log formats. */

@@ -6,7 +6,6 @@
  */
 
 import * as hdr from "hdr-histogram-js";
-import type { AcmeNameStatus } from "./acme/metrics.ts";
 
 /** Upper bounds (seconds) of the Prometheus latency histogram buckets. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -305,8 +304,12 @@ export class Stats {
   readonly latency: Map<string, RouteLatency> = new Map();
   /** Log lines dropped because a log sink could not keep up (set by the logger's owner). */
   logLinesDropped = 0;
-  /** Automatic HTTPS, per name (set by the issuer's owner; not summed across isolates). */
-  acme: AcmeNameStatus[] = [];
+  /**
+   * Status lists that layers above attach by name (automatic HTTPS: `"acme"`, one entry a
+   * certificate name): plain data, copied across isolates and never summed, read back and
+   * rendered by the layer that owns their shape (`acme/metrics.ts`). The counters import none.
+   */
+  readonly status: Map<string, readonly unknown[]> = new Map();
 
   /** Counts a request for `mount` with `method`. */
   countRequest(mount: string, method: string): void {

@@ -1,8 +1,8 @@
 /**
- * The layering, checked from the sources: no import cycle (type-only imports included), and no
- * module outside `src/http1/` reaching into it but the server's wiring and WebSockets (an
- * HTTP/1.1 upgrade). Modules depend on the exchange contract in `src/http/`. Tests mirror `src/`:
- * every source folder has its test folder.
+ * The layering, checked from the sources: no import cycle (type-only imports included); imports
+ * run down one layer order (below), so no arrow points up; no module outside `src/http1/`
+ * reaching into it but the server's wiring. Modules depend on the exchange contract in
+ * `src/http/`. Tests mirror `src/`: every source folder has its test folder.
  */
 
 import assert from "assert";
@@ -11,8 +11,59 @@ import { fileURLToPath } from "node:url";
 import { needs } from "./helpers/needs.ts";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
-/** Who may import `src/http1/`: the server's wiring, the public API, WebSockets, and http1 itself. */
-const MAY_IMPORT_HTTP1 = [/^http1\//, /^ws\//, /^server\.ts$/, /^mod\.ts$/];
+/** Who may import `src/http1/`: the server's wiring, the public API (ParseError), and http1 itself. */
+const MAY_IMPORT_HTTP1 = [/^http1\//, /^server\.ts$/, /^mod\.ts$/];
+
+/**
+ * The layers of `src/`, bottom first: a file imports only from layers below its own, or from its
+ * own folder (file) at or below its layer. Entries are folders (`net/`) or files (`stats.ts`); a
+ * file entry inside a folder (`upstream/target.ts`) places that file apart from its folder. A new
+ * folder or top-level file must be placed here.
+ */
+const LAYERS: string[][] = [
+  // Bytes, units, clocks and sockets' output: no ferry import.
+  ["bytes.ts", "units.ts", "bounded_map.ts", "version.ts", "stop_signals.ts", "net/", "field_coding/"],
+  // How an option is declared and parsed.
+  ["option_spec.ts"],
+  // Flag values the options table parses for modules above it (static roots, --proxy).
+  ["static_mount.ts", "upstream/target.ts", "upstream/upstream_config.ts", "upstream/proxy_flag.ts"],
+  ["server_options.ts"],
+  ["options.ts"],
+  // Counters (other layers attach their status by name, `Stats.status`) and logs.
+  ["stats.ts", "log/"],
+  // The exchange contract.
+  ["http/"],
+  ["tls/", "proxy/", "health.ts", "redirect.ts", "listen_error.ts"],
+  // The protocols, each beside the others (HTTP/3 shares HTTP/2's pieces); WebSocket over the contract.
+  ["process_probe.ts", "http1/", "http2/", "ws/"],
+  ["http3/"],
+  // Actions and what they need.
+  ["static/", "route/", "acme/"],
+  ["upload/", "app/", "metrics/", "upstream/", "config/"],
+  // The wiring.
+  ["server.ts"],
+  ["mod.ts"],
+  ["isolates.ts", "cli.ts"],
+  ["isolate.ts"],
+];
+
+/** The LAYERS entry a `src/` file belongs to (the most specific one), with its layer's index. */
+function placeOf(file: string): { entry: string; layer: number } | undefined {
+  let best: { entry: string; layer: number } | undefined;
+  LAYERS.forEach((entries, layer) => {
+    for (const entry of entries) {
+      const hit = entry.endsWith("/") ? file.startsWith(entry) : file === entry;
+      if (hit && (best === undefined || entry.length > best.entry.length)) best = { entry, layer };
+    }
+  });
+  return best;
+}
+
+/** The folder of a `src/` file ("" at the top). */
+function folderOf(file: string): string {
+  const slash = file.indexOf("/");
+  return slash < 0 ? "" : file.slice(0, slash + 1);
+}
 
 /** Every `.ts` file under `dir`, relative to `src/`. */
 function sources(dir = SRC): string[] {
@@ -56,7 +107,35 @@ Deno.test("structure: no import cycle in src/, type-only imports included", need
   assert.deepEqual(cycles, []);
 });
 
-Deno.test("structure: only the server's wiring and WebSockets import src/http1/", needs("read"), () => {
+Deno.test(
+  "structure: imports run down the layer order; every file has its place in it",
+  needs("read"),
+  () => {
+    const offenders: string[] = [];
+    for (const [f, deps] of graph()) {
+      const from = placeOf(f);
+      if (from === undefined) {
+        offenders.push(`${f} has no place in LAYERS (tests/structure_test.ts)`);
+        continue;
+      }
+      for (const d of deps) {
+        const to = placeOf(d);
+        if (to === undefined) continue; // reported as its own file
+        const sameFolder = folderOf(f) !== "" && folderOf(f) === folderOf(d);
+        const down = to.layer < from.layer || to.entry === from.entry ||
+          (sameFolder && to.layer <= from.layer);
+        if (!down) {
+          offenders.push(
+            `${f} (layer ${from.layer}, ${from.entry}) imports ${d} (layer ${to.layer}, ${to.entry})`,
+          );
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  },
+);
+
+Deno.test("structure: only the server's wiring imports src/http1/", needs("read"), () => {
   const offenders: string[] = [];
   for (const [f, deps] of graph()) {
     if (MAY_IMPORT_HTTP1.some((r) => r.test(f))) continue;

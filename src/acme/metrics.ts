@@ -1,10 +1,26 @@
 /**
  * What automatic HTTPS reports per name — which issuer serves it, when it expires, orders,
  * renewals and failures — and its renderings for `/_metrics` (JSON and Prometheus `ferry_acme_…`)
- * and the dashboard. The issuer keeps the list; `Stats.acme` carries a copy to the renderers.
+ * and the dashboard. The issuer keeps the list; a copy rides on the counters (`Stats.status`, an
+ * extension point: the counters import nothing of automatic HTTPS) to the renderers.
  *
  * @module
  */
+
+import type { Stats } from "../stats.ts";
+
+/** The name automatic HTTPS's status list goes by on the counters. */
+const ACME_STATUS = "acme";
+
+/** The automatic-HTTPS status `stats` carries (empty without automatic HTTPS). */
+export function acmeStatusOf(stats: Stats): AcmeNameStatus[] {
+  return (stats.status.get(ACME_STATUS) ?? []) as AcmeNameStatus[];
+}
+
+/** Puts `list` on `stats` for the renderers (the issuer's owner calls it as the list changes). */
+export function setAcmeStatus(stats: Stats, list: readonly AcmeNameStatus[]): void {
+  stats.status.set(ACME_STATUS, list);
+}
 
 /** One name's state. */
 export interface AcmeNameStatus {
@@ -36,7 +52,7 @@ export function daysToExpiry(s: AcmeNameStatus, now: number = Date.now()): numbe
  *
  * @example
  * ```ts ignore
- * json.acme = acmeJson(stats.acme);
+ * json.acme = acmeJson(acmeStatusOf(stats));
  * ```
  */
 export function acmeJson(list: AcmeNameStatus[], now: number = Date.now()): Record<string, unknown> {
@@ -65,7 +81,7 @@ function label(v: string): string {
  *
  * @example
  * ```ts ignore
- * text += acmePrometheus(stats.acme);
+ * text += acmePrometheus(acmeStatusOf(stats));
  * ```
  */
 export function acmePrometheus(list: AcmeNameStatus[], now: number = Date.now()): string {

@@ -14,7 +14,7 @@ import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { LATENCY_BUCKETS, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
 import { COUNTERS, LABELLED_COUNTERS, total, totals } from "./counters.ts";
-import type { AcmeNameStatus } from "../acme/metrics.ts";
+import { type AcmeNameStatus, acmeStatusOf } from "../acme/metrics.ts";
 
 /** What the page reads each second. */
 export interface DashboardSample {
@@ -68,7 +68,7 @@ export function dashboardSample(all: Stats[]): DashboardSample {
     bounds: LATENCY_BUCKETS,
     mounts,
     counters: counterValues(all),
-    acme: all.find((s) => s.acme.length > 0)?.acme ?? [],
+    acme: all.map(acmeStatusOf).find((l) => l.length > 0) ?? [],
   };
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { acmeJson, type AcmeNameStatus, acmePrometheus } from "../acme/metrics.ts";
+import { acmeJson, type AcmeNameStatus, acmePrometheus, acmeStatusOf } from "../acme/metrics.ts";
 import type { Handler } from "../http/dispatch.ts";
 import type { ServerRequest } from "../http/request.ts";
 import type { ResponseWriter } from "../http/writer.ts";
@@ -174,7 +174,7 @@ export function metricsPrometheus(all: Stats[]): string {
 
 /** The automatic-HTTPS state: every isolate holds the same copy; the first non-empty one is it. */
 function acmeOf(all: Stats[]): AcmeNameStatus[] {
-  return all.find((s) => s.acme.length > 0)?.acme ?? [];
+  return all.map(acmeStatusOf).find((l) => l.length > 0) ?? [];
 }
 
 /** Whether the request wants the Prometheus format. */

@@ -10,7 +10,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { exchange, header, RawClient, text } from "../helpers/client.ts";
 import { startServer } from "../helpers/server.ts";
 import { countTargets, readRotatedJsonLog } from "../helpers/logs.ts";
-import { createLogger, type Handler } from "../../src/mod.ts";
+import { createLogger, type Handler, resolveOptions } from "../../src/mod.ts";
 import { Stats } from "../../src/stats.ts";
 import { needs } from "../helpers/needs.ts";
 
@@ -333,7 +333,7 @@ Deno.test(
         logRotateKeep: 0,
       };
       const stats = new Stats();
-      const log = createLogger(options, stats);
+      const log = createLogger(resolveOptions(options), stats);
       const handler: Handler = (_req, res) => res.send(200, [], "ok");
       await using s = await startServer({ ...options, handler, log, stats });
       const n = 1500;

@@ -6,7 +6,7 @@
  */
 
 import { type Handler, type Mount, Server, type ServerOptions, type TlsMaterial } from "../../src/mod.ts";
-import { defaultMounts } from "../../src/mod.ts";
+import { defaultMounts, resolveOptions } from "../../src/mod.ts";
 import { exampleApp } from "../../src/app/example_app.ts";
 import { wsgiHandler } from "../../src/app/wsgi.ts";
 import { Logger } from "../../src/log/logger.ts";
@@ -58,7 +58,7 @@ export interface StartOptions extends ServerOptions {
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const { handler, mounts, tlsMaterial, log: givenLog, stats: givenStats, ...options } = opts;
   const logs = new MemorySink();
-  const merged: ServerOptions = { host: "127.0.0.1", port: 0, https: false, logFormat: "none", ...options };
+  const merged = resolveOptions({ host: "127.0.0.1", port: 0, https: false, logFormat: "none", ...options });
   const log = givenLog ?? new Logger(merged.logFormat ?? "none", logs, logs, "debug");
   const app = handler ?? wsgiHandler(exampleApp, { log });
   const stats = givenStats ?? new Stats();

@@ -7,7 +7,7 @@
 import assert from "assert";
 import { join } from "path";
 import { runFerry, startChild } from "../helpers/server.ts";
-import { parseStaticMount } from "../../src/static/mounts.ts";
+import { parseStaticMount } from "../../src/static_mount.ts";
 import { APPS, PYTHON, pythonHas } from "../helpers/python.ts";
 import { presentOrSkip } from "../helpers/skip.ts";
 import { needs } from "../helpers/needs.ts";

@@ -2,12 +2,13 @@
  * More static roots at URL prefixes of their own (`--static PREFIX=DIR`, repeatable): a Django
  * project's `collectstatic` output at its `STATIC_URL`, a Flask app's `static/` folder. They are
  * matched before the `--root` mount, so one at the same prefix (`/static/`) takes it over from
- * the sample site.
+ * the sample site. The flag's value is parsed here, below the options table that reads it and the
+ * static module that serves it (imports run down: `options.ts` does not import `static/`).
  *
  * @module
  */
 
-import type { Rule } from "../option_spec.ts";
+import type { Rule } from "./option_spec.ts";
 
 /** One extra static root. */
 export interface StaticMount {
@@ -22,7 +23,7 @@ export interface StaticMount {
  *
  * @example
  * ```ts
- * import { parseStaticMount } from "./mounts.ts";
+ * import { parseStaticMount } from "./static_mount.ts";
  * console.log(parseStaticMount("/static/=./staticroot")); // { prefix: "/static/", dir: "./staticroot" }
  * ```
  */
