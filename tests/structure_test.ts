@@ -39,12 +39,13 @@ const LAYERS: string[][] = [
   ["http3/"],
   // Actions and what they need.
   ["static/", "route/", "acme/"],
-  ["upload/", "app/", "metrics/", "upstream/", "config/"],
+  ["upload/", "app/", "metrics/", "upstream/"],
   // The wiring.
   ["server.ts"],
   ["mod.ts"],
   ["isolates.ts", "cli.ts"],
-  ["isolate.ts"],
+  // The config file: it builds the routes out of the actions and starts the server.
+  ["isolate.ts", "config/"],
 ];
 
 /** The LAYERS entry a `src/` file belongs to (the most specific one), with its layer's index. */
