@@ -8,6 +8,7 @@
 
 import { type AccountKey, type JwsIdentity, signJws } from "./jws.ts";
 import { ACME_ERROR, AcmeProblem, type ProblemDocument } from "./problem.ts";
+import { readBounded } from "./bounded_read.ts";
 
 /** The directory's resources (RFC 8555 §7.1.1). */
 export interface Directory {
@@ -45,6 +46,8 @@ export interface AcmeClientOptions {
 
 /** How long to wait for a response from the CA. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** The directory is fetched again when older than this (and at each order: see `orderCertificate`). */
+export const DIRECTORY_TTL_MS = 3600_000;
 
 /**
  * Talks to one ACME CA.
@@ -61,6 +64,7 @@ export class AcmeClient {
   /** Nonces the CA gave that are not used yet. */
   #nonces: string[] = [];
   #directory: Directory | undefined;
+  #directoryAt = 0;
   #http: Deno.HttpClient | undefined;
   #maxNonceRetries: number;
   #onBadNonce: ((url: string) => void) | undefined;
@@ -90,22 +94,33 @@ export class AcmeClient {
     }
   }
 
-  /** The directory, fetched once. */
-  async directory(): Promise<Directory> {
-    if (this.#directory !== undefined) return this.#directory;
-    const res = await this.#fetch(this.directoryUrl, { headers: { accept: "application/json" } });
+  /**
+   * The directory, fetched again when the copy kept is older than `maxAgeMs` (0: always), so a
+   * CA's change of its URLs is seen and nothing the CA sent is kept for the process's life.
+   */
+  async directory(maxAgeMs = DIRECTORY_TTL_MS): Promise<Directory> {
+    if (this.#directory !== undefined && Date.now() - this.#directoryAt < maxAgeMs) return this.#directory;
+    const url = this.directoryUrl;
+    const res = await this.#fetch(url, { headers: { accept: "application/json" } });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new Error(
-        `the ACME directory ${this.directoryUrl} answered ${res.status}: check --acme-directory`,
-      );
+      throw new Error(`the ACME directory ${url} answered ${res.status}: check --acme-directory`);
     }
-    const dir = await res.json() as Directory;
-    if (typeof dir.newNonce !== "string" || typeof dir.newOrder !== "string") {
-      throw new Error(`${this.directoryUrl} is not an ACME directory: check --acme-directory`);
+    let dir: Directory;
+    try {
+      dir = JSON.parse(await readBounded(res, url)) as Directory;
+    } catch (e) {
+      if (e instanceof SyntaxError) {
+        throw new Error(`${url} is not an ACME directory (not JSON): check --acme-directory`);
+      }
+      throw e;
     }
-    this.#directory = dir;
-    return dir;
+    if (dir === null || typeof dir.newNonce !== "string" || typeof dir.newOrder !== "string") {
+      throw new Error(`${url} is not an ACME directory: check --acme-directory`);
+    }
+    this.#directory = { newNonce: dir.newNonce, newAccount: dir.newAccount, newOrder: dir.newOrder };
+    this.#directoryAt = Date.now();
+    return this.#directory;
   }
 
   async #nonce(): Promise<string> {
@@ -139,7 +154,15 @@ export class AcmeClient {
       });
       const fresh = res.headers.get("replay-nonce");
       const type = res.headers.get("content-type") ?? "";
-      const body: unknown = type.includes("json") ? await res.json().catch(() => null) : await res.text();
+      const text = await readBounded(res, url);
+      let body: unknown = text;
+      if (type.includes("json")) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = null;
+        }
+      }
       if (res.ok) {
         if (fresh !== null) this.#nonces.push(fresh);
         return { status: res.status, headers: res.headers, body };

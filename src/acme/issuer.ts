@@ -3,8 +3,10 @@
  * so that a failing name never holds the others back. Each loop loads what `--acme-dir` holds,
  * orders when the name has no certificate or it expires within `--acme-renew-before` days (checked
  * at start and then in the background), stores the result before it counts as done, and hands it
- * to the listeners. A failed order is retried with exponential back-off (10 s, 20 s, 40 s, … up to
- * 6 h) and logged with the CA's problem type and detail as sent.
+ * to the listeners. A failed order (the CA's problem, a response over 1 MiB, an issued chain that
+ * does not match the key ferry made or the names: `issued_chain.ts`) keeps the previous
+ * certificate, is counted, logged with the CA's directory URL (and the CA's problem type and detail
+ * as sent) and retried with exponential back-off (10 s, 20 s, 40 s, … up to 6 h).
  *
  * Instances sharing `--acme-dir` take a per-name lock file before ordering; one that finds the
  * lock held waits for it to go and then loads what the holder stored.
@@ -163,7 +165,12 @@ export class AcmeIssuer {
         const s = this.#status.get(name)!;
         s.failures++;
         wait = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
-        const fields: Record<string, unknown> = { name, attempt: failures, retryInSeconds: wait / 1000 };
+        const fields: Record<string, unknown> = {
+          name,
+          ca: this.config.directory,
+          attempt: failures,
+          retryInSeconds: wait / 1000,
+        };
         if (e instanceof AcmeProblem) {
           fields.type = e.type;
           fields.detail = e.detail;

@@ -14,6 +14,7 @@ import { thumbprint } from "./jws.ts";
 import { makeCsr } from "./csr.ts";
 import { AcmeProblem, type ProblemDocument } from "./problem.ts";
 import type { AcmeStorage, StoredCertificate } from "./storage.ts";
+import { checkIssuedChain } from "./issued_chain.ts";
 
 interface OrderObject {
   status: string;
@@ -64,7 +65,7 @@ export interface OrderOptions {
 export async function orderCertificate(names: string[], o: OrderOptions): Promise<StoredCertificate> {
   const { client, account } = o;
   const who = { kid: account.kid };
-  const dir = await client.directory();
+  const dir = await client.directory(0); // fresh for each order
   const created = await client.post(
     dir.newOrder,
     {
@@ -135,11 +136,11 @@ export async function orderCertificate(names: string[], o: OrderOptions): Promis
     "application/pem-certificate-chain",
   );
   const cert = String(chain.body);
-  if (!cert.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new Error(`the certificate at ${order.certificate} is not PEM`);
-  }
+  const issued = { cert: cert.endsWith("\n") ? cert : cert + "\n", key: keyPem };
+  // Nothing from the CA is trusted: the chain must parse, match this key, cover the names and load.
+  checkIssuedChain(names, issued, order.certificate);
   o.step?.(`certificate ${order.certificate}`);
-  return { cert: cert.endsWith("\n") ? cert : cert + "\n", key: keyPem };
+  return issued;
 }
 
 function sleep(seconds: number): Promise<void> {
