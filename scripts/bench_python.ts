@@ -1,6 +1,7 @@
 /**
  * The ASGI and threaded-WSGI rows of `deno task bench` (`--only asgi`): ferry `--asgi` against
- * Debian's uvicorn (`--loop uvloop --http httptools`) on a raw ASGI hello and a FastAPI JSON hello,
+ * Debian's uvicorn (`--loop uvloop --http httptools`) on a raw ASGI hello, a FastAPI JSON hello, a
+ * raw 10 KB body and a raw app that awaits 10 ms of I/O,
  * and ferry `--wsgi --wsgi-threads 4` against gunicorn's gthread worker with 4 threads: one Python
  * worker each, pinned to the same CPU as the servers in bench.ts, the load on the other.
  *
@@ -98,6 +99,31 @@ async def hello():
 `,
   );
   await Deno.writeTextFile(
+    join(apps, "rawbig.py"),
+    `BODY = b"x" * 10240
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"10240")]})
+    await send({"type": "http.response.body", "body": BODY})
+`,
+  );
+  await Deno.writeTextFile(
+    join(apps, "sleepy.py"),
+    `import asyncio
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await asyncio.sleep(0.01)  # the app's own I/O: a database, another service
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"12")]})
+    await send({"type": "http.response.body", "body": b"Hello world\\n"})
+`,
+  );
+  await Deno.writeTextFile(
     join(apps, "purewsgi.py"),
     `def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
@@ -117,11 +143,15 @@ async def hello():
   ];
   const uvicorn = hasModule("uvicorn");
   if (!uvicorn) console.error("bench: Debian's python3-uvicorn is missing: the ASGI rows are skipped");
-  const cases: Array<[string, string, boolean]> = [
-    ["raw ASGI", "rawhello:app", uvicorn],
-    ["FastAPI JSON", "fastapihello:app", uvicorn && hasModule("fastapi")],
+  // [label, app, run, target]: the hello rows are the gateway's own cost; 10 KB is granian's case;
+  // an app that waits 10 ms on I/O is where the app, not the server, is the cost.
+  const cases: Array<[string, string, boolean, number]> = [
+    ["raw ASGI hello", "rawhello:app", uvicorn, 1.2],
+    ["FastAPI JSON hello", "fastapihello:app", uvicorn && hasModule("fastapi"), 1.1],
+    ["raw ASGI 10 KB body", "rawbig:app", uvicorn, 1],
+    ["raw ASGI awaiting 10 ms of I/O", "sleepy:app", uvicorn, 1],
   ];
-  for (const [label, app, ok] of cases) {
+  for (const [label, app, ok, target] of cases) {
     if (!ok) continue;
     const ferry = await ctx.startFerry("ferry --asgi", ctx.dir, ["--asgi", app, ...python]);
     const port = ctx.freePort();
@@ -156,10 +186,10 @@ async def hello():
         "rps",
       );
       rows.push({
-        scenario: `${label} hello, 1 Python worker each, 10 connections`,
+        scenario: `${label}, 1 Python worker each, 10 connections`,
         unit: "req/s",
         results: r,
-        comparisons: [{ peer: "uvicorn (uvloop, httptools)", ratio: r.ferry / r.uvicorn, target: 1 }],
+        comparisons: [{ peer: "uvicorn (uvloop, httptools)", ratio: r.ferry / r.uvicorn, target }],
       });
     } finally {
       await ctx.stop(ferry);

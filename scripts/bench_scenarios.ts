@@ -22,6 +22,7 @@ import {
   startDenoServe,
   startFerry,
   waitForPort,
+  which,
 } from "./bench_kit.ts";
 import { caddyBin, startCaddyProxy, startFerryProxy, startNginxProxy } from "./bench_proxy.ts";
 
@@ -132,7 +133,45 @@ def hello():
   return apps;
 }
 
-/** ferry's Python gateway and gunicorn's sync worker on the same app, one Python worker each. */
+/** uWSGI with its Python plugin (Debian's `uwsgi` and `uwsgi-plugin-python3`), when installed. */
+const uwsgiBin = await which("uwsgi");
+
+/** uWSGI's own HTTP socket, one process, the app from `dir/wsgi`. */
+function uwsgiServer(app: string): ServerSpec {
+  return {
+    name: "uWSGI",
+    path: "/hello",
+    start: async (dir) => {
+      const apps = await wsgiApps(dir);
+      const port = freePort();
+      const child = spawn(
+        pinned(0, [
+          uwsgiBin!,
+          "--plugin",
+          "python3",
+          "--http-socket",
+          `127.0.0.1:${port}`,
+          "--processes",
+          "1",
+          "--chdir",
+          apps,
+          "--module",
+          app,
+          "--disable-logging",
+          "--master",
+        ]),
+      );
+      const peer: Peer = { name: "uWSGI", child, http: port };
+      await waitForPort(port, child, "uWSGI");
+      return peer;
+    },
+  };
+}
+
+/**
+ * ferry's Python gateway, gunicorn's sync worker and (when installed) uWSGI on the same app, one
+ * Python worker each.
+ */
 function wsgiServers(app: string): ServerSpec[] {
   return [
     {
@@ -166,6 +205,7 @@ function wsgiServers(app: string): ServerSpec[] {
         return peer;
       },
     },
+    ...(uwsgiBin ? [uwsgiServer(app)] : []),
   ];
 }
 
@@ -424,7 +464,10 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     servers: wsgiServers("pure:app"),
     load: { kind: "http", connections: 10 },
     metric: "req/s",
-    targets: [{ peer: "gunicorn", label: "gunicorn (sync)", target: 2 }],
+    targets: [
+      { peer: "gunicorn", label: "gunicorn (sync)", target: 2.5 },
+      { peer: "uWSGI", label: "uWSGI (--http-socket, 1 process)", target: 1.5 },
+    ],
     missing: noGunicorn,
   },
   {
@@ -433,7 +476,10 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     servers: wsgiServers("flaskhello:app"),
     load: { kind: "http", connections: 10 },
     metric: "req/s",
-    targets: [{ peer: "gunicorn", label: "gunicorn (sync)", target: 1.1 }],
+    targets: [
+      { peer: "gunicorn", label: "gunicorn (sync)", target: 1.2 },
+      { peer: "uWSGI", label: "uWSGI (--http-socket, 1 process)" },
+    ],
     missing: noGunicorn,
   },
   { id: "asgi", declaredIn: "scripts/bench_python.ts" },

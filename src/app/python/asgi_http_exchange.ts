@@ -141,7 +141,7 @@ export class AsgiHttpExchange extends GatewayStream {
     this.#unwatch = () => clock.stop();
     try {
       writeScope(scope, req, "http", more);
-      await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, scope.bytes(), inline));
+      worker.queue(requestFrame(sid, CREDIT_WINDOW_BYTES, scope.bytes(), inline));
       if (more) this.#pump = new BodyPump(req, worker, sid, this.log);
       // A client that leaves while the app is silent (a long poll) is seen too: receive() says
       // http.disconnect. Watching costs a read on the connection, so it begins only once the
@@ -172,15 +172,18 @@ export class AsgiHttpExchange extends GatewayStream {
       case FRAME.Data:
         await this.data(payload, true, CANCEL_DISCONNECT);
         return false;
-      case FRAME.Head:
+      case FRAME.Head: {
         this.clock?.progress();
         if (this.#timedOut || this.clientGone) return false;
-        if (!this.head(payload)) {
+        const head = this.appHead(payload);
+        if (head !== undefined && await this.whole(head)) return true;
+        if (head === undefined || !this.writeAppHead(head)) {
           // Answered 502 or 500 already: the app is told the client went, the answer stands.
           this.clientGone = true;
           this.worker.post(FRAME.Cancel, this.sid, CANCEL_DISCONNECT);
         }
         return false;
+      }
       case FRAME.BodyAck:
         this.clock?.progress(); // the app took a piece of the body
         this.#pump?.ack(new DataView(payload.buffer, payload.byteOffset).getUint32(0));

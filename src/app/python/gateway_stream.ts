@@ -37,6 +37,8 @@ const HOP_BY_HOP = new Set([
 /** Fields the writer manages itself: a head with one of them is written field by field. */
 const MANAGED = new Set(["transfer-encoding", "connection", "date", "server", "x-request-id"]);
 
+const EMPTY = new Uint8Array(0);
+
 /** What the gateways need besides the pool. */
 export interface PythonHandlerOptions {
   /** The error log (tracebacks, wsgi.errors) and notes. */
@@ -233,6 +235,45 @@ export class GatewayStream {
    * apiece, as many as `": "` and CRLF take on the wire), 500 when it is malformed.
    */
   head(payload: Uint8Array): boolean {
+    const head = this.appHead(payload);
+    return head !== undefined && this.writeAppHead(head);
+  }
+
+  /** Writes a checked head; false when the writer refused it (answered 500). */
+  writeAppHead(head: AppHead): boolean {
+    try {
+      this.res.writeHead(head.status, head.headers, head.length);
+      return true;
+    } catch (e) {
+      return this.#invalidHead(e);
+    }
+  }
+
+  /**
+   * The whole response at once when the head's body and end arrived with it (most small answers
+   * do): head and body go out in one call, with nothing to flush between. False (nothing done)
+   * when they did not, or when the body is not the length the head declared.
+   */
+  async whole(head: AppHead): Promise<boolean> {
+    const q = this.worker.queued(this.sid);
+    let body: Uint8Array;
+    if (q.length >= 2 && q[0].type === FRAME.Data && q[1].type === FRAME.End) body = q[0].payload;
+    else if (q.length >= 1 && q[0].type === FRAME.End) body = EMPTY;
+    else return false;
+    if (head.length !== body.length) return false;
+    this.worker.takeFrames(this.sid, body === EMPTY ? 1 : 2);
+    this.workerOk = true;
+    this.clock?.stop(); // the app is done: what is left waits on the client
+    try {
+      await toClient(this.res, this.res.send(head.status, head.headers, body));
+    } catch (e) {
+      this.#invalidHead(e);
+    }
+    return true;
+  }
+
+  /** The app's head, checked and decoded; undefined when it was answered 502 or 500 instead. */
+  appHead(payload: Uint8Array): AppHead | undefined {
     const { req, res, log } = this;
     const maxHead = this.pool.options.maxResponseHead;
     if (payload.length > maxHead) {
@@ -247,20 +288,25 @@ export class GatewayStream {
         res,
         res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's response head is too large\n"),
       );
-      return false;
+      return undefined;
     }
+    let head: AppHead;
     try {
-      const head = this.heads.decode(payload);
-      for (const name of head.dropped) {
-        log.warn("python app sent a hop-by-hop header; dropped", { id: req.id, header: name });
-      }
-      res.writeHead(head.status, head.headers, head.length);
-      return true;
+      head = this.heads.decode(payload);
     } catch (e) {
-      log.error("python app sent an invalid response head", { id: req.id, error: String(e) });
-      toClient(res, res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"));
-      return false;
+      this.#invalidHead(e);
+      return undefined;
     }
+    for (const name of head.dropped) {
+      log.warn("python app sent a hop-by-hop header; dropped", { id: req.id, header: name });
+    }
+    return head;
+  }
+
+  #invalidHead(e: unknown): false {
+    this.log.error("python app sent an invalid response head", { id: this.req.id, error: String(e) });
+    toClient(this.res, this.res.send(STATUS.InternalServerError, [TEXT_PLAIN], "Internal Server Error\n"));
+    return false;
   }
 
   /**

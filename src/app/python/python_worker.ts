@@ -47,6 +47,8 @@ export interface PythonWorkerSpec {
   env?: Record<string, string>;
 }
 
+const NO_FRAMES: readonly Frame[] = [];
+
 /** Microtask turns a write to a worker waits for more frames to join it (see `send`). */
 const BATCH_TURNS = 4;
 
@@ -324,6 +326,11 @@ export class PythonWorker {
     }
   }
 
+  /** Sends bytes without waiting: a failure shows up as the worker gone (its streams' frames reject). */
+  queue(bytes: Uint8Array): void {
+    this.send(bytes).catch(() => {});
+  }
+
   /** Sends a frame without waiting (credit, cancel): a failure shows up as the worker gone. */
   post(type: number, stream: number, payload?: Uint8Array): void {
     this.send(encodeFrame(type, stream, payload)).catch(() => {});
@@ -356,6 +363,19 @@ export class PythonWorker {
   /** Whether a frame of stream `sid` is waiting to be taken. */
   hasFrame(sid: number): boolean {
     return (this.#streams.get(sid)?.frames.length ?? 0) > 0;
+  }
+
+  /**
+   * The frames of stream `sid` that have arrived and wait to be taken, in order (a view: take them
+   * with {@linkcode PythonWorker.takeFrames}).
+   */
+  queued(sid: number): readonly Frame[] {
+    return this.#streams.get(sid)?.frames ?? NO_FRAMES;
+  }
+
+  /** Drops the first `n` waiting frames of stream `sid` (the gateway handled them from {@linkcode PythonWorker.queued}). */
+  takeFrames(sid: number, n: number): void {
+    this.#streams.get(sid)?.frames.splice(0, n);
   }
 
   /** Hands stream `sid` a frame of ferry's own (a {@linkcode FRAME}.LocalTimeout), as if the worker sent it. */

@@ -350,6 +350,8 @@ class Exchange:
         self.status = None
         self.headers = None
         self.payload = None  # the HEAD payload, when the same status and headers were seen before
+        self.length = -1  # the Content-Length the app declared
+        self.written = 0  # body bytes sent
         self.sent = False
         self.streaming = True  # look for a CANCEL before each piece (not for a whole list)
 
@@ -362,24 +364,34 @@ class Exchange:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("start_response() called again without exc_info")
-        key, self.payload = HEADS.get(status, headers) if type(headers) is list else (None, None)
-        if self.payload is not None:  # the same head as before: checked and encoded then
+        key, hit = HEADS.get(status, headers) if type(headers) is list else (None, None)
+        if hit is not None:  # the same head as before: checked and encoded then
             self.status, self.headers = status, headers
+            self.payload, self.length = hit
             return self.write
         latin1(status, "status")
         if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
             raise ValueError("status must look like '200 OK', got %r" % (status,))
         if not isinstance(headers, list):
             raise TypeError("response headers must be a list, got %r" % type(headers).__name__)
+        length = -1
         for h in headers:
             if not isinstance(h, tuple) or len(h) != 2:
                 raise TypeError("each response header must be a (name, value) tuple, got %r" % (h,))
             latin1(h[0], "header name")
             latin1(h[1], "header value")
+            if h[0].lower() == "content-length" and h[1].isdigit():
+                length = int(h[1]) if length < 0 else -2  # two of them: not trusted
         self.status, self.headers = status, headers
         self.payload = U32.pack(len(status)) + status.encode("latin-1") + strings(headers)
-        HEADS.put(key, self.payload)
+        self.length = length
+        HEADS.put(key, (self.payload, length))
         return self.write
+
+    def complete(self):
+        """Whether the body has reached the Content-Length the app declared: nothing may follow, so
+        what is queued can wait to leave with the END (one write, not two)."""
+        return self.length >= 0 and self.written >= self.length
 
     def head(self):
         if self.status is None:
@@ -415,13 +427,14 @@ class Exchange:
             self.head()
         view = memoryview(data)
         while len(view) > 0:
-            if self.streaming:
-                self.poll()
+            if self.streaming and self.written > 0:
+                self.poll()  # a CANCEL for a stream that is under way (not for its first piece)
             while self.credit <= 0:
                 self.take(*self.link.recv())
             n = min(len(view), self.credit, PIECE)
             self.link.send(DATA, self.sid, bytes(view[:n]))
             self.credit -= n
+            self.written += n
             view = view[n:]
 
 
@@ -457,7 +470,7 @@ def serve(link, app, sid, payload):
                 raise TypeError("the app yielded %r, not bytes" % type(chunk).__name__)
             if chunk:
                 ex.send_body(chunk)
-                if not whole:
+                if not whole and not ex.complete():
                     link.flush()
         if not ex.sent:
             ex.head()

@@ -64,13 +64,15 @@ export class WsgiExchange extends GatewayStream {
     // The clock starts when the worker begins this request, not while it waits behind another.
     worker.open(sid, req.id, () => clock.progress());
     try {
-      await worker.send(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body));
+      worker.queue(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body));
       for (;;) {
         const f = await worker.streamFrame(sid);
         if (f.type === FRAME.Data) await this.data(f.payload, false);
         else if (f.type === FRAME.Head) {
           clock.progress();
-          if (!this.head(f.payload)) {
+          const head = this.appHead(f.payload);
+          if (head !== undefined && await this.whole(head)) return "done";
+          if (head === undefined || !this.writeAppHead(head)) {
             this.clientGone = true;
             worker.post(FRAME.Cancel, sid);
           }
