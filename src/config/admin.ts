@@ -2,7 +2,7 @@
  * The admin API, in Caddy's shape, on its own loopback listener: `GET /config` gives the running
  * config as JSON (paths as resolved), `POST /load` takes a whole config (JSON or JSONC), checks
  * it, and swaps it in; an invalid one is `400 {"errors":[{"path","message"}]}` and the running
- * config stays.
+ * config stays. `GET /reverse_proxy/upstreams` lists the proxy's targets (Caddy's shape).
  *
  * @module
  */
@@ -11,6 +11,7 @@ import type { Handler } from "../http/dispatch.ts";
 import type { ServerRequest } from "../http/request.ts";
 import { STATUS } from "../http/status.ts";
 import type { Reloader } from "./reloader.ts";
+import { upstreamStatus } from "../upstream/status.ts";
 
 /** Largest config `POST /load` takes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -47,8 +48,18 @@ export function adminHandler(reloader: Reloader): Handler {
       if (!result.ok) return await send(STATUS.BadRequest, { errors: result.problems });
       return await send(STATUS.OK, { ok: true, changes: result.changes });
     }
+    if (req.path === "/reverse_proxy/upstreams") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return await res.send(STATUS.MethodNotAllowed, [["Allow", "GET, HEAD"]], "");
+      }
+      return await send(STATUS.OK, upstreamStatus());
+    }
     return await send(STATUS.NotFound, {
-      errors: [{ path: "", message: `no ${req.path} here: the admin API has GET /config and POST /load` }],
+      errors: [{
+        path: "",
+        message:
+          `no ${req.path} here: the admin API has GET /config, POST /load and GET /reverse_proxy/upstreams`,
+      }],
     });
   };
 }

@@ -10,6 +10,7 @@ import { bump, type Stats } from "../stats.ts";
 import { type TargetAddress, targetName } from "./target.ts";
 import type { UpstreamSettings } from "./upstream_config.ts";
 import { UpstreamConn } from "./upstream_conn.ts";
+import { turnMono } from "../net/clock.ts";
 
 /** The pools open now: a pool joins when made and leaves when closed (the admin API lists them). */
 export const OPEN_POOLS: Set<Pool> = new Set();
@@ -75,6 +76,9 @@ export class Pool {
   #next = 0;
   #closed = false;
   #sweep: ReturnType<typeof setInterval> | undefined;
+  /** Connections waiting for a response head, each with its deadline (one sweep, not a timer each). */
+  #heads: Map<UpstreamConn, number> = new Map();
+  #headSweep: ReturnType<typeof setInterval> | undefined;
 
   /** A pool over `settings.targets`, counting into `stats`. */
   constructor(settings: UpstreamSettings, stats?: Stats) {
@@ -106,7 +110,7 @@ export class Pool {
    * does with a single server): a passive mark is a guess, and a refused connect is fast.
    */
   pick(clientAddr: string, tried: ReadonlySet<Target>): Target | undefined {
-    const now = performance.now();
+    const now = turnMono();
     let open = this.targets.filter((t) => !tried.has(t) && this.available(t, now));
     if (open.length === 0 && !this.targets.some((t) => this.available(t, now))) {
       open = this.targets.filter((t) => !tried.has(t) && t.healthy);
@@ -171,6 +175,37 @@ export class Pool {
       throw new ConnectError(`cannot connect to ${t.name}: ${(e as Error).message}`, false);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Starts `c`'s header timeout: if no head has come (see {@linkcode Pool.headArrived}) within
+   * `timeouts.header`, it is marked `timedOut` and closed, which ends the wait for it.
+   */
+  awaitHead(c: UpstreamConn): void {
+    const ms = this.settings.headerTimeout * 1000;
+    this.#heads.set(c, turnMono() + ms);
+    if (this.#headSweep === undefined) {
+      const sweep = this.#headSweep = setInterval(
+        () => this.#expireHeads(),
+        Math.max(10, Math.min(250, ms / 4)),
+      );
+      Deno.unrefTimer(sweep);
+    }
+  }
+
+  /** Ends `c`'s header timeout. */
+  headArrived(c: UpstreamConn): void {
+    this.#heads.delete(c);
+  }
+
+  #expireHeads(): void {
+    const now = performance.now();
+    for (const [c, deadline] of this.#heads) {
+      if (deadline > now) continue;
+      this.#heads.delete(c);
+      c.timedOut = true;
+      c.close();
     }
   }
 
@@ -258,6 +293,7 @@ export class Pool {
     this.#closed = true;
     OPEN_POOLS.delete(this);
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    if (this.#headSweep !== undefined) clearInterval(this.#headSweep);
     for (const t of this.targets) for (const c of t.idle.splice(0)) c.close();
   }
 }

@@ -22,6 +22,7 @@ import { connectionHas, hopByHopNames } from "./hop_by_hop.ts";
 import { ConnectError, type Pool, type Target } from "./pool.ts";
 import { responseFraming, type ResponseHead, UpstreamProtocolError } from "./response_head.ts";
 import { relayTunnel } from "./tunnel_relay.ts";
+import { turnMono } from "../net/clock.ts";
 import type { UpstreamConn } from "./upstream_conn.ts";
 
 /** Options of {@linkcode proxyHandler}. */
@@ -67,7 +68,7 @@ export interface UpstreamNote {
 export function proxyHandler(pool: Pool, options: ProxyHandlerOptions = {}): Handler {
   return async function proxy(req: ServerRequest, res: ResponseWriter): Promise<void> {
     const s = pool.settings;
-    const started = performance.now();
+    const started = turnMono();
     const tried = new Set<Target>();
     const upgrade =
       req.headers.has("upgrade") && connectionHas(req.headers.names, req.headers.values, "upgrade") &&
@@ -139,13 +140,9 @@ async function attempt(
     const timedOut = e instanceof ConnectError && e.timedOut;
     return { status: timedOut ? 504 : 502, message: (e as Error).message, retryable: true };
   }
-  const sentAt = performance.now();
+  const sentAt = turnMono();
   let headMs: number | undefined;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.close();
-  }, pool.settings.headerTimeout * 1000);
+  pool.awaitHead(conn);
   let pump: Promise<boolean> | undefined;
   try {
     await conn.write(forwardHead(req, { trusted: options.trusted, upgrade, fallbackHost: t.name }));
@@ -158,7 +155,7 @@ async function attempt(
         throw new UpstreamProtocolError("unasked_101", "a 101 to a request without Upgrade");
       }
     }
-    clearTimeout(timer);
+    pool.headArrived(conn);
     headMs = performance.now() - sentAt;
     req.upstream = { target: t.name, ms: headMs } satisfies UpstreamNote;
     const framing = responseFraming(head, req.method);
@@ -228,7 +225,7 @@ async function attempt(
     else await res.end();
     return undefined;
   } catch (e) {
-    clearTimeout(timer);
+    pool.headArrived(conn);
     conn.close();
     if (pump !== undefined) await pump;
     if (res.headersSent) {
@@ -238,7 +235,7 @@ async function attempt(
     }
     const clientGone = req.body.failed;
     pool.end(t, headMs, !clientGone);
-    if (timedOut) {
+    if (conn.timedOut) {
       return {
         status: 504,
         message: `no response head within ${pool.settings.headerTimeout} s`,

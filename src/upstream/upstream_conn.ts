@@ -50,6 +50,8 @@ export class UpstreamConn {
   idleSince = 0;
   /** Set once the connection cannot carry another request. */
   dead = false;
+  /** Set when the pool closed it for not sending a response head in time. */
+  timedOut = false;
   #buf = new Uint8Array(4096);
   #pos = 0;
   #end = 0;
