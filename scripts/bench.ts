@@ -116,7 +116,8 @@ async function sample(
   });
   const after = before === undefined ? undefined : await cpuSeconds(peer.child.pid);
   const value = s.metric === "MiB/s" ? r.bps / 1048576 : r.rps;
-  if (before === undefined || after === undefined || r.requests <= 0) return { value };
+  // No CPU counted (nginx: the requests are its workers', not the master's): not measured.
+  if (before === undefined || after === undefined || r.requests <= 0 || after === before) return { value };
   return { value, cpu: (after - before) * 1e6 / r.requests };
 }
 

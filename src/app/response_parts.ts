@@ -177,5 +177,7 @@ export const fastResponsesAvailable: boolean = keys !== undefined;
  * ```
  */
 export function responseParts(response: Response): ResponseParts {
-  return (keys !== undefined ? internalParts(response, keys) : undefined) ?? publicParts(response);
+  // A subclass may override what its members say: only a plain Response is read from its fields.
+  const plain = keys !== undefined && Object.getPrototypeOf(response) === Response.prototype;
+  return (plain ? internalParts(response, keys) : undefined) ?? publicParts(response);
 }

@@ -119,3 +119,14 @@ Deno.test("responseParts: a Response.json's fields are one shared array per cont
   // The writer's memo of encoded fields knows a pair by identity: a shared one is encoded once.
   assert.equal(responseParts(Response.json(1)).headers, responseParts(Response.json(2)).headers);
 });
+
+Deno.test("responseParts: a Response subclass is read through its own members", async () => {
+  class Teapot extends Response {
+    override get status(): number {
+      return 418;
+    }
+  }
+  const p = responseParts(new Teapot("short and stout"));
+  assert.equal(p.status, 418);
+  assert.equal(await new Response(p.stream).text(), "short and stout");
+});
