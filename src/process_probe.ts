@@ -2,8 +2,9 @@
  * What this process may learn about itself under the permissions it runs with. Deno 2.9 opens
  * /proc only with `--allow-all`, which `deno task start` does not grant; so the open-file limit
  * comes from a child shell's `ulimit -n` (a child inherits the limit; `--allow-run` permits it),
- * and what only /proc can tell (open descriptors, virtual memory) is left out, which the start-up
- * log says once ({@linkcode probeNotes}).
+ * open descriptors from a child that lists them (`metrics/open_fds.ts`), and what only /proc can
+ * tell of this process (virtual memory) is left out, which the start-up log says once
+ * ({@linkcode probeNotes}).
  *
  * @module
  */
@@ -92,8 +93,8 @@ export function probeNotes(p: ProcessProbe): string | undefined {
   const notes: string[] = [];
   if (!p.procReadable) {
     notes.push(
-      "/_metrics leaves out process_open_fds and process_virtual_memory_bytes " +
-        "(only /proc tells them, and Deno opens /proc only with --allow-all)",
+      "/_metrics leaves out process_virtual_memory_bytes " +
+        "(only /proc tells it, and Deno opens /proc only with --allow-all; process_open_fds is counted by a child)",
     );
   }
   if (p.fdLimit === undefined) {

@@ -16,6 +16,8 @@ import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
 import { COUNTERS, LABELLED_COUNTERS, labelledJson, setPath, total, totals } from "./counters.ts";
 import { processSamples } from "./process.ts";
+import { OPEN_FDS } from "./open_fds.ts";
+import { probedProcess } from "../process_probe.ts";
 
 /** Live values that are not counters. */
 export interface Gauges {
@@ -202,6 +204,8 @@ export function metricsHandler(options: MetricsOptions): Handler {
       return await res.send(STATUS.MethodNotAllowed, [["Allow", "GET, HEAD"]], "");
     }
     const all = await options.stats();
+    // process_open_fds without /proc: a child counts them, at most once a second.
+    if (probedProcess()?.procReadable === false) await OPEN_FDS.refresh();
     const noStore: [string, string] = ["Cache-Control", "no-store"];
     if (wantsPrometheus(req)) {
       return await res.send(

@@ -1,15 +1,17 @@
 /**
  * The standard process metrics of Prometheus client libraries, from what works under the start
  * task's permissions: resident memory from `Deno.memoryUsage()`, CPU time from `node:process`'s
- * `cpuUsage()`, the open-file limit from `src/process_probe.ts`. Open descriptors and virtual
- * memory only /proc tells; they are reported where /proc can be read (`--allow-all`) and left
- * out otherwise, which the start-up log says.
+ * `cpuUsage()`, the open-file limit from `src/process_probe.ts`, open descriptors from a child
+ * process that lists them (`open_fds.ts`; read directly where /proc can be read). Virtual memory
+ * only /proc tells; it is reported where /proc can be read (`--allow-all`) and left out otherwise,
+ * which the start-up log says.
  *
  * @module
  */
 
 import process from "node:process";
 import { probedProcess } from "../process_probe.ts";
+import { OPEN_FDS } from "./open_fds.ts";
 
 /** One sample of a process metric. */
 export interface ProcessSample {
@@ -67,6 +69,9 @@ export function processSamples(): ProcessSample[] {
     } catch {
       // /proc went away: these two are left out, as without permission
     }
+  } else if (OPEN_FDS.value !== undefined) {
+    // Counted by a child process (the metrics handler refreshes it, at most once a second).
+    add("process_open_fds", "gauge", "Number of open file descriptors.", OPEN_FDS.value);
   }
   const limit = probe?.fdLimit;
   if (limit !== undefined && Number.isFinite(limit)) {

@@ -1,7 +1,8 @@
 /**
  * The process metrics with ferry started as users start it (the start task's permissions, no
- * /proc): resident memory, CPU time and the open-file limit are reported; what only /proc tells is
- * left out, and the start-up log says so once.
+ * /proc): resident memory, CPU time, the open-file limit and the open descriptors (counted by a
+ * child, at most once a second) are reported; what only /proc tells is left out, and the start-up
+ * log says so once.
  */
 
 import assert from "assert";
@@ -9,6 +10,7 @@ import { startChild } from "../helpers/server.ts";
 import { ferryShell } from "../helpers/start_flags.ts";
 import { parseUlimit } from "../../src/process_probe.ts";
 import { tlsSocketBudget } from "../../src/tls/budget.ts";
+import { OpenFds } from "../../src/metrics/open_fds.ts";
 import { needs } from "../helpers/needs.ts";
 
 function value(body: string, name: string): number | undefined {
@@ -27,10 +29,30 @@ Deno.test(
     assert.ok((value(body, "process_cpu_seconds_total") ?? 0) > 0, body);
     assert.ok((value(body, "process_max_fds") ?? 0) >= 64, body);
     assert.ok((value(body, "process_start_time_seconds") ?? 0) > 1.7e9, body);
-    assert.equal(value(body, "process_open_fds"), undefined);
+    const fds = value(body, "process_open_fds");
+    assert.ok(fds !== undefined && fds >= 3 && fds < (value(body, "process_max_fds") ?? 0), body);
+    // 20 keep-alive connections more are 20 descriptors more, in the next count (a second on).
+    const conns = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(child.urls[0]).port) }),
+      ),
+    );
+    try {
+      let more = fds;
+      // Polls for the next count (a second on), at most 40 times: it waits on the count, not on a time.
+      for (let tries = 0; tries < 40 && more < fds + 20; tries++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const again = await (await fetch(`${child.urls[0]}_metrics?format=prometheus`)).text();
+        more = value(again, "process_open_fds")!;
+      }
+      assert.ok(more >= fds + 20, `${fds} descriptors, then ${more} with 20 connections more`);
+    } finally {
+      for (const c of conns) c.close();
+    }
     const notes = child.stdout().match(/^ferry: note: .*$/gm) ?? [];
     assert.equal(notes.length, 1, child.stdout());
-    assert.match(notes[0]!, /process_open_fds.*--allow-all/);
+    assert.match(notes[0]!, /process_virtual_memory_bytes.*--allow-all/);
   },
 );
 
@@ -66,6 +88,17 @@ Deno.test(
     }
   },
 );
+
+Deno.test("process metrics: open descriptors are counted at most once a second; scrapes meanwhile share it", async () => {
+  let n = 40;
+  const fds = new OpenFds(() => Promise.resolve(n++));
+  await Promise.all([fds.refresh(1_000), fds.refresh(1_000)]);
+  assert.deepEqual([fds.value, fds.counts], [40, 1], "two scrapes at once: one count");
+  await fds.refresh(1_999);
+  assert.deepEqual([fds.value, fds.counts], [40, 1], "within the second: the last count");
+  await fds.refresh(2_000);
+  assert.deepEqual([fds.value, fds.counts], [41, 2]);
+});
 
 Deno.test("process metrics: ulimit output and the TLS budget it gives", () => {
   assert.equal(parseUlimit("1024\n"), 1024);
