@@ -123,7 +123,7 @@ export class RequestStream {
         }
       } catch (e) {
         if (!(e instanceof MalformedRequest)) throw e;
-        return this.#reject(out, 400, malformedReason(e));
+        return this.#reject(out, 400, malformedReason(e, section.names.includes("upgrade")));
       }
     }
     return out;
@@ -160,9 +160,12 @@ export class RequestStream {
   }
 }
 
-/** A malformed request's reason; a WebSocket attempt (RFC 9220 needs a setting ferry does not send) says so. */
-function malformedReason(e: MalformedRequest): string {
-  return e.http11
+/**
+ * A malformed request's reason; a WebSocket attempt (an `upgrade` field, or `:protocol`: RFC 9220
+ * needs a setting ferry does not send) says what to use instead.
+ */
+function malformedReason(e: MalformedRequest, upgrade: boolean): string {
+  return e.http11 || upgrade
     ? `${e.message}: WebSocket over HTTP/3 (RFC 9220) is not offered; use HTTP/1.1 or HTTP/2`
     : e.message;
 }
