@@ -12,6 +12,7 @@ import type { FerryConfig } from "./types.ts";
 import { ACTIONS, type RouteSpec, type SiteSpec } from "../route/spec.ts";
 import { type ConfigProblem, jsonPath } from "./validate.ts";
 import { didYouMean } from "./did_you_mean.ts";
+import { isFieldName, isFieldValue } from "../http/writer.ts";
 
 /** What the resolver needs to know of this ferry. */
 export interface ResolveOptions {
@@ -100,6 +101,7 @@ export function resolveConfig(config: FerryConfig, options: ResolveOptions): Con
       } else hostsSeen.set(name, at);
     }
     siteTls(site, at, abs, out);
+    fieldsProblems(site.headers, jsonPath(at, "headers"), out);
     (site.routes ?? []).forEach((route, j) => {
       checkRoute(
         route,
@@ -165,6 +167,7 @@ function checkRoute(route: RouteSpec, at: string, c: RouteContext, out: ConfigPr
       });
     }
   }
+  fieldsProblems(route.respond?.headers, jsonPath(jsonPath(at, "respond"), "headers"), out);
   if (route.static !== undefined) {
     const s = route.static;
     const sat = jsonPath(at, "static");
@@ -289,3 +292,27 @@ function existsAs(path: string): "file" | "directory" | undefined {
     return undefined;
   }
 }
+
+/** Header fields a response can carry: token names, values without control characters, none ferry manages. */
+function fieldsProblems(fields: Record<string, string> | undefined, at: string, out: ConfigProblem[]): void {
+  for (const [name, value] of Object.entries(fields ?? {})) {
+    const fat = jsonPath(at, name);
+    if (!isFieldName(name)) {
+      out.push({ path: fat, message: "not a header name (letters, digits and !#$%&'*+-.^_`|~)" });
+    } else if (MANAGED_FIELDS.has(name.toLowerCase())) {
+      out.push({ path: fat, message: `${name} is set by ferry itself and cannot be configured` });
+    } else if (!isFieldValue(value)) {
+      out.push({ path: fat, message: "a header value cannot hold control characters" });
+    }
+  }
+}
+
+/** Fields ferry writes itself. */
+const MANAGED_FIELDS = new Set([
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "date",
+  "server",
+  "x-request-id",
+]);

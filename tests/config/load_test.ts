@@ -97,3 +97,22 @@ Deno.test(
     );
   },
 );
+
+Deno.test("config load: header fields a response cannot carry are refused at their path", () => {
+  const problems = problemsOf(() =>
+    parseConfig(
+      JSON.stringify({
+        sites: [{
+          headers: { "Bad Name": "v", "Content-Length": "1", "X-Ok": "fine" },
+          routes: [{ respond: { headers: { "X-Ctl": "a\u0001b" } } }],
+        }],
+      }),
+      { baseDir: "/" },
+    )
+  );
+  assert.deepEqual(problems, [
+    `sites[0].headers["Bad Name"]: not a header name (letters, digits and !#$%&'*+-.^_\`|~) (line 1)`,
+    `sites[0].headers["Content-Length"]: Content-Length is set by ferry itself and cannot be configured (line 1)`,
+    `sites[0].routes[0].respond.headers["X-Ctl"]: a header value cannot hold control characters (line 1)`,
+  ]);
+});

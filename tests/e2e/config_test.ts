@@ -358,3 +358,105 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "config e2e: two Python apps with their own pools; a reload keeps the unchanged one's workers, restarts the other",
+  needs("read", "write", "run"),
+  async () => {
+    const { APPS, PYTHON } = await import("../helpers/python.ts");
+    const app = (timeout: number) => ({
+      wsgi: "plain_apps:app",
+      chdir: APPS,
+      python: PYTHON,
+      workers: 1,
+      timeout,
+    });
+    const config = (qTimeout: number) => ({
+      listen: { http: "127.0.0.1:0", https: false },
+      admin: { listen: "127.0.0.1:0" },
+      apps: { p: app(30), q: app(qTimeout) },
+      sites: [{
+        routes: [
+          { path: "/p/*", app: "p", strip_prefix: "/p" },
+          { path: "/q/*", app: "q", strip_prefix: "/q" },
+        ],
+      }],
+    });
+    const { dir, file } = await site(() => config(30));
+    try {
+      await using ferry = await startChild(["--config", file]);
+      const url = ferry.urls[0].replace(/\/$/, "");
+      const admin = await adminUrl(ferry);
+      const echo = async (app: string) => JSON.parse((await get(`${url}/${app}/echo`, "localhost")).body);
+      const p1 = await echo("p");
+      const q1 = await echo("q");
+      assert.deepEqual(
+        [p1.environ.SCRIPT_NAME, p1.environ.PATH_INFO],
+        ["/p", "/echo"],
+        "strip_prefix: SCRIPT_NAME",
+      );
+      assert.notEqual(p1.pid, q1.pid, "each app has its own workers");
+      const loaded = await fetch(`${admin}/load`, { method: "POST", body: JSON.stringify(config(31)) });
+      const result = await loaded.json();
+      assert.equal(loaded.status, 200, JSON.stringify(result));
+      assert.match(result.changes, /apps started: q; apps kept: p/);
+      assert.equal((await echo("p")).pid, p1.pid, "p's settings did not change: same worker");
+      assert.notEqual((await echo("q")).pid, q1.pid, "q's did: a new worker");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+/** Runs `deno ARGS` in `cwd` with a clean environment (no inherited INIT_CWD), as from a shell. */
+async function denoIn(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test(
+  "config e2e: from the user's folder: `deno task start` and an installed `ferry` resolve --config there",
+  needs("read", "write", "run", "env"),
+  async () => {
+    const { ROOT } = await import("../helpers/server.ts");
+    const { dir } = await site(twoSites());
+    const bin = await Deno.makeTempDir({ prefix: "ferry-install-" });
+    const denoDir = Deno.env.get("DENO_DIR");
+    const cache: Record<string, string> = denoDir === undefined ? {} : { DENO_DIR: denoDir };
+    try {
+      const task = await denoIn(dir, [
+        "task",
+        "--config",
+        join(ROOT, "deno.json"),
+        "start",
+        "--config",
+        "ferry.jsonc",
+        "--check",
+      ], cache);
+      assert.equal(task.code, 0, task.stderr);
+      assert.equal(JSON.parse(task.stdout).sites[0].routes.at(-1).static.root, join(dir, "dist"));
+      const install = await denoIn(ROOT, ["task", "install"], { ...cache, DENO_INSTALL_ROOT: bin });
+      assert.equal(install.code, 0, install.stderr);
+      const installed = await new Deno.Command(join(bin, "bin", "ferry"), {
+        args: ["--config", "ferry.jsonc", "--check"],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(installed.code, 0, new TextDecoder().decode(installed.stderr));
+      const printed = JSON.parse(new TextDecoder().decode(installed.stdout));
+      assert.equal(printed.sites[0].routes.at(-1).static.root, join(dir, "dist"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(bin, { recursive: true });
+    }
+  },
+);
