@@ -31,6 +31,11 @@ export interface Site {
   routes: readonly Route[];
 }
 
+/** Host values remembered with their site. */
+const HOST_MEMO_SIZE = 1024;
+/** A remembered host that no site answers. */
+const NO_SITE = Symbol("no site");
+
 /** No built-in mount took the path: the sites decide. */
 const PASS: Mount = { name: "pass", prefix: "/", handler: () => {} };
 
@@ -51,6 +56,7 @@ export class RouteTable implements Router {
   #wild: Site[] = [];
   #fallback: Site | undefined;
   #notFound: Mount;
+  #hosts = new Map<string, Site | typeof NO_SITE>();
   /** The last request routed, remembered when its answer did not depend on header fields. */
   #lastPath: string | undefined;
   #lastHost: string | undefined;
@@ -78,13 +84,23 @@ export class RouteTable implements Router {
 
   /** The site that answers `host` (a Host header or `:authority`); undefined: none. */
   siteFor(host: string): Site | undefined {
-    if (this.#exact.size > 0 || this.#wild.length > 0) {
-      const name = hostName(host);
-      const exact = this.#exact.get(name);
-      if (exact !== undefined) return exact;
-      for (const site of this.#wild) {
-        for (const p of site.hosts) if (p.startsWith("*.") && hostMatches(p, name)) return site;
-      }
+    if (this.#exact.size === 0 && this.#wild.length === 0) return this.#fallback;
+    // Clients send few distinct Host values: each is matched once, then remembered (bounded:
+    // the values come from clients).
+    const known = this.#hosts.get(host);
+    if (known !== undefined) return known === NO_SITE ? undefined : known;
+    const site = this.#match(host);
+    if (this.#hosts.size >= HOST_MEMO_SIZE) this.#hosts.clear();
+    this.#hosts.set(host, site ?? NO_SITE);
+    return site;
+  }
+
+  #match(host: string): Site | undefined {
+    const name = hostName(host);
+    const exact = this.#exact.get(name);
+    if (exact !== undefined) return exact;
+    for (const site of this.#wild) {
+      for (const p of site.hosts) if (p.startsWith("*.") && hostMatches(p, name)) return site;
     }
     return this.#fallback;
   }
