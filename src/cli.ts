@@ -252,6 +252,10 @@ export function parseCli(args: string[]): CliConfig {
 
 function acmeConfig(f: Record<string, unknown>, tls: CliConfig["tls"]): AcmeFlags | undefined {
   const given = valuesOf(ACME_OPTIONS, f);
+  if (given.domains === undefined && typeof f.config === "string" && f.config !== "") {
+    // A config names its ACME hosts itself (a site's "tls": { "acme": true }); the flags tune the CA.
+    return { ...defaultsOf(ACME_OPTIONS), ...given, domains: [] } as AcmeFlags;
+  }
   if (given.domains === undefined) {
     for (const [name, flag] of [["email", "--acme-email"], ["caCertFile", "--acme-ca-cert"]]) {
       if (given[name] !== undefined) {

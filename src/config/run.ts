@@ -26,6 +26,12 @@ import { splitAddress } from "./resolve.ts";
 import { flagsConfig } from "./from_flags.ts";
 import { PROXY_FACTORY } from "./proxy.ts";
 import type { FerryConfig } from "./types.ts";
+import { type AcmeConfig, AcmeIssuer } from "../acme/issuer.ts";
+import { acmeBanner, acmeConfig } from "../acme/setup.ts";
+import { acmeChallengeHandler } from "../acme/challenge.ts";
+import { AcmeStorage } from "../acme/storage.ts";
+import { ACME_OPTIONS, type AcmeFlags } from "../acme/acme_options.ts";
+import { defaultsOf } from "../option_spec.ts";
 
 /** Options that come from the config's `listen`, unless a flag gave them. */
 export function listenOptions(config: FerryConfig, flags: ServerOptions): ServerOptions {
@@ -95,6 +101,30 @@ async function siteCertificates(config: FerryConfig): Promise<Map<string, TlsMat
   return out;
 }
 
+/**
+ * Automatic HTTPS for the sites with `"tls": { "acme": true }`: their hosts are the names (Caddy's
+ * way: no separate flag); `--acme-email`, `--acme-directory`, `--acme-ca-cert`, `--acme-dir` tune it.
+ * Undefined when no site asks; a string says why it cannot run.
+ */
+async function acmeFor(
+  config: FerryConfig,
+  cli: CliConfig,
+  https: boolean,
+  http: boolean,
+): Promise<AcmeConfig | string | undefined> {
+  const names = new Set(cli.acme?.domains ?? []);
+  for (const site of config.sites ?? []) {
+    if (site.tls?.acme) { for (const h of site.hosts ?? []) names.add(h.toLowerCase()); }
+  }
+  if (names.size === 0) return undefined;
+  if (!https) return "a site asks for ACME certificates: the HTTPS listener must be on";
+  if (!http) {
+    return "a site asks for ACME certificates: the CA validates over plain HTTP, so listen.http must be on";
+  }
+  const flags: AcmeFlags = { ...defaultsOf(ACME_OPTIONS), ...cli.acme, domains: [...names] };
+  return await acmeConfig(flags);
+}
+
 /** Runs ferry from `cli.config.file`; resolves with the exit code. */
 export async function runConfig(cli: CliConfig): Promise<number> {
   const file = resolve(cli.config.file);
@@ -127,12 +157,34 @@ export async function runConfig(cli: CliConfig): Promise<number> {
   }
   const stats = new Stats();
   const log = createLogger(options, stats);
+  const acme = await acmeFor(config, cli, options.https, options.http);
+  if (typeof acme === "string") {
+    await log.close();
+    console.error(`ferry: ${acme}`);
+    return 2;
+  }
+  let issuer: AcmeIssuer | undefined;
+  const holderServer: { server?: Server } = {};
+  if (acme !== undefined) {
+    issuer = new AcmeIssuer(acme, {
+      certificate: (name, stored) => {
+        certificates.set(name, stored);
+        return holderServer.server?.setCertificate(name, stored);
+      },
+      status: (list) => {
+        if (holderServer.server !== undefined) holderServer.server.stats.acme = list;
+      },
+      log: (level, message, fields) => log[level](message, fields),
+    });
+    await issuer.loadStored();
+  }
   const holder: { reloader?: Reloader } = {};
   const graceMs = options.drainTimeout * 1000;
   const server = new Server(options, {
     app: (req, res) => sendError(res, req.headers.get("accept"), STATUS.NotFound, "Not Found"),
     tls: material,
     certificates,
+    acmeChallenge: acme === undefined ? undefined : acmeChallengeHandler(new AcmeStorage(acme.dir)),
     log,
     stats,
     stopping: () => holder.reloader?.current.retire(undefined, graceMs) ?? Promise.resolve(),
@@ -154,6 +206,8 @@ export async function runConfig(cli: CliConfig): Promise<number> {
     console.error(formatProblems(e.problems));
     return 2;
   }
+  holderServer.server = server;
+  if (issuer !== undefined) server.stats.acme = issuer.status;
   server.dispatcher = live.table;
   const reloader = holder.reloader = new Reloader(server, ctx, live, { baseDir: dirname(file), graceMs });
   let admin: Server | undefined;
@@ -178,6 +232,10 @@ export async function runConfig(cli: CliConfig): Promise<number> {
   const routes = live.table.sites.reduce((n, s) => n + s.routes.length, 0);
   console.log(`ferry: config ${file}: ${live.table.sites.length} sites, ${routes} routes`);
   if (admin !== undefined) console.log(`ferry: admin API on ${admin.urls[0]} (GET /config, POST /load)`);
+  if (issuer !== undefined) {
+    console.log(acmeBanner(issuer));
+    issuer.start();
+  }
 
   const offStop = onStopSignals({
     drain: () => {
@@ -206,6 +264,7 @@ export async function runConfig(cli: CliConfig): Promise<number> {
   };
   Deno.addSignalListener("SIGHUP", hup);
   await server.finished;
+  issuer?.stop();
   await admin?.shutdown();
   offStop();
   Deno.removeSignalListener("SIGHUP", hup);
