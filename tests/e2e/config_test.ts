@@ -460,3 +460,27 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "config e2e: SIGHUP with a broken file logs each problem and keeps the running config",
+  needs("read", "write", "run"),
+  async () => {
+    const { dir, file } = await site(twoSites());
+    await using ferry = await startChild(["--config", file]);
+    const url = ferry.urls[0].replace(/\/$/, "");
+    try {
+      await Deno.writeTextFile(file, '{ "sites": [{ "routes": [{ "path": "/x", "respnd": {} }] }] }');
+      ferry.child.kill("SIGHUP");
+      await until(() => ferry.stderr().includes("did you mean"), "the refusal");
+      assert.match(
+        ferry.stderr(),
+        /sites\[0\]\.routes\[0\]\.respnd: unknown key \(did you mean "respond"\?\)/,
+      );
+      assert.equal((await get(`${url}/ping`, "a.test")).body, "pong", "the old config keeps serving");
+      const metrics = await (await fetch(`${url}/_metrics`, { headers: { accept: "text/plain" } })).text();
+      assert.match(metrics, /^ferry_config_reloads_total\{result="failed"\} 1$/m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
