@@ -30,6 +30,7 @@ import { type AcmeConfig, AcmeIssuer } from "../acme/issuer.ts";
 import { acmeBanner, acmeConfig } from "../acme/setup.ts";
 import { acmeChallengeHandler } from "../acme/challenge.ts";
 import { AcmeStorage } from "../acme/storage.ts";
+import { setAcmeStatus } from "../acme/metrics.ts";
 import { ACME_OPTIONS, type AcmeFlags } from "../acme/acme_options.ts";
 import { defaultsOf } from "../option_spec.ts";
 
@@ -172,7 +173,7 @@ export async function runConfig(cli: CliConfig): Promise<number> {
         return holderServer.server?.setCertificate(name, stored);
       },
       status: (list) => {
-        if (holderServer.server !== undefined) holderServer.server.stats.acme = list;
+        if (holderServer.server !== undefined) setAcmeStatus(holderServer.server.stats, list);
       },
       log: (level, message, fields) => log[level](message, fields),
     });
@@ -207,7 +208,7 @@ export async function runConfig(cli: CliConfig): Promise<number> {
     return 2;
   }
   holderServer.server = server;
-  if (issuer !== undefined) server.stats.acme = issuer.status;
+  if (issuer !== undefined) setAcmeStatus(server.stats, issuer.status);
   server.dispatcher = live.table;
   const reloader = holder.reloader = new Reloader(server, ctx, live, { baseDir: dirname(file), graceMs });
   let admin: Server | undefined;
