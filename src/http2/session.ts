@@ -51,6 +51,9 @@ export interface SessionEvents {
 /** The session's tunables (see {@linkcode LIMITS} for the defaults). */
 export type SessionOptions = Partial<H2Limits> & { now?: () => number };
 
+/** The least room a read gets while a request body arrives (the reader shrinks back when idle). */
+const BODY_READ_BYTES = 64 * 1024;
+
 /** Streams remembered after they closed, to tell "closed" from "never opened". */
 const RECENT_CLOSED = 256;
 
@@ -138,9 +141,19 @@ export class H2Session implements StreamOwner {
     return this.#prefaceSeen && this.#control.settingsSeen;
   }
 
-  /** The reader's buffer to read into. */
+  /**
+   * The reader's buffer to read into: a few KiB, or {@linkcode BODY_READ_BYTES} while a request
+   * body is arriving, so that an upload takes a few large reads rather than one per frame.
+   */
   room(): Uint8Array {
-    return this.#reader.room();
+    let receiving = false;
+    for (const s of this.streams.values()) {
+      if (!s.remoteEnded) {
+        receiving = true;
+        break;
+      }
+    }
+    return this.#reader.room(receiving ? BODY_READ_BYTES : undefined);
   }
 
   /** Takes `n` bytes read into {@linkcode H2Session.room}. */

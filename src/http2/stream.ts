@@ -168,23 +168,54 @@ export class H2Body extends Body {
     }
   }
 
-  /** The next piece; waits for DATA; null at END_STREAM; throws when the stream was reset. */
-  protected async readChunk(): Promise<Uint8Array | null> {
+  /** Waits until a piece is queued; false at END_STREAM; throws when the stream was reset. */
+  async #ready(): Promise<boolean> {
     const s = this.#stream;
     while (this.#queue.length === 0) {
       if (s.resetCode !== -1) throw new StreamReset(s.resetCode, `stream ${s.id} was reset`);
-      if (s.remoteEnded) return null;
+      if (s.remoteEnded) return false;
       this.onWait?.(true);
       await new Promise<void>((resolve) => this.#waiter = resolve);
       this.onWait?.(false);
     }
-    const chunk = this.#queue.shift()!;
-    this.#queued -= chunk.length;
-    this.#owner.consumed(s, chunk.length);
-    if (s.maxBody > 0 && this.bytesRead + chunk.length > s.maxBody) {
+    return true;
+  }
+
+  /** `n` more bytes read: their credit goes back; past the mount's limit the body is refused. */
+  #took(n: number): void {
+    const s = this.#stream;
+    this.#queued -= n;
+    this.#owner.consumed(s, n);
+    if (s.maxBody > 0 && this.bytesRead + n > s.maxBody) {
       throw new Refusal(STATUS.ContentTooLarge, `request body is larger than ${s.maxBody} bytes`);
     }
+  }
+
+  /** The next piece; waits for DATA; null at END_STREAM; throws when the stream was reset. */
+  protected async readChunk(): Promise<Uint8Array | null> {
+    if (!await this.#ready()) return null;
+    const chunk = this.#queue.shift()!;
+    this.#took(chunk.length);
     return chunk;
+  }
+
+  /**
+   * Fills `into` with every piece queued that fits (a frame is 16 KiB, a read of the socket
+   * several of them): an upload writes its file in a few large pieces, not one per DATA frame.
+   */
+  protected override async readIntoChunk(into: Uint8Array): Promise<number | null> {
+    if (!await this.#ready()) return null;
+    let n = 0;
+    while (this.#queue.length > 0 && n < into.length) {
+      const chunk = this.#queue[0];
+      const take = Math.min(chunk.length, into.length - n);
+      into.set(take === chunk.length ? chunk : chunk.subarray(0, take), n);
+      n += take;
+      if (take === chunk.length) this.#queue.shift();
+      else this.#queue[0] = chunk.subarray(take);
+    }
+    this.#took(n);
+    return n;
   }
 
   /** Bytes still owed by the declared Content-Length. */
