@@ -110,5 +110,10 @@ export function describeChanges(old: LiveConfig, next: LiveConfig): string {
   if (started.length > 0) parts.push(`apps started: ${started.join(", ")}`);
   if (kept.length > 0) parts.push(`apps kept: ${kept.join(", ")}`);
   if (stopped.length > 0) parts.push(`apps stopped: ${stopped.join(", ")}`);
+  for (const key of ["listen", "admin"] as const) {
+    if (JSON.stringify(old.config[key]) !== JSON.stringify(next.config[key])) {
+      parts.push(`"${key}" changed: listeners are opened at start, so it takes effect at the next restart`);
+    }
+  }
   return parts.join("; ");
 }

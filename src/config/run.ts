@@ -126,6 +126,18 @@ async function acmeFor(
   return await acmeConfig(flags);
 }
 
+/** The flags that shape the flags' one site, which a config's sites replace. */
+function ignoredFlags(cli: CliConfig): string[] {
+  const g = cli.given;
+  const out: string[] = [];
+  if (g.root !== undefined) out.push("--root");
+  if (g.staticPrefix !== undefined) out.push("--static-prefix");
+  if (g.staticMounts !== undefined) out.push("--static");
+  if (g.app !== undefined) out.push("--app");
+  if (cli.wsgi !== undefined) out.push(cli.wsgi.interface === "asgi" ? "--asgi" : "--wsgi");
+  return out;
+}
+
 /** Runs ferry from `cli.config.file`; resolves with the exit code. */
 export async function runConfig(cli: CliConfig): Promise<number> {
   const file = resolve(cli.config.file);
@@ -140,6 +152,12 @@ export async function runConfig(cli: CliConfig): Promise<number> {
     console.error(`ferry: ${file}: ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}`);
     console.error(formatProblems(e.problems));
     return 2;
+  }
+  const ignored = ignoredFlags(cli);
+  if (ignored.length > 0) {
+    console.log(
+      `ferry: note: ${ignored.join(", ")} serve nothing beside --config: its routes say what is served`,
+    );
   }
   if ((options.workers ?? 1) !== 1) {
     console.error('ferry: --config runs one isolate: each app has its own workers ("workers" under "apps")');
