@@ -64,7 +64,7 @@ async function wsgiMetrics(url: string): Promise<{ restarts: Record<string, numb
 }
 
 for (
-  const [iface, app, resets] of [["asgi", "reset_apps:asgi_app", 400], [
+  const [iface, app, resets] of [["asgi", "reset_apps:asgi_app", 1000], [
     "wsgi",
     "reset_apps:wsgi_app",
     100,
@@ -80,7 +80,7 @@ for (
       const pid = await get(`${url}pid`);
       assert.equal(pid.status, 200);
       const before = fds(ferry.child.pid);
-      await resetClients(port, resets, iface === "asgi" ? 40 : 10, "slow");
+      await resetClients(port, resets, iface === "asgi" ? 50 : 10, "slow");
       await resetClients(port, 20, 10, "post");
       // Every request on the worker goes on: the same worker answers, nothing was replaced.
       const after = await get(`${url}pid`);
