@@ -272,16 +272,25 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
 
   /** Medians of `targets` in alternating rounds (lent to the ASGI rows). */
   async function measure(
-    targets: Array<{ name: string; url: string }>,
+    targets: Array<{ name: string; url: string; pid?: number }>,
     connections: number,
     metric: "rps",
+    cpu?: Record<string, number>,
   ): Promise<Record<string, number>> {
     const samples: Record<string, number[]> = {};
+    const cpuSamples: Record<string, number[]> = {};
     for (let round = 0; round < args.rounds; round++) {
       for (const t of rotate(targets, round)) {
-        (samples[t.name] ??= []).push((await load(t.url, { connections, duration: args.duration }))[metric]);
+        const before = t.pid === undefined ? undefined : await cpuSeconds(t.pid);
+        const r = await load(t.url, { connections, duration: args.duration });
+        (samples[t.name] ??= []).push(r[metric]);
+        const after = t.pid === undefined ? undefined : await cpuSeconds(t.pid);
+        if (before !== undefined && after !== undefined && r.requests > 0) {
+          (cpuSamples[t.name] ??= []).push((after - before) * 1e6 / r.requests);
+        }
       }
     }
+    if (cpu !== undefined) { for (const [k, v] of Object.entries(cpuSamples)) cpu[k] = median(v); }
     return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   }
 

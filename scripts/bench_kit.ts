@@ -133,14 +133,39 @@ export async function startDenoServe(name: string, file: string): Promise<Peer> 
  * the CPU a request costs, a measure that holds on a loaded machine where requests per second do not.
  */
 export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  // The process and its descendants: ferry's Python workers, gunicorn's and uWSGI's workers.
+  const parents = new Map<number, number>();
+  const ticks = new Map<number, number>();
   try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime, in clock ticks (USER_HZ, 100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    for await (const e of Deno.readDir("/proc")) {
+      if (!/^[0-9]+$/.test(e.name)) continue;
+      try {
+        const stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        parents.set(Number(e.name), Number(fields[1]));
+        // utime and stime, in clock ticks (USER_HZ, 100 on Linux).
+        ticks.set(Number(e.name), Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // gone meanwhile
+      }
+    }
   } catch {
     return undefined;
   }
+  if (!ticks.has(pid)) return undefined;
+  const tree = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const p of tree) total += ticks.get(p) ?? 0;
+  return total / 100;
 }
 
 /** ferry from `main.ts` with `flags`, on free ports, serving `dir`'s site and uploads. */

@@ -14,10 +14,16 @@ import { join } from "node:path";
 export interface PythonBenchContext {
   /** The bench's scratch directory. */
   dir: string;
-  /** Requests per second of each target, medians over the rounds. */
-  measure: (t: Array<{ name: string; url: string }>, connections: number, metric: "rps") => Promise<
-    Record<string, number>
-  >;
+  /**
+   * Requests per second of each target, medians over the rounds; with `cpu`, the CPU µs per request
+   * of each target given a `pid` (its process and descendants: ferry and its Python worker).
+   */
+  measure: (
+    t: Array<{ name: string; url: string; pid?: number }>,
+    connections: number,
+    metric: "rps",
+    cpu?: Record<string, number>,
+  ) => Promise<Record<string, number>>;
   /** Starts ferry with `flags` on free ports. */
   startFerry: (name: string, dir: string, flags: string[]) => Promise<BenchPeer>;
   /** Starts a command (stderr piped). */
@@ -54,6 +60,8 @@ export interface BenchRow {
   results: Record<string, number>;
   /** ferry against its peer, with the issue's target. */
   comparisons: Array<{ peer: string; ratio: number; target?: number }>;
+  /** CPU µs per request by server (the process and its workers), medians. */
+  cpu?: Record<string, number>;
 }
 
 const PYTHON = "/usr/bin/python3";
@@ -177,18 +185,21 @@ async def app(scope, receive, send):
     const peer: BenchPeer = { name: "uvicorn", child, http: port };
     try {
       await ctx.waitForPort(port, child, "uvicorn");
+      const cpu: Record<string, number> = {};
       const r = await ctx.measure(
         [
-          { name: "ferry", url: `http://127.0.0.1:${ferry.http}/hello` },
-          { name: "uvicorn", url: `http://127.0.0.1:${port}/hello` },
+          { name: "ferry", url: `http://127.0.0.1:${ferry.http}/hello`, pid: ferry.child.pid },
+          { name: "uvicorn", url: `http://127.0.0.1:${port}/hello`, pid: child.pid },
         ],
         10,
         "rps",
+        cpu,
       );
       rows.push({
         scenario: `${label}, 1 Python worker each, 10 connections`,
         unit: "req/s",
         results: r,
+        cpu,
         comparisons: [{ peer: "uvicorn (uvloop, httptools)", ratio: r.ferry / r.uvicorn, target }],
       });
     } finally {

@@ -159,6 +159,7 @@ function uwsgiServer(app: string): ServerSpec {
           app,
           "--disable-logging",
           "--master",
+          "--die-on-term", // SIGTERM is a reload to uWSGI otherwise
         ]),
       );
       const peer: Peer = { name: "uWSGI", child, http: port };
@@ -464,6 +465,7 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     servers: wsgiServers("pure:app"),
     load: { kind: "http", connections: 10 },
     metric: "req/s",
+    cpu: true,
     targets: [
       { peer: "gunicorn", label: "gunicorn (sync)", target: 2.5 },
       { peer: "uWSGI", label: "uWSGI (--http-socket, 1 process)", target: 1.5 },
@@ -476,6 +478,7 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     servers: wsgiServers("flaskhello:app"),
     load: { kind: "http", connections: 10 },
     metric: "req/s",
+    cpu: true,
     targets: [
       { peer: "gunicorn", label: "gunicorn (sync)", target: 1.2 },
       { peer: "uWSGI", label: "uWSGI (--http-socket, 1 process)" },
