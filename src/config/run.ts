@@ -94,10 +94,10 @@ async function siteCertificates(config: FerryConfig): Promise<Map<string, TlsMat
     if (tls.cert !== undefined && tls.key !== undefined) {
       material = { cert: await Deno.readTextFile(tls.cert), key: await Deno.readTextFile(tls.key) };
     } else if (tls.self_signed) {
-      material = await makeSelfSigned((site.hosts ?? []).filter((h) => !h.startsWith("*.")));
+      material = await makeSelfSigned(site.hosts ?? []);
     }
     if (material === undefined) continue;
-    for (const h of site.hosts ?? []) if (!h.startsWith("*.")) out.set(h.toLowerCase(), material);
+    for (const h of site.hosts ?? []) out.set(h.toLowerCase(), material);
   }
   return out;
 }

@@ -61,7 +61,12 @@ export class CertStore {
 
   /** The pair for a server name (SNI); the default for an unknown or absent one. */
   pick(serverName: string): TlsMaterial | undefined {
-    return this.#names.get(serverName.toLowerCase().replace(/\.$/, "")) ?? this.#default;
+    const name = serverName.toLowerCase().replace(/\.$/, "");
+    const exact = this.#names.get(name);
+    if (exact !== undefined) return exact;
+    // A `*.name` pair covers one more label (RFC 6125 §6.4.3), as a config site's `*.b.test` host.
+    const dot = name.indexOf(".");
+    return (dot > 0 ? this.#names.get("*" + name.slice(dot)) : undefined) ?? this.#default;
   }
 
   /**

@@ -300,7 +300,7 @@ Deno.test(
     const { dir, file } = await site((d) => ({
       listen: { http: false, https: "127.0.0.1:0" },
       sites: [
-        { hosts: ["a.test"], tls: { self_signed: true }, routes: [{ respond: { body: "a" } }] },
+        { hosts: ["a.test", "*.w.test"], tls: { self_signed: true }, routes: [{ respond: { body: "a" } }] },
         {
           hosts: ["b.test"],
           tls: { cert: `${d}/b.pem`, key: `${d}/b.key` },
@@ -316,6 +316,12 @@ Deno.test(
       const port = Number(new URL(ferry.urls[0]).port);
       assert.match(await subjectFor(port, "a.test"), /CN ?= ?a\.test/);
       assert.match(await subjectFor(port, "b.test"), /CN ?= ?b\.test/);
+      assert.match(
+        await subjectFor(port, "x.w.test"),
+        /CN ?= ?a\.test/,
+        "*.w.test: the wildcard host's site",
+      );
+      assert.match(await subjectFor(port, "y.x.w.test"), /CN ?= ?localhost/, "a wildcard covers one label");
       assert.match(
         await subjectFor(port, "c.test"),
         /CN ?= ?localhost/,
