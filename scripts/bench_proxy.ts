@@ -116,10 +116,11 @@ export async function startNginxProxy(dir: string): Promise<Peer> {
   const tmp = join(dir, `nginx-proxy-${http}`);
   await Deno.mkdir(tmp, { recursive: true });
   const conf = join(tmp, "nginx.conf");
+  // One process (no master): the bench reads the CPU of the process it started.
   await Deno.writeTextFile(
     conf,
     `user root;
-worker_processes 1;
+master_process off;
 daemon off;
 pid ${tmp}/nginx.pid;
 error_log ${tmp}/error.log;
