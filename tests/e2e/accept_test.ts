@@ -8,6 +8,7 @@
 import assert from "assert";
 import { startChild } from "../helpers/server.ts";
 import { needs } from "../helpers/needs.ts";
+import { ferryShell } from "../helpers/start_flags.ts";
 
 /** Debian's interpreter: Python's `socket` sets SO_LINGER 0, so `close()` sends a reset. */
 const PYTHON = "/usr/bin/python3";
@@ -58,5 +59,53 @@ Deno.test(
     assert.ok(lost >= 1, "the bursts reached the accept loop as connections already reset");
     assert.equal((await metrics(port)).accept.backoffs, 0, "a connection's reset is not a listener failure");
     assert.doesNotMatch(ferry.stderr(), /accept failed/);
+  },
+);
+
+Deno.test(
+  "accept: out of descriptors (ulimit -n 200) the loop waits briefly, at most 100 ms, and serves once they free",
+  needs("read", "run"),
+  async () => {
+    const child = new Deno.Command("bash", {
+      args: [
+        "-c",
+        `ulimit -n 200 && exec ${ferryShell(["--port", "0", "--no-https", "--log-format", "none"])}`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const errors = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    try {
+      while (!/listening on (\S+)/.test(out)) {
+        const { value: v, done } = await reader.read();
+        if (done) break;
+        out += v;
+      }
+      const url = /listening on (\S+)/.exec(out)![1];
+      const port = Number(new URL(url).port);
+      // 260 connections held open: past 200 descriptors, accept fails with EMFILE (listener-wide),
+      // again at each retry while they are held (2 s: time for the waits to grow, were they unbounded).
+      const held: Deno.Conn[] = [];
+      for (let i = 0; i < 260; i++) held.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const c of held) c.close();
+      // Once they are free, ferry serves again (/_metrics needs a descriptor too).
+      const res = await fetch(`${url}_metrics`, { signal: AbortSignal.timeout(30000) });
+      const m = await res.json();
+      assert.ok(m.accept.backoffs >= 1, JSON.stringify(m.accept));
+      assert.equal(m.accept.lost, 0);
+    } finally {
+      child.kill("SIGTERM");
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+      await child.status;
+    }
+    const waits = [...(await errors).matchAll(/accept failed .*retryMs=(\d+)/g)].map((x) => Number(x[1]));
+    assert.ok(waits.length >= 1, "each listener-wide failure is logged");
+    assert.ok(Math.max(...waits) <= 100, `waits: ${waits.join(",")}`);
+    assert.match(await errors, /Too many open files/);
   },
 );
