@@ -6,6 +6,7 @@
  * ```sh
  * deno task loadgen --url http://127.0.0.1:8080/hello --connections 50 --duration 10
  * deno task loadgen --url https://localhost:8443/hello --insecure --pipeline 16 --json
+ * deno task loadgen --h3 --url https://localhost:8443/hello --ca-cert certs/localhost-cert.pem --pipeline 16
  * ```
  *
  * @module
@@ -14,6 +15,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import cliProgress from "cli-progress";
 import * as hdr from "hdr-histogram-js";
+import { runH3 } from "./loadgen_h3.ts";
 
 /** Options of a run. */
 export interface LoadOptions {
@@ -352,6 +354,8 @@ if (import.meta.main) {
     .option("--body-file <file>", "request body")
     .option("--insecure", "accept any TLS certificate (self-signed ferry)")
     .option("--timeout <s>", "seconds without progress before a request times out", positive, 10)
+    .option("--h3", "HTTP/3 over QUIC (--pipeline: streams in flight per connection)")
+    .option("--ca-cert <file>", "PEM certificate to trust (HTTP/3: --insecure does not reach QUIC)")
     .option("--json", "print the result as JSON")
     .option("--no-progress", "no progress bar");
   program.parse(Deno.args, { from: "user" });
@@ -367,6 +371,7 @@ if (import.meta.main) {
         "--allow-net",
         "--allow-read",
         "--allow-env",
+        "--unstable-net",
         `--unsafely-ignore-certificate-errors=${host}`,
         new URL(import.meta.url).pathname,
         ...Deno.args,
@@ -399,11 +404,13 @@ if (import.meta.main) {
     : undefined;
   const total = options.requests > 0 ? options.requests : Math.round(options.duration);
   bar?.start(total, 0, { unit: options.requests > 0 ? "requests" : "s", rps: 0 });
-  const result = await run(options, (done, elapsed) => {
+  const tick = (done: number, elapsed: number) => {
     bar?.update(options.requests > 0 ? done : Math.min(total, Math.round(elapsed)), {
       rps: Math.round(done / Math.max(elapsed, 0.001)),
     });
-  });
+  };
+  const caCerts = f.caCert ? [await Deno.readTextFile(f.caCert)] : undefined;
+  const result = f.h3 ? await runH3({ ...options, caCerts }, tick) : await run(options, tick);
   bar?.stop();
   console.log(f.json ? JSON.stringify(result, null, 2) : table(result));
 }

@@ -34,6 +34,9 @@ const DROPPED = new Set([
   "x-request-id",
 ]);
 
+/** Bodies up to this size leave with their head in one write. */
+const SMALL_BODY = 16 * 1024;
+
 /** Where a response's bytes go: one QUIC send stream. */
 export interface StreamSink {
   /** Queues bytes on the stream; resolves when the stream took them (flow control permitting). */
@@ -174,6 +177,22 @@ export class H3Writer implements ResponseWriter {
     if (this.finished) throw new Error("response already finished");
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
     await this.#guard(async () => {
+      if (
+        this.#fields !== undefined && !this.#noBody && bytes !== undefined && bytes.length > 0 &&
+        bytes.length <= SMALL_BODY && this.bodyBytes + bytes.length === this.#length
+      ) {
+        // A whole small response: HEADERS and DATA in one write (each write is a QUIC stream op).
+        this.bodyBytes += bytes.length;
+        const head = frame(FRAME.HEADERS, encodeFieldSection(this.#fields));
+        this.#fields = undefined;
+        const dataHead = frameHead(FRAME.DATA, bytes.length);
+        const all = new Uint8Array(head.length + dataHead.length + bytes.length);
+        all.set(head);
+        all.set(dataHead, head.length);
+        all.set(bytes, head.length + dataHead.length);
+        await this.#put(all);
+        return await this.#sink.close();
+      }
       const head = this.#sendHead();
       if (this.#noBody) {
         this.bodyBytes += bytes.length;
@@ -206,6 +225,22 @@ export class H3Writer implements ResponseWriter {
     if (!this.headersSent) this.writeHead(200, [], chunk === undefined ? 0 : undefined);
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
     await this.#guard(async () => {
+      if (
+        this.#fields !== undefined && !this.#noBody && bytes !== undefined && bytes.length > 0 &&
+        bytes.length <= SMALL_BODY && this.bodyBytes + bytes.length === this.#length
+      ) {
+        // A whole small response: HEADERS and DATA in one write (each write is a QUIC stream op).
+        this.bodyBytes += bytes.length;
+        const head = frame(FRAME.HEADERS, encodeFieldSection(this.#fields));
+        this.#fields = undefined;
+        const dataHead = frameHead(FRAME.DATA, bytes.length);
+        const all = new Uint8Array(head.length + dataHead.length + bytes.length);
+        all.set(head);
+        all.set(dataHead, head.length);
+        all.set(bytes, head.length + dataHead.length);
+        await this.#put(all);
+        return await this.#sink.close();
+      }
       const head = this.#sendHead();
       if (this.#noBody) {
         if (bytes !== undefined) this.bodyBytes += bytes.length;

@@ -67,6 +67,42 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "loadgen --h3: 200 requests over HTTP/3 (QUIC) on 2 connections, 8 streams each, all 2xx",
+  needs("read", "run"),
+  async () => {
+    const { makeSelfSigned } = await import("../../src/tls/cert.ts");
+    const material = await makeSelfSigned();
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/ca.pem`, material.cert);
+    await using s = await startServer({ https: true, httpsPort: 0, tlsMaterial: material, http3: true });
+    const r = await deno([
+      "task",
+      "loadgen",
+      "--h3",
+      "--url",
+      `https://localhost:${s.httpsPort}/static/hello.txt`,
+      "--ca-cert",
+      `${dir}/ca.pem`,
+      "--connections",
+      "2",
+      "--pipeline",
+      "8",
+      "--requests",
+      "200",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
+    assert.equal(out.statuses["2xx"], out.requests);
+    assert.ok(out.requests >= 200, String(out.requests));
+    assert.deepEqual(out.errors, {});
+    assert.equal(s.server.stats.h3Connections, 2);
+    assert.equal(s.server.stats.h3Streams, out.requests);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
 Deno.test("bench: a quick run prints the Markdown table with ratios", needs("read", "run"), async () => {
   const r = await deno(["run", "-A", "--unstable-net", "scripts/bench.ts", "--quick", "--only", "hello"]);
   assert.equal(r.code, 0, r.stderr);
