@@ -65,8 +65,9 @@ class InnerRequest {
   headerListInner: Array<[string, string]> | null = null;
   redirectMode = "follow";
   redirectCount = 0;
-  urlList: Array<() => string>;
-  urlListProcessed: string[] = [];
+  #urlList: Array<() => string> | undefined;
+  #urlListProcessed: string[] | undefined;
+  #url: string | undefined;
   clientRid = null;
   blobUrlEntry = null;
   readonly #req: ServerRequest;
@@ -80,7 +81,21 @@ class InnerRequest {
     this.#req = req;
     this.serverRequest = req;
     this.#InnerBody = InnerBody;
-    this.urlList = [() => requestUrl(req)];
+  }
+
+  /** The URL list (redirects would add to a copy's): made when Deno first looks at it. */
+  get urlList(): Array<() => string> {
+    return this.#urlList ??= [() => this.url()];
+  }
+  set urlList(value: Array<() => string>) {
+    this.#urlList = value;
+  }
+
+  get urlListProcessed(): string[] {
+    return this.#urlListProcessed ??= [this.url()];
+  }
+  set urlListProcessed(value: string[]) {
+    this.#urlListProcessed = value;
   }
 
   get method(): string {
@@ -109,12 +124,13 @@ class InnerRequest {
   }
 
   url(): string {
-    return this.urlListProcessed[0] ??= this.urlList[0]();
+    return this.#url ??= requestUrl(this.#req);
   }
 
   currentUrl(): string {
-    const last = this.urlList.length - 1;
-    return this.urlListProcessed[last] ??= this.urlList[last]();
+    if (this.#urlList === undefined) return this.url();
+    const last = this.#urlList.length - 1;
+    return this.urlListProcessed[last] ??= this.#urlList[last]();
   }
 
   /** Deno asks this when the app first reads `request.signal`: `abort` runs when the client has gone. */

@@ -105,6 +105,21 @@ function plainAuthority(host: string, scheme: "http" | "https"): boolean {
   return plainHostName(host.slice(0, colon));
 }
 
+/** The last authority checked, and the answer: a connection's requests repeat their Host. */
+let lastAuthority = "";
+let lastScheme = "";
+let lastPlain = false;
+
+/** {@linkcode plainAuthority}, remembered for the last authority asked about. */
+function plainAuthorityMemo(host: string, scheme: "http" | "https"): boolean {
+  if (host !== lastAuthority || scheme !== lastScheme) {
+    lastPlain = plainAuthority(host, scheme);
+    lastAuthority = host;
+    lastScheme = scheme;
+  }
+  return lastPlain;
+}
+
 /**
  * The request's URL as `new Request(req.url).url` would give it: `req.url` itself when its parts
  * are in serialized form already, else through the URL parser (which throws a `TypeError` for a
@@ -122,7 +137,7 @@ export function requestUrl(req: ServerRequest): string {
   const start = scheme.length + 3;
   if (
     path.charCodeAt(0) === 0x2f && plain(path, PATH_OK) && !hasDotSegment(path) &&
-    plain(req.query, QUERY_OK) && plainAuthority(raw.slice(start, raw.indexOf("/", start)), scheme)
+    plain(req.query, QUERY_OK) && plainAuthorityMemo(raw.slice(start, raw.indexOf("/", start)), scheme)
   ) {
     return raw;
   }

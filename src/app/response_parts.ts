@@ -104,14 +104,20 @@ function isComplete(body: unknown): body is string | Uint8Array {
   return typeof body === "string" || body instanceof Uint8Array;
 }
 
+/** Whether an inner response's body is a static source not yet read. */
+function staticUnread(inner: InnerResponse | undefined): boolean {
+  return inner?.body?.streamOrStatic?.consumed === false;
+}
+
 /** The parts from Deno's state, or undefined when the response is one to read publicly. */
 function internalParts(response: Response, k: Keys): ResponseParts | undefined {
   const slots = response as unknown as Record<symbol, unknown>;
   const fastStatus = slots[k.fastStatus] as number;
-  // (A body read by the app keeps its fast fields: `bodyUsed` says so.)
-  if (fastStatus !== 0 && slots[k.fastConsumed] === false && !response.bodyUsed) {
+  if (fastStatus !== 0 && slots[k.fastConsumed] === false) {
     const body = slots[k.fastBody];
-    if (isComplete(body)) {
+    // A body read by the app keeps its fast fields: it is unread while still lazy (reading makes
+    // it), or while its static source says so.
+    if (isComplete(body) && (slots[k.lazyBody] != null || staticUnread(slots[k.inner] as InnerResponse))) {
       const kind = slots[k.fastKind];
       const headers = kind === KIND_NONE
         ? NO_FIELDS
