@@ -34,7 +34,7 @@ export function hopByHopNames(names: readonly string[], values: readonly string[
     if (names[i] !== "connection") continue;
     for (const t of values[i].split(",")) {
       const n = t.trim().toLowerCase();
-      if (n === "" || HOP_BY_HOP.has(n)) continue;
+      if (n === "" || n === "close" || HOP_BY_HOP.has(n)) continue;
       (out ??= new Set(HOP_BY_HOP)).add(n);
     }
   }

@@ -160,14 +160,18 @@ export class Pool {
     const timer = setTimeout(() => ac.abort(), ms);
     try {
       const a = t.address;
-      const conn = a.transport === "unix"
-        ? await Promise.race([
-          Deno.connect({ transport: "unix", path: a.path }),
+      let conn: Deno.Conn;
+      if (a.transport === "unix") {
+        // Deno's Unix connect takes no signal: one that completes after the timeout is closed.
+        const pending = Deno.connect({ transport: "unix", path: a.path });
+        ac.signal.addEventListener("abort", () => pending.then((c) => c.close(), () => {}));
+        conn = await Promise.race([
+          pending,
           new Promise<never>((_, reject) =>
             ac.signal.addEventListener("abort", () => reject(ac.signal.reason))
           ),
-        ])
-        : await Deno.connect({ hostname: a.hostname, port: a.port, signal: ac.signal });
+        ]);
+      } else conn = await Deno.connect({ hostname: a.hostname, port: a.port, signal: ac.signal });
       if (a.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
       return new UpstreamConn(conn);
     } catch (e) {

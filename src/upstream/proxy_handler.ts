@@ -256,13 +256,25 @@ async function attempt(
  */
 async function pumpBody(req: ServerRequest, conn: UpstreamConn): Promise<boolean> {
   const chunked = req.contentLength < 0; // forwardHead said Transfer-Encoding: chunked
+  // One buffer for the whole body (a fresh array per piece would wait for the collector: +70 MB
+  // for a 200 MB upload), with room before the data for a chunk-size line and after it for CRLF.
+  const buf = new Uint8Array(SIZE_ROOM + PIECE + 2);
+  const data = buf.subarray(SIZE_ROOM, SIZE_ROOM + PIECE);
   try {
     for (;;) {
-      const piece = await req.body.read();
-      if (piece === null) break;
-      if (piece.length === 0) continue;
-      if (chunked) await conn.write(chunk(piece));
-      else await conn.write(piece);
+      const n = await req.body.readInto(data);
+      if (n === null) break;
+      if (n === 0) continue;
+      if (!chunked) {
+        await conn.write(data.subarray(0, n));
+        continue;
+      }
+      const size = `${n.toString(16)}\r\n`;
+      const start = SIZE_ROOM - size.length;
+      for (let i = 0; i < size.length; i++) buf[start + i] = size.charCodeAt(i);
+      buf[SIZE_ROOM + n] = 13;
+      buf[SIZE_ROOM + n + 1] = 10;
+      await conn.write(buf.subarray(start, SIZE_ROOM + n + 2));
     }
     if (chunked) {
       let end = "0\r\n";
@@ -276,16 +288,10 @@ async function pumpBody(req: ServerRequest, conn: UpstreamConn): Promise<boolean
   }
 }
 
-/** `piece` as one chunk of a chunked body: size line, data, CRLF, in one array (one write). */
-function chunk(piece: Uint8Array): Uint8Array {
-  const size = `${piece.length.toString(16)}\r\n`;
-  const out = new Uint8Array(size.length + piece.length + 2);
-  for (let i = 0; i < size.length; i++) out[i] = size.charCodeAt(i);
-  out.set(piece, size.length);
-  out[out.length - 2] = 13;
-  out[out.length - 1] = 10;
-  return out;
-}
+/** Bytes of a request body read at once (Body.readInto wants at least 64 KiB). */
+const PIECE = 64 * 1024;
+/** Room for a chunk-size line before the data (16 hex digits and CRLF at most). */
+const SIZE_ROOM = 16;
 
 function ascii(s: string): Uint8Array {
   const out = new Uint8Array(s.length);

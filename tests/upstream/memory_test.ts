@@ -51,3 +51,42 @@ Deno.test(
     assert.ok(grew < 64, `RSS grew by ${grew.toFixed(1)} MiB`);
   },
 );
+
+Deno.test(
+  "memory: a 200 MB upload to an upstream that reads slowly keeps ferry's RSS within +64 MB",
+  needs("read", "run"),
+  async () => {
+    await using up = await startNodeUpstream();
+    await using ferry = await startChild([
+      "--no-https",
+      "--port",
+      "0",
+      "--max-body-bytes",
+      "1G",
+      "--proxy",
+      `/up/=${up.target}`,
+    ]);
+    const port = Number(new URL(ferry.urls[0]).port);
+    const pid = ferry.child.pid;
+    {
+      await using c = await RawClient.connect(port);
+      await c.send("POST /up/slow-sink HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+      assert.equal(new TextDecoder().decode((await c.response()).body), "5\n");
+    }
+    const base = await rssOf(pid);
+    await using c = await RawClient.connect(port, 120_000);
+    await c.send(`POST /up/slow-sink HTTP/1.1\r\nHost: a\r\nContent-Length: ${TOTAL}\r\n\r\n`);
+    const piece = new Uint8Array(256 * 1024).fill(0x62);
+    let peak = base;
+    for (let sent = 0, i = 0; sent < TOTAL; i++) {
+      const n = Math.min(piece.length, TOTAL - sent);
+      await c.send(n === piece.length ? piece : piece.subarray(0, n));
+      sent += n;
+      if (i % 16 === 0) peak = Math.max(peak, await rssOf(pid));
+    }
+    const res = await c.response();
+    assert.equal(new TextDecoder().decode(res.body), `${TOTAL}\n`);
+    const grew = (peak - base) / 2 ** 20;
+    assert.ok(grew < 64, `RSS grew by ${grew.toFixed(1)} MiB`);
+  },
+);
