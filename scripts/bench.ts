@@ -17,6 +17,7 @@
 
 import { asgiRows } from "./bench_python.ts";
 import { h2Rows } from "./bench_h2.ts";
+import { h3Rows } from "./bench_h3.ts";
 import { join } from "node:path";
 import { makeSelfSigned } from "../src/tls/cert.ts";
 import {
@@ -313,6 +314,20 @@ wrk.headers["Authorization"] = "Basic ${btoa("bench:bench")}"
           gunicorn: gunicornBin,
         };
         rows.push(...await asgiRows(ctx));
+      } else if (s.id === "h3") {
+        const { caddyBin } = await import("./bench_proxy.ts");
+        const kit = {
+          dir,
+          startFerry,
+          spawn,
+          pinned,
+          waitForPort,
+          stop,
+          freePort,
+          cpuSeconds,
+          caddy: caddyBin,
+        };
+        rows.push(...await h3Rows({ ...kit, rounds: args.rounds, duration: args.duration }));
       } else if (s.id === "h2") {
         rows.push(
           ...await h2Rows({

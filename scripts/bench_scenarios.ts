@@ -94,10 +94,10 @@ export interface Scenario {
   cpu?: boolean;
 }
 
-/** Rows declared elsewhere (HTTP/2 in `bench_h2.ts`, ASGI in `bench_python.ts`), run by `bench.ts`. */
+/** Rows declared elsewhere (HTTP/2 in `bench_h2.ts`, HTTP/3 in `bench_h3.ts`, ASGI in `bench_python.ts`), run by `bench.ts`. */
 export interface Delegated {
   /** Its `--only` id. */
-  id: "asgi" | "h2";
+  id: "asgi" | "h2" | "h3";
   /** Where its scenarios are declared. */
   declaredIn: string;
 }
@@ -487,6 +487,7 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
   },
   { id: "asgi", declaredIn: "scripts/bench_python.ts" },
   { id: "h2", declaredIn: "scripts/bench_h2.ts" },
+  { id: "h3", declaredIn: "scripts/bench_h3.ts" },
   {
     id: "ws",
     // One app file (`scripts/peers/ws_echo_app.ts`, `Deno.upgradeWebSocket`) served by ferry and
