@@ -172,3 +172,40 @@ Deno.test(
     assert.ok(back.has("hello from a\n"));
   },
 );
+
+Deno.test("faults: a bad chunk after the head cuts the client's response short and drops the upstream", async () => {
+  await using up = rawUpstream(async (conn) => {
+    await conn.write(
+      new TextEncoder().encode(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nmore\r\n0\r\n\r\n",
+      ),
+    );
+  });
+  await using s = await proxied([`/api/=${up.target}`]);
+  const res = await exchange(s.port, GET);
+  assert.equal(res.status, 200);
+  assert.equal(res.chunked, true);
+  assert.equal(res.complete, false); // no last chunk: the client knows the body is cut short
+  assert.ok(!text(res).includes("more"));
+  await until(() => up.state.closedByPeer === 1, "the proxy to drop the upstream connection");
+});
+
+Deno.test(
+  "faults: a PUT whose first target refuses is sent, body and all, to the next",
+  needs("run"),
+  async () => {
+    await using good = await startNodeUpstream("good");
+    await using s = await proxied([
+      `/api/=127.0.0.1:${freePort()},${good.target};policy=first;try_duration=5`,
+    ]);
+    const body = "p".repeat(70_000);
+    const res = await exchange(
+      s.port,
+      `PUT /api/echo HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    assert.equal(res.status, 200);
+    const echo = JSON.parse(text(res));
+    assert.deepEqual([echo.name, echo.method, echo.bodyBytes], ["good", "PUT", body.length]);
+    assert.equal(s.server.stats.upstreamRetries.get(`/api/ ${good.target}`), 1);
+  },
+);

@@ -245,3 +245,26 @@ Deno.test("proxy: the access log names the upstream target and its time", needs(
     }
   }
 });
+
+Deno.test(
+  "proxy: an HTTP/2 client's body of unknown length goes upstream chunked",
+  needs("read", "run"),
+  async () => {
+    await using up = await startNodeUpstream();
+    await using s = await proxied([`/api/=${up.target}`], { h2c: true });
+    // `-T -` streams stdin: HTTP/2 DATA frames without a Content-Length.
+    const curl = new Deno.Command("curl", {
+      args: ["-s", "--http2-prior-knowledge", "-X", "POST", "-T", "-", `http://127.0.0.1:${s.port}/api/echo`],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const w = curl.stdin.getWriter();
+    await w.write(new Uint8Array(150_000).fill(0x63));
+    await w.close();
+    const out = await curl.output();
+    const echo = JSON.parse(new TextDecoder().decode(out.stdout)) as Echo;
+    assert.equal(echo.method, "POST");
+    assert.equal(echo.bodyBytes, 150_000);
+    assert.deepEqual(valuesOf(echo.headers, "transfer-encoding"), ["chunked"]);
+  },
+);
