@@ -38,19 +38,21 @@ export class Reloader {
   #baseDir: string;
   #graceMs: number;
   #queue: Promise<unknown> = Promise.resolve();
+  #swapped: ((next: LiveConfig) => Promise<void>) | undefined;
 
   /** A reloader of `target`, which serves `live` now. */
   constructor(
     target: Swappable,
     ctx: BuildContext,
     live: LiveConfig,
-    options: { baseDir: string; graceMs: number },
+    options: { baseDir: string; graceMs: number; swapped?: (next: LiveConfig) => Promise<void> },
   ) {
     this.#target = target;
     this.#ctx = ctx;
     this.#live = live;
     this.#baseDir = options.baseDir;
     this.#graceMs = options.graceMs;
+    this.#swapped = options.swapped;
   }
 
   /** The running config. */
@@ -89,6 +91,8 @@ export class Reloader {
     stats.configReloadsOk++;
     const changes = describeChanges(old, next);
     log.info("config reloaded", { via: why, changes });
+    // What lives outside the table (the sites' certificates) follows; a failure there is logged.
+    await this.#swapped?.(next).catch((e) => log.error("after a reload", { error: String(e) }));
     // Not awaited: the old apps finish their requests in the background.
     old.retire(next, this.#graceMs).catch((e) =>
       log.error("retiring the old config failed", { error: String(e) })

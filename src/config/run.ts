@@ -85,7 +85,10 @@ export async function checkCommand(cli: CliConfig): Promise<number> {
 }
 
 /** The certificates of sites with `tls.cert`/`key` or `tls.self_signed`, by host name. */
-async function siteCertificates(config: FerryConfig): Promise<Map<string, TlsMaterial>> {
+async function siteCertificates(
+  config: FerryConfig,
+  selfSigned: Map<string, TlsMaterial> = new Map(),
+): Promise<Map<string, TlsMaterial>> {
   const out = new Map<string, TlsMaterial>();
   for (const site of config.sites ?? []) {
     const tls = site.tls;
@@ -94,7 +97,10 @@ async function siteCertificates(config: FerryConfig): Promise<Map<string, TlsMat
     if (tls.cert !== undefined && tls.key !== undefined) {
       material = { cert: await Deno.readTextFile(tls.cert), key: await Deno.readTextFile(tls.key) };
     } else if (tls.self_signed) {
-      material = await makeSelfSigned(site.hosts ?? []);
+      // Made once per set of hosts: a reload keeps the pair clients have seen.
+      const key = JSON.stringify(site.hosts ?? []);
+      material = selfSigned.get(key) ?? await makeSelfSigned(site.hosts ?? []);
+      selfSigned.set(key, material);
     }
     if (material === undefined) continue;
     for (const h of site.hosts ?? []) out.set(h.toLowerCase(), material);
@@ -165,10 +171,11 @@ export async function runConfig(cli: CliConfig): Promise<number> {
   }
   let material: TlsMaterial | undefined;
   let certificates = new Map<string, TlsMaterial>();
+  const selfSigned = new Map<string, TlsMaterial>();
   if (options.https) {
     try {
       material = (await loadCertificate(cli.tls)).material;
-      certificates = await siteCertificates(config);
+      certificates = await siteCertificates(config, selfSigned);
     } catch (e) {
       console.error(`ferry: ${e instanceof Error ? e.message : e}`);
       return 2;
@@ -228,7 +235,20 @@ export async function runConfig(cli: CliConfig): Promise<number> {
   holderServer.server = server;
   if (issuer !== undefined) setAcmeStatus(server.stats, issuer.status);
   server.dispatcher = live.table;
-  const reloader = holder.reloader = new Reloader(server, ctx, live, { baseDir: dirname(file), graceMs });
+  const reloader = holder.reloader = new Reloader(server, ctx, live, {
+    baseDir: dirname(file),
+    graceMs,
+    // A reload reads the sites' certificate files again (and makes self-signed ones for new hosts).
+    swapped: async (next) => {
+      if (!options.https) return;
+      for (const [name, m] of await siteCertificates(next.config, selfSigned)) {
+        const before = certificates.get(name);
+        if (before?.cert === m.cert && before.key === m.key) continue; // unchanged: no listener swap
+        certificates.set(name, m);
+        await server.setCertificate(name, m);
+      }
+    },
+  });
   let admin: Server | undefined;
   try {
     await server.listen();

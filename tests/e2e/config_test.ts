@@ -490,3 +490,39 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "config e2e: a reload brings a new site's certificate (SNI) without a restart",
+  needs("read", "write", "run"),
+  async () => {
+    const config = (hosts: string[]) => ({
+      listen: { http: "127.0.0.1:0", https: "127.0.0.1:0" },
+      admin: { listen: "127.0.0.1:0" },
+      sites: hosts.map((h) => ({
+        hosts: [h],
+        tls: { self_signed: true },
+        routes: [{ respond: { body: h } }],
+      })),
+    });
+    const { dir, file } = await site(() => config(["a.test"]));
+    try {
+      await using ferry = await startChild(["--config", file, "--cert-dir", join(dir, "certs")], 2);
+      const port = Number(new URL(ferry.urls.find((u) => u.startsWith("https"))!).port);
+      const admin = await adminUrl(ferry);
+      assert.match(await subjectFor(port, "n.test"), /CN ?= ?localhost/);
+      const loaded = await fetch(`${admin}/load`, {
+        method: "POST",
+        body: JSON.stringify(config(["a.test", "n.test"])),
+      });
+      assert.equal(loaded.status, 200, await loaded.text());
+      assert.match(
+        await subjectFor(port, "n.test"),
+        /CN ?= ?n\.test/,
+        "the load answers once the certificate is served",
+      );
+      assert.match(await subjectFor(port, "a.test"), /CN ?= ?a\.test/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
