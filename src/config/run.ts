@@ -249,6 +249,28 @@ export async function runConfig(cli: CliConfig): Promise<number> {
       }
     },
   });
+  // Before the listeners open: a SIGHUP must never meet the default action (ending the process).
+  const hup = async () => {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      log.error("SIGHUP: the config file cannot be read; the running config stays", {
+        file,
+        error: String(e),
+      });
+      return;
+    }
+    const result = await reloader.load(text, dirname(file), "SIGHUP");
+    if (result.ok) {
+      console.log(`ferry: config reloaded (${result.changes})`);
+      return;
+    }
+    console.error(
+      `ferry: config reload refused, the running config stays:\n${formatProblems(result.problems)}`,
+    );
+  };
+  Deno.addSignalListener("SIGHUP", hup);
   let admin: Server | undefined;
   try {
     await server.listen();
@@ -261,6 +283,7 @@ export async function runConfig(cli: CliConfig): Promise<number> {
       await admin.listen();
     }
   } catch (e) {
+    Deno.removeSignalListener("SIGHUP", hup);
     await server.shutdown();
     await live.retire(undefined, 0);
     console.error(`ferry: ${e instanceof Error ? e.message : String(e)}`);
@@ -284,24 +307,6 @@ export async function runConfig(cli: CliConfig): Promise<number> {
     },
     now: () => Deno.exit(1),
   });
-  const hup = async () => {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (e) {
-      log.error("SIGHUP: the config file cannot be read; the running config stays", {
-        file,
-        error: String(e),
-      });
-      return;
-    }
-    const result = await reloader.load(text, dirname(file), "SIGHUP");
-    if (result.ok) console.log(`ferry: config reloaded (${result.changes})`);
-    else {console.error(
-        `ferry: config reload refused, the running config stays:\n${formatProblems(result.problems)}`,
-      );}
-  };
-  Deno.addSignalListener("SIGHUP", hup);
   await server.finished;
   issuer?.stop();
   await admin?.shutdown();
