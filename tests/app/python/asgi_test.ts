@@ -257,6 +257,25 @@ Deno.test(
 );
 
 Deno.test(
+  "asgi: an exception after a complete response is one ERROR record with the request id and the traceback",
+  needs("read", "write", "run"),
+  async () => {
+    await using s = await startAsgi("asgi_apps:app", { workers: 1 });
+    assert.equal((await get(s.port, "/raise-after", "X-Request-Id: late-7\r\n")).status, 500);
+    await until(() => s.logText().includes("boom after the response"), "the traceback in the log");
+    // Records, not lines: a record's traceback spans lines; each record starts with its time.
+    const records = s.logText().split(/\n(?=\d{4}-\d\d-\d\dT)/).filter((r) =>
+      r.includes("boom after the response")
+    );
+    assert.equal(records.length, 1, s.logText());
+    assert.match(records[0], /ERROR/);
+    assert.match(records[0], /python app raised/);
+    assert.match(records[0], /id=late-7/);
+    assert.match(records[0], /Traceback/);
+  },
+);
+
+Deno.test(
   "asgi: a crash → 502 for its request, a replacement, and the next request served",
   needs("read", "write", "run"),
   async () => {

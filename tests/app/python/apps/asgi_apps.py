@@ -211,6 +211,10 @@ async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"partial", "more_body": True})
         raise ValueError("boom after the start")
+    if path == "/raise-after":
+        # As Starlette's ServerErrorMiddleware does: the 500 is sent, then the exception re-raised.
+        await respond(send, 500, b"Internal Server Error")
+        raise ValueError("boom after the response")
     if path == "/no-response":
         return
     if path == "/crash":
