@@ -1,9 +1,11 @@
 /**
  * The in-memory exchange harness (as hono's `app.request()`): builds a {@linkcode ServerRequest}
- * from a target and a few fields, runs a handler or a {@linkcode Router} (the flags' mount table or a config's route table) with a writer that
- * keeps what is written, and gives back the status, the header fields and the body. No socket,
- * no protocol: module logic is tested through the exchange contract alone, and the end-to-end
- * tests keep real sockets.
+ * from a target and a few fields, runs a handler or a {@linkcode Router} (the flags' mount table
+ * or a config's route table) through the real exchange policy (`exchange.ts`: a handler that
+ * throws is answered 500, a refusal its status, as on every protocol) with a writer that keeps
+ * what is written, and gives back the status, the header fields, the body and the error log. No
+ * socket, no protocol: module logic is tested through the exchange contract alone, and the
+ * end-to-end tests keep real sockets.
  *
  * @module
  */
@@ -14,6 +16,9 @@ import type { Handler, Router } from "./dispatch.ts";
 import { HeaderList } from "./headers.ts";
 import { type ConnectionInfo, ServerRequest, type TargetForm } from "./request.ts";
 import { type Capabilities, PreparedHeaders, type ResponseHeaders, type ResponseWriter } from "./writer.ts";
+import { type ExchangeServer, runExchange } from "./exchange.ts";
+import { Logger, type LogSink } from "../log/logger.ts";
+import { Stats } from "../stats.ts";
 
 /** What a harness request may say besides its target. */
 export interface HarnessRequest {
@@ -31,6 +36,8 @@ export interface HarnessRequest {
   secure?: boolean;
   /** The protocol version. @default {"HTTP/1.1"} */
   protocol?: string;
+  /** The server's counters, log and Retry-After; by default fresh counters and an in-memory log. */
+  server?: ExchangeServer;
 }
 
 /** What the handler answered. */
@@ -49,6 +56,17 @@ export interface HarnessResponse {
   header(name: string): string | undefined;
   /** The body as UTF-8. */
   text(): string;
+  /** What the exchange wrote to the error log (the default in-memory one; "" with `server`). */
+  readonly log: string;
+}
+
+/** An in-memory log sink. */
+class TextSink implements LogSink {
+  text = "";
+  write(p: Uint8Array): Promise<number> {
+    this.text += new TextDecoder().decode(p);
+    return Promise.resolve(p.length);
+  }
 }
 
 /** A body from bytes held in memory, handed out in one piece. */
@@ -243,9 +261,9 @@ export function harnessRequest(target: string, init: HarnessRequest = {}): Serve
 }
 
 /**
- * Runs `target` through `handler` (or the mount a dispatcher routes it to) in memory and gives
- * back what it answered. A handler's exception propagates, as the connection would turn it into
- * a 500.
+ * Runs `target` through `handler` (or the mount a dispatcher routes it to) in memory, through the
+ * exchange every protocol runs, and gives back what it answered: a handler's exception is a 500
+ * (logged as "handler failed"), a refusal its status, a handler that answers nothing a 500.
  *
  * @example
  * ```ts
@@ -261,8 +279,14 @@ export async function request(
 ): Promise<HarnessResponse> {
   const req = harnessRequest(target, init);
   const res = new MemoryWriter(req.method === "HEAD");
-  const h = typeof handler === "function" ? handler : handler.route(req.path, req).handler;
-  await h(req, res);
+  const mount = typeof handler === "function" ? { name: "harness", handler } : handler.route(req.path, req);
+  const sink = new TextSink();
+  const server = init.server ?? {
+    stats: new Stats(),
+    log: new Logger("none", sink, sink, "debug"),
+    retryAfter: () => "1",
+  };
+  await runExchange({ ctx: server, req, res, mount: mount.name }, mount.handler);
   const body = concatBytes(res.chunks, res.chunks.reduce((n, p) => n + p.length, 0));
   return {
     status: res.status,
@@ -272,5 +296,8 @@ export async function request(
     aborted: res.aborted,
     header: (name) => res.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1],
     text: () => new TextDecoder().decode(body),
+    get log() {
+      return sink.text;
+    },
   };
 }

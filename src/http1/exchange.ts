@@ -13,13 +13,18 @@
 
 import type { Body, ByteSource } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
-import { errorText, isConnectionError } from "../net/peer_errors.ts";
+import { isConnectionError } from "../net/peer_errors.ts";
 import { bodyFor } from "./body_for.ts";
 import { ParseError, type RequestHead } from "./parser.ts";
 import { type ClientPresence, type ConnectionInfo, ServerRequest } from "../http/request.ts";
-import { STATUS } from "../http/status.ts";
-import { SERVER_ALLOW, specialRefusal } from "./special.ts";
 import { sendError } from "../http/error_page.ts";
+import {
+  answerSpecial,
+  type ExchangeScope,
+  finishOpen,
+  handlerFailed,
+  requestIdFor,
+} from "../http/exchange.ts";
 import {
   CONTINUE_BYTES,
   type ExchangeFacts,
@@ -87,9 +92,6 @@ export interface ExchangeHost extends ByteSource, ConnectionInfo {
 /** A flush that nobody waits for failed: the output has marked itself failed. */
 function writeFailed(): void {}
 
-/** An incoming X-Request-Id that is kept (anything else is replaced by ferry's own). */
-const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
-
 /** The protocol versions a request says it speaks. */
 const HTTP_11 = "HTTP/1.1";
 const HTTP_10 = "HTTP/1.0";
@@ -134,10 +136,7 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
     this.#handler = mount.handler;
     const limit = this.#limit = mount.maxBodyBytes ?? ctx.options.maxBodyBytes;
     this.body = bodyFor(parsed, host, limit, ctx.options.maxHeaderBytes);
-    const incomingId = parsed.headers.get("x-request-id");
-    this.requestId = incomingId !== undefined && REQUEST_ID.test(incomingId)
-      ? incomingId
-      : ctx.nextRequestId();
+    this.requestId = requestIdFor(parsed.headers.get("x-request-id"), () => ctx.nextRequestId());
     this.res = new Http1Writer(this, this);
     const client = ctx.clientOf?.(parsed.headers, host.remoteAddr);
     const protocol = parsed.versionMinor === 1 ? HTTP_11 : HTTP_10;
@@ -255,18 +254,30 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
 
   /** Requests that no mount sees: shutting down, CONNECT, a body declared too large, `OPTIONS *`. */
   async #answerSpecial(): Promise<void> {
-    const ctx = this.#host.ctx;
-    const refusal = specialRefusal(this.parsed, ctx.draining, this.#limit);
-    if (refusal === undefined) {
-      // OPTIONS * (RFC 9110 §9.3.7): the server's own capabilities.
-      await this.res.send(STATUS.NoContent, [["Allow", SERVER_ALLOW]]);
-      return;
-    }
-    if (refusal.code === "draining") ctx.stats.drainRejections++;
-    else bump(ctx.stats.rejections, refusal.code);
-    this.#host.closeFor("refused");
-    const headers: Array<[string, string]> = refusal.retry ? [["Retry-After", ctx.retryAfter()]] : [];
-    await this.sendError(refusal.status, refusal.message, headers);
+    const host = this.#host;
+    await answerSpecial(
+      this.#scope(),
+      this.parsed,
+      host.ctx.draining,
+      this.#limit,
+      () => host.closeFor("refused"),
+    );
+  }
+
+  /** This exchange for the shared policy (`src/http/exchange.ts`). */
+  #scope(): ExchangeScope {
+    const host = this.#host;
+    return {
+      ctx: host.ctx,
+      req: this.req,
+      res: this.res,
+      mount: this.mount,
+      sendError: (status, message, headers) => this.sendError(status, message, headers),
+      // A body whose framing failed (or that was too large) leaves the stream out of sync.
+      refusing: (r) => {
+        if (r instanceof ParseError) host.closeFor("refused");
+      },
+    };
   }
 
   /** Waits for the handler (or handles its failure), then ends the exchange. */
@@ -311,14 +322,7 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
   async #endOpen(): Promise<boolean> {
     const { res, body } = this;
     const host = this.#host;
-    if (!res.finished) {
-      if (!res.headersSent) {
-        host.ctx.log.error("handler returned without responding", { id: this.requestId, mount: this.mount });
-        await this.#internalError();
-      } else {
-        await res.end();
-      }
-    }
+    await finishOpen(this.#scope());
     host.recorder.record(res, this.req, this.mount);
     if (!body.done) {
       if (
@@ -344,46 +348,17 @@ export class Exchange implements ResponseSink, ExchangeFacts, ClientPresence {
     await host.out.flush();
   }
 
-  /** Turns a handler's failure into the right response (or a close). */
+  /**
+   * Turns a handler's failure into its answer (the shared policy, `src/http/exchange.ts`), and the
+   * connection's close: a peer gone, a body out of sync, a response cut off after its head. A body
+   * cut short by a timeout was counted as that timeout already.
+   */
   async #handlerFailed(e: unknown): Promise<void> {
     const host = this.#host;
-    const ctx = host.ctx;
-    const res = this.res;
-    if (e instanceof ParseError) {
-      // The body's framing failed (or it was too large): the stream is out of sync. A body cut
-      // short by a timeout was counted as that timeout already.
-      if (host.timedOut === undefined) bump(ctx.stats.rejections, e.code);
-      host.closeFor("refused");
-      if (!res.headersSent && e.code !== "body_incomplete" && !host.socketClosed) {
-        await this.sendError(e.status, e.message);
-      } else {
-        res.abort();
-      }
-      return;
-    }
-    if (isConnectionError(e) || host.socketClosed) {
-      res.abort();
-      host.closeFor("peer-gone");
-      return;
-    }
-    ctx.stats.handlerErrors++;
-    ctx.log.error("handler failed", { id: this.requestId, mount: this.mount, error: errorText(e) });
-    if (!res.headersSent) await this.#internalError();
-    else {
-      // Headers are out: end the connection without completing the body, so the client sees a
-      // truncated response rather than a complete-looking wrong one.
-      res.abort();
-      host.closeFor("truncated");
-    }
-  }
-
-  #internalError(): Promise<void> {
-    return sendError(
-      this.res,
-      this.parsed.headers.get("accept"),
-      STATUS.InternalServerError,
-      "Internal Server Error",
-    );
+    const gone = (err: unknown) => isConnectionError(err) || host.socketClosed;
+    const outcome = await handlerFailed(this.#scope(), e, gone, host.timedOut !== undefined);
+    if (outcome === "gone") host.closeFor("peer-gone");
+    else if (outcome === "truncated") host.closeFor("truncated");
   }
 
   /**

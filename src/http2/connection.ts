@@ -12,11 +12,15 @@ import { isConnectionError } from "../net/peer_errors.ts";
 import { ExchangeRecorder } from "../http/recorder.ts";
 import { Output } from "../net/output.ts";
 import { ServerRequest } from "../http/request.ts";
-import { sendError } from "../http/error_page.ts";
-import { Refusal } from "../http/refusal.ts";
 import type { Handler } from "../http/dispatch.ts";
-import { STATUS } from "../http/status.ts";
 import { KNOWN_METHODS } from "../http/methods.ts";
+import {
+  answerSpecial,
+  type ExchangeScope,
+  finishOpen,
+  handlerFailed,
+  requestIdFor,
+} from "../http/exchange.ts";
 import { bump, type Stats } from "../stats.ts";
 import { ERROR, errorName } from "./errors.ts";
 import { H2Session } from "./session.ts";
@@ -24,7 +28,6 @@ import type { H2Stream } from "./stream.ts";
 import { StreamReset } from "./stream.ts";
 import { H2Writer } from "./writer.ts";
 
-const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 const HTTP2 = "HTTP/2";
 /** How long, and how many bytes, a connection ended by an error reads on after its GOAWAY. */
 const LINGER_MS = 1000;
@@ -187,8 +190,7 @@ export class H2Connection implements ServedConnection {
     this.deadline = Math.min(this.deadline, Date.now() + CHECK_MS);
     const head = stream.head;
     const mount = (!this.secure && ctx.redirectMount) || ctx.dispatcher.route(head.path, head);
-    const incoming = head.headers.get("x-request-id");
-    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : ctx.nextRequestId();
+    const id = requestIdFor(head.headers.get("x-request-id"), () => ctx.nextRequestId());
     const o = ctx.options;
     const res = new H2Writer(this.session, stream, this, {
       head: head.method === "HEAD",
@@ -235,65 +237,25 @@ export class H2Connection implements ServedConnection {
   ): Promise<void> {
     const ctx = this.#ctx;
     const head = stream.head;
+    const scope: ExchangeScope = { ctx, req, res, mount };
+    const gone = (e: unknown) => e instanceof StreamReset || isConnectionError(e) || this.#closed;
     try {
-      if (head.method === "CONNECT" || head.contentLength > limit) {
-        const connect = head.method === "CONNECT";
-        bump(ctx.stats.rejections, connect ? "connect" : "body_too_large");
-        await sendError(
-          res,
-          head.headers.get("accept"),
-          connect ? STATUS.NotImplemented : STATUS.ContentTooLarge,
-          connect
-            ? "CONNECT is not supported: ferry is not a proxy"
-            : `request body is larger than ${limit} bytes`,
-        );
-        return;
-      }
-      if (!KNOWN_METHODS.has(head.method)) {
-        // As HTTP/1.1 answers it (RFC 9110 §9.1): a method ferry does not know is not an app's.
-        bump(ctx.stats.rejections, "unknown_method");
-        await sendError(res, head.headers.get("accept"), STATUS.NotImplemented, "unknown method");
-        return;
-      }
-      if (head.form === "asterisk") {
-        await res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
+      // The requests no mount sees (a drain is GOAWAY's, not a request's, on HTTP/2).
+      if (
+        head.method === "CONNECT" || !KNOWN_METHODS.has(head.method) || head.contentLength > limit ||
+        head.form === "asterisk"
+      ) {
+        await answerSpecial(scope, head, false, limit);
         return;
       }
       if (limit > 0 && head.contentLength < 0) stream.maxBody = limit;
       ctx.stats.countRequest(mount, head.method);
       await handler(req, res);
-      if (!res.finished) {
-        if (!res.headersSent) {
-          ctx.log.error("handler returned without responding", { id: req.id, mount });
-          await sendError(
-            res,
-            head.headers.get("accept"),
-            STATUS.InternalServerError,
-            "Internal Server Error",
-          );
-        } else await res.end();
-      }
+      await finishOpen(scope);
     } catch (e) {
-      await this.#failed(e, req, res, mount);
+      const outcome = await handlerFailed(scope, e, gone);
+      if (outcome === "failed" || outcome === "refused") await finishOpen(scope).catch(() => res.abort());
     }
-  }
-
-  async #failed(e: unknown, req: ServerRequest, res: H2Writer, mount: string): Promise<void> {
-    const ctx = this.#ctx;
-    if (e instanceof StreamReset || isConnectionError(e) || this.#closed) {
-      res.abort();
-      return;
-    }
-    if (e instanceof Refusal && !res.headersSent) {
-      await sendError(res, req.headers.get("accept"), e.status, e.message).catch(() => res.abort());
-      return;
-    }
-    ctx.stats.handlerErrors++;
-    ctx.log.error("handler failed", { id: req.id, mount, error: String((e as Error)?.stack ?? e) });
-    if (!res.headersSent) {
-      await sendError(res, req.headers.get("accept"), STATUS.InternalServerError, "Internal Server Error")
-        .catch(() => res.abort());
-    } else res.abort();
   }
 
   /** Part of the writer's sink: whether the socket has closed. */

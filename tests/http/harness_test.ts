@@ -7,6 +7,7 @@
 import assert from "assert";
 import { harnessRequest, request } from "../../src/http/harness.ts";
 import type { Handler } from "../../src/http/dispatch.ts";
+import { Refusal } from "../../src/http/refusal.ts";
 
 Deno.test("harness: the request a handler sees", async () => {
   const req = harnessRequest("/a/b?c=1&d", { headers: { Host: "example.com", "X-One": "1" } });
@@ -63,7 +64,7 @@ Deno.test("harness: HEAD and 204 carry no body; a body past Content-Length is re
   assert.ok(refused instanceof RangeError, String(refused));
 });
 
-Deno.test("harness: capabilities by name: close is offered, switch is not; a handler's exception propagates", async () => {
+Deno.test("harness: capabilities by name: close is offered, switch is not", async () => {
   let offered: string[] = [];
   const res = await request((_req, res) => {
     offered = (["close", "switch"] as const).filter((n) => res.capability(n) !== undefined);
@@ -72,5 +73,23 @@ Deno.test("harness: capabilities by name: close is offered, switch is not; a han
   }, "/");
   assert.deepEqual(offered, ["close"]);
   assert.equal(res.text(), "bye");
-  await assert.rejects(request(() => Promise.reject(new Error("boom")), "/"), /boom/);
+});
+
+Deno.test("harness: the real exchange: a throw is 500 (logged once), a refusal its status, no answer 500", async () => {
+  const thrown = await request(() => Promise.reject(new Error("boom")), "/");
+  assert.equal(thrown.status, 500);
+  assert.equal(thrown.text(), "Internal Server Error\n");
+  assert.equal(thrown.log.match(/handler failed/g)?.length, 1, thrown.log);
+  assert.match(thrown.log, /Error: boom/);
+  const refused = await request(() => Promise.reject(new Refusal(409, "a directory has that name")), "/");
+  assert.deepEqual([refused.status, refused.text(), refused.log], [409, "a directory has that name\n", ""]);
+  const silent = await request(() => {}, "/");
+  assert.equal(silent.status, 500);
+  assert.match(silent.log, /handler returned without responding/);
+  const late = await request(async (_req, res) => {
+    res.writeHead(200);
+    await res.write("part");
+    throw new Error("late");
+  }, "/");
+  assert.deepEqual([late.status, late.aborted, late.text()], [200, true, "part"], "cut off after the head");
 });

@@ -1,14 +1,23 @@
 /**
- * Requests that no mount sees, and what they are answered: `503` while shutting down, `501` for
- * CONNECT (ferry is not a proxy), `413` for a body declared larger than the mount allows (RFC
- * 9110 §15.5.14: refused from the declared length, unread), and `OPTIONS *` (§9.3.7), which is
- * about the server itself.
+ * Requests that no mount sees, and what they are answered, on every protocol: `503` while
+ * shutting down, `501` for CONNECT (ferry is not a proxy) and for a method it does not know (RFC
+ * 9110 §9.1; HTTP/1.1's parser refuses those first), `413` for a body declared larger than the
+ * mount allows (§15.5.14: refused from the declared length, unread), and `OPTIONS *` (§9.3.7),
+ * which is about the server itself.
  *
  * @module
  */
 
-import type { RequestHead } from "./parser.ts";
-import { STATUS } from "../http/status.ts";
+import { STATUS } from "./status.ts";
+import { KNOWN_METHODS } from "./methods.ts";
+
+/** What the special refusals look at in a request head. */
+export interface SpecialHead {
+  /** The method. */
+  readonly method: string;
+  /** The declared body length; -1 for none. */
+  readonly contentLength: number;
+}
 
 /** The methods ferry's server as a whole allows, for `OPTIONS *`. */
 export const SERVER_ALLOW = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
@@ -20,7 +29,7 @@ export interface SpecialRefusal {
   /** Why, for the client. */
   message: string;
   /** What it is counted as: `draining` (a drain refusal) or a rejection reason code. */
-  code: "draining" | "connect" | "body_too_large";
+  code: "draining" | "connect" | "unknown_method" | "body_too_large";
   /** Whether a `Retry-After` goes with it. */
   retry: boolean;
 }
@@ -28,7 +37,7 @@ export interface SpecialRefusal {
 /**
  * Whether `head` is one of the requests no mount sees: the refusal for it, or undefined for
  * `OPTIONS *` (answered 204 with {@linkcode SERVER_ALLOW}). Call it only for such requests
- * (draining, CONNECT, a declared body over `limit`, an asterisk target).
+ * (draining, CONNECT, an unknown method, a declared body over `limit`, an asterisk target).
  *
  * @example
  * ```ts ignore
@@ -36,7 +45,7 @@ export interface SpecialRefusal {
  * ```
  */
 export function specialRefusal(
-  head: RequestHead,
+  head: SpecialHead,
   draining: boolean,
   limit: number,
 ): SpecialRefusal | undefined {
@@ -55,6 +64,9 @@ export function specialRefusal(
       code: "connect",
       retry: false,
     };
+  }
+  if (!KNOWN_METHODS.has(head.method)) {
+    return { status: STATUS.NotImplemented, message: "unknown method", code: "unknown_method", retry: false };
   }
   if (head.contentLength > limit) {
     return {
