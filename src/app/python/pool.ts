@@ -357,6 +357,13 @@ export class PythonPool {
     return this.#all.size;
   }
 
+  /** Requests sent to the workers and not yet ended (what a test waits on, instead of a clock). */
+  get inflight(): number {
+    let n = 0;
+    for (const w of this.#all) n += w.inflight;
+    return n;
+  }
+
   #takeIdle(): PythonWorker | undefined {
     const w = this.#idle.pop();
     if (w !== undefined) this.#gauges();

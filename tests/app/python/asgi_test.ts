@@ -315,8 +315,7 @@ Deno.test(
   async () => {
     await using s = await startAsgi("asgi_apps:app", { workers: 1, concurrency: 2, maxQueue: 0 });
     const slow = [get(s.port, "/sleep?a"), get(s.port, "/sleep?b")];
-    await until(() => s.stats.wsgiBusy === 1 && s.pool.size === 1, "busy");
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => s.pool.inflight === 2, "both to run in the worker");
     const third = await get(s.port, "/pid");
     assert.equal(third.status, 503);
     assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200]);

@@ -203,7 +203,7 @@ Deno.test(
     const fast = get(s.port, "/sleep?0.3");
     await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
     const pipelined = get(s.port, "/pid");
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => s.pool.inflight === 2 || s.stats.wsgiQueued > 0, "the second request to be placed");
     assert.equal(s.stats.wsgiQueued, 0, "pipelined to the worker, not queued");
     await Promise.all([fast, pipelined]);
     // Slow requests teach the pool that this app is slow.

@@ -6,6 +6,7 @@
 import assert from "assert";
 import { exchange, text } from "../../helpers/client.ts";
 import { startWsgi } from "../../helpers/python.ts";
+import { until } from "../../helpers/server.ts";
 import { needs } from "../../helpers/needs.ts";
 
 const get = (port: number, target: string) => exchange(port, `GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`);
@@ -25,7 +26,7 @@ Deno.test(
     assert.equal(s.pool.size, 1);
     // A fifth while four run: with no queue it is a 503, as a busy single-threaded worker's would be.
     const busy = [1, 2, 3, 4].map((i) => get(s.port, `/slow?b${i}`));
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => s.pool.inflight === 4, "the four to run in the worker's threads");
     assert.equal((await get(s.port, "/marks")).status, 503);
     await Promise.all(busy);
   },
