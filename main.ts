@@ -272,6 +272,10 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     const isolates = options.workers === 0 ? navigator.hardwareConcurrency : (options.workers ?? 1);
+    if (options.http3 && !options.https) {
+      console.error("ferry: --http3 needs the HTTPS listener (its port and certificate): drop --no-https");
+      return 2;
+    }
     if (isolates > 1 && options.http3) {
       console.error(
         "ferry: --http3 runs in one isolate (a QUIC endpoint cannot share its UDP port): drop --workers or --http3",
