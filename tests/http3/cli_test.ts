@@ -1,6 +1,6 @@
 /**
  * `--http3` on the command line: it is off by default (no UDP listener, no Alt-Svc); it needs the
- * HTTPS listener; it runs in one isolate. Each refusal names what to change and exits 2 or 1.
+ * HTTPS listener; it runs in one isolate. Each refusal names what to change and exits 2.
  */
 
 import assert from "assert";
