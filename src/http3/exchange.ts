@@ -20,6 +20,8 @@ import { bump } from "../stats.ts";
 import { isConnectionError } from "../net/peer_errors.ts";
 import { type H3Stream, StreamGone } from "./stream.ts";
 import { H3Writer, type StreamSink } from "./writer.ts";
+import { FRAME, frame } from "./frames.ts";
+import { encodeFieldSection } from "./qpack.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 /** The protocol as handlers, logs and gateways see it (WSGI's SERVER_PROTOCOL, ASGI's `http_version` "3"). */
@@ -60,6 +62,13 @@ export async function serveStream(host: ExchangeHost, stream: H3Stream, sink: St
   const client = ctx.clientOf?.(head.headers, host.remoteAddr);
   const req = new ServerRequest(head, HTTP3, stream.body, host, id, performance.now(), client, stream);
   const limit = mount.maxBodyBytes ?? ctx.options.maxBodyBytes;
+  if (!stream.remoteEnded && head.headers.get("expect")?.toLowerCase() === "100-continue") {
+    // RFC 9110 §10.1.1: the client waits for 100 before its body; it is sent when the body is read.
+    stream.body.onFirstRead = () =>
+      res.headersSent
+        ? Promise.resolve()
+        : sink.write(frame(FRAME.HEADERS, encodeFieldSection([[":status", "100"]])));
+  }
   try {
     if (head.method === "CONNECT" || head.contentLength > limit) {
       const connect = head.method === "CONNECT";

@@ -19,6 +19,8 @@ export interface H3Response {
   headers: Map<string, string>;
   body: Uint8Array;
   trailers: Map<string, string> | undefined;
+  /** Interim (1xx) statuses before the response, in order. */
+  interim: number[];
   /** Whether the stream ended cleanly (FIN) rather than being reset. */
   complete: boolean;
 }
@@ -137,6 +139,7 @@ export async function readResponse(readable: ReadableStream<Uint8Array>): Promis
     headers: new Map(),
     body: new Uint8Array(0),
     trailers: undefined,
+    interim: [],
     complete: false,
   };
   const parts: Uint8Array[] = [];
@@ -158,7 +161,7 @@ export async function readResponse(readable: ReadableStream<Uint8Array>): Promis
             if (status >= 200) {
               res.status = status;
               res.headers = map;
-            }
+            } else res.interim.push(status);
           } else res.trailers = map;
         }
       }

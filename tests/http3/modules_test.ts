@@ -158,3 +158,35 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "h3 modules: Expect: 100-continue gets an interim 100 when the handler reads the body, then the answer",
+  needsQuic("read", "write", "run"),
+  async () => {
+    let sawBody = false;
+    await using s = await startServer({
+      ...H3,
+      handler: async (req, res) => {
+        const body = await req.body.bytes();
+        sawBody = true;
+        await res.send(200, [], `got ${body.length}`);
+      },
+    });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const { writer, response } = await c.open(
+      hd([[":method", "POST"], [":scheme", "https"], [":path", "/up"], [":authority", "localhost"], [
+        "content-length",
+        "5",
+      ], ["expect", "100-continue"]]),
+    );
+    // The client holds its body back; the handler's read makes ferry send 100 first.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sawBody, false);
+    await writer.write(fr(0, new TextEncoder().encode("hello")));
+    await writer.close();
+    const res = await response;
+    assert.deepEqual(res.interim, [100]);
+    assert.equal(res.status, 200);
+    assert.equal(dec.decode(res.body), "got 5");
+  },
+);
