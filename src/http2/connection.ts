@@ -77,6 +77,8 @@ export class H2Connection implements ServedConnection {
   /** Handlers still running, by stream. */
   #running = new Set<H2Stream>();
   #idleSince = 0;
+  /** When our SETTINGS must have been acknowledged by (ms since the epoch). */
+  #ackBy = Infinity;
   #flushDue = false;
 
   /** Wraps an accepted connection; `early` are bytes already read from it (the sniffed preface). */
@@ -120,6 +122,8 @@ export class H2Connection implements ServedConnection {
     stats.h2ConnectionsActive++;
     const o = this.#ctx.options;
     this.deadline = o.headerTimeout > 0 ? Date.now() + o.headerTimeout * 1000 : Infinity;
+    // Our SETTINGS must be acknowledged within the same time (RFC 9113 §6.5.3: SETTINGS_TIMEOUT).
+    this.#ackBy = this.deadline;
     try {
       this.session.start();
       if (this.#early !== undefined) {
@@ -282,7 +286,10 @@ export class H2Connection implements ServedConnection {
     this.out.release();
     const k = this.#ctx.options.keepaliveTimeout;
     this.#idleSince = Date.now();
-    this.deadline = k > 0 ? this.#idleSince + k * 1000 : Infinity;
+    this.deadline = Math.min(
+      k > 0 ? this.#idleSince + k * 1000 : Infinity,
+      this.session.settingsAcked ? Infinity : this.#ackBy,
+    );
   }
 
   #maybeClose(): void {
@@ -305,7 +312,20 @@ export class H2Connection implements ServedConnection {
       this.#closeSocket();
       return;
     }
+    if (!this.session.settingsAcked && now >= this.#ackBy) {
+      // RFC 9113 §6.5.3: a peer that does not acknowledge our SETTINGS in time.
+      bump(stats.h2Limits, "settings_timeout");
+      this.session.goaway(ERROR.SETTINGS_TIMEOUT, "SETTINGS not acknowledged");
+      this.flush().finally(() => this.#closeSocket());
+      return;
+    }
     if (this.session.streams.size === 0 && this.#running.size === 0) {
+      const k = o.keepaliveTimeout;
+      if (k > 0 && now < this.#idleSince + k * 1000) {
+        // Woken for the SETTINGS ACK, which came: idle until the keep-alive timeout.
+        this.deadline = this.#idleSince + k * 1000;
+        return;
+      }
       bump(stats.timeouts, "keepalive");
       this.session.goaway(ERROR.NO_ERROR, "idle");
       this.flush().finally(() => this.#closeSocket());

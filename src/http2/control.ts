@@ -34,6 +34,8 @@ export class ControlFrames {
   queued = 0;
   /** Whether the client's first SETTINGS came. */
   settingsSeen = false;
+  /** Whether the peer has acknowledged our SETTINGS (RFC 9113 §6.5.3). */
+  settingsAcked = false;
   #out: Output;
   #limits: H2Limits;
   #count: (what: string) => void;
@@ -56,6 +58,7 @@ export class ControlFrames {
       if (f.payload.length !== 0) {
         throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
       }
+      this.settingsAcked = true;
       return 0;
     }
     if (f.payload.length % 6 !== 0) {

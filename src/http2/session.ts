@@ -136,6 +136,11 @@ export class H2Session implements StreamOwner {
     }
   }
 
+  /** Whether the client has acknowledged our SETTINGS (RFC 9113 §6.5.3). */
+  get settingsAcked(): boolean {
+    return this.#control.settingsAcked;
+  }
+
   /** Whether the client's preface (the magic and its first SETTINGS) has arrived. */
   get prefaceSeen(): boolean {
     return this.#prefaceSeen && this.#control.settingsSeen;

@@ -57,9 +57,12 @@ export class Client {
   /** The encoder, shared by every header block of the connection. */
   enc: HpackEncoder = new HpackEncoder(4096);
 
-  /** The preface and an empty SETTINGS. */
+  /**
+   * The preface, SETTINGS, and the ACK of the server's SETTINGS (sent with its own, before any
+   * frame is read: a client that never acknowledges is closed with SETTINGS_TIMEOUT).
+   */
   start(settings: Array<[number, number]> = []): Uint8Array {
-    return concat([PREFACE, this.settings(settings)]);
+    return concat([PREFACE, this.settings(settings), this.settings([], FLAG.ACK)]);
   }
 
   /** SETTINGS with `[id, value]` pairs. */
