@@ -38,7 +38,7 @@ export const PREFACE: Uint8Array = new TextEncoder().encode("PRI * HTTP/2.0\r\n\
 export const FRAME_HEADER_BYTES = 9;
 
 /** The read buffer of a connection between bursts (it grows for larger frames and shrinks back). */
-const IDLE_BUFFER_BYTES = 4096;
+const IDLE_BUFFER_BYTES = 1024;
 
 /** One frame as read. Its payload is valid only until the reader is given more bytes. */
 export interface Frame {
@@ -87,16 +87,20 @@ export class FrameReader {
   }
 
   /**
-   * A place to read at least `min` more bytes into. The buffer it returns stays this reader's
-   * until the read into it is committed: only here, between reads, is it ever replaced.
+   * A place to read at least `min` more bytes into (by default 4 KiB, or 1 KiB when nothing is
+   * buffered: an idle connection waits on a small buffer, as HTTP/1.1's does). The buffer it
+   * returns stays this reader's until the read into it is committed: only here, between reads, is
+   * it ever replaced.
    */
-  room(min = 4096): Uint8Array {
+  room(min?: number): Uint8Array {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
       if (this.#shrinkWanted && this.#buf.length > IDLE_BUFFER_BYTES) {
         this.#buf = new Uint8Array(IDLE_BUFFER_BYTES);
       }
+      min ??= IDLE_BUFFER_BYTES;
     }
+    min ??= 4096;
     this.#shrinkWanted = false;
     if (this.#buf.length - this.#end < min) {
       const live = this.#end - this.#start;

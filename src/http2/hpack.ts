@@ -240,7 +240,8 @@ export class HpackEncoder {
   /** The smallest size to announce in the next block (§4.2), or -1. */
   #pendingMin = -1;
   #pendingFinal = -1;
-  #out = new Uint8Array(1024);
+  /** The block being written: allocated on first use, given back by {@linkcode HpackEncoder.release}. */
+  #out: Uint8Array = EMPTY;
   #len = 0;
 
   /** An encoder whose table may hold `tableSize` octets (the peer's SETTINGS_HEADER_TABLE_SIZE). */
@@ -255,6 +256,11 @@ export class HpackEncoder {
     this.#pendingMin = this.#pendingMin === -1 ? next : Math.min(this.#pendingMin, next);
     this.#pendingFinal = next;
     this.#table.resize(next);
+  }
+
+  /** Gives the block buffer back (an idle connection keeps only its table). */
+  release(): void {
+    this.#out = EMPTY;
   }
 
   /** Encodes the fields (names lower-case, values latin1) as one block. */
@@ -308,7 +314,7 @@ export class HpackEncoder {
 
   #room(n: number): Uint8Array {
     if (this.#len + n > this.#out.length) {
-      const grown = new Uint8Array(Math.max(this.#out.length * 2, this.#len + n));
+      const grown = new Uint8Array(Math.max(this.#out.length * 2, this.#len + n, 1024));
       grown.set(this.#out.subarray(0, this.#len));
       this.#out = grown;
     }

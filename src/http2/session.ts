@@ -183,6 +183,7 @@ export class H2Session implements StreamOwner {
   /** Lets an idle reader drop its buffer. */
   shrink(): void {
     this.#reader.shrink();
+    this.#encoder.release();
   }
 
   /**
