@@ -1,29 +1,30 @@
 /**
  * The exchange glue of HTTP/3: one request stream's head becomes the contract's
  * `ServerRequest`, its stream an {@linkcode H3Writer}, and the dispatcher's handler runs between
- * them with the same failure mapping as HTTP/2 (CONNECT 501, a body over the limit 413, a
- * handler that did not answer 500, a handler that threw 500 or a reset). Kept apart so that it
- * can move onto the shared exchange (`src/http/`) as HTTP/1.1's and HTTP/2's do.
+ * them under the exchange policy every protocol shares (`src/http/exchange.ts`: the request id,
+ * the special requests, the failure mapping, a response left open).
  *
  * @module
  */
 
 import type { ConnectionContext } from "../http/connection_context.ts";
 import type { ExchangeRecorder } from "../http/recorder.ts";
-import type { Handler } from "../http/dispatch.ts";
 import type { ConnectionInfo } from "../http/request.ts";
 import { ServerRequest } from "../http/request.ts";
-import { sendError } from "../http/error_page.ts";
-import { Refusal } from "../http/refusal.ts";
-import { STATUS } from "../http/status.ts";
-import { bump } from "../stats.ts";
 import { isConnectionError } from "../net/peer_errors.ts";
+import {
+  answerSpecial,
+  type ExchangeScope,
+  finishOpen,
+  handlerFailed,
+  requestIdFor as sharedRequestId,
+} from "../http/exchange.ts";
+import { KNOWN_METHODS } from "../http/methods.ts";
 import { type H3Stream, StreamGone } from "./stream.ts";
 import { H3Writer, type StreamSink } from "./writer.ts";
 import { FRAME, frame } from "./frames.ts";
 import { encodeFieldSection } from "./qpack.ts";
 
-const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 /** The protocol as handlers, logs and gateways see it (WSGI's SERVER_PROTOCOL, ASGI's `http_version` "3"). */
 export const HTTP3 = "HTTP/3";
 
@@ -39,7 +40,7 @@ export interface ExchangeHost extends ConnectionInfo {
 
 /** A fresh request id, or the client's `X-Request-Id` when it is a sane one. */
 export function requestIdFor(ctx: ConnectionContext, incoming: string | undefined): string {
-  return incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : ctx.nextRequestId();
+  return sharedRequestId(incoming, () => ctx.nextRequestId());
 }
 
 /** The HSTS value for this server's responses (HTTP/3 is always TLS). */
@@ -69,55 +70,25 @@ export async function serveStream(host: ExchangeHost, stream: H3Stream, sink: St
         ? Promise.resolve()
         : sink.write(frame(FRAME.HEADERS, encodeFieldSection([[":status", "100"]])));
   }
+  const scope: ExchangeScope = { ctx, req, res, mount: mount.name };
   try {
-    if (head.method === "CONNECT" || head.contentLength > limit) {
-      const connect = head.method === "CONNECT";
-      bump(stats.rejections, connect ? "connect" : "body_too_large");
-      await sendError(
-        res,
-        head.headers.get("accept"),
-        connect ? STATUS.NotImplemented : STATUS.ContentTooLarge,
-        connect
-          ? "CONNECT is not supported: ferry is not a proxy"
-          : `request body is larger than ${limit} bytes`,
-      );
-    } else if (head.form === "asterisk") {
-      await res.send(STATUS.NoContent, [["Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"]]);
+    if (
+      head.method === "CONNECT" || !KNOWN_METHODS.has(head.method) || head.contentLength > limit ||
+      head.form === "asterisk"
+    ) {
+      await answerSpecial(scope, head, false, limit);
     } else {
       if (limit > 0 && head.contentLength < 0) stream.maxBody = limit;
       stats.countRequest(mount.name, head.method);
-      await run(mount.handler, req, res, host, mount.name);
+      await mount.handler(req, res);
+      await finishOpen(scope);
     }
   } catch (e) {
-    await failed(e, req, res, host, mount.name);
+    const gone = (err: unknown) => err instanceof StreamGone || isConnectionError(err) || host.closed;
+    const outcome = await handlerFailed(scope, e, gone);
+    if (outcome === "failed" || outcome === "refused") await finishOpen(scope).catch(() => res.abort());
   } finally {
     host.recorder.record(res, req, mount.name, stream.id);
     host.recorder.flush();
   }
-}
-
-async function run(handler: Handler, req: ServerRequest, res: H3Writer, host: ExchangeHost, mount: string) {
-  await handler(req, res);
-  if (res.finished) return;
-  if (res.headersSent) return await res.end();
-  host.ctx.log.error("handler returned without responding", { id: req.id, mount });
-  await sendError(res, req.headers.get("accept"), STATUS.InternalServerError, "Internal Server Error");
-}
-
-async function failed(e: unknown, req: ServerRequest, res: H3Writer, host: ExchangeHost, mount: string) {
-  const ctx = host.ctx;
-  if (e instanceof StreamGone || isConnectionError(e) || host.closed) {
-    res.abort();
-    return;
-  }
-  if (e instanceof Refusal && !res.headersSent) {
-    await sendError(res, req.headers.get("accept"), e.status, e.message).catch(() => res.abort());
-    return;
-  }
-  ctx.stats.handlerErrors++;
-  ctx.log.error("handler failed", { id: req.id, mount, error: String((e as Error)?.stack ?? e) });
-  if (!res.headersSent) {
-    await sendError(res, req.headers.get("accept"), STATUS.InternalServerError, "Internal Server Error")
-      .catch(() => res.abort());
-  } else res.abort();
 }
