@@ -10,53 +10,10 @@ import zlib from "zlib";
 import { exchange, header, RawClient, type RawResponse, text } from "../helpers/client.ts";
 import { rssOf, startChild, startServer } from "../helpers/server.ts";
 import { etagFor } from "../../src/static/serve_static.ts";
-import { missing, needs } from "../helpers/needs.ts";
+import { needs } from "../helpers/needs.ts";
+import { appJs, big, brSidecar, gzSidecar, largeText, outside, page, root } from "../helpers/static_site.ts";
 
 const H = "Host: t\r\n";
-// The fixture files, written only when this run may write (see needs.ts).
-const FILES = missing("read", "write").length === 0;
-const root = FILES ? await Deno.makeTempDir({ prefix: "ferry-static-" }) : "";
-const outside = FILES ? await Deno.makeTempDir({ prefix: "ferry-outside-" }) : "";
-// The shared site is removed when the module's tests are done (not by a test of its own, which
-// asserted nothing and left the tests after it running against a deleted root).
-globalThis.addEventListener("unload", () => {
-  if (!FILES) return;
-  Deno.removeSync(root, { recursive: true });
-  Deno.removeSync(outside, { recursive: true });
-});
-
-const big = new Uint8Array(3 * 1024 * 1024);
-const page = "<!doctype html><title>page</title>\n" + "<p>ferry serves pages</p>\n".repeat(200);
-const appJs = "console.log('sidecars');\n".repeat(100);
-const largeText = "a line of compressible text for streaming compression\n".repeat(12000); // ~650 KB
-
-const gzSidecar = zlib.gzipSync(new TextEncoder().encode(appJs), { level: 1 });
-const brSidecar = zlib.brotliCompressSync(new TextEncoder().encode(appJs));
-if (FILES) {
-  for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 9) * 7) & 0xff;
-  await Deno.writeTextFile(`${root}/a.txt`, "hello static\n");
-  await Deno.writeFile(`${root}/big.bin`, big);
-  await Deno.writeTextFile(`${root}/page.html`, page);
-  await Deno.writeTextFile(`${root}/large.txt`, largeText);
-  await Deno.writeTextFile(`${root}/data.unknownext`, "??");
-  await Deno.writeTextFile(`${root}/.secret`, "dotfile");
-  await Deno.mkdir(`${root}/sub`);
-  await Deno.writeTextFile(`${root}/sub/index.html`, "<p>sub index</p>");
-  await Deno.mkdir(`${root}/list`);
-  await Deno.writeTextFile(`${root}/list/<script>x.txt`, "x");
-  await Deno.writeTextFile(`${root}/list/plain.txt`, "p");
-  await Deno.writeTextFile(`${root}/sp ace é.txt`, "spaced");
-  await Deno.writeTextFile(`${root}/%2e%2e`, "a file literally named %2e%2e");
-  await Deno.writeTextFile(`${root}/app.js`, appJs);
-  await Deno.writeFile(`${root}/app.js.gz`, gzSidecar);
-  await Deno.writeFile(`${root}/app.js.br`, brSidecar);
-  await Deno.writeTextFile(`${outside}/secret.txt`, "outside the root");
-  await Deno.symlink(`${outside}/secret.txt`, `${root}/escape.txt`);
-  await Deno.symlink(outside, `${root}/escape-dir`);
-  await Deno.writeTextFile(`${root}/inner.txt`, "inner");
-  await Deno.symlink(`${root}/inner.txt`, `${root}/link-inside.txt`);
-}
-
 function serve(extra: Parameters<typeof startServer>[0] = {}) {
   return startServer({ root, ...extra });
 }
