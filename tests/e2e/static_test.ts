@@ -11,7 +11,7 @@ import { exchange, header, RawClient, type RawResponse, text } from "../helpers/
 import { rssOf, startChild, startServer } from "../helpers/server.ts";
 import { etagFor } from "../../src/static/serve_static.ts";
 import { needs } from "../helpers/needs.ts";
-import { appJs, big, brSidecar, gzSidecar, largeText, outside, page, root } from "../helpers/static_site.ts";
+import { appJs, big, brSidecar, gzSidecar, largeText, page, root } from "../helpers/static_site.ts";
 
 const H = "Host: t\r\n";
 function serve(extra: Parameters<typeof startServer>[0] = {}) {
