@@ -184,9 +184,12 @@ Deno.test(
   needs("read", "write", "run"),
   async () => {
     await using s = await startWsgi("plain_apps:app", { workers: 1, pipeline: 2 });
-    const first = get(s.port, "/sleep-crash"); // running: sleeps, then kills its worker
+    const marker = `${await Deno.makeTempDir()}/crash`;
+    const first = get(s.port, `/sleep-crash?${marker}`); // running: kills its worker once told
     await until(() => s.stats.wsgiBusy === 1, "the worker to be busy");
     const behind = get(s.port, "/pid"); // pipelined behind it on the same worker
+    await until(() => s.pool.inflight === 2, "the second request to be pipelined to the worker");
+    await Deno.writeTextFile(marker, "");
     assert.equal((await first).status, 502);
     const after = await behind;
     assert.equal(after.status, 200, "a request the dead worker never began goes to the replacement");

@@ -111,7 +111,12 @@ def _crash(environ, start_response):
 
 
 def _sleep_crash(environ, start_response):
-    time.sleep(0.3)
+    # Dies once the file named by the query exists (the test makes it when it is ready), or at
+    # once without one; 10 s at most.
+    marker = environ.get("QUERY_STRING", "")
+    deadline = time.time() + 10
+    while marker and not os.path.exists(marker) and time.time() < deadline:
+        time.sleep(0.01)
     os._exit(9)
 
 
