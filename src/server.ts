@@ -63,6 +63,11 @@ export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
 /** How long an over-capacity client is given to read its 503 before the socket closes. */
 const REFUSE_LINGER_MS = 1000;
+/**
+ * Whether `--unstable-net` is on (its QUIC API is there): `listenTls`'s `reusePort` needs it, and
+ * Deno exits the process on an unstable option used without it (`deno test --allow-net`).
+ */
+const UNSTABLE_NET = typeof (Deno as unknown as { QuicEndpoint?: unknown }).QuicEndpoint === "function";
 /** A replaced listener closes after this long with nothing accepted (its backlog is then empty). */
 const RETIRE_QUIET_MS = 25;
 /** A replaced listener closes after this long at most, quiet or not. */
@@ -654,7 +659,7 @@ export class Server implements ConnectionContext {
         port,
         ...this.#certs.listenOptions(),
         alpnProtocols: this.options.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
-        reusePort: true,
+        ...(UNSTABLE_NET ? { reusePort: true } : {}),
       } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
     );
   }
