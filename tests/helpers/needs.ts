@@ -6,14 +6,24 @@
  * @module
  */
 
-/** The `--allow-*` flag of a permission. */
-function flag(name: Deno.PermissionName): string {
-  return `--allow-${name}`;
+/** A permission, or `unstable-net` (`--unstable-net`: TLS listeners with SO_REUSEPORT, QUIC). */
+export type Need = Deno.PermissionName | "unstable-net";
+
+/** The flag of a need. */
+function flag(name: Need): string {
+  return name === "unstable-net" ? "--unstable-net" : `--allow-${name}`;
+}
+
+/** Whether `--unstable-net` is on (its QUIC API is there). */
+function unstableNet(): boolean {
+  return typeof (Deno as unknown as { QuicEndpoint?: unknown }).QuicEndpoint === "function";
 }
 
 /** Which of `names` this run has not granted. */
-export function missing(...names: Deno.PermissionName[]): Deno.PermissionName[] {
-  return names.filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+export function missing(...names: Need[]): Need[] {
+  return names.filter((name) =>
+    name === "unstable-net" ? !unstableNet() : Deno.permissions.querySync({ name }).state !== "granted"
+  );
 }
 
 /** The file and line of the test that called {@linkcode needs} (from the call stack). */
@@ -36,7 +46,7 @@ function caller(): string {
  * Deno.test("reads a fixture", needs("read"), () => {});
  * ```
  */
-export function needs(...names: Deno.PermissionName[]): { ignore: boolean } {
+export function needs(...names: Need[]): { ignore: boolean } {
   const absent = missing(...names);
   if (absent.length > 0) {
     console.warn(`SKIPPED: ${caller()} needs ${names.map(flag).join(" ")} (deno task test grants it)`);

@@ -18,6 +18,7 @@ import {
   MAX_FRAME_BYTES,
   requestFrame,
 } from "../../../src/app/python/frames.ts";
+import { needs } from "../../helpers/needs.ts";
 
 function feed(reader: FrameReader, bytes: Uint8Array): void {
   let off = 0;
@@ -80,37 +81,44 @@ async function python(code: string, stdin: Uint8Array): Promise<string> {
   }
 }
 
-Deno.test("frames: a request frame carries credit, the marshalled environ and the body, as Python reads it", async () => {
-  const w = new MarshalWriter();
-  writeEnviron(w, [["PATH_INFO", "/caf\u00c3\u00a9"], ["A", ""], ["LONG", "x".repeat(300)], ["NUL", "a\0b"]]);
-  const f = requestFrame(9, 4096, w.bytes(), new Uint8Array([7, 8]));
-  const v = new DataView(f.buffer);
-  assert.equal(v.getUint8(0), FRAME.Request);
-  assert.equal(v.getUint32(1), 9);
-  assert.equal(v.getUint32(5), f.length - FRAME_HEADER_BYTES);
-  assert.equal(v.getUint32(9), 4096);
-  const got = JSON.parse(
-    await python(
-      `import sys, json, ferry_protocol as p
+Deno.test(
+  "frames: a request frame carries credit, the marshalled environ and the body, as Python reads it",
+  needs("read", "write", "run"),
+  async () => {
+    const w = new MarshalWriter();
+    writeEnviron(w, [["PATH_INFO", "/caf\u00c3\u00a9"], ["A", ""], ["LONG", "x".repeat(300)], [
+      "NUL",
+      "a\0b",
+    ]]);
+    const f = requestFrame(9, 4096, w.bytes(), new Uint8Array([7, 8]));
+    const v = new DataView(f.buffer);
+    assert.equal(v.getUint8(0), FRAME.Request);
+    assert.equal(v.getUint32(1), 9);
+    assert.equal(v.getUint32(5), f.length - FRAME_HEADER_BYTES);
+    assert.equal(v.getUint32(9), 4096);
+    const got = JSON.parse(
+      await python(
+        `import sys, json, ferry_protocol as p
 data = sys.stdin.buffer.read()
 frames, rest = p.split_frames(data)
 (kind, sid, payload), = frames
 credit, environ, body = p.decode_request(payload)
 print(json.dumps([kind, sid, rest, credit, environ, list(body), environ["PATH_INFO"].encode("latin-1").decode("utf-8")]))`,
-      f,
-    ),
-  );
-  assert.deepEqual(got, [
-    FRAME.Request,
-    9,
-    f.length,
-    4096,
-    { PATH_INFO: "/caf\u00c3\u00a9", A: "", LONG: "x".repeat(300), NUL: "a\0b" },
-    [7, 8],
-    "/caf\u00e9",
-  ]);
-  assert.deepEqual([...creditPayload(65536)], [0, 1, 0, 0]);
-});
+        f,
+      ),
+    );
+    assert.deepEqual(got, [
+      FRAME.Request,
+      9,
+      f.length,
+      4096,
+      { PATH_INFO: "/caf\u00c3\u00a9", A: "", LONG: "x".repeat(300), NUL: "a\0b" },
+      [7, 8],
+      "/caf\u00e9",
+    ]);
+    assert.deepEqual([...creditPayload(65536)], [0, 1, 0, 0]);
+  },
+);
 
 /** Random frames of several requests, as ferry batches them into one write. */
 const batches = fc.array(
@@ -156,16 +164,19 @@ Deno.test("frames: a batch of many requests' frames reads back whole and in orde
   );
 });
 
-Deno.test("frames: the Python side splits a batch into the same frames at every cut", async () => {
-  const samples = fc.sample(batches, 40);
-  const streams = samples.map((frames) =>
-    concat(frames.map((f) => encodeFrame(f.type, f.stream, f.payload)))
-  );
-  // One Python run checks every sample at every cut point: the whole frames before the cut, then
-  // the rest once the remainder arrives, must be the batch in order.
-  const input = concat(streams.map((s) => concat([u32(s.length), s])));
-  const out = await python(
-    `import sys, ferry_protocol as p
+Deno.test(
+  "frames: the Python side splits a batch into the same frames at every cut",
+  needs("read", "write", "run"),
+  async () => {
+    const samples = fc.sample(batches, 40);
+    const streams = samples.map((frames) =>
+      concat(frames.map((f) => encodeFrame(f.type, f.stream, f.payload)))
+    );
+    // One Python run checks every sample at every cut point: the whole frames before the cut, then
+    // the rest once the remainder arrives, must be the batch in order.
+    const input = concat(streams.map((s) => concat([u32(s.length), s])));
+    const out = await python(
+      `import sys, ferry_protocol as p
 data = sys.stdin.buffer.read()
 pos, results = 0, []
 while pos < len(data):
@@ -177,16 +188,17 @@ while pos < len(data):
         assert first + rest == whole and at + stop == end == len(batch), cut
     results.append(";".join("%d,%d,%s" % (k, s, b.hex()) for k, s, b in whole))
 print("\\n".join(results))`,
-    input,
-  );
-  const expected = samples.map((frames) =>
-    frames.map((f) =>
-      `${f.type},${f.stream},${[...f.payload].map((b) => b.toString(16).padStart(2, "0")).join("")}`
-    )
-      .join(";")
-  );
-  assert.deepEqual(out.trimEnd().split("\n"), expected);
-});
+      input,
+    );
+    const expected = samples.map((frames) =>
+      frames.map((f) =>
+        `${f.type},${f.stream},${[...f.payload].map((b) => b.toString(16).padStart(2, "0")).join("")}`
+      )
+        .join(";")
+    );
+    assert.deepEqual(out.trimEnd().split("\n"), expected);
+  },
+);
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
