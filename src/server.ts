@@ -26,6 +26,9 @@ import { healthMounts } from "./health.ts";
 import { listenError } from "./listen_error.ts";
 import { redirectToHttps } from "./redirect.ts";
 import { altSvcOf, type H3Listener, openHttp3, secureHeadOf } from "./http3/listener.ts";
+import { RequestIds } from "./http/request_ids.ts";
+import { claimPort } from "./net/claim_port.ts";
+import { RetiringListeners } from "./net/retiring_listeners.ts";
 
 export type { TlsMaterial };
 import type { HeaderList } from "./http/headers.ts";
@@ -68,22 +71,10 @@ const REFUSE_LINGER_MS = 1000;
  * Deno exits the process on an unstable option used without it (`deno test --allow-net`).
  */
 const UNSTABLE_NET = typeof (Deno as unknown as { QuicEndpoint?: unknown }).QuicEndpoint === "function";
-/** A replaced listener closes after this long with nothing accepted (its backlog is then empty). */
-const RETIRE_QUIET_MS = 25;
-/** A replaced listener closes after this long at most, quiet or not. */
-const RETIRE_MAX_MS = 2000;
 /** First wait after a listener-wide accept failure (EMFILE, ENFILE, ENOBUFS); it doubles from here. */
 const ACCEPT_BACKOFF_MIN_MS = 5;
 /** Longest wait after a listener-wide accept failure: brief, so the loop is back as soon as a descriptor frees. */
 const ACCEPT_BACKOFF_MAX_MS = 100;
-
-/** 0–1295 in base 36, as the end of a request id below 1296 and (padded to two digits) above. */
-const ID_DIGITS: string[] = [];
-const ID_DIGITS_PADDED: string[] = [];
-for (let i = 0; i < 1296; i++) {
-  ID_DIGITS.push(i.toString(36));
-  ID_DIGITS_PADDED.push(i.toString(36).padStart(2, "0"));
-}
 
 /**
  * A running ferry server.
@@ -116,7 +107,7 @@ export class Server implements ConnectionContext {
   #stopping: (() => Promise<void>) | undefined;
   #listeners: Array<{ listener: Deno.Listener; secure: boolean; loop?: Promise<void> }> = [];
   /** Replaced HTTPS listeners still taking their backlog, with connections accepted meanwhile. */
-  #retiring = new Map<Deno.Listener, number>();
+  #retiring = new RetiringListeners();
   #conns = new Set<ServedConnection>();
   #handshaking = new Set<Deno.Conn>();
   /** Handshakes given up on whose descriptor the runtime still holds (see `tlsAbandonedHeld`);
@@ -128,11 +119,7 @@ export class Server implements ConnectionContext {
   #handshakeSettled: Array<() => void> = [];
   #refusing = 0;
   #nextConnId = 1;
-  #nextRequest = 0;
-  #requestPrefix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  /** The request id up to its last two digits, for counters of {@linkcode Server.#idHigh} × 1296 on. */
-  #idHead = "";
-  #idHigh = 0;
+  #requestIds = new RequestIds();
   #draining = false;
   #unready = false;
   #delayTimer: ReturnType<typeof setTimeout> | undefined;
@@ -316,7 +303,7 @@ export class Server implements ConnectionContext {
       try {
         conn = await listener.accept();
         backoff = ACCEPT_BACKOFF_MIN_MS;
-        if (this.#retiring.size > 0) this.#retiring.set(listener, (this.#retiring.get(listener) ?? 0) + 1);
+        this.#retiring.accepted(listener);
       } catch (e) {
         if (this.#draining || this.#stopped || e instanceof Deno.errors.BadResource) return;
         if (isConnectionError(e)) {
@@ -481,16 +468,7 @@ export class Server implements ConnectionContext {
 
   /** Part of {@linkcode ConnectionContext}: a fresh request id. */
   nextRequestId(): string {
-    // `prefix-<counter in base 36>`, with the counter's last two digits from a table and the rest
-    // kept while it stays the same (1,296 requests): no number formatting per request.
-    const n = this.#nextRequest++;
-    const high = Math.floor(n / 1296);
-    if (high === 0) return this.#requestPrefix + "-" + ID_DIGITS[n];
-    if (high !== this.#idHigh) {
-      this.#idHigh = high;
-      this.#idHead = `${this.#requestPrefix}-${high.toString(36)}`;
-    }
-    return this.#idHead + ID_DIGITS_PADDED[n - high * 1296];
+    return this.#requestIds.next();
   }
 
   /** Part of {@linkcode ConnectionContext}: 1–5 seconds, at random. */
@@ -526,7 +504,7 @@ export class Server implements ConnectionContext {
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    for (const listener of [...this.#listeners.map((l) => l.listener), ...this.#retiring.keys()]) {
+    for (const listener of [...this.#listeners.map((l) => l.listener), ...this.#retiring.listeners()]) {
       try {
         listener.close();
       } catch {
@@ -619,32 +597,7 @@ export class Server implements ConnectionContext {
     const entry = { listener, secure: true, loop: this.#accept(listener, true) };
     this.#listeners[i] = entry;
     this.#acceptLoops.push(entry.loop);
-    await this.#retire(old.listener, old.loop);
-  }
-
-  /**
-   * Closes a replaced listener once its backlog is empty. Closing a listener resets the
-   * connections waiting in its backlog, and the kernel keeps handing it new ones (SO_REUSEPORT
-   * spreads them over both) until it closes; so its accept loop goes on until a quiet spell of
-   * {@linkcode RETIRE_QUIET_MS} with nothing accepted, within {@linkcode RETIRE_MAX_MS}.
-   * (`sysctl net.ipv4.tcp_migrate_req=1` has the kernel move the backlog to the new listener.)
-   */
-  async #retire(listener: Deno.Listener, loop: Promise<void> | undefined): Promise<void> {
-    this.#retiring.set(listener, 0);
-    const give = performance.now() + RETIRE_MAX_MS;
-    for (;;) {
-      const seen = this.#retiring.get(listener);
-      await new Promise((r) => setTimeout(r, RETIRE_QUIET_MS));
-      if (this.#retiring.get(listener) === seen || performance.now() > give) break;
-    }
-    this.#retiring.delete(listener);
-    try {
-      listener.close();
-    } catch {
-      // closed already (a drain)
-    }
-    // The socket is released once the pending accept has been torn down.
-    await loop;
+    await this.#retiring.retire(old.listener, old.loop);
   }
 
   /**
@@ -681,18 +634,6 @@ export class Server implements ConnectionContext {
   get redirectMount(): Mount | undefined {
     return this.#redirect;
   }
-}
-
-/**
- * `port` on `hostname` if nobody holds it (a bind without SO_REUSEPORT fails with AddrInUse
- * when any socket does, one with SO_REUSEPORT included), or a free port for 0: the port to open
- * the real listener on, with SO_REUSEPORT.
- */
-function claimPort(hostname: string, port: number): number {
-  const probe = Deno.listen({ hostname, port });
-  const claimed = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  return claimed;
 }
 
 function closeQuietly(conn: Deno.Conn): void {
