@@ -11,7 +11,7 @@
 
 import type { Output } from "../net/output.ts";
 import { ConnectionError, ERROR, StreamError } from "./errors.ts";
-import { FLAG, FRAME, type Frame, FrameReader, PREFACE, word, writeFrameHeader } from "./frames.ts";
+import { FLAG, FRAME, type Frame, FrameReader, PREFACE, writeFrameHeader } from "./frames.ts";
 import { writeGoaway, writeRst, writeSettings, writeWindowUpdate } from "./frames.ts";
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { HeaderAssembler, type HeaderBlock, writeHeaderBlock } from "./header_block.ts";
@@ -19,6 +19,7 @@ import { MalformedRequest, requestFields, trailerFields } from "./request_head.t
 import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, MAX_WINDOW, SETTING } from "./settings.ts";
 import { H2Stream, type StreamOwner } from "./stream.ts";
 import { Budget } from "./budget.ts";
+import { checkPriority, rstCode, windowIncrement } from "./frame_checks.ts";
 import { ControlFrames } from "./control.ts";
 import { type H2Limits, LIMITS } from "./limits.ts";
 
@@ -260,7 +261,7 @@ export class H2Session implements StreamOwner {
       case FRAME.HEADERS:
         return this.#headers(f);
       case FRAME.PRIORITY:
-        return this.#priority(f);
+        return checkPriority(f);
       case FRAME.RST_STREAM:
         return this.#rst(f);
       case FRAME.SETTINGS:
@@ -443,23 +444,9 @@ export class H2Session implements StreamOwner {
     this.#events.request(s);
   }
 
-  #priority(f: Frame): void {
-    if (f.streamId === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "PRIORITY on stream 0");
-    if (f.payload.length !== 5) {
-      throw new StreamError(f.streamId, ERROR.FRAME_SIZE_ERROR, "PRIORITY of a wrong length");
-    }
-    if ((word(f.payload, 0) & 0x7fffffff) === f.streamId) {
-      throw new StreamError(f.streamId, ERROR.PROTOCOL_ERROR, "a stream cannot depend on itself");
-    }
-    // Accepted and ignored (RFC 9113 §5.3.2).
-  }
-
   #rst(f: Frame): void {
     const id = f.streamId;
-    if (id === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "RST_STREAM on stream 0");
-    if (f.payload.length !== 4) {
-      throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "RST_STREAM of a wrong length");
-    }
+    const code = rstCode(f);
     if (this.#idle(id)) throw new ConnectionError(ERROR.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
     const s = this.streams.get(id);
     if (s === undefined) {
@@ -469,7 +456,7 @@ export class H2Session implements StreamOwner {
       return;
     }
     this.#spendReset();
-    s.resetCode = word(f.payload, 0);
+    s.resetCode = code;
     this.#closeStream(s, s.resetCode, "received");
   }
 
@@ -502,10 +489,7 @@ export class H2Session implements StreamOwner {
   }
 
   #windowUpdate(f: Frame): void {
-    if (f.payload.length !== 4) {
-      throw new ConnectionError(ERROR.FRAME_SIZE_ERROR, "WINDOW_UPDATE of a wrong length");
-    }
-    const inc = word(f.payload, 0) & 0x7fffffff;
+    const inc = windowIncrement(f);
     const id = f.streamId;
     if (id === 0) {
       if (inc === 0) throw new ConnectionError(ERROR.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
