@@ -11,31 +11,15 @@
 import {
   acceptsTrailers,
   type Capabilities,
-  isFieldName,
-  isFieldValue,
-  PreparedHeaders,
   type ResponseHeaders,
   type ResponseWriter,
   type SendTrailers,
   trailerFields,
 } from "../http/writer.ts";
-import { httpDate } from "../http/date.ts";
+import { type HeadExtras, responseFields } from "./response_fields.ts";
 import { ERROR } from "./errors.ts";
 import type { H2Session } from "./session.ts";
 import type { H2Stream } from "./stream.ts";
-
-/** Response fields HTTP/2 forbids (§8.2.2) or ferry sets itself. */
-const DROPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
-  "date",
-  "server",
-  "x-request-id",
-]);
 
 /** Output buffered beyond this makes `write()` wait for the socket. */
 const FLUSH_THRESHOLD = 64 * 1024;
@@ -72,9 +56,7 @@ export class H2Writer implements ResponseWriter {
   #stream: H2Stream;
   #sink: StreamSink;
   #isHead: boolean;
-  #requestId: string;
-  #hsts: string | undefined;
-  #altSvc: string | undefined;
+  #extras: HeadExtras;
   #fields: Array<[string, string]> | undefined;
   #length = -1;
   #noBody = false;
@@ -90,9 +72,7 @@ export class H2Writer implements ResponseWriter {
     this.#stream = stream;
     this.#sink = sink;
     this.#isHead = facts.head;
-    this.#requestId = facts.requestId;
-    this.#hsts = facts.hsts;
-    this.#altSvc = facts.altSvc;
+    this.#extras = { requestId: facts.requestId, hsts: facts.hsts, altSvc: facts.altSvc };
   }
 
   /** Body bytes the declared Content-Length still allows; -1 when none was declared. */
@@ -149,25 +129,8 @@ export class H2Writer implements ResponseWriter {
     }
     this.headersSent = true;
     this.status = status;
-    const fields: Array<[string, string]> = [[":status", String(status)]];
-    const pairs = headers instanceof PreparedHeaders ? headers.pairs : headers ?? [];
-    let length = contentLength ?? -1;
-    for (const [rawName, value] of pairs) {
-      const name = rawName.toLowerCase();
-      if (name === "content-length") {
-        if (length < 0 && /^[0-9]{1,15}$/.test(value)) length = Number(value);
-        continue;
-      }
-      if (DROPPED.has(name)) continue;
-      if (!isFieldName(rawName)) throw new TypeError(`invalid header name ${JSON.stringify(rawName)}`);
-      if (!isFieldValue(value)) throw new TypeError(`invalid character in the value of header ${rawName}`);
-      fields.push([name, value]);
-    }
+    const { fields, length } = responseFields(status, headers, contentLength, this.#extras);
     this.#noBody = this.discardsBodyFor(status);
-    if (length >= 0 && status !== 204 && status !== 304) fields.push(["content-length", String(length)]);
-    fields.push(["date", httpDate()], ["server", "ferry"], ["x-request-id", this.#requestId]);
-    if (this.#hsts !== undefined) fields.push(["strict-transport-security", this.#hsts]);
-    if (this.#altSvc !== undefined) fields.push(["alt-svc", this.#altSvc]);
     this.#length = this.#noBody ? -1 : length;
     this.#fields = fields;
   }

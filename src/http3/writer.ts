@@ -9,30 +9,14 @@
 
 import {
   type Capabilities,
-  isFieldName,
-  isFieldValue,
-  PreparedHeaders,
   type ResponseHeaders,
   type ResponseWriter,
   type SendTrailers,
   trailerFields,
 } from "../http/writer.ts";
-import { httpDate } from "../http/date.ts";
+import { type HeadExtras, responseFields } from "../http2/response_fields.ts";
 import { FRAME, frame, frameHead } from "./frames.ts";
 import { encodeFieldSection } from "./qpack.ts";
-
-/** Response fields HTTP/3 forbids (§4.2) or ferry sets itself. */
-const DROPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
-  "date",
-  "server",
-  "x-request-id",
-]);
 
 /** Bodies up to this size leave with their head in one write. */
 const SMALL_BODY = 16 * 1024;
@@ -73,8 +57,7 @@ export class H3Writer implements ResponseWriter {
   wireBytes = 0;
   #sink: StreamSink;
   #isHead: boolean;
-  #requestId: string;
-  #hsts: string | undefined;
+  #extras: HeadExtras;
   #fields: Array<[string, string]> | undefined;
   #length = -1;
   #noBody = false;
@@ -83,8 +66,7 @@ export class H3Writer implements ResponseWriter {
   constructor(sink: StreamSink, facts: { head: boolean; requestId: string; hsts: string | undefined }) {
     this.#sink = sink;
     this.#isHead = facts.head;
-    this.#requestId = facts.requestId;
-    this.#hsts = facts.hsts;
+    this.#extras = { requestId: facts.requestId, hsts: facts.hsts };
   }
 
   /** Body bytes the declared Content-Length still allows; -1 when none was declared. */
@@ -133,24 +115,8 @@ export class H3Writer implements ResponseWriter {
     }
     this.headersSent = true;
     this.status = status;
-    const fields: Array<[string, string]> = [[":status", String(status)]];
-    const pairs = headers instanceof PreparedHeaders ? headers.pairs : headers ?? [];
-    let length = contentLength ?? -1;
-    for (const [rawName, value] of pairs) {
-      const name = rawName.toLowerCase();
-      if (name === "content-length") {
-        if (length < 0 && /^[0-9]{1,15}$/.test(value)) length = Number(value);
-        continue;
-      }
-      if (DROPPED.has(name)) continue;
-      if (!isFieldName(rawName)) throw new TypeError(`invalid header name ${JSON.stringify(rawName)}`);
-      if (!isFieldValue(value)) throw new TypeError(`invalid character in the value of header ${rawName}`);
-      fields.push([name, value]);
-    }
+    const { fields, length } = responseFields(status, headers, contentLength, this.#extras);
     this.#noBody = this.discardsBodyFor(status);
-    if (length >= 0 && status !== 204 && status !== 304) fields.push(["content-length", String(length)]);
-    fields.push(["date", httpDate()], ["server", "ferry"], ["x-request-id", this.#requestId]);
-    if (this.#hsts !== undefined) fields.push(["strict-transport-security", this.#hsts]);
     this.#length = this.#noBody ? -1 : length;
     this.#fields = fields;
   }
