@@ -143,22 +143,7 @@ export class H3Writer implements ResponseWriter {
     if (this.finished) throw new Error("response already finished");
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
     await this.#guard(async () => {
-      if (
-        this.#fields !== undefined && !this.#noBody && bytes !== undefined && bytes.length > 0 &&
-        bytes.length <= SMALL_BODY && this.bodyBytes + bytes.length === this.#length
-      ) {
-        // A whole small response: HEADERS and DATA in one write (each write is a QUIC stream op).
-        this.bodyBytes += bytes.length;
-        const head = frame(FRAME.HEADERS, encodeFieldSection(this.#fields));
-        this.#fields = undefined;
-        const dataHead = frameHead(FRAME.DATA, bytes.length);
-        const all = new Uint8Array(head.length + dataHead.length + bytes.length);
-        all.set(head);
-        all.set(dataHead, head.length);
-        all.set(bytes, head.length + dataHead.length);
-        await this.#put(all);
-        return await this.#sink.close();
-      }
+      if (this.#wholeSmall(bytes)) return await this.#sendWhole(bytes);
       const head = this.#sendHead();
       if (this.#noBody) {
         this.bodyBytes += bytes.length;
@@ -191,22 +176,7 @@ export class H3Writer implements ResponseWriter {
     if (!this.headersSent) this.writeHead(200, [], chunk === undefined ? 0 : undefined);
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
     await this.#guard(async () => {
-      if (
-        this.#fields !== undefined && !this.#noBody && bytes !== undefined && bytes.length > 0 &&
-        bytes.length <= SMALL_BODY && this.bodyBytes + bytes.length === this.#length
-      ) {
-        // A whole small response: HEADERS and DATA in one write (each write is a QUIC stream op).
-        this.bodyBytes += bytes.length;
-        const head = frame(FRAME.HEADERS, encodeFieldSection(this.#fields));
-        this.#fields = undefined;
-        const dataHead = frameHead(FRAME.DATA, bytes.length);
-        const all = new Uint8Array(head.length + dataHead.length + bytes.length);
-        all.set(head);
-        all.set(dataHead, head.length);
-        all.set(bytes, head.length + dataHead.length);
-        await this.#put(all);
-        return await this.#sink.close();
-      }
+      if (bytes !== undefined && this.#wholeSmall(bytes)) return await this.#sendWhole(bytes);
       const head = this.#sendHead();
       if (this.#noBody) {
         if (bytes !== undefined) this.bodyBytes += bytes.length;
@@ -220,6 +190,26 @@ export class H3Writer implements ResponseWriter {
       }
       await this.#sink.close();
     });
+  }
+
+  /** Whether `bytes` is the whole body of a small response whose head has not left yet. */
+  #wholeSmall(bytes: Uint8Array): boolean {
+    return this.#fields !== undefined && !this.#noBody && bytes.length > 0 &&
+      bytes.length <= SMALL_BODY && this.bodyBytes + bytes.length === this.#length;
+  }
+
+  /** A whole small response: HEADERS and DATA in one write (each write is a QUIC stream op), then FIN. */
+  async #sendWhole(bytes: Uint8Array): Promise<void> {
+    this.bodyBytes += bytes.length;
+    const head = frame(FRAME.HEADERS, encodeFieldSection(this.#fields!));
+    this.#fields = undefined;
+    const dataHead = frameHead(FRAME.DATA, bytes.length);
+    const all = new Uint8Array(head.length + dataHead.length + bytes.length);
+    all.set(head);
+    all.set(dataHead, head.length);
+    all.set(bytes, head.length + dataHead.length);
+    await this.#put(all);
+    await this.#sink.close();
   }
 
   /** Runs a step; a failure aborts the response; `last` marks it finished when it succeeds. */
