@@ -170,6 +170,9 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
 
 /** ferry from `main.ts` with `flags`, on free ports, serving `dir`'s site and uploads. */
 export function startFerry(name: string, dir: string, flags: string[]): Promise<Peer> {
+  // Beside --root, ferry serves its example app only when asked: `/hello` is the example app's.
+  const ownApp = flags.some((f) => ["--app", "--wsgi", "--asgi", "--config", "--proxy"].includes(f));
+  const app = ownApp ? [] : ["--app", join(ROOT, "scripts/peers/example_app.ts")];
   return startDeno(name, (http, https) => [
     join(ROOT, "main.ts"),
     "--port",
@@ -186,6 +189,7 @@ export function startFerry(name: string, dir: string, flags: string[]): Promise<
     "20000",
     "--max-upload-bytes",
     "64M",
+    ...app,
     ...flags,
   ], { FERRY_AUTH_USER: "bench", FERRY_AUTH_PASS: "bench" });
 }

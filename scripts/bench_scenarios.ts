@@ -352,8 +352,9 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     ],
     load: { kind: "http", connections: 50 },
     metric: "req/s",
+    cpu: true,
     targets: [
-      { peer: "nginx", target: 0.8 },
+      { peer: "nginx", target: 1.0 },
       { peer: "raw ceiling", label: "raw ceiling (4 KiB constant)" },
       { of: "raw ceiling", peer: "nginx" },
     ],
@@ -367,6 +368,7 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     ],
     load: { kind: "http", connections: 50 },
     metric: "MiB/s",
+    cpu: true,
     targets: [{ peer: "nginx", target: 0.8 }],
   },
   {
@@ -407,9 +409,10 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     ],
     load: { kind: "http", connections: 50 },
     metric: "req/s",
+    cpu: true,
     targets: [
       { peer: "raw ceiling", target: 0.9 },
-      { peer: "Deno.serve", target: 0.95 },
+      { peer: "Deno.serve", target: 1.0 },
       { of: "raw ceiling", peer: "Deno.serve" },
     ],
   },
