@@ -294,9 +294,9 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     metric: "req/s",
     cpu: true,
     targets: [
-      // Issue 19's targets: 0.9x the ceiling, 0.95x Deno.serve.
+      // The stricter of issue 19's (0.9x the ceiling, 0.95x Deno.serve) and issue 39's (0.85x, 1.1x).
       { peer: "raw ceiling", target: 0.9 },
-      { peer: "Deno.serve", target: 0.95 },
+      { peer: "Deno.serve", target: 1.1 },
       { peer: "node:http" },
       { peer: "nginx" },
       // The engine alone (a bare handler, as the Deno.serve peer is), against the same two.
@@ -317,6 +317,7 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
     load: { kind: "http", connections: 50, script: "pipeline" },
     metric: "req/s",
     targets: [
+      // Issue 19's targets (issue 39 asks 0.45x the ceiling and 3x Deno.serve: these are stricter).
       { peer: "raw ceiling", target: 0.5 },
       { peer: "Deno.serve", target: 5 },
       { peer: "node:http" },
