@@ -144,6 +144,8 @@ async function attempt(
   let headMs: number | undefined;
   pool.awaitHead(conn);
   let pump: Promise<boolean> | undefined;
+  /** The upstream's part is over: its request counted ended, its connection released or closed. */
+  let settled = false;
   try {
     await conn.write(forwardHead(req, { trusted: options.trusted, upgrade, fallbackHost: t.name }));
     if ((req.contentLength > 0 || req.chunked) && !req.body.done) pump = pumpBody(req, conn);
@@ -175,6 +177,7 @@ async function attempt(
       const switchTo = res.capability("switch")!;
       const tunnel = await switchTo(head.values[head.names.indexOf("upgrade")] ?? upgrade!, headers);
       pool.end(t, headMs, false);
+      settled = true;
       await relayTunnel(tunnel, conn);
       return undefined;
     }
@@ -216,6 +219,7 @@ async function attempt(
     const bodySent = pump === undefined ? true : await pump;
     pool.end(t, headMs, false);
     pool.release(t, conn, ok && bodySent && conn.reusable && head.keepAlive && framing.kind !== "close");
+    settled = true;
     if (!ok) {
       res.abort();
       return undefined;
@@ -225,6 +229,12 @@ async function attempt(
     else await res.end();
     return undefined;
   } catch (e) {
+    if (settled) {
+      // The client went away as its response ended: the connection may already carry another
+      // request, and this one was counted ended; only the response is cut.
+      if (!res.finished) res.abort();
+      return undefined;
+    }
     pool.headArrived(conn);
     conn.close();
     if (pump !== undefined) await pump;
