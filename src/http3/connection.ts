@@ -2,8 +2,8 @@
  * One HTTP/3 connection's I/O over Deno's QUIC (RFC 9114): ferry's control stream with its
  * SETTINGS, the peer's unidirectional streams read through {@linkcode UniStream}, each request
  * stream read through {@linkcode RequestStream} and served as an exchange; and the time: a stream
- * whose HEADERS do not come within `--header-timeout`, or whose body stops for `--body-timeout`,
- * is cut; an idle connection is closed after `--keepalive-timeout`. Drain sends GOAWAY and closes
+ * whose HEADERS do not come within `--header-timeout`, or whose body stops for `--body-timeout`
+ * or arrives slower than `--min-body-rate`, is cut; an idle connection is closed after `--keepalive-timeout`. Drain sends GOAWAY and closes
  * once the streams in flight are done. Connection errors close with their code.
  *
  * @module
@@ -216,6 +216,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
             const open = ev.fields.contentLength < 0 &&
               (events.some((e) => e.kind === "data") || !events.some((e) => e.kind === "end"));
             stream.head = open ? { ...ev.fields, chunked: true } : ev.fields;
+            stream.bodyStart = Date.now();
             this.#streams.set(stream, 0);
             stream.body.onWait = (waiting) => this.#streams.set(stream, waiting ? Date.now() : 0);
             served = this.#serve(stream, writer, cancel);
@@ -343,17 +344,25 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
       this.#closeSoon("idle");
       return;
     }
+    // A stream waiting for its HEADERS or for body bytes too long is cut; so is a body arriving
+    // slower than --min-body-rate (as over HTTP/1.1 and HTTP/2: on average since the head came,
+    // after a grace of --body-timeout), so a trickle cannot hold a stream and its handler forever.
+    const rate = o.minBodyRate;
     for (const [stream, since] of this.#streams) {
       if (since === 0) continue;
       const headMissing = stream.head === undefined;
       const limit = (headMissing ? o.headerTimeout : o.bodyTimeout) * 1000;
-      if (limit > 0 && now - since > limit) {
-        bump(stats.timeouts, headMissing ? "header" : "body");
-        bump(stats.h3Limits, headMissing ? "head_timeout" : "stalled");
-        stream.lost();
-        this.#cancels.get(stream)?.();
-        if (headMissing) this.#forget(stream);
+      let kind: "head_timeout" | "stalled" | "slow_body" | undefined;
+      if (limit > 0 && now - since > limit) kind = headMissing ? "head_timeout" : "stalled";
+      else if (!headMissing && rate > 0 && !stream.remoteEnded) {
+        if (now > stream.bodyStart + limit + (stream.received / rate) * 1000) kind = "slow_body";
       }
+      if (kind === undefined) continue;
+      bump(stats.timeouts, headMissing ? "header" : "body");
+      bump(stats.h3Limits, kind);
+      stream.lost();
+      this.#cancels.get(stream)?.();
+      if (headMissing) this.#forget(stream);
     }
     this.deadline = now + CHECK_MS;
   }

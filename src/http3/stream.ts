@@ -42,6 +42,10 @@ export class H3Stream implements ClientPresence {
   remoteEnded = false;
   /** Whether the client reset the stream, or the connection ended under it. */
   gone = false;
+  /** When its HEADERS came (ms since the epoch): `--min-body-rate` counts from then. */
+  bodyStart = 0;
+  /** Body bytes received (DATA payloads). */
+  received = 0;
   /** The largest body the stream's mount takes when no Content-Length was declared (0: none). */
   maxBody = 0;
   #gone: (() => void) | undefined;
@@ -94,6 +98,7 @@ export class H3Body extends Body {
   push(chunk: Uint8Array): void {
     this.#queue.push(chunk);
     this.#queued += chunk.length;
+    this.#stream.received += chunk.length;
     this.wake();
   }
 

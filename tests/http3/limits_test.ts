@@ -2,8 +2,8 @@
  * HTTP/3's limits against a live server, each bounded, counted and answered as RFC 9114 asks:
  * a field section over `--max-header-bytes` (431, the connection stays), a peer that closes its
  * control stream (H3_CLOSED_CRITICAL_STREAM), a flood of frames that do no work
- * (H3_EXCESSIVE_LOAD), a stream whose HEADERS never come and one whose body stops (cut after
- * their timeouts), an idle connection (GOAWAY and close), and `--h3-max-streams` (streams
+ * (H3_EXCESSIVE_LOAD), a stream whose HEADERS never come, one whose body stops and one whose
+ * body trickles below `--min-body-rate` (cut after their timeouts), an idle connection (GOAWAY and close), and `--h3-max-streams` (streams
  * beyond wait: never more handlers at once).
  */
 
@@ -132,5 +132,34 @@ Deno.test(
     assert.deepEqual(all.map((r) => r.status), new Array(12).fill(200));
     assert.ok(most <= 2, `${most} handlers at once`);
     assert.equal(most, 2);
+  },
+);
+
+Deno.test(
+  "h3 limits: a body trickled below --min-body-rate is cut after --body-timeout's grace, as over HTTP/1.1 and HTTP/2",
+  needsQuic("read", "write", "run"),
+  async () => {
+    await using s = await startServer({ ...H3, handler: ok, bodyTimeout: 0.5, minBodyRate: 1000 });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    // 10 bytes/s against a floor of 1000: never a pause of --body-timeout, but far too slow.
+    const { writer, response } = await c.open(hd(post("/up", 100)));
+    let answered = false;
+    response.finally(() => answered = true);
+    let sent = 0;
+    try {
+      while (!answered && sent < 60) {
+        await writer.write(dt(1));
+        sent++;
+        await Promise.race([response, new Promise((r) => setTimeout(r, 100))]);
+      }
+    } catch {
+      // the stream was cut
+    }
+    const res = await response;
+    assert.equal(res.complete && res.status === 200, false, "the trickle is not answered as if whole");
+    assert.ok(sent < 60, `cut before the client gave up (${sent} bytes sent)`);
+    assert.equal(s.server.stats.h3Limits.get("slow_body"), 1);
+    assert.equal(s.server.stats.timeouts.get("body"), 1);
+    assert.equal((await c.request(get("/"))).status, 200, "the connection serves on");
   },
 );
