@@ -166,6 +166,11 @@ export class RequestParser {
     this.#limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
   }
 
+  /** Bytes the memo of the last head holds (0 before the first head): what an idle connection keeps of it. */
+  get memoCapacity(): number {
+    return this.#memoBytes?.length ?? 0;
+  }
+
   /** Whether the parser has seen any byte of the current head. */
   get started(): boolean {
     return this.#off > 0;
@@ -486,7 +491,11 @@ export class RequestParser {
     }
     const head = this.#parse(buf, base, headLen);
     if (headLen <= MEMO_HEAD_BYTES) {
-      const memo = this.#memoBytes ??= new Uint8Array(MEMO_HEAD_BYTES);
+      let memo = this.#memoBytes;
+      if (memo === undefined || memo.length < headLen) {
+        // The head's size (in steps of 64), not the limit's: every idle keep-alive connection keeps it.
+        memo = this.#memoBytes = new Uint8Array(Math.min(MEMO_HEAD_BYTES, (headLen + 63) & ~63));
+      }
       memo.set(buf.subarray(base, base + headLen));
       this.#memoLength = headLen;
       this.#memo = copyHead(head); // the handler gets `head`, and may change its arrays

@@ -39,3 +39,17 @@ Deno.test("parser memo: a repeated head parses as a fresh parser would, with arr
   const bad = enc(A.replace("u/1", "u/\x011"));
   assert.throws(() => p.execute(bad, 0, bad.length));
 });
+
+Deno.test("parser memo: sized to the heads it remembers, so an idle connection keeps little", () => {
+  const p = new RequestParser();
+  const short = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  const long = `GET / HTTP/1.1\r\nHost: h\r\nCookie: ${"c".repeat(600)}\r\n\r\n`;
+  parse(p, short);
+  assert.ok(p.memoCapacity >= short.length && p.memoCapacity <= 64, `memo of ${p.memoCapacity} bytes`);
+  parse(p, long);
+  assert.ok(p.memoCapacity >= long.length && p.memoCapacity < 1024, `memo of ${p.memoCapacity} bytes`);
+  // Each is still parsed as a fresh parser would, from the memo or not.
+  for (const text of [long, short, short, long, long]) {
+    assert.deepEqual(parse(p, text), parse(new RequestParser(), text));
+  }
+});
