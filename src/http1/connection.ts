@@ -13,7 +13,7 @@ import { turnMono } from "../net/clock.ts";
 import type { Body, ByteSource } from "./body.ts";
 import type { ConnectionContext } from "../http/connection_context.ts";
 import { errorText, isConnectionError } from "../net/peer_errors.ts";
-import { ReadBuffer } from "./read_buffer.ts";
+import { ReadBuffer, type ReadSource } from "./read_buffer.ts";
 import { ParseError, type RequestHead, RequestParser } from "./parser.ts";
 import type { ConnectionInfo } from "../http/request.ts";
 import { readProxyPreface } from "./proxy_preface.ts";
@@ -33,7 +33,7 @@ import { type CloseReason, Exchange, type ExchangeHost, lingers, refuse, rejectH
  * One client connection. Created by the server after admission; {@linkcode Connection.run}
  * serves it to the end and never throws.
  */
-export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
+export class Connection implements ByteSource, ReadSource, ExchangeHost, ConnectionInfo {
   /** Connection id. */
   readonly id: number;
   /** The peer's address (the one a PROXY protocol header names, when the listener expects one). */
@@ -98,11 +98,7 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
       maxHeaderCount: o.maxHeaderCount,
     });
     // Bytes a protocol sniffer read first (see --h2c) come first.
-    this.input = new ReadBuffer(
-      { read: (into) => this.#read(into), inFlight: () => this.#gone.pending && this.#gone.settle() },
-      o.maxHeaderBytes + 1024,
-      early,
-    );
+    this.input = new ReadBuffer(this, o.maxHeaderBytes + 1024, early);
     if (early !== undefined) this.arrival = performance.now();
     this.out = new Output(conn);
     this.#gone = new GoneWatch(conn, this);
@@ -172,6 +168,16 @@ export class Connection implements ByteSource, ExchangeHost, ConnectionInfo {
   readDirect(into: Uint8Array): Promise<number | null> {
     if (this.#gone.pending !== undefined) return this.#readAfterWatch(into);
     return this.#read(into);
+  }
+
+  /** The read buffer's source ({@linkcode ReadSource}): a read from the socket into `into`. */
+  read(into: Uint8Array): Promise<number | null> {
+    return this.#read(into);
+  }
+
+  /** The read buffer's source ({@linkcode ReadSource}): the gone watch's read in flight, if any. */
+  inFlight(): Promise<void> | undefined {
+    return this.#gone.pending && this.#gone.settle();
   }
 
   /** {@linkcode Connection.readDirect} once a watch read has settled: what it kept goes first. */
