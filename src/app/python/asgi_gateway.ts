@@ -44,20 +44,34 @@ export const INLINE_BODY_BYTES = 64 * 1024;
 export function asgiHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
   const scope = new MarshalWriter();
   const heads = new HeadMemo();
-  return async function pythonAsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
+  return function pythonAsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && res.capability("switch") !== undefined) {
-      return await AsgiWebSocketExchange.serve(pool, req, res, options, scope, heads);
+      return AsgiWebSocketExchange.serve(pool, req, res, options, scope, heads);
     }
     // A small body with a known length is read first: one frame, and the app's first receive()
     // has it at once.
-    let inline: Uint8Array | undefined;
-    let more = false;
-    if (!req.body.done) {
-      if (req.contentLength >= 0 && req.contentLength <= INLINE_BODY_BYTES) inline = await req.body.bytes();
-      else more = true;
-    }
+    if (!req.body.done) return withBody(req, res);
+    // The common case, a request without a body and a worker with room: no wait at all before the
+    // exchange.
+    const worker = pool.take();
+    if (worker !== undefined) return new AsgiHttpExchange(pool, worker, req, res, options, heads).run(scope);
+    return serve(req, res, undefined, false);
+  };
+
+  async function withBody(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    if (req.contentLength >= 0 && req.contentLength <= INLINE_BODY_BYTES) {
+      await serve(req, res, await req.body.bytes(), false);
+    } else await serve(req, res, undefined, true);
+  }
+
+  async function serve(
+    req: ServerRequest,
+    res: ResponseWriter,
+    inline: Uint8Array | undefined,
+    more: boolean,
+  ): Promise<void> {
     const worker = await acquireWorker(pool, req, res, options);
     if (worker === undefined) return;
     await new AsgiHttpExchange(pool, worker, req, res, options, heads).run(scope, inline, more);
-  };
+  }
 }

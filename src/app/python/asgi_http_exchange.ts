@@ -14,7 +14,7 @@
 import type { ServerRequest } from "../../http/request.ts";
 import type { ResponseWriter } from "../../http/writer.ts";
 import type { Logger } from "../../log/logger.ts";
-import { decodeHead, FRAME, requestFrame } from "./frames.ts";
+import { decodeHead, FRAME } from "./frames.ts";
 import type { PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
 import type { MarshalWriter } from "./marshal.ts";
@@ -107,7 +107,7 @@ class BodyPump {
 export class AsgiHttpExchange extends GatewayStream {
   #timedOut = false;
   #lingering = false;
-  #unwatch: () => void = noop;
+  #finished = false;
   #unwatchGone: () => void = noop;
   #signal: AbortSignal | undefined;
   #pump: BodyPump | undefined;
@@ -128,43 +128,57 @@ export class AsgiHttpExchange extends GatewayStream {
   }
 
   /** Serves the request and gives the worker back (or has it replaced). */
-  async run(scope: MarshalWriter, inline: Uint8Array | undefined, more: boolean): Promise<void> {
+  async run(scope: MarshalWriter, inline?: Uint8Array, more = false): Promise<void> {
     const { pool, worker, sid, req } = this;
     worker.open(sid, req.id, noop);
     // --wsgi-timeout: the wait for the head, then each silence between body pieces.
-    const clock = this.clock = new StuckClock(
-      pool,
-      pool.options.timeout * 1000,
-      () => worker.interrupt(sid, FRAME.LocalTimeout),
-    );
+    const clock = this.clock = new StuckClock(pool, pool.options.timeout * 1000, this.#stuck);
     clock.progress();
-    this.#unwatch = () => clock.stop();
     try {
       writeScope(scope, req, "http", more);
-      worker.queue(requestFrame(sid, CREDIT_WINDOW_BYTES, scope.bytes(), inline));
+      worker.queueRequest(sid, CREDIT_WINDOW_BYTES, scope.bytes(), inline);
       if (more) this.#pump = new BodyPump(req, worker, sid, this.log);
       // A client that leaves while the app is silent (a long poll) is seen too: receive() says
       // http.disconnect. Watching costs a read on the connection, so it begins only once the
       // request has run for GONE_WATCH_MS: quick requests never pay for it.
-      this.#unwatchGone = pool.watch(GONE_WATCH_MS, () => this.#watchGone());
+      this.#unwatchGone = pool.watch(GONE_WATCH_MS, this.#watchGone);
       for (;;) {
         const f = await worker.streamFrame(sid);
-        if (await this.#frame(f.type, f.payload)) return;
+        if (f.type === FRAME.Head && !this.#timedOut && !this.clientGone) {
+          // Most answers: the head, the body and the end came in one read, and leave in one write.
+          clock.progress();
+          const head = this.appHead(f.payload);
+          const body = head === undefined ? undefined : this.wholeBody(head);
+          if (body !== undefined) return await this.sendWhole(head!, body);
+          if (head === undefined || !this.writeAppHead(head)) {
+            // Answered 502 or 500 already: the app is told the client went, the answer stands.
+            this.clientGone = true;
+            worker.post(FRAME.Cancel, sid, CANCEL_DISCONNECT);
+          }
+        } else if (await this.#frame(f.type, f.payload)) return;
       }
     } catch (e) {
       // The worker died or broke the protocol: it is not trusted again.
       await this.workerFailed(e);
     } finally {
-      await this.#finish();
+      const pump = this.#pump;
+      if (pump !== undefined) {
+        pump.close();
+        await pump.done;
+      }
+      this.#finish();
     }
   }
 
-  #watchGone(): void {
+  /** The clock ran out: ferry's own frame on the stream says so. */
+  #stuck = () => this.worker.interrupt(this.sid, FRAME.LocalTimeout);
+
+  #watchGone = (): void => {
     this.#unwatchGone = noop;
     const signal = this.#signal = this.req.signal;
     if (signal.aborted) this.#gone();
     else signal.addEventListener("abort", this.#gone);
-  }
+  };
 
   /** Handles a frame of the stream; true when the exchange is over. */
   async #frame(type: number, payload: Uint8Array): Promise<boolean> {
@@ -172,18 +186,9 @@ export class AsgiHttpExchange extends GatewayStream {
       case FRAME.Data:
         await this.data(payload, true, CANCEL_DISCONNECT);
         return false;
-      case FRAME.Head: {
+      case FRAME.Head: // after a timeout or with the client gone (run() writes the others)
         this.clock?.progress();
-        if (this.#timedOut || this.clientGone) return false;
-        const head = this.appHead(payload);
-        if (head !== undefined && await this.whole(head)) return true;
-        if (head === undefined || !this.writeAppHead(head)) {
-          // Answered 502 or 500 already: the app is told the client went, the answer stands.
-          this.clientGone = true;
-          this.worker.post(FRAME.Cancel, this.sid, CANCEL_DISCONNECT);
-        }
         return false;
-      }
       case FRAME.BodyAck:
         this.clock?.progress(); // the app took a piece of the body
         this.#pump?.ack(new DataView(payload.buffer, payload.byteOffset).getUint32(0));
@@ -259,19 +264,17 @@ export class AsgiHttpExchange extends GatewayStream {
     await this.timedOut();
     // The client has its answer; the stream stays open until the task has ended.
     this.#lingering = true;
-    linger(this.pool, this.worker, this.sid, this.#unwatch, this.log);
+    linger(this.pool, this.worker, this.sid, () => this.clock?.stop(), this.log);
   }
 
-  async #finish(): Promise<void> {
+  /** The exchange is over (once): its watches end and, unless it lingers, the worker goes back. */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
     this.#unwatchGone();
     this.#signal?.removeEventListener("abort", this.#gone);
-    const pump = this.#pump;
-    if (pump !== undefined) {
-      pump.close();
-      await pump.done;
-    }
     if (!this.#lingering) {
-      this.#unwatch();
+      this.clock?.stop();
       this.release();
     }
   }

@@ -136,6 +136,15 @@ export class FrameReader {
   #buf = new Uint8Array(64 * 1024);
   #start = 0;
   #end = 0;
+  /**
+   * A copy of the whole frames that had arrived when the first of them was taken: the payloads
+   * handed out are views into it (one copy per read, not one per frame), and outlive this buffer's
+   * next compaction.
+   */
+  #batch = new Uint8Array(0);
+  /** Where in the buffer the batch's copy begins and ends. */
+  #batchFrom = 0;
+  #batchTo = 0;
 
   /** Where the next read should land (grown or compacted as needed). */
   space(): Uint8Array {
@@ -149,6 +158,7 @@ export class FrameReader {
       this.#start = 0;
       this.#end = live;
     }
+    this.#batchFrom = this.#batchTo = 0; // what is left of the batch is past #start: never read again
     return this.#buf.subarray(this.#end);
   }
 
@@ -170,10 +180,24 @@ export class FrameReader {
     const type = b[at];
     const stream = ((b[at + 1] << 24) | (b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4]) >>> 0;
     const from = at + FRAME_HEADER_BYTES;
-    // A copy: the payload outlives this buffer's next compaction.
-    const payload = b.slice(from, from + length);
-    this.#start = from + length;
-    return { type, stream, payload };
+    const to = from + length;
+    this.#start = to;
+    if (to > this.#batchTo) this.#copyBatch(at);
+    return { type, stream, payload: this.#batch.subarray(from - this.#batchFrom, to - this.#batchFrom) };
+  }
+
+  /** Copies the whole frames from `at` (the first of them whole) into a batch of their own. */
+  #copyBatch(at: number): void {
+    const b = this.#buf;
+    let to = at;
+    while (this.#end - to >= FRAME_HEADER_BYTES) {
+      const length = ((b[to + 5] << 24) | (b[to + 6] << 16) | (b[to + 7] << 8) | b[to + 8]) >>> 0;
+      if (length > MAX_FRAME_BYTES || this.#end - to < FRAME_HEADER_BYTES + length) break;
+      to += FRAME_HEADER_BYTES + length;
+    }
+    this.#batch = b.slice(at, to);
+    this.#batchFrom = at;
+    this.#batchTo = to;
   }
 }
 

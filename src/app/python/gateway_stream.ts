@@ -154,7 +154,7 @@ export class HeadMemo {
     const head = appHead(payload);
     const at = this.#next;
     this.#next = (at + 1) % this.limit;
-    keys[at] = payload;
+    keys[at] = payload.slice(); // a view would keep its whole read batch alive
     this.#heads[at] = head;
     return head;
   }
@@ -255,21 +255,44 @@ export class GatewayStream {
    * when they did not, or when the body is not the length the head declared.
    */
   async whole(head: AppHead): Promise<boolean> {
+    const body = this.wholeBody(head);
+    if (body === undefined) return false;
+    await this.sendWhole(head, body);
+    return true;
+  }
+
+  /**
+   * The body of a whole response (see {@linkcode GatewayStream.whole}), taken with its END from
+   * the stream's waiting frames; undefined (nothing taken) when they are not here.
+   */
+  wholeBody(head: AppHead): Uint8Array | undefined {
     const q = this.worker.queued(this.sid);
     let body: Uint8Array;
     if (q.length >= 2 && q[0].type === FRAME.Data && q[1].type === FRAME.End) body = q[0].payload;
     else if (q.length >= 1 && q[0].type === FRAME.End) body = EMPTY;
-    else return false;
-    if (head.length !== body.length) return false;
+    else return undefined;
+    if (head.length !== body.length) return undefined;
     this.worker.takeFrames(this.sid, body === EMPTY ? 1 : 2);
     this.workerOk = true;
     this.clock?.stop(); // the app is done: what is left waits on the client
+    return body;
+  }
+
+  /** Writes a whole response from {@linkcode GatewayStream.wholeBody}: a client that left is let go. */
+  async sendWhole(head: AppHead, body: Uint8Array): Promise<void> {
+    const res = this.res;
+    let sent: Promise<void>;
     try {
-      await toClient(this.res, this.res.send(head.status, head.headers, body));
+      sent = res.send(head.status, head.headers, body);
     } catch (e) {
       this.#invalidHead(e);
+      return;
     }
-    return true;
+    try {
+      await sent;
+    } catch {
+      res.abort();
+    }
   }
 
   /** The app's head, checked and decoded; undefined when it was answered 502 or 500 instead. */

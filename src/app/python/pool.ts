@@ -13,6 +13,7 @@ import { bump, type Stats } from "../../stats.ts";
 import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
 import type { ResolvedWsgiOptions } from "./wsgi_options.ts";
 import { openPrivateDir, type PrivateDir } from "./private_dir.ts";
+import { Deadlines } from "./deadlines.ts";
 
 /**
  * Requests are pipelined to a busy worker only while the app's average service time is under
@@ -77,8 +78,7 @@ export class PythonPool {
   #starting = 0;
   #reloading: Promise<void> | undefined;
   /** Request deadlines: one sweep every 100 ms instead of a timer per request. */
-  #deadlines = new Set<{ at: number; expire: () => void }>();
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #deadlines = new Deadlines();
   /** Requests one worker takes at once (see {@linkcode workerCapacity}). */
   readonly capacity: number;
 
@@ -95,17 +95,7 @@ export class PythonPool {
    * deadlines are swept every 100 ms, so `expire` runs up to 100 ms late.
    */
   watch(ms: number, expire: () => void): () => void {
-    const d = { at: performance.now() + ms, expire };
-    this.#deadlines.add(d);
-    this.#sweeper ??= setInterval(() => {
-      const now = performance.now();
-      for (const x of this.#deadlines) {
-        if (x.at > now) continue;
-        this.#deadlines.delete(x);
-        x.expire();
-      }
-    }, 100);
-    return () => this.#deadlines.delete(d);
+    return this.#deadlines.watch(ms, expire);
   }
 
   /** Creates the private directory and starts every worker. */
@@ -159,14 +149,20 @@ export class PythonPool {
     }
   }
 
-  /** A free worker, now or when one is released; rejects with {@linkcode PoolBusy}. */
-  acquire(): Promise<PythonWorker> {
+  /** A worker with room for a request now (it is the caller's until released), else undefined. */
+  take(): PythonWorker | undefined {
     const w = this.capacity > 1 ? this.#roomy() : this.#takeIdle() ?? this.#pipelined();
     if (w !== undefined) {
       w.assigned++;
       this.#took(w);
-      return Promise.resolve(w);
     }
+    return w;
+  }
+
+  /** A free worker, now or when one is released; rejects with {@linkcode PoolBusy}. */
+  acquire(): Promise<PythonWorker> {
+    const w = this.take();
+    if (w !== undefined) return Promise.resolve(w);
     if (this.#closing) return Promise.reject(new PoolBusy("the Python workers are stopping"));
     if (this.#queue.length >= this.options.maxQueue) {
       return Promise.reject(
@@ -337,9 +333,7 @@ export class PythonPool {
   /** Stops every worker (SIGTERM, then SIGKILL after the graceful timeout) and removes the directory. */
   async close(): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-    this.#deadlines.clear();
+    this.#deadlines.close();
     for (const q of this.#queue.splice(0)) {
       clearTimeout(q.timer);
       q.reject(new PoolBusy("the Python workers are stopping"));

@@ -8,12 +8,11 @@
  * @module
  */
 
-import { concatBytes } from "../../bytes.ts";
 import { join } from "path";
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../log/logger.ts";
 import { OutputLines } from "./output_lines.ts";
-import { encodeFrame, FRAME, type Frame, FrameReader } from "./frames.ts";
+import { encodeFrame, FRAME, type Frame, FRAME_HEADER_BYTES, FrameReader } from "./frames.ts";
 
 /** How a worker is started. */
 export interface PythonWorkerSpec {
@@ -48,6 +47,15 @@ export interface PythonWorkerSpec {
 }
 
 const NO_FRAMES: readonly Frame[] = [];
+
+/** Writes `v` big-endian at `at`. */
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+const noop = () => {};
 
 /** Microtask turns a write to a worker waits for more frames to join it (see `send`). */
 const BATCH_TURNS = 4;
@@ -291,15 +299,53 @@ export class PythonWorker {
    */
   send(bytes: Uint8Array): Promise<void> {
     if (this.#gone) return Promise.reject(this.#gone);
-    this.#outgoing.push(bytes);
-    this.#outgoingBytes += bytes.length;
-    if (this.#writing === undefined) this.#writing = this.#writeOut();
-    return this.#writing;
+    this.#reserve(bytes.length).set(bytes, this.#outLength - bytes.length);
+    return this.#flushSoon();
   }
 
-  #outgoing: Uint8Array[] = [];
-  #outgoingBytes = 0;
+  /**
+   * Queues a REQUEST frame (as `requestFrame` in frames.ts builds it), written straight into the outgoing
+   * bytes: no frame of its own is built and copied again. A failure shows up as the worker gone.
+   */
+  queueRequest(stream: number, credit: number, marshalled: Uint8Array, body: Uint8Array | undefined): void {
+    if (this.#gone) return;
+    const bodyBytes = body?.length ?? 0;
+    const size = marshalled.length;
+    const total = FRAME_HEADER_BYTES + 8 + size + bodyBytes;
+    const out = this.#reserve(total);
+    let at = this.#outLength - total;
+    out[at] = FRAME.Request;
+    putU32(out, at + 1, stream);
+    putU32(out, at + 5, 8 + size + bodyBytes);
+    putU32(out, at + 9, credit);
+    putU32(out, at + 13, size);
+    at += FRAME_HEADER_BYTES + 8;
+    out.set(marshalled, at);
+    if (body !== undefined) out.set(body, at + size);
+    this.#flushSoon().catch(noop);
+  }
+
+  /** The bytes waiting for the next write, and the spare buffer the write in flight will free. */
+  #out = new Uint8Array(16 * 1024);
+  #outLength = 0;
+  #spare = new Uint8Array(16 * 1024);
   #writing: Promise<void> | undefined;
+
+  /** Room for `n` more outgoing bytes at the end of {@linkcode PythonWorker.#out}, counted in. */
+  #reserve(n: number): Uint8Array {
+    const need = this.#outLength + n;
+    if (need > this.#out.length) {
+      const grown = new Uint8Array(Math.max(need, this.#out.length * 2));
+      grown.set(this.#out.subarray(0, this.#outLength));
+      this.#out = grown;
+    }
+    this.#outLength = need;
+    return this.#out;
+  }
+
+  #flushSoon(): Promise<void> {
+    return this.#writing ??= this.#writeOut();
+  }
 
   /** Writes what is queued, in as few writes as it takes, until nothing is left. */
   async #writeOut(): Promise<void> {
@@ -307,18 +353,20 @@ export class PythonWorker {
     try {
       // Let the other connections' handlers of this turn add their frames first.
       for (let i = 0; i < BATCH_TURNS; i++) await undefined;
-      while (this.#outgoing.length > 0) {
-        const bytes = this.#outgoing.length === 1
-          ? this.#outgoing[0]
-          : concatBytes(this.#outgoing, this.#outgoingBytes);
-        this.#outgoing = [];
-        this.#outgoingBytes = 0;
+      while (this.#outLength > 0) {
+        // Frames queued while this write is in flight go into the other buffer.
+        const bytes = this.#out.subarray(0, this.#outLength);
+        this.#out = this.#spare;
+        this.#outLength = 0;
         let off = 0;
         while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
+        // A buffer grown for a large body is not kept.
+        this.#spare = bytes.buffer.byteLength <= 256 * 1024
+          ? new Uint8Array(bytes.buffer)
+          : new Uint8Array(16 * 1024);
       }
     } catch (e) {
-      this.#outgoing = [];
-      this.#outgoingBytes = 0;
+      this.#outLength = 0;
       this.#fail(`writing to the worker failed: ${e instanceof Error ? e.message : e}`);
       throw this.#gone!;
     } finally {
@@ -328,12 +376,12 @@ export class PythonWorker {
 
   /** Sends bytes without waiting: a failure shows up as the worker gone (its streams' frames reject). */
   queue(bytes: Uint8Array): void {
-    this.send(bytes).catch(() => {});
+    this.send(bytes).catch(noop);
   }
 
   /** Sends a frame without waiting (credit, cancel): a failure shows up as the worker gone. */
   post(type: number, stream: number, payload?: Uint8Array): void {
-    this.send(encodeFrame(type, stream, payload)).catch(() => {});
+    this.send(encodeFrame(type, stream, payload)).catch(noop);
   }
 
   /** The next frame of the worker's own stream (0: the handshake); rejects when it is gone. */
@@ -412,6 +460,10 @@ export class PythonWorker {
     const st = this.#streams.get(sid);
     if (st === undefined) return;
     this.#streams.delete(sid);
+    // A Map that outlived a young collection keeps its replaced tables' entries: the state a
+    // replaced table may hold points at nothing of the request's (see deadlines.ts).
+    st.waiter = undefined;
+    st.onStart = noop;
     if (st.phase === "running" && !this.concurrent) this.#advance();
   }
 

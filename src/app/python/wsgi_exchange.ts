@@ -10,7 +10,7 @@
 
 import type { ServerRequest } from "../../http/request.ts";
 import type { ResponseWriter } from "../../http/writer.ts";
-import { FRAME, requestFrame } from "./frames.ts";
+import { FRAME } from "./frames.ts";
 import type { PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
 import type { MarshalWriter } from "./marshal.ts";
@@ -64,7 +64,7 @@ export class WsgiExchange extends GatewayStream {
     // The clock starts when the worker begins this request, not while it waits behind another.
     worker.open(sid, req.id, () => clock.progress());
     try {
-      worker.queue(requestFrame(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body));
+      worker.queueRequest(sid, CREDIT_WINDOW_BYTES, environ.bytes(), body);
       for (;;) {
         const f = await worker.streamFrame(sid);
         if (f.type === FRAME.Data) await this.data(f.payload, false);
