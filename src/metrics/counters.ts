@@ -554,6 +554,23 @@ export function labelledJson(c: LabelledCounter, values: Map<string, number>): R
   return out;
 }
 
+/**
+ * The Python gateway's other name: its counters serve `--wsgi` and `--asgi` alike, so each
+ * `wsgi.*` JSON path and `ferry_wsgi_*` Prometheus family is rendered again as `python.*` and
+ * `ferry_python_*` (the `wsgi` names stay, so no dashboard or alert breaks). Undefined for the rest.
+ *
+ * @example
+ * ```ts
+ * import { pythonAlias } from "./counters.ts";
+ * console.log(pythonAlias("ferry_wsgi_restarts_total")); // ferry_python_restarts_total
+ * ```
+ */
+export function pythonAlias(name: string): string | undefined {
+  if (name.startsWith("wsgi.")) return "python." + name.slice("wsgi.".length);
+  if (name.startsWith("ferry_wsgi_")) return "ferry_python_" + name.slice("ferry_wsgi_".length);
+  return undefined;
+}
+
 /** Sets `value` at the dotted `path` of `doc`, making the objects on the way. */
 export function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split(".");

@@ -14,7 +14,17 @@ import { VERSION } from "../version.ts";
 import type { AllowList } from "../net/cidr.ts";
 import { LATENCY_BUCKETS, newLatencyHistogram, type Stats } from "../stats.ts";
 import { TEXT_PLAIN } from "../http/error_page.ts";
-import { COUNTERS, LABELLED_COUNTERS, labelledJson, setPath, total, totals } from "./counters.ts";
+import {
+  type Counter,
+  COUNTERS,
+  LABELLED_COUNTERS,
+  type LabelledCounter,
+  labelledJson,
+  pythonAlias,
+  setPath,
+  total,
+  totals,
+} from "./counters.ts";
 import { processSamples } from "./process.ts";
 import { OPEN_FDS } from "./open_fds.ts";
 import { probedProcess } from "../process_probe.ts";
@@ -88,8 +98,18 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
       }))
       : undefined,
   };
-  for (const c of COUNTERS) setPath(doc, c.json, total(all, c.field));
-  for (const c of LABELLED_COUNTERS) setPath(doc, c.json, labelledJson(c, totals(all, c.field)));
+  for (const c of COUNTERS) {
+    const v = total(all, c.field);
+    setPath(doc, c.json, v);
+    const alias = pythonAlias(c.json);
+    if (alias !== undefined) setPath(doc, alias, v);
+  }
+  for (const c of LABELLED_COUNTERS) {
+    const v = labelledJson(c, totals(all, c.field));
+    setPath(doc, c.json, v);
+    const alias = pythonAlias(c.json);
+    if (alias !== undefined) setPath(doc, alias, v);
+  }
   doc.routes = routes;
   const acme = acmeOf(all);
   if (acme.length > 0) doc.acme = acmeJson(acme);
@@ -136,23 +156,36 @@ export function metricsPrometheus(all: Stats[]): string {
     const [mount, method] = key.split(" ");
     sample("ferry_requests_total", { mount, method }, v);
   }
-  let last = "";
-  for (const c of COUNTERS) {
-    if (c.prom !== last) family(c.prom, c.kind, c.help);
-    last = c.prom;
-    sample(c.prom, c.labels ?? {}, total(all, c.field));
-  }
-  for (const c of LABELLED_COUNTERS) {
-    family(c.prom, c.kind ?? "counter", c.help);
-    for (const [k, v] of [...totals(all, c.field)].sort((a, b) => a[0].localeCompare(b[0]))) {
-      const sp = c.label2 !== undefined ? k.indexOf(" ") : -1;
-      sample(
-        c.prom,
-        sp < 0 ? { [c.label]: k } : { [c.label]: k.slice(0, sp), [c.label2!]: k.slice(sp + 1) },
-        v,
-      );
+  const counters = (list: readonly Counter[], name: (c: Counter) => string | undefined) => {
+    let last = "";
+    for (const c of list) {
+      const prom = name(c);
+      if (prom === undefined) continue;
+      if (prom !== last) family(prom, c.kind, c.help);
+      last = prom;
+      sample(prom, c.labels ?? {}, total(all, c.field));
     }
-  }
+  };
+  const labelled = (list: readonly LabelledCounter[], name: (c: LabelledCounter) => string | undefined) => {
+    for (const c of list) {
+      const prom = name(c);
+      if (prom === undefined) continue;
+      family(prom, c.kind ?? "counter", c.help);
+      for (const [k, v] of [...totals(all, c.field)].sort((a, b) => a[0].localeCompare(b[0]))) {
+        const sp = c.label2 !== undefined ? k.indexOf(" ") : -1;
+        sample(
+          prom,
+          sp < 0 ? { [c.label]: k } : { [c.label]: k.slice(0, sp), [c.label2!]: k.slice(sp + 1) },
+          v,
+        );
+      }
+    }
+  };
+  counters(COUNTERS, (c) => c.prom);
+  labelled(LABELLED_COUNTERS, (c) => c.prom);
+  // The Python gateway's families again under their ferry_python_ names (see pythonAlias).
+  counters(COUNTERS, (c) => pythonAlias(c.prom));
+  labelled(LABELLED_COUNTERS, (c) => pythonAlias(c.prom));
 
   family(
     "ferry_request_duration_seconds",
