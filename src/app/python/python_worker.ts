@@ -13,6 +13,9 @@ import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../log/logger.ts";
 import { OutputLines } from "./output_lines.ts";
 import { encodeFrame, FRAME, type Frame, FRAME_HEADER_BYTES, FrameReader } from "./frames.ts";
+import { AsgiStartupError, WorkerGone, WsgiImportError } from "./worker_errors.ts";
+
+export { AsgiStartupError, WorkerGone, WsgiImportError };
 
 /** How a worker is started. */
 export interface PythonWorkerSpec {
@@ -63,41 +66,6 @@ const BATCH_TURNS = 4;
 /** How long an exit waits for the frames (or the connection) the worker sent before it. */
 const EXIT_BEFORE_ACCEPT_MS = 3000;
 
-/** The app failed to import: the traceback's last line, and the whole traceback. */
-export class WsgiImportError extends Error {
-  /** The whole traceback. */
-  readonly traceback: string;
-  /** Wraps a worker's IMPORT_ERROR. */
-  constructor(app: string, traceback: string, kind: "WSGI" | "ASGI" = "WSGI") {
-    const last = traceback.trim().split("\n").at(-1) ?? "import failed";
-    super(`the ${kind} app ${app} could not be loaded: ${last}`);
-    this.name = "WsgiImportError";
-    this.traceback = traceback;
-  }
-}
-
-/** The ASGI app's lifespan startup failed (`lifespan.startup.failed`, or it raised with lifespan on). */
-export class AsgiStartupError extends Error {
-  /** The app's message, or its traceback. */
-  readonly detail: string;
-  /** Wraps a worker's STARTUP_FAILED. */
-  constructor(app: string, detail: string) {
-    const last = detail.trim().split("\n").at(-1) ?? "startup failed";
-    super(`the ASGI app ${app} failed its lifespan startup: ${last}`);
-    this.name = "AsgiStartupError";
-    this.detail = detail;
-  }
-}
-
-/** The worker process ended (or its socket broke) while ferry needed it. */
-export class WorkerGone extends Error {
-  /** Makes the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "WorkerGone";
-  }
-}
-
 /** One request's frames on a worker. */
 interface StreamState {
   frames: Frame[];
@@ -109,6 +77,35 @@ interface StreamState {
 }
 
 let nextWorkerId = 1;
+
+/** Spawns the interpreter of `spec` on its worker script, told where to connect and what to present. */
+function spawnWorker(spec: PythonWorkerSpec, socketPath: string, token: string): Deno.ChildProcess {
+  try {
+    return new Deno.Command(spec.python, {
+      args: [spec.script],
+      cwd: spec.chdir,
+      env: {
+        FERRY_WSGI_SOCKET: socketPath,
+        FERRY_WSGI_TOKEN: token,
+        FERRY_WSGI_APP: spec.app,
+        FERRY_WSGI_PATH: [spec.chdir, ...spec.pythonpath].join(":"),
+        PYTHONUNBUFFERED: "1",
+        ...spec.env,
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      // A session (and process group) of its own: Ctrl-C in a terminal signals the foreground
+      // process group, which is ferry's to drain; the workers stop when ferry stops them.
+      detached: true,
+    }).spawn();
+  } catch (e) {
+    throw new Error(
+      `cannot start the Python interpreter ${spec.python}: ${e instanceof Error ? e.message : e} ` +
+        "(set --wsgi-python to a working python3)",
+    );
+  }
+}
 
 /**
  * A running worker. {@linkcode PythonWorker.start} resolves once the app has imported.
@@ -187,92 +184,17 @@ export class PythonWorker {
     const listener = Deno.listen({ transport: "unix", path: socketPath });
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(spec.python, {
-        args: [spec.script],
-        cwd: spec.chdir,
-        env: {
-          FERRY_WSGI_SOCKET: socketPath,
-          FERRY_WSGI_TOKEN: token,
-          FERRY_WSGI_APP: spec.app,
-          FERRY_WSGI_PATH: [spec.chdir, ...spec.pythonpath].join(":"),
-          PYTHONUNBUFFERED: "1",
-          ...spec.env,
-        },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        // A session (and process group) of its own: Ctrl-C in a terminal signals the foreground
-        // process group, which is ferry's to drain; the workers stop when ferry stops them.
-        detached: true,
-      }).spawn();
+      child = spawnWorker(spec, socketPath, token);
     } catch (e) {
       listener.close();
       await Deno.remove(socketPath).catch(() => {});
-      throw new Error(
-        `cannot start the Python interpreter ${spec.python}: ${e instanceof Error ? e.message : e} ` +
-          "(set --wsgi-python to a working python3)",
-      );
+      throw e;
     }
     const w = new PythonWorker(child, spec.log, spec.concurrent ?? false);
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = { timer: undefined as ReturnType<typeof setTimeout> | undefined };
     try {
-      const accepted = await Promise.race([
-        listener.accept(),
-        // A worker that connected, wrote its IMPORT_ERROR and exited is in the listener's
-        // backlog: the exit may be seen first, so accept gets a moment before it counts.
-        w.exited.then(async (s) => {
-          await new Promise((r) => Deno.unrefTimer(setTimeout(r, EXIT_BEFORE_ACCEPT_MS)));
-          throw new WorkerGone(`the Python worker exited before connecting (code ${s.code})`);
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(new WorkerGone(`the Python worker did not connect within ${spec.startTimeoutMs} ms`)),
-            spec.startTimeoutMs,
-          );
-        }),
-      ]);
-      w.#conn = accepted as Deno.UnixConn;
-      w.#readLoop();
-      const hello = await w.nextFrame();
-      const expected = new TextEncoder().encode(`${token} ${w.pid}`);
-      if (
-        hello.type !== FRAME.Hello || hello.payload.length !== expected.length ||
-        !timingSafeEqual(hello.payload, expected)
-      ) {
-        throw new WorkerGone("the process on the worker socket did not present the worker's token");
-      }
-      const lifespanMs = spec.lifespanTimeoutMs ?? 0;
-      const readyMs = spec.startTimeoutMs + lifespanMs;
-      const ready = await Promise.race([
-        w.nextFrame(),
-        new Promise<never>((_, reject) => {
-          clearTimeout(timer);
-          timer = setTimeout(
-            () =>
-              reject(
-                new WorkerGone(
-                  spec.kind === "ASGI" && lifespanMs > 0
-                    ? `the ASGI app did not load and complete its lifespan startup within ${
-                      readyMs / 1000
-                    } s ` +
-                      `(raise --asgi-startup-timeout if its startup needs longer)`
-                    : `the ${spec.kind ?? "WSGI"} app did not load within ${readyMs / 1000} s`,
-                ),
-              ),
-            readyMs,
-          );
-        }),
-      ]);
-      if (ready.type === FRAME.ImportError) {
-        throw new WsgiImportError(spec.app, new TextDecoder().decode(ready.payload), spec.kind);
-      }
-      if (ready.type === FRAME.StartupFailed) {
-        throw new AsgiStartupError(spec.app, new TextDecoder().decode(ready.payload));
-      }
-      if (ready.type !== FRAME.Ready) {
-        throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
-      }
+      await w.#connect(listener, spec, token, deadline);
+      await w.#ready(spec, deadline);
       return w;
     } catch (e) {
       w.kill("SIGKILL");
@@ -280,9 +202,84 @@ export class PythonWorker {
       await w.#pumps;
       throw e;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(deadline.timer);
       listener.close();
       await Deno.remove(socketPath).catch(() => {});
+    }
+  }
+
+  /**
+   * Accepts the new worker's connection on `listener` and checks that it presents `token` (its
+   * HELLO frame); the start timeout runs in `deadline.timer`.
+   */
+  async #connect(
+    listener: Deno.Listener,
+    spec: PythonWorkerSpec,
+    token: string,
+    deadline: { timer: ReturnType<typeof setTimeout> | undefined },
+  ): Promise<void> {
+    const accepted = await Promise.race([
+      listener.accept(),
+      // A worker that connected, wrote its IMPORT_ERROR and exited is in the listener's
+      // backlog: the exit may be seen first, so accept gets a moment before it counts.
+      this.exited.then(async (s) => {
+        await new Promise((r) => Deno.unrefTimer(setTimeout(r, EXIT_BEFORE_ACCEPT_MS)));
+        throw new WorkerGone(`the Python worker exited before connecting (code ${s.code})`);
+      }),
+      new Promise<never>((_, reject) => {
+        deadline.timer = setTimeout(
+          () => reject(new WorkerGone(`the Python worker did not connect within ${spec.startTimeoutMs} ms`)),
+          spec.startTimeoutMs,
+        );
+      }),
+    ]);
+    this.#conn = accepted as Deno.UnixConn;
+    this.#readLoop();
+    const hello = await this.nextFrame();
+    const expected = new TextEncoder().encode(`${token} ${this.pid}`);
+    if (
+      hello.type !== FRAME.Hello || hello.payload.length !== expected.length ||
+      !timingSafeEqual(hello.payload, expected)
+    ) {
+      throw new WorkerGone("the process on the worker socket did not present the worker's token");
+    }
+  }
+
+  /**
+   * Waits for the worker's READY (its app imported and, for ASGI, its lifespan started); an
+   * IMPORT_ERROR or STARTUP_FAILED becomes the error that names the app.
+   */
+  async #ready(spec: PythonWorkerSpec, deadline: { timer: ReturnType<typeof setTimeout> | undefined }) {
+    const lifespanMs = spec.lifespanTimeoutMs ?? 0;
+    const readyMs = spec.startTimeoutMs + lifespanMs;
+    const ready = await Promise.race([
+      this.nextFrame(),
+      new Promise<never>((_, reject) => {
+        clearTimeout(deadline.timer);
+        deadline.timer = setTimeout(
+          () =>
+            reject(
+              new WorkerGone(
+                spec.kind === "ASGI" && lifespanMs > 0
+                  ? `the ASGI app did not load and complete its lifespan startup within ${
+                    readyMs / 1000
+                  } s ` +
+                    `(raise --asgi-startup-timeout if its startup needs longer)`
+                  : `the ${spec.kind ?? "WSGI"} app did not load within ${readyMs / 1000} s`,
+              ),
+            ),
+          readyMs,
+        );
+      }),
+    ]);
+    if (ready.type === FRAME.ImportError) {
+      throw new WsgiImportError(spec.app, new TextDecoder().decode(ready.payload), spec.kind);
+    }
+    if (ready.type === FRAME.StartupFailed) {
+      throw new AsgiStartupError(spec.app, new TextDecoder().decode(ready.payload));
+    }
+    if (ready.type !== FRAME.Ready) {
+      throw new WorkerGone(`unexpected frame ${ready.type} from a new worker`);
     }
   }
 
