@@ -229,7 +229,67 @@ export class Connection implements ByteSource, ReadSource, ExchangeHost, Connect
         try {
           // A head already whole in the buffer (pipelining) costs no promise turn.
           head = this.#parseBuffered();
-          if (head === null) head = await this.#readHead();
+          if (head === null) {
+            // Read until a head is whole, in this frame rather than an async function of its own:
+            // an idle keep-alive connection waits in one suspended frame, not two (less memory).
+            const ctx = this.ctx;
+            const parser = this.#parser;
+            const input = this.input;
+            for (;;) {
+              if (input.available() > 0) {
+                if (this.#phase !== PHASE.head) {
+                  // The first head keeps the deadline counted from accept; later ones get a fresh one.
+                  this.#enter(
+                    PHASE.head,
+                    this.#served > 0 ? deadlineAfter(ctx.options.headerTimeout) : this.deadline,
+                  );
+                }
+                const buf = input.array, from = input.offset;
+                const n = parser.execute(buf, from, input.limit);
+                if (n >= 0) {
+                  head = parser.finish(buf, from, n);
+                  input.consume(n);
+                  break;
+                }
+              } else if (!parser.started) {
+                // Between requests with nothing received: idle.
+                if (this.out.pending > 0) await this.out.flush();
+                if (ctx.draining || this.closeReason !== undefined) break;
+                if (this.#served > 0 && this.#phase !== PHASE.idle) {
+                  this.#enter(PHASE.idle, deadlineAfter(ctx.options.keepaliveTimeout));
+                  this.out.release();
+                  input.idle();
+                }
+              }
+              // Responses to earlier pipelined requests must not wait for this one's bytes.
+              if (this.out.pending > 0) await this.out.flush();
+              this.recorder.flush();
+              if (this.#gone.pending !== undefined) {
+                // A watch read is in flight: it is this read (its bytes join the buffer).
+                await this.#gone.settle();
+                if (input.available() > 0) continue;
+              }
+              if (this.#gone.eof || this.socketClosed) break;
+              // The read, inline: the head path costs one await per read.
+              const into = input.space();
+              let n: number | null;
+              try {
+                n = await this.#conn.read(into);
+              } catch (e) {
+                if (isConnectionError(e)) break;
+                throw e;
+              }
+              if (n === null) {
+                this.#gone.eof = true;
+                break;
+              }
+              ctx.stats.bytesIn += n;
+              input.commit(n);
+              // One clock reading for this turn: the arrival, the head's deadline, the Date header and
+              // the keep-alive deadline after a synchronous answer (src/net/clock.ts).
+              this.arrival = turnMono();
+            }
+          }
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           await rejectHead(this, e);
@@ -261,68 +321,6 @@ export class Connection implements ByteSource, ReadSource, ExchangeHost, Connect
     const head = this.#parser.finish(buf, from, n);
     input.consume(n);
     return head;
-  }
-
-  /** Reads until a whole head is parsed; null when the connection should end quietly. */
-  async #readHead(): Promise<RequestHead | null> {
-    const parser = this.#parser;
-    const ctx = this.ctx;
-    const input = this.input;
-    for (;;) {
-      if (input.available() > 0) {
-        if (this.#phase !== PHASE.head) {
-          // The first head keeps the deadline counted from accept; later ones get a fresh one.
-          this.#enter(
-            PHASE.head,
-            this.#served > 0 ? deadlineAfter(ctx.options.headerTimeout) : this.deadline,
-          );
-        }
-        const buf = input.array, from = input.offset;
-        const n = parser.execute(buf, from, input.limit);
-        if (n >= 0) {
-          const head = parser.finish(buf, from, n);
-          input.consume(n);
-          return head;
-        }
-      } else if (!parser.started) {
-        // Between requests with nothing received: idle.
-        if (this.out.pending > 0) await this.out.flush();
-        if (ctx.draining || this.closeReason !== undefined) return null;
-        if (this.#served > 0 && this.#phase !== PHASE.idle) {
-          this.#enter(PHASE.idle, deadlineAfter(ctx.options.keepaliveTimeout));
-          this.out.release();
-          input.idle();
-        }
-      }
-      // Responses to earlier pipelined requests must not wait for this one's bytes.
-      if (this.out.pending > 0) await this.out.flush();
-      this.recorder.flush();
-      if (this.#gone.pending !== undefined) {
-        // A watch read is in flight: it is this read (its bytes join the buffer).
-        await this.#gone.settle();
-        if (input.available() > 0) continue;
-      }
-      if (this.#gone.eof) return null;
-      // The read, inline: the head path costs one await per read.
-      if (this.socketClosed) return null;
-      const into = input.space();
-      let n: number | null;
-      try {
-        n = await this.#conn.read(into);
-      } catch (e) {
-        if (isConnectionError(e)) return null;
-        throw e;
-      }
-      if (n === null) {
-        this.#gone.eof = true;
-        return null;
-      }
-      this.ctx.stats.bytesIn += n;
-      input.commit(n);
-      // One clock reading for this turn: the arrival, the head's deadline, the Date header and the
-      // keep-alive deadline after a synchronous answer (src/net/clock.ts).
-      this.arrival = turnMono();
-    }
   }
 
   /** Serves one request through its exchange; returns (or resolves to) whether the connection goes on. */
