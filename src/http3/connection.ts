@@ -19,6 +19,7 @@ import { H3, H3Error, h3ErrorName } from "./errors.ts";
 import { FRAME, settingsFrame, varintFrame } from "./frames.ts";
 import { PeerStreams, SETTING, STREAM_TYPE, UniStream, type WasteMeter } from "./control.ts";
 import { RequestStream } from "./request_stream.ts";
+import { StreamReader } from "./stream_reader.ts";
 import { H3Stream } from "./stream.ts";
 import { H3Writer, type StreamSink } from "./writer.ts";
 import { type ExchangeHost, hstsOf, requestIdFor, serveStream } from "./exchange.ts";
@@ -182,7 +183,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     // The id must be read before the stream is used (Deno 2.9.6: later it throws BadResource).
     const id = Number(bidi.readable.id);
     const stats = this.ctx.stats;
-    const reader = bidi.readable.getReader();
+    const reader = new StreamReader(bidi.readable);
     const writer = bidi.writable.getWriter();
     if (id > this.#maxStreamId) this.#maxStreamId = id;
     if (this.#goawayId !== -1 && id >= this.#goawayId) {
@@ -207,8 +208,9 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     try {
       for (;;) {
         if (stream.body.queued > 0) await stream.body.room();
-        const { value, done } = await reader.read();
-        const events = done ? parser.end() : parser.push(value);
+        const piece = await reader.read();
+        const done = piece === null;
+        const events = done ? parser.end() : parser.push(piece);
         for (const ev of events) {
           if (ev.kind === "head") {
             // A body without content-length whose end has not come with the head: of unknown
