@@ -26,6 +26,7 @@ import { PoolBusy, type PythonPool } from "./pool.ts";
 import { MarshalWriter } from "./marshal.ts";
 import { acquireWorker, HeadMemo, type PythonHandlerOptions, toClient } from "./gateway_stream.ts";
 import { WsgiExchange } from "./wsgi_exchange.ts";
+import type { PythonWorker } from "./python_worker.ts";
 
 export {
   acquireWorker,
@@ -57,14 +58,24 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
   const environ = new MarshalWriter();
   const heads = new HeadMemo();
 
-  return async function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
+  return function pythonWsgi(req: ServerRequest, res: ResponseWriter): Promise<void> {
     // The environ travels NUL-separated; only a percent-decoded path can hold a NUL.
     if (req.path.includes("%00")) {
-      return await res.send(STATUS.BadRequest, [TEXT_PLAIN], "Bad Request: NUL in the request path\n");
+      return res.send(STATUS.BadRequest, [TEXT_PLAIN], "Bad Request: NUL in the request path\n");
     }
-    const body = await bufferBody(req, pool.dir);
+    // The common case, no body and a worker free: no wait before the exchange.
+    if (req.body.done) return serve(req, res, NO_BODY, pool.take());
+    return bufferBody(req, pool.dir).then((body) => serve(req, res, body, undefined));
+  };
+
+  async function serve(
+    req: ServerRequest,
+    res: ResponseWriter,
+    body: BufferedBody,
+    taken: PythonWorker | undefined,
+  ): Promise<void> {
     try {
-      let worker = await acquireWorker(pool, req, res, options);
+      let worker = taken ?? await acquireWorker(pool, req, res, options);
       if (worker === undefined) return;
       // A request the worker never began (it was queued behind one that killed the worker) is
       // safe to hand to another worker: it has had no effect yet.
@@ -89,12 +100,15 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
     } finally {
       if (body.file !== undefined) await Deno.remove(body.file).catch(() => {});
     }
-  };
+  }
 }
+
+/** A request without a body. */
+const NO_BODY: BufferedBody = { length: 0 };
 
 /** Reads the whole body: in memory up to {@linkcode MEMORY_BODY_BYTES}, then into a file. */
 async function bufferBody(req: ServerRequest, dir: string): Promise<BufferedBody> {
-  if (req.body.done) return { length: 0 };
+  if (req.body.done) return NO_BODY;
   const parts: Uint8Array[] = [];
   let length = 0;
   let file: Deno.FsFile | undefined;
@@ -186,7 +200,7 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
     env.push(["CONTENT_LENGTH", String(body.length)]);
   }
   if (body.file !== undefined) env.push(["ferry.body_file", body.file]);
-  const seen = new Map<string, number>();
+  const first = env.length; // the headers' entries begin here
   const names = req.headers.names;
   const values = req.headers.values;
   for (let i = 0; i < names.length; i++) {
@@ -200,13 +214,12 @@ export function buildEnviron(req: ServerRequest, body: BufferedBody): Array<[str
       // the environ would make frameworks (Werkzeug) ignore CONTENT_LENGTH.
       continue;
     } else key = environKey(n);
-    const at = seen.get(key);
-    if (at !== undefined) {
-      env[at][1] += (n === "cookie" ? "; " : ", ") + values[i];
-    } else {
-      seen.set(key, env.length);
-      env.push([key, values[i]]);
-    }
+    // A repeated field joins the first: a scan (the keys are the same remembered strings) costs
+    // less than a Map per request for the dozen fields a request has.
+    let at = first;
+    while (at < env.length && env[at][0] !== key) at++;
+    if (at < env.length) env[at][1] += (n === "cookie" ? "; " : ", ") + values[i];
+    else env.push([key, values[i]]);
   }
   return env;
 }

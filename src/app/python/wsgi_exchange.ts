@@ -71,7 +71,11 @@ export class WsgiExchange extends GatewayStream {
         else if (f.type === FRAME.Head) {
           clock.progress();
           const head = this.appHead(f.payload);
-          if (head !== undefined && await this.whole(head)) return "done";
+          const whole = head === undefined ? undefined : this.wholeBody(head);
+          if (whole !== undefined) {
+            await this.sendWhole(head!, whole);
+            return "done";
+          }
           if (head === undefined || !this.writeAppHead(head)) {
             this.clientGone = true;
             worker.post(FRAME.Cancel, sid);
