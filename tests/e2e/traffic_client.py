@@ -312,6 +312,35 @@ def download():
     return {"status": r.status, "bytes": len(r.body), "seconds": took, "all_b": r.body.count(b"b")}
 
 
+def abandon():
+    """A download of `bytes` given up after `after` bytes (RST_STREAM CANCEL; over HTTP/1.1 the
+    connection closed), then a request on the same connection (over HTTP/1.1 a new one)."""
+    c = client()
+    path = f"/bytes?n={params['bytes']}"
+    got = 0
+    if IS_H2:
+        sid = c.open("GET", path)
+        c.flush()
+        r = c.responses[sid]
+        c.pump(lambda: len(r.body) >= params["after"] or r.reset is not None or getattr(r, "ended", False))
+        got = len(r.body)
+        c.conn.reset_stream(sid, 8)
+        c.flush()
+    else:
+        c.send(c.head("GET", path))
+        while got < params["after"]:
+            data = c.sock.recv(1 << 16)
+            if not data:
+                break
+            got += len(data)
+        c.close()
+        c = H1()
+    nxt = c.request("GET", "/count")
+    c.close()
+    return {"got": got, "next": nxt.status, "next_body": bytes(nxt.body).decode(errors="replace"),
+            "reset": nxt.reset, "goaway": getattr(c, "goaway", None)}
+
+
 def trickle():
     """A body declared at `bytes`, sent one byte every `every` seconds until the server ends it."""
     c = client()
@@ -555,6 +584,6 @@ def raw_h2_answer(c, sid, through_goaway=False):
         buf += data
 
 
-SHAPES = {"keepalive": keepalive, "upload": upload, "download": download, "trickle": trickle,
+SHAPES = {"keepalive": keepalive, "upload": upload, "download": download, "abandon": abandon, "trickle": trickle,
           "nonreader": nonreader, "burst": burst, "drain": drain, "methods": methods}
 print(json.dumps(SHAPES[shape]()), flush=True)

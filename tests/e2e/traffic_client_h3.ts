@@ -133,6 +133,24 @@ const download: Shape = async (c, p) => {
   return { status: r.status, bytes: r.bytes, all_b: r.bs };
 };
 
+/** A download of `bytes` given up after `after` bytes (STOP_SENDING), then a request on the same connection. */
+const abandon: Shape = async (c, p) => {
+  const bidi = await c.quic.createBidirectionalStream({ waitUntilAvailable: true });
+  const w = bidi.writable.getWriter();
+  await w.write(hd(fields("GET", `/bytes?n=${p.bytes}`)));
+  await w.close();
+  const reader = bidi.readable.getReader();
+  let got = 0;
+  while (got < (p.after as number)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    got += value.length;
+  }
+  await reader.cancel().catch(() => {});
+  const next = await request(c, fields("GET", "/count"));
+  return { got, next: next.status, next_body: next.text, reset: next.reset ? 0 : null };
+};
+
 /** A body declared at `bytes`, sent one byte every `every` seconds until the server ends it. */
 const trickle: Shape = async (c, p) => {
   const n = p.bytes as number;
@@ -237,7 +255,16 @@ async function methods(port: number, ca: string, p: Params): Promise<Record<stri
   return { results };
 }
 
-const SHAPES: Record<string, Shape> = { keepalive, upload, download, trickle, nonreader, burst, drain };
+const SHAPES: Record<string, Shape> = {
+  keepalive,
+  upload,
+  download,
+  abandon,
+  trickle,
+  nonreader,
+  burst,
+  drain,
+};
 
 /**
  * Runs `shape` with `params` against ferry's HTTP/3 on UDP `port` (trusting the PEM file `ca`);

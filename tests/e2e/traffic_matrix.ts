@@ -58,6 +58,11 @@ export interface RowContext {
   streams: number;
   /** GOAWAY ENHANCE_YOUR_CALM ferry sent during the shape (`/_metrics` `http2.goaways_sent`). */
   calm: number;
+  /**
+   * Bytes the matrix's app's ferry wrote during the shape (`/_metrics` `bytes_out`); behind the
+   * proxy, what it sent to the proxy.
+   */
+  sent: number;
 }
 
 /** One traffic shape. */
@@ -128,6 +133,21 @@ export const SHAPES: readonly Shape[] = [
       assert.equal(out.status, 200);
       assert.equal(out.bytes, 64 * MiB);
       assert.equal(out.all_b, 64 * MiB);
+    },
+  },
+  {
+    name: "a 64 MiB download given up after 1 MiB (a reset, or over HTTP/1.1 a close), then a request",
+    shape: "abandon",
+    // The next request goes on the same connection, but over HTTP/1.1, where giving up a response
+    // means closing its connection.
+    params: { bytes: 64 * MiB, after: MiB },
+    check(out, { sent }) {
+      assert.ok((out.got as number) >= MiB, JSON.stringify(out));
+      // The rest was never produced: the server (and through the proxy, the upstream) stopped
+      // once the client left, after what windows and buffers held (HTTP/2's client window is 16 MiB).
+      assert.ok(sent < 32 * MiB, `${(sent / MiB).toFixed(1)} MiB sent of the 64 MiB given up after 1 MiB`);
+      assert.equal(out.next, 200, JSON.stringify(out));
+      assert.equal(out.next_body, "GET 0", JSON.stringify(out));
     },
   },
   {

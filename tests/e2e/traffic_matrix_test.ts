@@ -150,6 +150,7 @@ async function counters(f: Ferry, t: Transport) {
     Object.values(by ?? {}).flatMap((targets) => Object.values(targets)).reduce((a, b) => a + b, 0);
   const streams = t.proto === "h3" ? m.http3.streams_total : m.http2.streams_total;
   return {
+    bytesOut: m.bytes_out as number,
     streams: streams as number,
     calm: (m.http2.goaways_sent.ENHANCE_YOUR_CALM ?? 0) as number,
     upstreamActive: sum(m.upstreams?.active),
@@ -164,7 +165,14 @@ async function runRow(row: Shape, t: Transport, setup?: Setup): Promise<void> {
     const port = f.ports[t.listener];
     const pid = f.child.child.pid;
     const params = { ...row.params, ...row.tuned?.(t) };
-    const ctx: RowContext = { transport: t, rss: { before: 0, peak: 0 }, fresh: 0, streams: 0, calm: 0 };
+    const ctx: RowContext = {
+      transport: t,
+      rss: { before: 0, peak: 0 },
+      fresh: 0,
+      streams: 0,
+      calm: 0,
+      sent: 0,
+    };
     const failuresBefore = t.proxied ? (await counters(f, t)).upstreamFailures : 0;
     if (row.hold === "measure") {
       assert.equal(await fresh(t, port, s.ca), 200); // the code is warm
@@ -174,6 +182,7 @@ async function runRow(row: Shape, t: Transport, setup?: Setup): Promise<void> {
       ctx.streams = -before.streams;
       ctx.calm = -before.calm;
     }
+    const sentBefore = row.hold === "sigterm" ? 0 : (await counters(s.origin, t)).bytesOut;
     const out = await client(row.shape, t, port, s.ca, params, async () => {
       if (row.hold === "measure") ctx.rss.peak = await peakRss(pid, HOLD_MS);
       else if (row.hold === "sigterm") f.child.child.kill("SIGTERM");
@@ -184,23 +193,21 @@ async function runRow(row: Shape, t: Transport, setup?: Setup): Promise<void> {
       ctx.streams += after.streams;
       ctx.calm += after.calm;
       ctx.fresh = await fresh(t, port, s.ca);
-    }
-    if (row.hold === "measure") {
       const grew = ((ctx.rss.peak - ctx.rss.before) / 2 ** 20).toFixed(1);
       console.log(`${row.shape} over ${t.name}: RSS +${grew} MiB, ${ctx.streams} streams served`);
     }
+    // Every upstream request the proxy began has ended: nothing hangs on a client that went away.
+    let c = row.hold === "sigterm" ? undefined : await counters(f, t);
+    for (let i = 0; t.proxied && c !== undefined && c.upstreamActive !== 0 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      c = await counters(f, t);
+    }
+    if (row.hold !== "sigterm") ctx.sent = (await counters(s.origin, t)).bytesOut - sentBefore;
     row.check(out, ctx);
     if (row.hold === "sigterm") assert.equal((await f.child.status).code, 0);
     else if (t.proxied) {
-      // Every upstream request the proxy began has ended (nothing hangs on a client that went
-      // away), and none was counted as the upstream's failure.
-      let c = await counters(f, t);
-      for (let i = 0; i < 100 && c.upstreamActive !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        c = await counters(f, t);
-      }
-      assert.equal(c.upstreamActive, 0, "upstream requests still open after the shape");
-      assert.equal(c.upstreamFailures - failuresBefore, 0, "the upstream was blamed for a client");
+      assert.equal(c!.upstreamActive, 0, "upstream requests still open after the shape");
+      assert.equal(c!.upstreamFailures - failuresBefore, 0, "the upstream was blamed for a client");
     }
   } finally {
     if (setup === undefined) await stop(s);
