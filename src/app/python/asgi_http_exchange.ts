@@ -155,6 +155,9 @@ export class AsgiHttpExchange extends GatewayStream {
             this.clientGone = true;
             worker.post(FRAME.Cancel, sid, CANCEL_DISCONNECT);
           }
+        } else if (f.type === FRAME.Response && !this.#timedOut) {
+          // The same in one frame (most answers): the head, the body and the end.
+          return await this.response(f.payload, CANCEL_DISCONNECT);
         } else if (await this.#frame(f.type, f.payload)) return;
       }
     } catch (e) {
@@ -199,6 +202,9 @@ export class AsgiHttpExchange extends GatewayStream {
       case FRAME.End:
         this.workerOk = true;
         if (!this.clientGone && !this.#timedOut) await this.#end();
+        return true;
+      case FRAME.Response: // after a timeout: the client has its answer
+        this.workerOk = true;
         return true;
       case FRAME.Error:
         if (this.#timedOut) this.workerOk = true;
@@ -294,7 +300,7 @@ async function linger(
   try {
     for (;;) {
       const f = await worker.streamFrame(sid);
-      if (f.type === FRAME.End || f.type === FRAME.Error) {
+      if (f.type === FRAME.End || f.type === FRAME.Error || f.type === FRAME.Response) {
         ok = true;
         return;
       }

@@ -23,10 +23,10 @@ from collections import deque
 from urllib.parse import unquote
 
 from ferry_protocol import (BODY, BODY_ACK, CANCEL, CREDIT, DATA, END, ERROR, HEAD, HEADER, HEADER_SIZE, HELLO,
-                            IMPORT_ERROR, LOG, PIECE, READY, REQUEST, STARTUP_FAILED, TRAILERS, U16, U32,
+                            IMPORT_ERROR, LOG, PIECE, READY, REQUEST, RESPONSE, STARTUP_FAILED, TRAILERS, U16, U32,
                             WS_ACCEPT, WS_CLOSE, WS_CLOSED, WS_MESSAGE, WS_SEND, HeadCache, decode_request,
                             frame, strings)
-from ferry_wsgi_worker import Stop, guard_process, load, rss_report
+from ferry_wsgi_worker import REPORT_RSS, Stop, guard_process, load, rss_report
 
 # The request's flags, beside its scope (frames.ts: ASGI_MORE_BODY, ASGI_UNQUOTE)
 MORE_BODY, UNQUOTE = 1, 2
@@ -129,11 +129,12 @@ class Cycle:
 class HttpCycle(Cycle):
     """One HTTP request: the body pieces ferry sent, the response's state."""
 
-    __slots__ = ("started", "trailers")
+    __slots__ = ("started", "trailers", "head_at")
 
     def __init__(self, w, sid, credit, request_id):
         Cycle.__init__(self, w, sid, credit, request_id)
         self.started = self.trailers = False
+        self.head_at = -1  # where the HEAD frame waits in w.out, while nothing follows it
 
     def event(self, kind, payload):
         if kind == BODY:
@@ -162,6 +163,10 @@ class HttpCycle(Cycle):
             more = message.get("more_body", False)
             if self.disconnected:
                 return
+            if not more and self.w.merge_response(self, body):
+                self.done = True
+                self.wake()
+                return
             if body:
                 if len(body) <= self.credit and len(body) <= PIECE:
                     self.credit -= len(body)
@@ -184,6 +189,7 @@ class HttpCycle(Cycle):
             if self.disconnected:
                 return
             self.w.send(HEAD, self.sid, self.w.heads.encode(status, message.get("headers", ())))
+            self.head_at = self.w.mark()
         elif kind == "http.response.trailers":
             if not self.trailers or not self.done:
                 raise RuntimeError("ASGI: http.response.trailers without trailers in the start, or before the body")
@@ -291,6 +297,7 @@ class Worker(asyncio.Protocol):
         self.buf = bytearray()
         self.out = []
         self.flushing = False
+        self.flushes = 0
         self.cycles = {}
         self.transport = None
         self.lost = loop.create_future()
@@ -331,17 +338,45 @@ class Worker(asyncio.Protocol):
             self.buf = bytearray(data[pos:]) if pos < end else bytearray()
         elif pos:
             del buf[:pos]
+        if not self.flushing:
+            # Scheduled after the first steps of the tasks just created: the answers of every app
+            # that completes without waiting leave in one write in the loop's next turn, not the
+            # turn after it.
+            self.flushing = True
+            self.loop.call_soon(self.flush)
 
     def send(self, kind, sid, payload=b""):
         self.out.append(HEADER.pack(kind, sid, len(payload)))
-        if payload:
-            self.out.append(payload)
+        self.out.append(payload)
         if not self.flushing:
             self.flushing = True
             self.loop.call_soon(self.flush)
 
+    def mark(self):
+        """Where the frame just sent begins in `out` (valid until the next flush)."""
+        return (self.flushes << 32) + len(self.out) - 2
+
+    def merge_response(self, c, body):
+        """Turns the HEAD frame `c` just sent, and the whole body that follows it now, into one
+        RESPONSE frame (HEAD, DATA and END in one); False (nothing done) when something came
+        between, the head has left already, or the body needs more than the credit or a piece."""
+        at = c.head_at
+        c.head_at = -1
+        out = self.out
+        if (at < 0 or at >> 32 != self.flushes or (at & 0xFFFFFFFF) + 2 != len(out) or REPORT_RSS or c.trailers
+                or len(body) > c.credit or len(body) > PIECE):
+            return False
+        at &= 0xFFFFFFFF
+        head = out[at + 1]
+        body = bytes(body)
+        c.credit -= len(body)
+        out[at], out[at + 1] = HEADER.pack(RESPONSE, c.sid, 4 + len(head) + len(body)), U32.pack(len(head)) + head
+        out.append(body)
+        return True
+
     def flush(self):
         self.flushing = False
+        self.flushes += 1
         if self.out and self.transport is not None and not self.transport.is_closing():
             self.transport.write(b"".join(self.out))
         self.out = []

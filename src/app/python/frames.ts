@@ -53,6 +53,11 @@ export const FRAME = {
   ImportError: 22,
   /** worker → ferry (ASGI): the app's lifespan startup failed (its message). */
   StartupFailed: 23,
+  /**
+   * worker → ferry: a whole response in one frame, as HEAD, DATA and an END without payload would
+   * say it (u32: the HEAD payload's size, the HEAD payload, then the body).
+   */
+  Response: 24,
   /** Never on the wire: ferry's own note on a stream that its clock ran out. */
   LocalTimeout: 255,
 } as const;
@@ -199,6 +204,23 @@ export class FrameReader {
     this.#batchFrom = at;
     this.#batchTo = to;
   }
+}
+
+/**
+ * The HEAD payload and the body of a RESPONSE frame (views); throws when the sizes do not fit.
+ *
+ * @example
+ * ```ts
+ * import { responseParts } from "./frames.ts";
+ * const { head, body } = responseParts(new Uint8Array([0, 0, 0, 1, 7, 8, 9]));
+ * console.log(head.length, body.length); // 1 2
+ * ```
+ */
+export function responseParts(payload: Uint8Array): { head: Uint8Array; body: Uint8Array } {
+  if (payload.length < 4) throw new RangeError("RESPONSE frame is truncated");
+  const n = ((payload[0] << 24) | (payload[1] << 16) | (payload[2] << 8) | payload[3]) >>> 0;
+  if (4 + n > payload.length) throw new RangeError("RESPONSE frame's head is longer than the frame");
+  return { head: payload.subarray(4, 4 + n), body: payload.subarray(4 + n) };
 }
 
 const ascii = new TextDecoder();

@@ -13,7 +13,7 @@ import { STATUS } from "../../http/status.ts";
 import { TEXT_PLAIN } from "../../http/error_page.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Stats } from "../../stats.ts";
-import { creditPayload, decodeHead, FRAME } from "./frames.ts";
+import { creditPayload, decodeHead, FRAME, responseParts } from "./frames.ts";
 import { PoolBusy, type PythonPool } from "./pool.ts";
 import type { PythonWorker } from "./python_worker.ts";
 import type { StuckClock } from "./stuck_clock.ts";
@@ -293,6 +293,32 @@ export class GatewayStream {
     } catch {
       res.abort();
     }
+  }
+
+  /**
+   * A RESPONSE frame (head, body and end in one): written as {@linkcode GatewayStream.whole}
+   * writes, or, when the body is not the length the head declared, as a head, a body and the end.
+   */
+  async response(payload: Uint8Array, cancel?: Uint8Array): Promise<void> {
+    this.workerOk = true;
+    this.clock?.stop(); // the app is done: what is left waits on the client
+    if (this.clientGone) return;
+    const parts = responseParts(payload);
+    const head = this.appHead(parts.head);
+    if (head === undefined) return; // answered 502 or 500 already
+    if (head.length === parts.body.length) return await this.sendWhole(head, parts.body);
+    if (!this.writeAppHead(head)) return;
+    const { res } = this;
+    let body = parts.body;
+    if (res.remainingLength >= 0 && body.length > res.remainingLength) {
+      this.log.error("python app sent more than its Content-Length; the response is cut there", {
+        id: this.req.id,
+      });
+      body = body.subarray(0, res.remainingLength);
+    }
+    // The body and the end leave in one write (the end flushes).
+    if (body.length > 0 && !await toClient(res, res.write(body))) return;
+    await toClient(res, res.end());
   }
 
   /** The app's head, checked and decoded; undefined when it was answered 502 or 500 instead. */

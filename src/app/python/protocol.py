@@ -16,6 +16,9 @@ REQUEST, BODY, CREDIT, CANCEL, WS_MESSAGE, WS_CLOSED = 1, 2, 4, 5, 6, 7
 # worker -> ferry
 HEAD, DATA, END, ERROR, LOG, BODY_ACK, TRAILERS, WS_ACCEPT, WS_SEND, WS_CLOSE = range(10, 20)
 HELLO, READY, IMPORT_ERROR, STARTUP_FAILED = 20, 21, 22, 23
+# worker -> ferry: a whole response in one frame (u32 head size, the HEAD payload, the body), as
+# HEAD, DATA and an END without payload would say it
+RESPONSE = 24
 
 HEADER = struct.Struct(">BII")
 HEADER_SIZE = HEADER.size
@@ -32,6 +35,11 @@ _u32 = U32.pack
 def frame(kind, sid, payload=b""):
     """A whole frame's bytes."""
     return _pack_header(kind, sid, len(payload)) + payload
+
+
+def response(sid, head, body):
+    """A RESPONSE frame's pieces (header, head with its size, body), to be joined or sent in turn."""
+    return (_pack_header(RESPONSE, sid, 4 + len(head) + len(body)), _u32(len(head)) + head, body)
 
 
 def split_frames(buf, pos=0):

@@ -568,7 +568,11 @@ export class PythonWorker {
       st.waiter = undefined;
       sw.resolve(f);
     } else st.frames.push(f);
-    if ((f.type === FRAME.End || f.type === FRAME.Error) && st.phase === "running" && !this.concurrent) {
+    if (
+      (f.type === FRAME.End || f.type === FRAME.Error || f.type === FRAME.Response) &&
+      st.phase === "running" &&
+      !this.concurrent
+    ) {
       st.phase = "done"; // the worker has moved on to the next request already
       this.#advance();
     }

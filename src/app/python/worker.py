@@ -23,7 +23,7 @@ import time
 import traceback
 
 from ferry_protocol import (CANCEL, CREDIT, DATA, END, ERROR, HEAD, HEADER, HELLO, IMPORT_ERROR, LOG, PIECE, READY,
-                            REQUEST, U32, HeadCache, decode_request, strings)
+                            REQUEST, U32, HeadCache, decode_request, response, strings)
 
 
 class Cancelled(Exception):
@@ -48,6 +48,11 @@ class Link:
         self.pending += HEADER.size + len(payload)
         if self.pending >= PIECE:
             self.flush()
+
+    def send_response(self, sid, head, body):
+        """A whole response in one RESPONSE frame (HEAD, DATA and END in one)."""
+        self.out.extend(response(sid, head, body))
+        self.pending += HEADER.size + 4 + len(head) + len(body)
 
     def flush(self):
         if self.out:
@@ -96,6 +101,10 @@ class ThreadLink:
     def send(self, kind, sid, payload=b""):
         with self.lock:
             self.link.send(kind, sid, payload)
+
+    def send_response(self, sid, head, body):
+        with self.lock:
+            self.link.send_response(sid, head, body)
 
     def flush(self):
         with self.lock:
@@ -459,20 +468,28 @@ def serve(link, app, sid, payload):
     environ["wsgi.errors"] = errors
     result = None
     outcome = None
+    single = None  # the whole body of a one-piece list, sent with the head and the end in one frame
     try:
         result = app(environ, ex.start_response)
         # PEP 3333: a block is transmitted before the next is asked for, so a streamed body is
         # flushed chunk by chunk; a list is already whole and leaves with END in one write.
         whole = isinstance(result, (list, tuple))
         ex.streaming = not whole
-        for chunk in result:
+        pieces = result
+        if whole and len(result) == 1 and type(result[0]) is bytes and not REPORT_RSS and not ex.sent:
+            if ex.status is None:
+                raise AssertionError("the app returned without calling start_response()")
+            if len(result[0]) <= min(ex.credit, PIECE):
+                single = result[0]
+                pieces = ()
+        for chunk in pieces:
             if not isinstance(chunk, (bytes, bytearray)):
                 raise TypeError("the app yielded %r, not bytes" % type(chunk).__name__)
             if chunk:
                 ex.send_body(chunk)
                 if not whole and not ex.complete():
                     link.flush()
-        if not ex.sent:
+        if not ex.sent and single is None:
             ex.head()
     except Cancelled:
         outcome = "cancelled"
@@ -490,7 +507,9 @@ def serve(link, app, sid, payload):
                 errors.write("exception in close():\n" + traceback.format_exc())
         errors.flush()
         stream.close()
-    if outcome is None or outcome == "cancelled":
+    if outcome is None and single is not None:
+        link.send_response(sid, ex.payload, single)
+    elif outcome is None or outcome == "cancelled":
         link.send(END, sid, rss_report())
     else:
         link.send(ERROR, sid, outcome)

@@ -80,6 +80,10 @@ export class WsgiExchange extends GatewayStream {
             this.clientGone = true;
             worker.post(FRAME.Cancel, sid);
           }
+        } else if (f.type === FRAME.Response) {
+          clock.progress();
+          await this.response(f.payload);
+          return "done";
         } else if (f.type === FRAME.End) {
           this.workerOk = true;
           if (!this.clientGone) await toClient(res, res.end());
