@@ -157,7 +157,7 @@ export class AsgiHttpExchange extends GatewayStream {
           }
         } else if (f.type === FRAME.Response && !this.#timedOut) {
           // The same in one frame (most answers): the head, the body and the end.
-          return await this.response(f.payload, CANCEL_DISCONNECT);
+          return await this.response(f.payload);
         } else if (await this.#frame(f.type, f.payload)) return;
       }
     } catch (e) {

@@ -299,7 +299,7 @@ export class GatewayStream {
    * A RESPONSE frame (head, body and end in one): written as {@linkcode GatewayStream.whole}
    * writes, or, when the body is not the length the head declared, as a head, a body and the end.
    */
-  async response(payload: Uint8Array, cancel?: Uint8Array): Promise<void> {
+  async response(payload: Uint8Array): Promise<void> {
     this.workerOk = true;
     this.clock?.stop(); // the app is done: what is left waits on the client
     if (this.clientGone) return;
