@@ -231,7 +231,7 @@ for (const row of SHAPES) {
     try {
       for (const transport of TRANSPORTS) {
         if (row.applies !== undefined && !row.applies(transport)) continue;
-        // HTTP/3 needs Deno's QUIC: `deno test --allow-all` without --unstable-net skips it.
+        // HTTP/3 needs Deno's QUIC: a run without --unstable-net skips it.
         const ignore = transport.proto === "h3" && !HAS_QUIC;
         await t.step({ name: transport.name, ignore, fn: () => runRow(row, transport, shared) });
       }
