@@ -319,7 +319,7 @@ export class PythonWorker {
     at += FRAME_HEADER_BYTES + 8;
     out.set(marshalled, at);
     if (body !== undefined) out.set(body, at + size);
-    this.#flushSoon().catch(noop);
+    this.#flushSoon();
   }
 
   /** The bytes waiting for the next write, and the spare buffer the write in flight will free. */
@@ -340,8 +340,12 @@ export class PythonWorker {
     return this.#out;
   }
 
+  /** The write in flight, begun if none is (a failure shows up as the worker gone as well). */
   #flushSoon(): Promise<void> {
-    return this.#writing ??= this.#writeOut();
+    if (this.#writing !== undefined) return this.#writing;
+    const writing = this.#writing = this.#writeOut();
+    writing.catch(noop); // once per write, not once per frame queued
+    return writing;
   }
 
   /** Writes what is queued, in as few writes as it takes, until nothing is left. */
@@ -373,12 +377,14 @@ export class PythonWorker {
 
   /** Sends bytes without waiting: a failure shows up as the worker gone (its streams' frames reject). */
   queue(bytes: Uint8Array): void {
-    this.send(bytes).catch(noop);
+    if (this.#gone) return;
+    this.#reserve(bytes.length).set(bytes, this.#outLength - bytes.length);
+    this.#flushSoon();
   }
 
   /** Sends a frame without waiting (credit, cancel): a failure shows up as the worker gone. */
   post(type: number, stream: number, payload?: Uint8Array): void {
-    this.send(encodeFrame(type, stream, payload)).catch(noop);
+    this.queue(encodeFrame(type, stream, payload));
   }
 
   /** The next frame of the worker's own stream (0: the handshake); rejects when it is gone. */
