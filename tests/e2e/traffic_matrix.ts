@@ -77,6 +77,11 @@ export interface Shape {
   tuned?: (t: Transport) => Record<string, unknown> | undefined;
   /** The columns it applies to (all by default). */
   applies?: (t: Transport) => boolean;
+  /**
+   * Its columns run at once: the shape mostly waits (for the server's timeouts, or its own
+   * server's drain), and its check reads no counter that another column moves.
+   */
+  together?: boolean;
   /** The shape waits for the test once in place: memory is sampled, or the server is signalled. */
   hold?: "measure" | "sigterm";
   /** Checks the outcome. */
@@ -156,6 +161,7 @@ export const SHAPES: readonly Shape[] = [
     // 4 bytes/s against a floor of 1000 bytes/s: ended about --body-timeout after it began; the
     // client gives up after 20 s (80 bytes), which would be the server's failure.
     params: { bytes: 10_000, every: 0.25, give_up: 20 },
+    together: true,
     check(out, { transport }) {
       const ended = out.status === 408 || (transport.streams ? out.reset !== null : out.closed === true);
       assert.ok(ended, `the server ended the trickle: ${JSON.stringify(out)}`);
@@ -211,6 +217,7 @@ export const SHAPES: readonly Shape[] = [
     // An echo: the response streams while the request body still arrives, as a proxy's would.
     params: { path: "/echo", parts: ["part1-", "part2-", "part3-"], pause: 0.3 },
     hold: "sigterm",
+    together: true, // each column stops a ferry of its own
     check(out) {
       assert.equal(out.status, 200, JSON.stringify(out));
       assert.equal(out.body, "part1-part2-part3-", JSON.stringify(out));

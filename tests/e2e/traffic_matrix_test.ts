@@ -40,7 +40,7 @@ interface Ferry {
 /** What a row runs against: the matrix's ferry, and (started once a proxy column needs it) its proxy. */
 interface Setup {
   origin: Ferry;
-  proxy: Ferry | undefined;
+  proxy: Promise<Ferry> | undefined;
   ca: string;
   dir: string;
 }
@@ -73,11 +73,11 @@ async function ferry(): Promise<Setup> {
 async function target(s: Setup, t: Transport): Promise<Ferry> {
   if (!t.proxied) return s.origin;
   // The same certificate directory: the origin made the certificate, the proxy reuses it.
-  s.proxy ??= await startFerry([
+  s.proxy ??= startFerry([
     ...["--port", "0", "--https-port", "0", "--cert-dir", `${s.dir}/certs`],
     ...["--proxy", `/=127.0.0.1:${s.origin.ports.http}`],
   ]);
-  return s.proxy;
+  return await s.proxy;
 }
 
 /** Runs one shape's client; `held` runs once the client says its shape is in place. */
@@ -215,7 +215,7 @@ async function runRow(row: Shape, t: Transport, setup?: Setup): Promise<void> {
 }
 
 async function stop(s: Setup): Promise<void> {
-  if (s.proxy !== undefined) await s.proxy.child[Symbol.asyncDispose]();
+  if (s.proxy !== undefined) await (await s.proxy).child[Symbol.asyncDispose]();
   await s.origin.child[Symbol.asyncDispose]();
   await Deno.remove(s.dir, { recursive: true }).catch(() => {});
 }
@@ -229,12 +229,22 @@ for (const row of SHAPES) {
     // One server (and proxy) for the row's columns, but for shapes that stop it.
     const shared = row.hold === "sigterm" ? undefined : await ferry();
     try {
+      const steps = [];
       for (const transport of TRANSPORTS) {
         if (row.applies !== undefined && !row.applies(transport)) continue;
         // HTTP/3 needs Deno's QUIC: a run without --unstable-net skips it.
         const ignore = transport.proto === "h3" && !HAS_QUIC;
-        await t.step({ name: transport.name, ignore, fn: () => runRow(row, transport, shared) });
+        const step = t.step({
+          name: transport.name,
+          ignore,
+          fn: () => runRow(row, transport, shared),
+          // Steps at once must leave the sanitizers to the test.
+          ...(row.together ? { sanitizeOps: false, sanitizeResources: false, sanitizeExit: false } : {}),
+        });
+        if (row.together) steps.push(step);
+        else await step;
       }
+      await Promise.all(steps);
     } finally {
       if (shared !== undefined) await stop(shared);
     }
