@@ -40,6 +40,11 @@ export interface RecordedConnection {
   readonly secure: boolean;
   /** The connection's output, for the bytes written. */
   readonly out: Output;
+  /**
+   * Whether the connection closes after this response (its burst is then recorded at once);
+   * absent: never (HTTP/2 and HTTP/3 record when their connection next waits).
+   */
+  readonly closing?: boolean;
 }
 
 /** One finished exchange waiting for its burst's clock reading. */
@@ -55,7 +60,7 @@ interface Finished {
  *
  * @example
  * ```ts ignore
- * const recorder = new ExchangeRecorder(ctx, connection, () => closing);
+ * const recorder = new ExchangeRecorder(ctx, connection);
  * recorder.record(res, req, "static");
  * recorder.flush(); // before waiting for input
  * ```
@@ -63,7 +68,6 @@ interface Finished {
 export class ExchangeRecorder {
   #ctx: RecorderContext;
   #conn: RecordedConnection;
-  #closing: () => boolean;
   /** Reused records: the first {@linkcode ExchangeRecorder.#count} are this burst's. */
   #burst: Finished[] = [];
   #count = 0;
@@ -73,11 +77,10 @@ export class ExchangeRecorder {
   #memo: AccessMemo | undefined;
   #countedOut = 0;
 
-  /** A recorder for `conn`; `closing` says whether the connection closes after this response. */
-  constructor(ctx: RecorderContext, conn: RecordedConnection, closing: () => boolean) {
+  /** A recorder for `conn` (whose `closing` says whether it closes after this response). */
+  constructor(ctx: RecorderContext, conn: RecordedConnection) {
     this.#ctx = ctx;
     this.#conn = conn;
-    this.#closing = closing;
   }
 
   /** Counts the response now; times and logs it with its burst (`stream`: its HTTP/2 stream). */
@@ -100,7 +103,7 @@ export class ExchangeRecorder {
     slot.mount = mount;
     slot.stream = stream;
     this.#count++;
-    if (this.#count >= MAX_BURST || this.#closing()) this.flush();
+    if (this.#count >= MAX_BURST || this.#conn.closing === true) this.flush();
   }
 
   /** Times and logs the responses recorded since the last flush, with one clock reading. */

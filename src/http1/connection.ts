@@ -102,7 +102,12 @@ export class Connection implements ByteSource, ReadSource, ExchangeHost, Connect
     if (early !== undefined) this.arrival = performance.now();
     this.out = new Output(conn);
     this.#gone = new GoneWatch(conn, this);
-    this.recorder = new ExchangeRecorder(ctx, this, () => this.closeReason !== undefined);
+    this.recorder = new ExchangeRecorder(ctx, this);
+  }
+
+  /** Whether the connection closes after the current response (its recorder asks). */
+  get closing(): boolean {
+    return this.closeReason !== undefined;
   }
 
   /** Marks the connection to close after the current response (the first reason stands). */
@@ -244,13 +249,9 @@ export class Connection implements ByteSource, ReadSource, ExchangeHost, Connect
                     this.#served > 0 ? deadlineAfter(ctx.options.headerTimeout) : this.deadline,
                   );
                 }
-                const buf = input.array, from = input.offset;
-                const n = parser.execute(buf, from, input.limit);
-                if (n >= 0) {
-                  head = parser.finish(buf, from, n);
-                  input.consume(n);
-                  break;
-                }
+                // Parsed in a call of its own: this frame, suspended while idle, keeps no old buffer.
+                head = this.#parseBuffered();
+                if (head !== null) break;
               } else if (!parser.started) {
                 // Between requests with nothing received: idle.
                 if (this.out.pending > 0) await this.out.flush();

@@ -1,8 +1,9 @@
 /**
  * A connection's read buffer, as one object (Go's `bufio.Reader`): what was received and not yet
- * consumed, and the socket read behind it. It starts small (1 KiB: an idle keep-alive connection
- * stays cheap), is compacted before it grows, grows by doubling up to a bound (the largest head
- * allowed), and shrinks back when the connection goes idle. The connection owns one; the parser,
+ * consumed, and the socket read behind it. It starts small (1 KiB), is compacted before it grows,
+ * grows by doubling up to a bound (the largest head allowed), and between requests takes the size
+ * this client's bytes have needed (256 bytes to 4 KiB: an idle keep-alive connection keeps what it
+ * reads into while it waits, so a client with small heads costs little). The connection owns one; the parser,
  * bodies, chunked decoding and the client-gone watch call it and never touch its positions.
  *
  * @module
@@ -24,6 +25,12 @@ export interface ReadSource {
  * connection stays cheap, and a larger head grows it.
  */
 export const READ_BUFFER_BYTES = 1024;
+
+/**
+ * Least an idle connection keeps: a client whose heads are small (wrk's 40 bytes, curl's 80, an API
+ * client's 200) waits for its next request with this much, not {@linkcode READ_BUFFER_BYTES}.
+ */
+export const IDLE_MIN_BYTES = 256;
 
 /**
  * Most an idle connection keeps of a buffer its heads grew: a client whose heads needed more than
@@ -57,6 +64,8 @@ export class ReadBuffer {
   #end = 0;
   #max: number;
   #source: ReadSource;
+  /** Most bytes the buffer has held at once, or twice a buffer that a read filled (more may wait). */
+  #peak = 0;
 
   /** A buffer over `source` that grows to at most `maxBytes`, holding `early` bytes first (a sniffer's). */
   constructor(source: ReadSource, maxBytes: number, early?: Uint8Array) {
@@ -66,7 +75,15 @@ export class ReadBuffer {
     if (early !== undefined) {
       this.#buf.set(early);
       this.#end = early.length;
+      this.#saw();
     }
+  }
+
+  /** Notes how full the buffer got (after bytes were added), for {@linkcode ReadBuffer.idle}. */
+  #saw(): void {
+    const end = this.#end;
+    const seen = end === this.#buf.length ? end * 2 : end;
+    if (seen > this.#peak) this.#peak = seen;
   }
 
   /** Bytes received and not yet consumed. */
@@ -130,6 +147,7 @@ export class ReadBuffer {
     const n = await this.#source.read(this.space());
     if (n === null) return false;
     this.#end += n;
+    this.#saw();
     return true;
   }
 
@@ -165,6 +183,7 @@ export class ReadBuffer {
   /** Counts `n` bytes read into the tail {@linkcode ReadBuffer.space} returned. */
   commit(n: number): void {
     this.#end += n;
+    this.#saw();
   }
 
   /** Appends `bytes` read elsewhere (the gone watch's read), compacting or growing past the bound. */
@@ -182,14 +201,20 @@ export class ReadBuffer {
     }
     this.#buf.set(bytes, this.#end);
     this.#end += bytes.length;
+    this.#saw();
   }
 
   /**
-   * Empties the buffer between requests. One grown past {@linkcode IDLE_KEEP_BYTES} goes back to
-   * that size; one that never grew stays at 1 KiB.
+   * Empties the buffer between requests and gives it the size this client's bytes have needed: the
+   * power of two at or above the most it held at once (a read that filled it counts twice its
+   * size), at least {@linkcode IDLE_MIN_BYTES} and at most {@linkcode IDLE_KEEP_BYTES}. The most
+   * held only grows, so a connection's buffer changes size a few times at most.
    */
   idle(): void {
-    if (this.#buf.length > IDLE_KEEP_BYTES) this.#buf = new Uint8Array(IDLE_KEEP_BYTES);
+    const peak = this.#peak;
+    let size = IDLE_MIN_BYTES;
+    while (size < peak && size < IDLE_KEEP_BYTES) size *= 2;
+    if (this.#buf.length !== size) this.#buf = new Uint8Array(size);
     this.#start = 0;
     this.#end = 0;
   }

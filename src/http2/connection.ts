@@ -112,7 +112,7 @@ export class H2Connection implements ServedConnection {
       count: (what) => count(ctx.stats, what),
       queued: () => this.#flushSoon(),
     });
-    this.#recorder = new ExchangeRecorder(ctx, this, () => false);
+    this.#recorder = new ExchangeRecorder(ctx, this);
   }
 
   /** Serves the connection until it closes. Never throws. */

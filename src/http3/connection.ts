@@ -92,7 +92,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     this.localAddr = local.hostname;
     this.localPort = local.port;
     this.#peer = new PeerStreams(this);
-    this.recorder = new ExchangeRecorder(ctx, this, () => false);
+    this.recorder = new ExchangeRecorder(ctx, this);
   }
 
   /** Whether the connection has closed. */

@@ -1,12 +1,13 @@
 /**
  * The read buffer's rules: it starts at 1 KiB, compacts before it grows, grows by doubling to its
- * bound, and between requests keeps at most 4 KiB of what a client's heads grew it to; bytes are
+ * bound, and between requests takes the size the client's bytes have needed (256 B to 4 KiB); bytes are
  * taken in order, whatever piece they arrived in, and a read in flight is waited for first.
  */
 
 import assert from "assert";
 import {
   IDLE_KEEP_BYTES,
+  IDLE_MIN_BYTES,
   READ_BUFFER_BYTES,
   ReadBuffer,
   type ReadSource,
@@ -47,16 +48,41 @@ Deno.test("read buffer: compacts before growing, doubles up to the bound, refuse
   assert.throws(() => b.space(), /cannot grow/);
 });
 
-Deno.test("read buffer: between requests, a small buffer stays small and a large one shrinks to 4 KiB", async () => {
-  const small = new ReadBuffer(pieces(filled(9)), 1 << 20);
+Deno.test("read buffer: between requests it takes the size the client's bytes have needed, 256 B to 4 KiB", async () => {
+  const small = new ReadBuffer(pieces(filled(9), filled(9), filled(9)), 1 << 20);
   await small.fill();
+  small.consume(9);
   small.idle();
-  assert.deepEqual([small.capacity, small.available()], [READ_BUFFER_BYTES, 0]);
+  assert.deepEqual([small.capacity, small.available()], [IDLE_MIN_BYTES, 0], "a 9-byte head waits in 256 B");
+  const kept = small.array;
+  for (let i = 0; i < 2; i++) {
+    await small.fill();
+    small.consume(9);
+    small.idle();
+  }
+  assert.equal(small.array, kept, "the same size again: no new buffer per request");
+  const mid = new ReadBuffer(pieces(filled(300)), 1 << 20);
+  await mid.fill();
+  mid.idle();
+  assert.equal(mid.capacity, 512, "300-byte heads wait in 512 B");
+  // Small requests first, then a pipelined burst that fills the small buffer: it grows back.
+  const burst = new ReadBuffer(pieces(filled(9), filled(900)), 1 << 20);
+  await burst.fill();
+  burst.consume(9);
+  burst.idle();
+  assert.equal(burst.capacity, IDLE_MIN_BYTES);
+  await burst.fill(); // 256 of the 900: the read filled the buffer
+  burst.consume(burst.available());
+  burst.idle();
+  assert.equal(burst.capacity, 512, "a read that filled it counts twice its size");
   const grown = new ReadBuffer(pieces(filled(2048)), 1 << 20);
   await grown.fill();
   await grown.fill();
   grown.idle();
-  assert.equal(grown.capacity, 2048, "a client with 2 KiB heads keeps its buffer");
+  assert.ok(
+    grown.capacity >= 2048 && grown.capacity <= IDLE_KEEP_BYTES,
+    "a client with 2 KiB heads keeps room for them",
+  );
   const large = new ReadBuffer(pieces(), 1 << 20, filled(16384));
   assert.equal(large.available(), 16384, "a sniffer's early bytes come first");
   large.idle();
