@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { startPermissions } from "./compile.ts";
+import { startPermissions, startV8Flags } from "./compile.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("../", import.meta.url).pathname;
@@ -174,6 +174,7 @@ export function startFerry(name: string, dir: string, flags: string[]): Promise<
   const ownApp = flags.some((f) => ["--app", "--wsgi", "--asgi", "--config", "--proxy"].includes(f));
   const app = ownApp ? [] : ["--app", join(ROOT, "scripts/peers/example_app.ts")];
   return startDeno(name, (http, https) => [
+    ...startV8Flags(), // as `deno task start` runs it (the Deno peers run with Deno's defaults)
     join(ROOT, "main.ts"),
     "--port",
     String(http),

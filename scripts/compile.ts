@@ -32,6 +32,15 @@ export function startPermissions(): string[] {
   return String(config.tasks.start).split(/\s+/).filter((w) => /^--(allow|deny|unstable)-/.test(w));
 }
 
+/**
+ * The start task's V8 flags (`--v8-flags=...`): ferry's young generation is capped at 8 MiB
+ * semi-spaces, so that a server holding thousands of connections does not keep 32 MiB of it.
+ */
+export function startV8Flags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json")));
+  return String(config.tasks.start).split(/\s+/).filter((w) => w.startsWith("--v8-flags="));
+}
+
 /** Every file and directory to embed, relative to the repository root. */
 export function runtimeIncludes(): string[] {
   const py = [...Deno.readDirSync(join(ROOT, PYTHON_DIR))]
@@ -59,6 +68,7 @@ export function compileArgs(target?: string): string[] {
   return [
     "compile",
     ...startPermissions(),
+    ...startV8Flags(),
     ...runtimeIncludes().flatMap((p) => ["--include", p]),
     ...(target !== undefined ? ["--target", target] : []),
     "--output",

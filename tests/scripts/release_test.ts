@@ -51,12 +51,25 @@ Deno.test(
   },
 );
 
-Deno.test("release: the compiled binary grants the start task's permissions", needs("read"), () => {
-  const args = compileArgs("x86_64-unknown-linux-gnu");
-  assert.deepEqual(args.filter((a) => /^--(allow|deny|unstable)-/.test(a)), [...startFlags()]);
-  assert.ok(!args.includes("--allow-all") && !args.includes("-A"));
-  assert.deepEqual(args.slice(-3), ["--output", "dist/ferry-x86_64-unknown-linux-gnu", "main.ts"]);
-});
+Deno.test(
+  "release: the compiled binary grants the start task's permissions and V8 flags",
+  needs("read"),
+  () => {
+    const args = compileArgs("x86_64-unknown-linux-gnu");
+    assert.deepEqual(args.filter((a) => /^--(allow|deny|unstable)-/.test(a)), [...startFlags()]);
+    // And its V8 flags (the young generation's cap), as `deno task start` runs it.
+    assert.deepEqual(
+      args.filter((a) => a.startsWith("--v8-flags=")),
+      tasks().start.split(/\s+/).filter((w) => w.startsWith("--v8-flags=")),
+    );
+    assert.ok(
+      args.includes("--v8-flags=--max-semi-space-size=8"),
+      "the start task caps the young generation",
+    );
+    assert.ok(!args.includes("--allow-all") && !args.includes("-A"));
+    assert.deepEqual(args.slice(-3), ["--output", "dist/ferry-x86_64-unknown-linux-gnu", "main.ts"]);
+  },
+);
 
 Deno.test("release: every file ferry reads at run time is embedded", needs("read"), () => {
   const included = runtimeIncludes();
