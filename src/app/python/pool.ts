@@ -47,6 +47,7 @@ interface Waiter {
 const WORKER_SCRIPT = new URL("./worker.py", import.meta.url);
 const PROTOCOL_MODULE = new URL("./protocol.py", import.meta.url);
 const ASGI_WORKER_SCRIPT = new URL("./asgi_worker.py", import.meta.url);
+const THREADS_MODULE = new URL("./wsgi_threads.py", import.meta.url);
 
 /**
  * The pool. {@linkcode PythonPool.start} resolves when every worker has imported the app, or
@@ -108,6 +109,14 @@ export class PythonPool {
       mode: 0o600,
     });
     await Deno.writeTextFile(script, await Deno.readTextFile(WORKER_SCRIPT), { mode: 0o600 });
+    // The threads of --wsgi-threads, which the WSGI worker imports when it runs them.
+    await Deno.writeTextFile(
+      join(this.dir, "ferry_wsgi_threads.py"),
+      await Deno.readTextFile(THREADS_MODULE),
+      {
+        mode: 0o600,
+      },
+    );
     const o = this.options;
     let asgiScript = "";
     if (o.interface === "asgi") {
