@@ -3,7 +3,8 @@
  * SETTINGS, the peer's unidirectional streams read through {@linkcode UniStream}, each request
  * stream read through {@linkcode RequestStream} and served as an exchange; and the time: a stream
  * whose HEADERS do not come within `--header-timeout`, or whose body stops for `--body-timeout`
- * or arrives slower than `--min-body-rate`, is cut; an idle connection is closed after `--keepalive-timeout`. Drain sends GOAWAY and closes
+ * or arrives slower than `--min-body-rate`, is cut, as is one whose response the client does not
+ * take for `--body-timeout`; an idle connection is closed after `--keepalive-timeout`. Drain sends GOAWAY and closes
  * once the streams in flight are done. Connection errors close with their code.
  *
  * @module
@@ -281,9 +282,19 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
           return Promise.reject(new Deno.errors.ConnectionReset(`stream ${stream.id} was reset`));
         }
         this.out.bytesWritten += bytes.length;
-        return writer.write(bytes);
+        stream.startWrite();
+        const p = writer.write(bytes);
+        p.then(stream.endWrite, stream.endWrite);
+        // A stream cut while its write waits for the client's window releases the writer.
+        return Promise.race([p, stream.lostSignal]);
       },
-      close: () => writer.close(),
+      close: () => {
+        // The end (FIN) waits behind what the stream still holds: watched as a write.
+        stream.startWrite();
+        const p = writer.close();
+        p.then(stream.endWrite, stream.endWrite);
+        return Promise.race([p, stream.lostSignal]);
+      },
       abort: cancel,
       trailersWanted,
       responded: () => {},
@@ -350,7 +361,18 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     // slower than --min-body-rate (as over HTTP/1.1 and HTTP/2: on average since the head came,
     // after a grace of --body-timeout), so a trickle cannot hold a stream and its handler forever.
     const rate = o.minBodyRate;
+    const writeLimit = o.bodyTimeout * 1000;
     for (const [stream, since] of this.#streams) {
+      if (writeLimit > 0 && stream.writingSince > 0 && now - stream.writingSince > writeLimit) {
+        // A response the client does not read: QUIC's flow control holds the write, and without
+        // this the handler and what it holds would wait as long as the client keeps the
+        // connection alive (HTTP/1.1 and HTTP/2 close a connection whose write stalls as long).
+        bump(stats.timeouts, "write");
+        bump(stats.h3Limits, "write_stalled");
+        stream.lost();
+        this.#cancels.get(stream)?.();
+        continue;
+      }
       if (since === 0) continue;
       const headMissing = stream.head === undefined;
       const limit = (headMissing ? o.headerTimeout : o.bodyTimeout) * 1000;
@@ -369,7 +391,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
     this.deadline = now + CHECK_MS;
   }
 
-  /** QUIC streams are written without a socket write to watch: Deno's flow control bounds them. */
+  /** QUIC's streams stall one by one, not the connection: {@linkcode H3Connection.expire} cuts each. */
   get writeStalledSince(): number {
     return 0;
   }

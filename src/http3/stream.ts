@@ -46,6 +46,11 @@ export class H3Stream implements ClientPresence {
   bodyStart = 0;
   /** Body bytes received (DATA payloads). */
   received = 0;
+  /** Since when a response write has waited for the stream to take it (0: none waits). */
+  writingSince = 0;
+  #writes = 0;
+  #lostSignal: Promise<never> | undefined;
+  #rejectWrites: ((e: Error) => void) | undefined;
   /** The largest body the stream's mount takes when no Content-Length was declared (0: none). */
   maxBody = 0;
   #gone: (() => void) | undefined;
@@ -55,6 +60,29 @@ export class H3Stream implements ClientPresence {
     this.id = id;
     this.body = new H3Body(this);
   }
+
+  /**
+   * A promise that rejects once the stream is lost. A write QUIC's flow control holds cannot be
+   * interrupted (Deno's `abort()` waits for the write in flight), so a writer waits on this too.
+   */
+  get lostSignal(): Promise<never> {
+    if (this.#lostSignal === undefined) {
+      this.#lostSignal = new Promise<never>((_, reject) => this.#rejectWrites = reject);
+      this.#lostSignal.catch(() => {});
+      if (this.gone) this.#rejectWrites!(new StreamGone(`stream ${this.id} was cut`));
+    }
+    return this.#lostSignal;
+  }
+
+  /** A response write was handed to the stream. */
+  startWrite(): void {
+    if (this.#writes++ === 0) this.writingSince = Date.now();
+  }
+
+  /** A response write was taken (QUIC's flow control let it go) or failed: progress, or none left. */
+  readonly endWrite = (): void => {
+    this.writingSince = --this.#writes === 0 ? 0 : Date.now();
+  };
 
   /** Part of {@linkcode ClientPresence}: `gone` is called once the client resets the stream. */
   watchGone(gone: () => void): void {
@@ -66,6 +94,7 @@ export class H3Stream implements ClientPresence {
   lost(): void {
     if (this.gone) return;
     this.gone = true;
+    this.#rejectWrites?.(new StreamGone(`stream ${this.id} was cut`));
     this.body.wake();
     const g = this.#gone;
     this.#gone = undefined;

@@ -2,9 +2,10 @@
  * HTTP/3's limits against a live server, each bounded, counted and answered as RFC 9114 asks:
  * a field section over `--max-header-bytes` (431, the connection stays), a peer that closes its
  * control stream (H3_CLOSED_CRITICAL_STREAM), a flood of frames that do no work
- * (H3_EXCESSIVE_LOAD), a stream whose HEADERS never come, one whose body stops and one whose
- * body trickles below `--min-body-rate` (cut after their timeouts), an idle connection (GOAWAY and close), and `--h3-max-streams` (streams
- * beyond wait: never more handlers at once).
+ * (H3_EXCESSIVE_LOAD), a stream whose HEADERS never come, one whose body stops, one whose body
+ * trickles below `--min-body-rate` and one whose response the client never reads (cut after
+ * their timeouts, the handler released), an idle connection (GOAWAY and close), and
+ * `--h3-max-streams` (streams beyond wait: never more handlers at once).
  */
 
 import assert from "assert";
@@ -161,5 +162,38 @@ Deno.test(
     assert.equal(s.server.stats.h3Limits.get("slow_body"), 1);
     assert.equal(s.server.stats.timeouts.get("body"), 1);
     assert.equal((await c.request(get("/"))).status, 200, "the connection serves on");
+  },
+);
+
+Deno.test(
+  "h3 limits: a response stream the client never reads is cut after --body-timeout without progress; the connection serves on",
+  needsQuic("read", "write", "run"),
+  async () => {
+    let released = false;
+    const big: Handler = async (req, res) => {
+      if (req.path !== "/big") return await res.send(200, [], "small");
+      const piece = new Uint8Array(64 * 1024);
+      res.writeHead(200, [], 64 * 1024 * 256);
+      try {
+        for (let i = 0; i < 256; i++) await res.write(piece); // 16 MiB: more than QUIC's windows
+        await res.end();
+      } finally {
+        released = true;
+      }
+    };
+    // A long keep-alive (and QUIC idle) timeout: only the stalled write can end the stream.
+    await using s = await startServer({ ...H3, handler: big, bodyTimeout: 0.5, keepaliveTimeout: 30 });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const bidi = await c.quic.createBidirectionalStream(); // its response is never read
+    const w = bidi.writable.getWriter();
+    await w.write(hd(get("/big")));
+    await w.close();
+    await until(() => s.server.stats.h3Limits.get("write_stalled") === 1, "the stalled stream cut", 10_000);
+    assert.equal(s.server.stats.timeouts.get("write"), 1);
+    // Deno's abort() waits for a write in flight: the handler is released all the same.
+    await until(() => released, "the handler released");
+    const next = await c.request(get("/small"));
+    assert.equal(next.status, 200, "the connection serves on");
+    assert.equal(new TextDecoder().decode(next.body), "small");
   },
 );
