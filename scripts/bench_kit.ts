@@ -405,9 +405,19 @@ export async function rssBytes(pid: number): Promise<number> {
 export async function idleMemory(peer: Peer, n: number): Promise<number> {
   const pid = peer.child.pid;
   const request = new TextEncoder().encode("GET /hello HTTP/1.1\r\nHost: bench\r\n\r\n");
+  const buf = new Uint8Array(4096);
+  // Warm-up: the first connections' code paths compiled, and start-up's allocations settled.
+  for (let i = 0; i < 400; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, async () => {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: peer.http! });
+      await c.write(request);
+      await c.read(buf);
+      c.close();
+    }));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
   const before = await rssBytes(pid);
   const conns: Deno.Conn[] = [];
-  const buf = new Uint8Array(4096);
   try {
     for (let i = 0; i < n; i += 200) {
       const batch = await Promise.all(Array.from({ length: Math.min(200, n - i) }, async () => {

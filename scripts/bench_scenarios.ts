@@ -12,6 +12,7 @@ import {
   freePort,
   gunicornBin,
   nginxBin,
+  nodeBin,
   type Peer,
   pinned,
   PYTHON,
@@ -21,6 +22,7 @@ import {
   startDenoPeer,
   startDenoServe,
   startFerry,
+  startNode,
   waitForPort,
   which,
 } from "./bench_kit.ts";
@@ -522,10 +524,20 @@ export const SCENARIOS: ReadonlyArray<Scenario | Delegated> = [
   {
     id: "idle",
     name: "memory per idle keep-alive connection ({n})",
+    // Each server started for this row alone: a long-lived one's heap has grown with the rows
+    // before it (and its young generation with them), which hid the connections' own cost.
     servers: [
-      { name: "ferry", peer: "ferry", path: "/hello" },
-      { name: "Deno.serve", peer: "Deno.serve", path: "/hello" },
-      { name: "node:http", peer: "node:http", path: "/hello" },
+      {
+        name: "ferry",
+        path: "/hello",
+        start: (dir) => startFerry("ferry (idle)", dir, ["--log-format", "none"]),
+      },
+      {
+        name: "Deno.serve",
+        path: "/hello",
+        start: (dir) => startDenoPeer("Deno.serve (idle)", "deno_serve.ts", dir),
+      },
+      ...(nodeBin ? [{ name: "node:http", path: "/hello", start: async () => (await startNode())! }] : []),
     ],
     load: { kind: "idle", connections: 10000, quickConnections: 1000 },
     metric: "KiB",
