@@ -182,7 +182,7 @@ const trickle: Shape = async (c, p) => {
 /** Asks for `n` cached files on one connection (as many streams as QUIC grants) and never reads. */
 const nonreader: Shape = async (c, p, ready) => {
   let sent = 0;
-  const streams: Deno.QuicBidirectionalStream[] = [];
+  const streams: Deno.QuicBidirectionalStream[] = []; // held, never read, until the connection closes
   for (let i = 0; i < (p.n as number); i++) {
     let bidi: Deno.QuicBidirectionalStream;
     try {
@@ -225,7 +225,8 @@ const drain: Shape = async (c, p, ready) => {
   await w.write(
     cat(hd(fields("POST", p.path as string, [["content-length", String(length)]])), fr(DATA, parts[0])),
   );
-  // The server has the stream once a request opened after it was answered.
+  // The server has the stream once a request opened after it was answered (it accepts streams
+  // in order, and its GOAWAY then leaves out only ids above the later one).
   await request(c, fields("GET", "/count"));
   await ready(); // the test sends SIGTERM here
   const pause = () => new Promise((r) => setTimeout(r, (p.pause as number) * 1000));
