@@ -83,6 +83,7 @@ export { serveFile, staticHandler, type StaticOptions } from "./static/serve_sta
 export { uploadHandler, type UploadOptions } from "./upload/uploads.ts";
 export { pythonHandler, type PythonHandlerOptions } from "./app/python/gateway.ts";
 export { PoolBusy, PythonPool, type RestartCause, workerCapacity } from "./app/python/pool.ts";
+export { PoolCounters } from "./app/python/pool_counters.ts";
 export { asgiHandler } from "./app/python/asgi_gateway.ts";
 export {
   type ResolvedWsgiOptions,
@@ -269,6 +270,13 @@ export {
 } from "./http/request.ts";
 export { type RequestHead } from "./http1/parser.ts";
 export { type LatencyHistogram, RouteLatency, type StatsSnapshot, type TimeoutKind } from "./stats.ts";
+export {
+  PYTHON_APP_FIELDS,
+  type PythonAppCounter,
+  type PythonAppField,
+  type PythonAppSnapshot,
+  PythonAppStats,
+} from "./python_app_stats.ts";
 export { type ThrottleOptions } from "./upload/auth.ts";
 export { type AppKind } from "./app/load.ts";
 export { type MetricsOptions } from "./metrics/metrics.ts";

@@ -6,6 +6,7 @@
  */
 
 import * as hdr from "hdr-histogram-js";
+import { type PythonAppSnapshot, PythonAppStats } from "./python_app_stats.ts";
 
 /** Upper bounds (seconds) of the Prometheus latency histogram buckets. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -145,6 +146,8 @@ export interface StatsSnapshot {
   timeouts: Array<[TimeoutKind, number]>;
   /** Latency by mount: counts, sum, buckets and the HDR histogram (compressed base64). */
   latency: Array<[string, { count: number; sumSeconds: number; buckets: number[]; histogram: string }]>;
+  /** Python counters by app name. */
+  pythonApps?: Array<[string, PythonAppSnapshot]>;
 }
 
 /** Kinds of timeout, for {@linkcode Stats.timeouts}. */
@@ -266,6 +269,11 @@ export class Stats {
   wsgiRefused = 0;
   /** Requests a Python worker died before beginning, handed to another one. */
   wsgiRetried = 0;
+  /**
+   * The Python counters again, by app name (the config's name, or the module of `--wsgi`/`--asgi`):
+   * each app's pool counts into its entry and into the totals above.
+   */
+  readonly pythonApps: Map<string, PythonAppStats> = new Map();
   /** WebSockets open now (a gauge). */
   wsOpen = 0;
   /** WebSockets opened. */
@@ -321,6 +329,22 @@ export class Stats {
     byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
   }
 
+  /**
+   * The entry of the Python app `name`, made on first use; each pool that counts into it takes it
+   * once and gives it back with {@linkcode Stats.releasePythonApp}.
+   */
+  takePythonApp(name: string): PythonAppStats {
+    let app = this.pythonApps.get(name);
+    if (app === undefined) this.pythonApps.set(name, app = new PythonAppStats());
+    app.pools++;
+    return app;
+  }
+
+  /** A pool of `name` stopped: its entry goes once no pool counts into it (an app a reload removed). */
+  releasePythonApp(name: string, app: PythonAppStats): void {
+    if (--app.pools <= 0 && this.pythonApps.get(name) === app) this.pythonApps.delete(name);
+  }
+
   /** The isolate's number under `--workers N` (reported as `worker` in `/_metrics`' `per_worker`). */
   worker = 0;
 
@@ -346,6 +370,7 @@ export class Stats {
       h3Errors,
       h3Goaways,
       h3Limits,
+      pythonApps,
       ...plain
     } = this;
     return {
@@ -363,6 +388,7 @@ export class Stats {
       h3Goaways: [...h3Goaways],
       h3Limits: [...h3Limits],
       wsgiRestarts: [...wsgiRestarts],
+      pythonApps: [...pythonApps].map(([name, app]) => [name, app.snapshot()]),
       wsCloses: [...wsCloses],
       requests: [...requests].map(([m, byMethod]) => [m, [...byMethod]]),
       responses: [...responses],
@@ -400,6 +426,7 @@ export class Stats {
       h3Errors,
       h3Goaways,
       h3Limits,
+      pythonApps,
       ...plain
     } = s;
     Object.assign(out, plain);
@@ -425,6 +452,7 @@ export class Stats {
     for (const [k, v] of (wsgiRestarts as Array<[string, number]> | undefined) ?? []) {
       out.wsgiRestarts.set(k, v);
     }
+    for (const [name, app] of pythonApps ?? []) out.pythonApps.set(name, PythonAppStats.fromSnapshot(app));
     for (const [k, v] of (wsCloses as Array<[string, number]> | undefined) ?? []) out.wsCloses.set(k, v);
     for (const [m, byMethod] of requests) out.requests.set(m, new Map(byMethod));
     for (const [k, v] of responses) out.responses.set(k, v);

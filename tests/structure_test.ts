@@ -29,6 +29,8 @@ const LAYERS: string[][] = [
   ["static_mount.ts", "upstream/target.ts", "upstream/upstream_config.ts", "upstream/proxy_flag.ts"],
   ["server_options.ts"],
   ["options.ts"],
+  // A Python app's share of the counters, which `Stats` keeps by app.
+  ["python_app_stats.ts"],
   // Counters (other layers attach their status by name, `Stats.status`) and logs.
   ["stats.ts", "log/"],
   // The exchange contract.

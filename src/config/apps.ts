@@ -120,7 +120,7 @@ export async function startApp(
   } catch (e) {
     return { path: at, message: e instanceof Error ? e.message : String(e) };
   }
-  const pool = new PythonPool(resolved, log, stats);
+  const pool = new PythonPool(resolved, log, stats, name);
   try {
     await pool.start();
   } catch (e) {

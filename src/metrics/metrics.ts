@@ -26,6 +26,7 @@ import {
   totals,
 } from "./counters.ts";
 import { processSamples } from "./process.ts";
+import { pythonAppSamples, pythonAppsJson } from "./python_apps.ts";
 import { OPEN_FDS } from "./open_fds.ts";
 import { probedProcess } from "../process_probe.ts";
 
@@ -110,6 +111,7 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
     const alias = pythonAlias(c.json);
     if (alias !== undefined) setPath(doc, alias, v);
   }
+  setPath(doc, "python.apps", pythonAppsJson(all));
   doc.routes = routes;
   const acme = acmeOf(all);
   if (acme.length > 0) doc.acme = acmeJson(acme);
@@ -164,6 +166,8 @@ export function metricsPrometheus(all: Stats[]): string {
       if (prom !== last) family(prom, c.kind, c.help);
       last = prom;
       sample(prom, c.labels ?? {}, total(all, c.field));
+      // A Python app's own figures, beside the total (python_apps.ts).
+      for (const [labels, v] of pythonAppSamples(all, c.field, c.labels)) sample(prom, labels, v);
     }
   };
   const labelled = (list: readonly LabelledCounter[], name: (c: LabelledCounter) => string | undefined) => {
@@ -179,6 +183,7 @@ export function metricsPrometheus(all: Stats[]): string {
           v,
         );
       }
+      for (const [labels, v] of pythonAppSamples(all, c.field, {}, c.label)) sample(prom, labels, v);
     }
   };
   counters(COUNTERS, (c) => c.prom);

@@ -173,7 +173,7 @@ export class AsgiWebSocketExchange extends GatewayStream {
       pool.discard(worker, "crash", false);
       if (this.#session !== undefined) this.#session.startClose(CLOSE.internalError, "");
       else if (!this.res.headersSent) {
-        this.stats.wsgiBadGateway++;
+        this.pool.counters.count("wsgiBadGateway");
         await toClient(
           this.res,
           this.res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n"),

@@ -54,7 +54,6 @@ interface BufferedBody {
  * ```
  */
 export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): Handler {
-  const stats = options.stats;
   const environ = new MarshalWriter();
   const heads = new HeadMemo();
 
@@ -84,12 +83,12 @@ export function pythonHandler(pool: PythonPool, options: PythonHandlerOptions): 
         const exchange = new WsgiExchange(pool, worker, req, res, options, heads);
         const outcome = await exchange.run(environ, body.bytes, attempt < 3);
         if (outcome !== "retry") break;
-        stats.wsgiRetried++;
+        pool.counters.count("wsgiRetried");
         try {
           worker = await pool.acquire();
         } catch (e) {
           if (!(e instanceof PoolBusy)) throw e;
-          stats.wsgiBadGateway++;
+          pool.counters.count("wsgiBadGateway");
           await toClient(
             res,
             res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n"),

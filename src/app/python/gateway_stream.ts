@@ -92,7 +92,7 @@ export async function acquireWorker(
     return await pool.acquire();
   } catch (e) {
     if (!(e instanceof PoolBusy)) throw e;
-    options.stats.wsgiRefused++;
+    pool.counters.count("wsgiRefused");
     options.log.warn("no Python worker free", { id: req.id, reason: e.message });
     await toClient(
       res,
@@ -332,7 +332,7 @@ export class GatewayStream {
         limit: maxHead,
         fix: "raise --wsgi-max-response-head if the app needs larger heads",
       });
-      this.stats.wsgiBadGateway++;
+      this.pool.counters.count("wsgiBadGateway");
       toClient(
         res,
         res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's response head is too large\n"),
@@ -421,7 +421,7 @@ export class GatewayStream {
   async timedOut(): Promise<void> {
     const res = this.res;
     if (res.finished) return;
-    this.stats.wsgiGatewayTimeout++;
+    this.pool.counters.count("wsgiGatewayTimeout");
     if (!res.headersSent) {
       await toClient(
         res,
@@ -441,7 +441,7 @@ export class GatewayStream {
     this.pool.discard(worker, "crash", false);
     if (res.finished) return;
     if (!res.headersSent) {
-      this.stats.wsgiBadGateway++;
+      this.pool.counters.count("wsgiBadGateway");
       await toClient(
         res,
         res.send(STATUS.BadGateway, [TEXT_PLAIN], "Bad Gateway: the app's worker failed\n"),

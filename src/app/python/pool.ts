@@ -9,7 +9,8 @@
 
 import { join } from "path";
 import type { Logger } from "../../log/logger.ts";
-import { bump, type Stats } from "../../stats.ts";
+import type { Stats } from "../../stats.ts";
+import { PoolCounters } from "./pool_counters.ts";
 import { PythonWorker, type PythonWorkerSpec, WsgiImportError } from "./python_worker.ts";
 import type { ResolvedWsgiOptions } from "./wsgi_options.ts";
 import { openPrivateDir, type PrivateDir } from "./private_dir.ts";
@@ -65,10 +66,11 @@ const THREADS_MODULE = new URL("./wsgi_threads.py", import.meta.url);
 export class PythonPool {
   /** The options in force. */
   readonly options: ResolvedWsgiOptions;
+  /** What it counts: the server's totals and its app's entry (`python.apps`, `app="…"`). */
+  readonly counters: PoolCounters;
   /** ferry's private directory (0700; see `private_dir.ts`): worker sockets and spilled request bodies. */
   dir = "";
   #log: Logger;
-  #stats: Stats;
   #spec: PythonWorkerSpec | undefined;
   #private: PrivateDir | undefined;
   #all = new Set<PythonWorker>();
@@ -83,12 +85,15 @@ export class PythonPool {
   /** Requests one worker takes at once (see {@linkcode workerCapacity}). */
   readonly capacity: number;
 
-  /** A pool for `options`, counting into `stats`. */
-  constructor(options: ResolvedWsgiOptions, log: Logger, stats: Stats) {
+  /**
+   * A pool for `options`, counting into `stats`: its totals, and its app's entry under `name`
+   * (the config's name for the app; the module, `options.app`, by default).
+   */
+  constructor(options: ResolvedWsgiOptions, log: Logger, stats: Stats, name: string = options.app) {
     this.options = options;
     this.capacity = workerCapacity(options);
     this.#log = log;
-    this.#stats = stats;
+    this.counters = new PoolCounters(stats, name);
   }
 
   /**
@@ -350,7 +355,7 @@ export class PythonPool {
     await Promise.all([...this.#all].map((w) => w.stop(this.options.gracefulTimeout * 1000)));
     this.#all.clear();
     this.#idle = [];
-    this.#gauges();
+    this.counters.close();
     await this.#private?.close();
     this.#private = undefined;
   }
@@ -434,7 +439,7 @@ export class PythonPool {
       this.#crashes++;
       this.#log.error("python worker died", { pid: w.pid, code: status.code, signal: status.signal ?? "-" });
     }
-    bump(this.#stats.wsgiRestarts, cause);
+    this.counters.restarted(cause);
     this.#replace();
   }
 
@@ -463,17 +468,13 @@ export class PythonPool {
     if (!replace) {
       // The replacement is already up (reload): account for it here and keep the count.
       this.#all.delete(w);
-      bump(this.#stats.wsgiRestarts, cause);
+      this.counters.restarted(cause);
       this.#gauges();
     }
     w.stop(this.options.gracefulTimeout * 1000);
   }
 
   #gauges(): void {
-    const s = this.#stats;
-    s.wsgiWorkers = this.#all.size;
-    s.wsgiIdle = this.#idle.length;
-    s.wsgiBusy = this.#all.size - this.#idle.length;
-    s.wsgiQueued = this.#queue.length;
+    this.counters.gauges(this.#all.size, this.#idle.length, this.#queue.length);
   }
 }
