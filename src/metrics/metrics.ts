@@ -111,7 +111,10 @@ export function metricsJson(all: Stats[]): Record<string, unknown> {
     const alias = pythonAlias(c.json);
     if (alias !== undefined) setPath(doc, alias, v);
   }
-  setPath(doc, "python.apps", pythonAppsJson(all));
+  // Each Python app's own figures; under `wsgi` too, which stays the same as `python`.
+  const apps = pythonAppsJson(all);
+  setPath(doc, "python.apps", apps);
+  setPath(doc, "wsgi.apps", apps);
   doc.routes = routes;
   const acme = acmeOf(all);
   if (acme.length > 0) doc.acme = acmeJson(acme);

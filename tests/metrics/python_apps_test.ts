@@ -99,6 +99,7 @@ Deno.test(
         assert.equal(doc.wsgi[key], doc.python[key], `wsgi.${key} is python.${key}`);
       }
       assert.deepEqual(doc.python.restarts, { crash: 1 });
+      assert.deepEqual(doc.wsgi.apps, doc.python.apps, "wsgi.apps is python.apps");
 
       const text = await (await fetch(`${url}/_metrics?format=prometheus`)).text();
       const families = parsePrometheusTextFormat(text) as Family[];
