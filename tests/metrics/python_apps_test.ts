@@ -210,3 +210,24 @@ Deno.test("python apps: per-app figures sum over --workers isolates, as their sn
     ["b"],
   ]);
 });
+
+Deno.test(
+  "python apps: started from flags, the app is named by its module (--wsgi MODULE:CALLABLE)",
+  needs("read", "write", "run"),
+  async () => {
+    const { APPS, PYTHON } = await import("../helpers/python.ts");
+    await using ferry = await startChild([
+      ...["--port", "0", "--no-https", "--log-format", "none"],
+      ...["--wsgi-python", PYTHON, "--wsgi-chdir", APPS, "--wsgi-workers", "1", "--wsgi", "plain_apps:app"],
+    ]);
+    const url = ferry.urls[0].replace(/\/$/, "");
+    const crashed = await fetch(`${url}/crash`);
+    await crashed.body?.cancel();
+    assert.equal(crashed.status, 502);
+    const doc = (await (await fetch(`${url}/_metrics`)).json()) as Doc;
+    assert.deepEqual(Object.keys(doc.python.apps), ["plain_apps:app"]);
+    assert.equal(doc.python.apps["plain_apps:app"].bad_gateway, 1);
+    const text = await (await fetch(`${url}/_metrics?format=prometheus`)).text();
+    assert.match(text, /^ferry_python_errors_total\{app="plain_apps:app",code="502"\} 1$/m);
+  },
+);
