@@ -26,7 +26,7 @@ import {
   totals,
 } from "./counters.ts";
 import { processSamples } from "./process.ts";
-import { pythonAppSamples, pythonAppsJson } from "./python_apps.ts";
+import { type AppSample, pythonAppFamily, pythonAppSamples, pythonAppsJson } from "./python_apps.ts";
 import { OPEN_FDS } from "./open_fds.ts";
 import { probedProcess } from "../process_probe.ts";
 
@@ -169,8 +169,6 @@ export function metricsPrometheus(all: Stats[]): string {
       if (prom !== last) family(prom, c.kind, c.help);
       last = prom;
       sample(prom, c.labels ?? {}, total(all, c.field));
-      // A Python app's own figures, beside the total (python_apps.ts).
-      for (const [labels, v] of pythonAppSamples(all, c.field, c.labels)) sample(prom, labels, v);
     }
   };
   const labelled = (list: readonly LabelledCounter[], name: (c: LabelledCounter) => string | undefined) => {
@@ -186,7 +184,6 @@ export function metricsPrometheus(all: Stats[]): string {
           v,
         );
       }
-      for (const [labels, v] of pythonAppSamples(all, c.field, {}, c.label)) sample(prom, labels, v);
     }
   };
   counters(COUNTERS, (c) => c.prom);
@@ -194,6 +191,26 @@ export function metricsPrometheus(all: Stats[]): string {
   // The Python gateway's families again under their ferry_python_ names (see pythonAlias).
   counters(COUNTERS, (c) => pythonAlias(c.prom));
   labelled(LABELLED_COUNTERS, (c) => pythonAlias(c.prom));
+  // Each Python app's own figures, in families of their own (python_apps.ts): a sum over a family
+  // never counts an app twice.
+  const perApp = new Set<string>();
+  const appSamples = (prom: string | undefined, kind: string, help: string, samples: AppSample[]) => {
+    if (prom === undefined || samples.length === 0) return;
+    if (!perApp.has(prom)) family(prom, kind, `${help} By Python app.`);
+    perApp.add(prom);
+    for (const [labels, v] of samples) sample(prom, labels, v);
+  };
+  for (const c of COUNTERS) {
+    appSamples(pythonAppFamily(c.prom), c.kind, c.help, pythonAppSamples(all, c.field, c.labels));
+  }
+  for (const c of LABELLED_COUNTERS) {
+    appSamples(
+      pythonAppFamily(c.prom),
+      c.kind ?? "counter",
+      c.help,
+      pythonAppSamples(all, c.field, {}, c.label),
+    );
+  }
 
   family(
     "ferry_request_duration_seconds",

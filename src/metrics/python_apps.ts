@@ -1,16 +1,17 @@
 /**
  * The Python counters by app: each Python app (a config can mount several) counts into its own
  * entry of `Stats.pythonApps` besides the server's totals. In the JSON document they are
- * `python.apps.NAME.*` (the keys of `python.*`); in the Prometheus text, more samples of the
- * same families with an `app` label (`ferry_python_worker_processes{app="blog"} 2`) beside the
- * unlabelled total. Summed over `--workers` isolates, like every counter.
+ * `python.apps.NAME.*` (the keys of `python.*`); in the Prometheus text, families of their own
+ * with an `app` label (`ferry_python_app_worker_processes{app="blog"} 2` beside the total
+ * `ferry_python_worker_processes 3`), so that summing a family never counts an app twice. Summed
+ * over `--workers` isolates, like every counter.
  *
  * @module
  */
 
 import type { Stats } from "../stats.ts";
 import { isPythonAppField, type PythonAppField } from "../python_app_stats.ts";
-import { COUNTERS, LABELLED_COUNTERS } from "./counters.ts";
+import { COUNTERS, LABELLED_COUNTERS, pythonAlias } from "./counters.ts";
 
 /** The names of the Python apps of `all`, sorted. */
 export function pythonAppNames(all: readonly Stats[]): string[] {
@@ -64,6 +65,22 @@ export function pythonAppsJson(all: readonly Stats[]): Record<string, unknown> {
     out[name] = app;
   }
   return out;
+}
+
+/**
+ * The per-app family of the Python gateway's family `prom` (`ferry_wsgi_X` or its alias
+ * `ferry_python_X`): `ferry_python_app_X`; undefined for any other family.
+ *
+ * @example
+ * ```ts
+ * import { pythonAppFamily } from "./python_apps.ts";
+ * console.log(pythonAppFamily("ferry_wsgi_restarts_total")); // ferry_python_app_restarts_total
+ * ```
+ */
+export function pythonAppFamily(prom: string | undefined): string | undefined {
+  if (prom === undefined) return undefined;
+  const alias = prom.startsWith("ferry_python_") ? prom : pythonAlias(prom);
+  return alias?.replace(/^ferry_python_/, "ferry_python_app_");
 }
 
 /** One Prometheus sample: its labels and value. */

@@ -1,8 +1,8 @@
 /**
  * Per-app Python counters: a config with two Python apps (one WSGI, one ASGI) run by `main.ts`
  * with the start task's permissions; requests to each, a worker crash in one, then `/_metrics`
- * has each app's figures (`python.apps.NAME`, `app="NAME"` samples) and totals that are their
- * sums; a reload that removes an app drops its entry. And the same figures summed over
+ * has each app's figures (`python.apps.NAME`, `ferry_python_app_*{app="NAME"}` samples) and
+ * totals that are their sums; a reload that removes an app drops its entry. And the same figures summed over
  * `--workers` isolates (snapshots, as the isolates send them).
  */
 
@@ -103,22 +103,33 @@ Deno.test(
 
       const text = await (await fetch(`${url}/_metrics?format=prometheus`)).text();
       const families = parsePrometheusTextFormat(text) as Family[];
+      // The totals stay unlabelled in their families (under both names); each app's figures are in
+      // families of their own, so that summing a family never counts an app twice.
       for (const prefix of ["ferry_python_", "ferry_wsgi_"]) {
-        assert.deepEqual(
-          [...samples(families, `${prefix}worker_processes`)],
-          [["", 3], ["app=api", 1], ["app=blog", 2]],
+        assert.deepEqual([...samples(families, `${prefix}worker_processes`)], [["", 3]]);
+        assert.deepEqual([...samples(families, `${prefix}restarts_total`)], [["cause=crash", 1]]);
+        assert.equal(samples(families, `${prefix}errors_total`).get("code=502"), 1);
+        assert.equal(samples(families, `${prefix}workers`).get("state=idle"), 3);
+        assert.doesNotMatch(
+          text,
+          new RegExp(`^${prefix}(?!app_)[a-z_]+\\{app=`, "m"),
+          `no app label in ${prefix}*`,
         );
-        const errors = samples(families, `${prefix}errors_total`);
-        assert.equal(errors.get("code=502"), 1);
-        assert.equal(errors.get("app=blog,code=502"), 1);
-        assert.equal(errors.get("app=api,code=502"), 0);
-        const restarts = samples(families, `${prefix}restarts_total`);
-        assert.deepEqual([...restarts], [["cause=crash", 1], ["app=blog,cause=crash", 1]]);
-        const workers = samples(families, `${prefix}workers`);
-        assert.equal(workers.get("state=idle"), 3);
-        assert.equal(workers.get("app=blog,state=idle"), 2);
-        assert.equal(workers.get("app=api,state=idle"), 1);
       }
+      assert.deepEqual(
+        [...samples(families, "ferry_python_app_worker_processes")],
+        [["app=api", 1], ["app=blog", 2]],
+      );
+      const errors = samples(families, "ferry_python_app_errors_total");
+      assert.equal(errors.get("app=blog,code=502"), 1);
+      assert.equal(errors.get("app=api,code=502"), 0);
+      assert.deepEqual([...samples(families, "ferry_python_app_restarts_total")], [[
+        "app=blog,cause=crash",
+        1,
+      ]]);
+      const workers = samples(families, "ferry_python_app_workers");
+      assert.equal(workers.get("app=blog,state=idle"), 2);
+      assert.equal(workers.get("app=api,state=idle"), 1);
       const types = text.split("\n").filter((l) => l.startsWith("# TYPE "));
       assert.equal(new Set(types).size, types.length, "one TYPE line per family");
 
@@ -195,11 +206,11 @@ Deno.test("python apps: per-app figures sum over --workers isolates, as their sn
   for (
     const line of [
       "ferry_python_worker_processes 6",
-      'ferry_python_worker_processes{app="a"} 5',
-      'ferry_python_worker_processes{app="b"} 1',
-      'ferry_python_workers{app="a",state="busy"} 4',
-      'ferry_python_errors_total{app="b",code="503"} 1',
-      'ferry_python_restarts_total{app="a",cause="max_requests"} 1',
+      'ferry_python_app_worker_processes{app="a"} 5',
+      'ferry_python_app_worker_processes{app="b"} 1',
+      'ferry_python_app_workers{app="a",state="busy"} 4',
+      'ferry_python_app_errors_total{app="b",code="503"} 1',
+      'ferry_python_app_restarts_total{app="a",cause="max_requests"} 1',
     ]
   ) assert.ok(prom.includes(line), line);
   // A stopped pool takes back its gauges; the last pool of an app drops its entry.
@@ -228,6 +239,6 @@ Deno.test(
     assert.deepEqual(Object.keys(doc.python.apps), ["plain_apps:app"]);
     assert.equal(doc.python.apps["plain_apps:app"].bad_gateway, 1);
     const text = await (await fetch(`${url}/_metrics?format=prometheus`)).text();
-    assert.match(text, /^ferry_python_errors_total\{app="plain_apps:app",code="502"\} 1$/m);
+    assert.match(text, /^ferry_python_app_errors_total\{app="plain_apps:app",code="502"\} 1$/m);
   },
 );
