@@ -30,6 +30,8 @@ import { H3_LIMITS } from "./limits.ts";
 const CHECK_MS = 1000;
 /** How long a connection closed by ferry (drain, idle) waits for its last bytes to go out. */
 const CLOSE_GRACE_MS = 250;
+/** Most bytes of a response handed to a QUIC stream in one write (see the sink's `write`). */
+const WRITE_PIECE_BYTES = 64 * 1024;
 
 const NO_SINK = { write: (p: Uint8Array) => Promise.resolve(p.length) };
 
@@ -282,9 +284,19 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
           return Promise.reject(new Deno.errors.ConnectionReset(`stream ${stream.id} was reset`));
         }
         this.out.bytesWritten += bytes.length;
-        stream.startWrite();
-        const p = writer.write(bytes);
-        p.then(stream.endWrite, stream.endWrite);
+        // In pieces: each piece QUIC's flow control lets go is progress for the write-stall
+        // deadline, so a large body that a client takes steadily is not cut for taking longer
+        // than --body-timeout as a whole (one write would count as progress only at its end).
+        let p: Promise<void>;
+        let at = 0;
+        do {
+          const end = Math.min(bytes.length, at + WRITE_PIECE_BYTES);
+          const piece = at === 0 && end === bytes.length ? bytes : bytes.subarray(at, end);
+          at = end;
+          stream.startWrite();
+          p = writer.write(piece);
+          p.then(stream.endWrite, stream.endWrite);
+        } while (at < bytes.length);
         // A stream cut while its write waits for the client's window releases the writer.
         return Promise.race([p, stream.lostSignal]);
       },

@@ -197,3 +197,34 @@ Deno.test(
     assert.equal(new TextDecoder().decode(next.body), "small");
   },
 );
+
+Deno.test(
+  "h3 limits: a large body sent in one write to a client that reads it steadily is not cut as stalled",
+  needsQuic("read", "write", "run"),
+  async () => {
+    const size = 12 * 1024 * 1024;
+    const whole: Handler = (_req, res) => res.send(200, [], new Uint8Array(size)); // one write
+    await using s = await startServer({ ...H3, handler: whole, bodyTimeout: 0.5 });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const bidi = await c.quic.createBidirectionalStream();
+    const w = bidi.writable.getWriter();
+    await w.write(hd(get("/whole")));
+    await w.close();
+    // The client takes about 4 MiB a second: steady progress, but the whole body takes longer
+    // than --body-timeout (which measures a write's lack of progress, not its length).
+    const reader = bidi.readable.getReader();
+    let received = 0;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += value.length;
+        await new Promise((r) => setTimeout(r, value.length / 4096));
+      }
+    } catch {
+      // the stream was cut
+    }
+    assert.equal(s.server.stats.h3Limits.get("write_stalled") ?? 0, 0, "no stream cut as stalled");
+    assert.ok(received > size, `the whole body arrived (${received} bytes with the frames' heads)`);
+  },
+);
