@@ -221,9 +221,15 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
             const open = ev.fields.contentLength < 0 &&
               (events.some((e) => e.kind === "data") || !events.some((e) => e.kind === "end"));
             stream.head = open ? { ...ev.fields, chunked: true } : ev.fields;
-            stream.bodyStart = Date.now();
             this.#streams.set(stream, 0);
-            stream.body.onWait = (waiting) => this.#streams.set(stream, waiting ? Date.now() : 0);
+            stream.body.onWait = (waiting) => {
+              const now = Date.now();
+              // --min-body-rate counts from the handler's first wait for the body, as over
+              // HTTP/1.1: time the body spent held back while the handler had not read is not the
+              // client's.
+              if (waiting && stream.bodyStart === 0) stream.bodyStart = now;
+              this.#streams.set(stream, waiting ? now : 0);
+            };
             served = this.#serve(stream, writer, cancel);
           } else if (ev.kind === "data") stream.body.push(ev.bytes.slice());
           else if (ev.kind === "trailers") stream.trailers = ev.trailers;

@@ -42,7 +42,10 @@ export class H3Stream implements ClientPresence {
   remoteEnded = false;
   /** Whether the client reset the stream, or the connection ended under it. */
   gone = false;
-  /** When its HEADERS came (ms since the epoch): `--min-body-rate` counts from then. */
+  /**
+   * When the handler first waited for body bytes (ms since the epoch; 0 before): `--min-body-rate`
+   * counts from then.
+   */
   bodyStart = 0;
   /** Body bytes received (DATA payloads). */
   received = 0;

@@ -228,3 +228,38 @@ Deno.test(
     assert.ok(received > size, `the whole body arrived (${received} bytes with the frames' heads)`);
   },
 );
+
+Deno.test(
+  "h3 limits: --min-body-rate counts from the handler's first read, not from the head (a body held back is not the client's slowness)",
+  needsQuic("read", "write", "run"),
+  async () => {
+    let reading = false;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => open = r);
+    const late: Handler = async (req, res) => {
+      if (req.path !== "/late") return await res.send(200, [], "small");
+      await gate; // the app does something else first (say, a slow authorisation)
+      reading = true;
+      const body = await req.body.bytes();
+      await res.send(200, [], `ok ${body.length}`);
+    };
+    await using s = await startServer({ ...H3, handler: late, bodyTimeout: 2, minBodyRate: 1000 });
+    await using c = await H3Client.connect(s.httpsPort, material.cert);
+    const { writer, response } = await c.open(hd(post("/late", 200)));
+    await writer.write(dt(100));
+    // Longer than --body-timeout plus what 100 bytes earn at 1000 bytes/s, while the app has not
+    // read: counted from the head, the body would be late as soon as the app waits for the rest.
+    await new Promise((r) => setTimeout(r, 3500));
+    open();
+    await until(() => reading, "the app reading the body");
+    // The rest comes well within --body-timeout of the app's first wait, after a check of the
+    // connection's streams has passed (they are checked every second at most).
+    await new Promise((r) => setTimeout(r, 1500));
+    await writer.write(dt(100));
+    await writer.close();
+    const res = await response;
+    assert.equal(res.status, 200);
+    assert.equal(new TextDecoder().decode(res.body), "ok 200");
+    assert.equal(s.server.stats.h3Limits.get("slow_body") ?? 0, 0);
+  },
+);
