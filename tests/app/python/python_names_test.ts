@@ -30,7 +30,8 @@ Deno.test(
     assert.ok(prom.includes('ferry_python_restarts_total{cause="crash"} 1'));
     assert.ok(prom.includes("# TYPE ferry_python_worker_processes gauge"));
     const wsgi = prom.filter((l) => l.includes("ferry_wsgi_"));
-    const python = prom.filter((l) => l.includes("ferry_python_"));
+    // Each app's own families (ferry_python_app_*, python_apps_test.ts) have no ferry_wsgi_ twin.
+    const python = prom.filter((l) => l.includes("ferry_python_") && !l.includes("ferry_python_app_"));
     assert.ok(wsgi.length > 0);
     assert.deepEqual(python, wsgi.map((l) => l.replaceAll("ferry_wsgi_", "ferry_python_")));
   },
