@@ -4,8 +4,8 @@
  * stream read through {@linkcode RequestStream} and served as an exchange; and the time: a stream
  * whose HEADERS do not come within `--header-timeout`, or whose body stops for `--body-timeout`
  * or arrives slower than `--min-body-rate`, is cut, as is one whose response the client does not
- * take for `--body-timeout`; an idle connection is closed after `--keepalive-timeout`. Drain sends GOAWAY and closes
- * once the streams in flight are done. Connection errors close with their code.
+ * take for `--body-timeout`; an idle connection is closed after `--keepalive-timeout`. Drain sends
+ * GOAWAY and closes once the streams in flight are done. Connection errors close with their code.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import { ExchangeRecorder } from "../http/recorder.ts";
 import { Output } from "../net/output.ts";
 import { acceptsTrailers } from "../http/writer.ts";
 import { sendError } from "../http/error_page.ts";
-import { bump } from "../stats.ts";
+import { bump, type TimeoutKind } from "../stats.ts";
 import { H3, H3Error, h3ErrorName } from "./errors.ts";
 import { FRAME, settingsFrame, varintFrame } from "./frames.ts";
 import { PeerStreams, SETTING, STREAM_TYPE, UniStream, type WasteMeter } from "./control.ts";
@@ -385,10 +385,7 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
         // A response the client does not read: QUIC's flow control holds the write, and without
         // this the handler and what it holds would wait as long as the client keeps the
         // connection alive (HTTP/1.1 and HTTP/2 close a connection whose write stalls as long).
-        bump(stats.timeouts, "write");
-        bump(stats.h3Limits, "write_stalled");
-        stream.lost();
-        this.#cancels.get(stream)?.();
+        this.#cut(stream, "write", "write_stalled");
         continue;
       }
       if (since === 0) continue;
@@ -400,13 +397,19 @@ export class H3Connection implements ServedConnection, ExchangeHost, WasteMeter 
         if (now > stream.bodyStart + limit + (stream.received / rate) * 1000) kind = "slow_body";
       }
       if (kind === undefined) continue;
-      bump(stats.timeouts, headMissing ? "header" : "body");
-      bump(stats.h3Limits, kind);
-      stream.lost();
-      this.#cancels.get(stream)?.();
+      this.#cut(stream, headMissing ? "header" : "body", kind);
       if (headMissing) this.#forget(stream);
     }
     this.deadline = now + CHECK_MS;
+  }
+
+  /** Cuts `stream` for a deadline it missed, counted as `timeout` and as the HTTP/3 limit `limit`. */
+  #cut(stream: H3Stream, timeout: TimeoutKind, limit: string): void {
+    const stats = this.ctx.stats;
+    bump(stats.timeouts, timeout);
+    bump(stats.h3Limits, limit);
+    stream.lost();
+    this.#cancels.get(stream)?.();
   }
 
   /** QUIC's streams stall one by one, not the connection: {@linkcode H3Connection.expire} cuts each. */
